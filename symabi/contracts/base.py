@@ -1,0 +1,48 @@
+"""What every contract is made of: named obligations, and findings about one path each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from symabi.engine.explore import PathOutcome
+from symabi.engine.registers import RegisterFile
+from symabi.loader import Image
+
+
+@dataclass(frozen=True)
+class Obligation:
+    id: str  # stable identifier, usable as a SARIF rule id: "preserve-rbx", "df-clear-at-call"
+    location: str  # what it is about: "rbx", "xmm6", "rsp", "df", "return_address", "stack"
+    family: str  # "callee-saved", "stack-pointer", "return", "direction-flag", "stack-writes"
+    doc: str
+    applies_on_abort: bool = False  # most obligations are about returning; some hold at every call
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One obligation on one path: holds, violated (with a witness), unknown, or not applicable."""
+
+    obligation: Obligation
+    path: int
+    status: str  # "holds" | "violated" | "unknown" | "n/a"
+    entry: int | None = None  # the location's value at entry, in the witness
+    exit: int | None = None  # its value at the point of failure, in the witness
+    detail: str = ""
+    site: int | None = None  # the instruction the finding points at (the RET, the CALL, the store)
+    inputs: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    regs: RegisterFile
+    image: Image
+    timeout_ms: int
+
+
+class Contract(Protocol):
+    name: str
+    doc: str
+    obligations: tuple[Obligation, ...]
+
+    def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]: ...

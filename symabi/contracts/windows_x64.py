@@ -1,0 +1,131 @@
+"""windows-x64: what a trampoline entered from the Windows x64 ABI owes its caller.
+
+The Microsoft x64 calling convention makes RBX, RBP, RDI, RSI, RSP, R12-R15 and XMM6-XMM15 (all
+128 bits) non-volatile, and requires DF clear on return. Go ABI0 code may clobber all of them but RSP,
+so a trampoline that calls into Go must save and restore each one itself. Go in turn expects DF clear
+whenever it is entered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import claripy
+
+from symabi.contracts import solver
+from symabi.contracts.base import CheckContext, Finding, Obligation
+from symabi.engine.explore import ABORTED, ESCAPED, RETURNED, UNKNOWN, PathOutcome
+from symabi.models.entry import HOME_AREA
+
+NONVOLATILE_GPRS = ("rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15")
+NONVOLATILE_XMMS = tuple(f"xmm{i}" for i in range(6, 16))
+
+PRESERVED = tuple(
+    Obligation(f"preserve-{r}", r, "callee-saved", f"{r.upper()} at return equals {r.upper()} at entry"
+               + (" (all 128 bits)" if r.startswith("xmm") else ""))
+    for r in NONVOLATILE_GPRS + NONVOLATILE_XMMS
+)
+RSP = Obligation("restore-rsp", "rsp", "stack-pointer", "RSP at return equals entry RSP + 8 (the return address popped)")
+RETURN = Obligation("return-to-caller", "return_address", "return", "control returns to the caller's return address")
+DF_AT_RETURN = Obligation("df-clear-at-return", "df", "direction-flag", "DF is clear when control returns to the caller")
+DF_AT_CALL = Obligation("df-clear-at-call", "df", "direction-flag", "DF is clear on every call into Go",
+                        applies_on_abort=True)
+STACK_WRITES = Obligation(
+    "stack-writes-in-frame", "stack", "stack-writes",
+    f"stack writes stay below the entry RSP or in the caller's {HOME_AREA}-byte home area",
+    applies_on_abort=True,
+)
+
+
+@dataclass(frozen=True)
+class WindowsX64Contract:
+    name: str = "windows-x64"
+    doc: str = __doc__.strip().splitlines()[0]
+    obligations: tuple[Obligation, ...] = (*PRESERVED, RSP, RETURN, DF_AT_RETURN, DF_AT_CALL, STACK_WRITES)
+
+    def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
+        findings = []
+        for ob in self.obligations:
+            if ob is DF_AT_CALL:
+                findings.append(self._df_at_calls(path, ctx))
+            elif ob is STACK_WRITES:
+                findings.append(self._stack_writes(path))
+            elif path.kind == UNKNOWN:
+                findings.append(Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr))
+            elif path.kind == ABORTED:
+                findings.append(Finding(ob, path.index, "n/a", detail=path.reason, site=path.ins_addr))
+            elif ob is RETURN:
+                findings.append(self._return(path, ctx))
+            elif path.kind == ESCAPED:
+                findings.append(Finding(ob, path.index, "n/a", detail="the path never returns", site=path.ins_addr))
+            else:
+                findings.append(self._at_return(ob, path, ctx))
+        return findings
+
+    @staticmethod
+    def _ask(ob, path, violated, observe, ctx, site, detail="") -> Finding:
+        answer = solver.check(path.state.solver.constraints, violated, observe, ctx.timeout_ms)
+        if answer.status == solver.HOLDS:
+            return Finding(ob, path.index, "holds", site=site)
+        if answer.status == solver.UNKNOWN:
+            return Finding(ob, path.index, "unknown", detail=answer.reason, site=site)
+        return Finding(
+            ob, path.index, "violated", entry=answer.values.get("entry"), exit=answer.values.get("exit"),
+            detail=detail, site=site, inputs=answer.inputs,
+        )
+
+    def _at_return(self, ob: Obligation, path: PathOutcome, ctx: CheckContext) -> Finding:
+        state = path.state
+        assert path.kind == RETURNED
+        if ob is RSP:
+            entry, exit_ = ctx.regs["rsp"], state.regs.rsp
+            return self._ask(ob, path, exit_ != entry + 8, {"entry": entry, "exit": exit_}, ctx, path.ins_addr,
+                             "RSP at return is not entry RSP + 8")
+        if ob is DF_AT_RETURN:
+            df = claripy.If(state.regs.d == 1, claripy.BVV(0, 8), claripy.BVV(1, 8))
+            return self._ask(ob, path, df != 0, {"entry": claripy.BVV(0, 8), "exit": df}, ctx, path.ins_addr,
+                             "DF is set at return")
+        entry, exit_ = ctx.regs[ob.location], state.registers.load(ob.location)
+        return self._ask(ob, path, exit_ != entry, {"entry": entry, "exit": exit_}, ctx, path.ins_addr,
+                         f"{ob.location.upper()} is not preserved")
+
+    def _return(self, path: PathOutcome, ctx: CheckContext) -> Finding:
+        if path.kind == RETURNED:
+            return Finding(RETURN, path.index, "holds", site=path.ins_addr)
+        target = path.target if path.target is not None else path.state.regs.rip
+        return self._ask(
+            RETURN, path, target != ctx.image.caller_return,
+            {"entry": claripy.BVV(ctx.image.caller_return, 64), "exit": target}, ctx, path.ins_addr,
+            f"control does not return to the caller: {path.reason}",
+        )
+
+    def _df_at_calls(self, path: PathOutcome, ctx: CheckContext) -> Finding:
+        for event in path.calls:
+            df = claripy.If(event.df_set, claripy.BVV(1, 8), claripy.BVV(0, 8))
+            finding = self._ask(DF_AT_CALL, path, event.df_set, {"entry": claripy.BVV(0, 8), "exit": df}, ctx,
+                                event.site, f"DF is set at the call to {event.callee}")
+            if finding.status != "holds":
+                return finding
+        if path.kind == UNKNOWN:
+            return Finding(DF_AT_CALL, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+        return Finding(DF_AT_CALL, path.index, "holds")
+
+    def _stack_writes(self, path: PathOutcome) -> Finding:
+        for access in path.state.globals["writes"]:
+            if access.region != "stack":
+                continue
+            below = access.offset + access.size <= 0
+            home = 8 <= access.offset and access.offset + access.size <= 8 + HOME_AREA
+            if not (below or home):
+                what = "the return address" if access.offset < 8 else "the caller's frame"
+                return Finding(
+                    STACK_WRITES, path.index, "violated", exit=access.offset,
+                    detail=f"writes {access.size} bytes at entry RSP {access.offset:+#x} ({what})",
+                    site=access.ins_addr,
+                )
+        if path.kind == UNKNOWN:
+            return Finding(STACK_WRITES, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+        return Finding(STACK_WRITES, path.index, "holds")
+
+
+WINDOWS_X64 = WindowsX64Contract()

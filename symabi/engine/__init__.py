@@ -1,0 +1,1 @@
+"""Symbolic execution of lifted trampoline code with angr, from one shared symbolic register file."""

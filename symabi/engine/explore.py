@@ -1,0 +1,214 @@
+"""Explore every path of a trampoline and account for how each one ends.
+
+A path ends in exactly one of these ways, and none is ever dropped:
+
+    returned  control reached the caller's return address
+    aborted   a callee the case declares noreturn was called
+    escaped   control went somewhere the inputs choose, or to an address that is neither code, a
+              callee, nor the caller (a violation of the return obligation, never a silent drop)
+    unknown   the analysis could not continue: a lifting error, an unsupported instruction, an
+              uncovered memory access, an undeclared callee, a bound or a deadline
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import angr
+import claripy
+from angr import options as o
+
+from symabi.casefile import CalleeSpec
+from symabi.engine.memory import MemoryGuard, UncoveredAccess
+from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY, GPRS, XMMS, RegisterFile
+from symabi.loader import Image
+from symabi.models.go_abi0 import CalleeModel, CallEvent
+
+RETURNED, ABORTED, ESCAPED, UNKNOWN = "returned", "aborted", "escaped", "unknown"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_blocks_per_path: int = 400
+    max_paths: int = 256
+    deadline: float | None = None  # time.monotonic() value after which exploration stops
+
+
+@dataclass
+class PathOutcome:
+    kind: str
+    state: object | None  # the angr state at the end (None when none could be kept)
+    blocks: tuple[int, ...]
+    calls: tuple[CallEvent, ...] = ()
+    reason: str = ""
+    target: claripy.ast.BV | None = None  # where an escaped path went
+    ins_addr: int | None = None  # the instruction where the path ended or failed
+    index: int = 0
+
+
+@dataclass
+class Exploration:
+    paths: list[PathOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+_OPTIONS_ADD = {
+    o.SYMBOL_FILL_UNCONSTRAINED_MEMORY,
+    o.SYMBOL_FILL_UNCONSTRAINED_REGISTERS,
+    o.NO_SYMBOLIC_JUMP_RESOLUTION,  # a symbolic jump target comes back to us, not concretized
+    o.SPECIAL_MEMORY_FILL,
+}
+_OPTIONS_REMOVE = {o.LAZY_SOLVES, o.SIMPLIFY_MEMORY_READS}
+
+
+def _fill(name, address, bits, state):
+    # Uninitialized memory gets a name from its (shadow) address, the same in every version.
+    return claripy.BVS(f"mem@{address:#x}.{bits}", bits, explicit_name=True)
+
+
+def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: MemoryGuard, preconditions):
+    state = project.factory.blank_state(addr=entry, add_options=_OPTIONS_ADD, remove_options=_OPTIONS_REMOVE)
+    state._special_memory_filler = _fill
+    # No strategy may turn a symbolic address into a concrete one: the guard resolves every address
+    # first, and anything reaching angr's concretizer is an error, not a guess.
+    state.memory.read_strategies = []
+    state.memory.write_strategies = []
+    for reg in GPRS + XMMS:
+        state.registers.store(reg, regs[reg])
+    state.regs.cc_op = CC_OP_COPY
+    state.regs.cc_dep1 = regs.rflags & ARITH_FLAGS_MASK
+    state.regs.cc_dep2 = 0
+    state.regs.cc_ndep = 0
+    state.regs.d = 1  # DF clear at entry: part of the Windows x64 convention
+    state.regs.ac = 0
+    for condition in preconditions:
+        state.add_constraints(condition)
+    guard.install(state)
+    state.globals["calls"] = ()
+    return state
+
+
+class Explorer:
+    def __init__(
+        self,
+        project,
+        image: Image,
+        callees: dict[str, CalleeSpec],
+        callee_model: CalleeModel,
+        limits: Limits,
+    ):
+        self.project, self.image, self.callees, self.model, self.limits = project, image, callees, callee_model, limits
+
+    def run(self, start) -> Exploration:
+        began = time.monotonic()
+        result = Exploration()
+        work = [start]
+        while work:
+            state = work.pop()
+            if self._out_of_time():
+                result.paths.append(self._end(state, UNKNOWN, "time limit reached before this path ended"))
+                continue
+            if len(result.paths) + len(work) >= self.limits.max_paths:
+                result.paths.append(self._end(state, UNKNOWN, f"path limit ({self.limits.max_paths}) reached"))
+                continue
+            ended, successors = self._advance(state)
+            result.paths.extend(ended)
+            work.extend(successors)
+        for index, path in enumerate(result.paths):
+            path.index = index
+        result.seconds = time.monotonic() - began
+        return result
+
+    def _out_of_time(self) -> bool:
+        return self.limits.deadline is not None and time.monotonic() > self.limits.deadline
+
+    @staticmethod
+    def _blocks(state) -> tuple[int, ...]:
+        return tuple(state.history.bbl_addrs)
+
+    def _end(self, state, kind: str, reason: str = "", **extra) -> PathOutcome:
+        return PathOutcome(
+            kind=kind, state=state, blocks=self._blocks(state), calls=state.globals["calls"], reason=reason, **extra
+        )
+
+    def _advance(self, state) -> tuple[list[PathOutcome], list]:
+        addr = state.addr
+        if addr == self.image.caller_return:
+            return [self._end(state, RETURNED, ins_addr=self._last_instruction(state))], []
+        if addr in self.image.stubs:
+            return self._call(state, self.image.stubs[addr])
+        if not self.image.in_code(addr):
+            return [self._end(state, ESCAPED, f"control reached {addr:#x}, which is not code",
+                              target=state.regs.rip, ins_addr=self._last_instruction(state))], []
+        if state.history.block_count >= self.limits.max_blocks_per_path:
+            return [self._end(state, UNKNOWN, f"path bound: more than {self.limits.max_blocks_per_path} blocks "
+                              "(a loop the analysis cannot bound)")], []
+        return self._step(state)
+
+    def _step(self, state) -> tuple[list[PathOutcome], list]:
+        try:
+            succ = self.project.factory.successors(state)
+        except UncoveredAccess as exc:
+            return [self._end(state, UNKNOWN, f"uncovered memory access: {exc}", ins_addr=exc.ins_addr)], []
+        except (angr.errors.AngrError, claripy.errors.ClaripyError) as exc:
+            return [self._end(state, UNKNOWN, f"{type(exc).__name__}: {exc}", ins_addr=state.scratch.ins_addr)], []
+        ended, successors = [], []
+        for s in succ.flat_successors:
+            jumpkind = s.history.jumpkind
+            if jumpkind in ("Ijk_Boring", "Ijk_Call", "Ijk_Ret"):
+                successors.append(s)
+            elif jumpkind == "Ijk_NoDecode":
+                ended.append(self._end(s, UNKNOWN, f"instruction at {s.addr:#x} cannot be decoded"))
+            else:
+                ended.append(self._end(s, UNKNOWN, f"unsupported control transfer {jumpkind}"))
+        for s in succ.unconstrained_successors:
+            ended.extend(self._symbolic_target(s, successors))
+        return ended, successors
+
+    def _symbolic_target(self, state, successors: list) -> list[PathOutcome]:
+        """Split a symbolic jump target into 'returns to the caller' and 'goes elsewhere'."""
+        target = state.regs.rip
+        home = target == self.image.caller_return
+        ended = []
+        if state.solver.satisfiable(extra_constraints=[home]):
+            back = state.copy()
+            back.add_constraints(home)
+            back.regs.rip = self.image.caller_return
+            successors.append(back)
+        if state.solver.satisfiable(extra_constraints=[claripy.Not(home)]):
+            away = state.copy()
+            away.add_constraints(claripy.Not(home))
+            ended.append(self._end(away, ESCAPED, "control goes to an address the inputs choose", target=target,
+                                   ins_addr=self._last_instruction(state)))
+        return ended
+
+    def _call(self, state, name: str) -> tuple[list[PathOutcome], list]:
+        spec = self.callees.get(name)
+        if spec is None:
+            return [self._end(state, UNKNOWN, f"call to {name}, which the case does not declare")], []
+        calls = state.globals["calls"]
+        ordinal = 1 + sum(1 for c in calls if c.callee == name)
+        sp = state.regs.rsp
+        site = self._last_instruction(state)
+        try:
+            frame = tuple(
+                state.memory.load(sp + 8 + off, 8, endness="Iend_LE") for off in range(0, spec.args, 8)
+            )
+            event = CallEvent(name, ordinal, site, state.regs.d != 1, sp, frame)
+            after = state.copy()
+            after.globals["calls"] = calls + (event,)
+            if spec.noreturn:
+                return [self._end(after, ABORTED, f"{name} does not return", ins_addr=site)], []
+            self.model.apply(after, spec, ordinal)
+        except UncoveredAccess as exc:
+            return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
+                              ins_addr=site)], []
+        return [], [after]
+
+    def _last_instruction(self, state) -> int | None:
+        """The instruction that brought control here (a CALL, JMP or RET): the last of the previous block."""
+        previous = state.history.addr
+        if previous is None or not self.image.in_code(previous):
+            return None
+        return self.project.factory.block(previous).instruction_addrs[-1]

@@ -1,0 +1,151 @@
+"""Every memory access is resolved against declared regions, or the path stops as UNKNOWN.
+
+angr's default for a symbolic address is to pick a concrete value and carry on, which can prove a
+property for one address and report it for all. We do not let any access reach angr's concretization:
+an inspect breakpoint sees each load and store first and
+
+* resolves an address that is a *constant offset* from a region's symbolic base (the entry RSP) to a
+  fixed shadow address inside that region, proving the offset constant with the solver;
+* accepts a concrete address inside a declared fixed region;
+* stops the path with ``UncoveredAccess`` (→ UNKNOWN, with the instruction and the address
+  expression) for anything else: a pointer the model does not cover, an access that straddles a
+  region's edge, a write into read-only code.
+
+The shadow addresses only place the bytes; register and memory *values* keep the symbolic base, so a
+saved stack pointer stays ``entry.rsp - 0x118`` and is checked as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import claripy
+from angr.state_plugins.inspect import BP_BEFORE
+
+STACK_SHADOW = 0x7FF0_0000_0000
+
+
+class UncoveredAccess(Exception):
+    """A memory access the model does not cover; the path's verdict is UNKNOWN."""
+
+    def __init__(self, kind: str, address: claripy.ast.BV, size: int, ins_addr: int | None, why: str):
+        self.kind, self.address, self.size, self.ins_addr, self.why = kind, address, size, ins_addr, why
+        super().__init__(f"{kind} of {size} bytes at {address}: {why}")
+
+
+@dataclass(frozen=True)
+class SymbolicRegion:
+    """Memory addressed relative to a symbolic base (the stack, relative to the entry RSP)."""
+
+    name: str
+    base: claripy.ast.BV
+    low: int  # offsets [low, high) from base are inside
+    high: int
+    shadow: int
+    writable: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class FixedRegion:
+    """Memory at concrete addresses: the code image, data symbols, declared runtime structures."""
+
+    name: str
+    start: int
+    size: int
+    writable: bool
+    doc: str = ""
+
+    def contains(self, address: int, size: int) -> bool:
+        return self.start <= address and address + size <= self.start + self.size
+
+
+@dataclass(frozen=True)
+class Access:
+    """One resolved store, kept on the path for the contract and for reports."""
+
+    region: str
+    offset: int  # from the region's base (the entry RSP for the stack)
+    size: int
+    ins_addr: int | None
+
+
+class MemoryGuard:
+    def __init__(self, symbolic: tuple[SymbolicRegion, ...], fixed: tuple[FixedRegion, ...]):
+        self.symbolic = symbolic
+        self.fixed = fixed
+
+    def install(self, state) -> None:
+        state.inspect.b("mem_read", when=BP_BEFORE, action=self._on_read)
+        state.inspect.b("mem_write", when=BP_BEFORE, action=self._on_write)
+        state.globals["writes"] = ()
+
+    def _on_read(self, state) -> None:
+        addr = state.inspect.mem_read_address
+        size = _size(state.inspect.mem_read_length)
+        state.inspect.mem_read_address = self._resolve(state, "read", addr, size, write=False)
+
+    def _on_write(self, state) -> None:
+        addr = state.inspect.mem_write_address
+        size = state.inspect.mem_write_length
+        size = _size(size) if size is not None else state.inspect.mem_write_expr.size() // 8
+        state.inspect.mem_write_address = self._resolve(state, "write", addr, size, write=True)
+
+    def _resolve(self, state, kind: str, addr, size: int, *, write: bool):
+        ins = state.scratch.ins_addr
+        if isinstance(addr, int):
+            addr = claripy.BVV(addr, 64)
+        if not addr.symbolic:
+            concrete = addr.concrete_value
+            region = next((r for r in self.fixed if r.contains(concrete, size)), None)
+            if region is None:
+                raise UncoveredAccess(kind, addr, size, ins, "no declared region holds this address")
+            if write and not region.writable:
+                raise UncoveredAccess(kind, addr, size, ins, f"region {region.name} is read-only")
+            if write:
+                self._record(state, Access(region.name, concrete - region.start, size, ins))
+            return addr
+        for region in self.symbolic:
+            if not (addr.variables & region.base.variables):
+                continue
+            offset = _constant_offset(state, addr, region.base)
+            if offset is None:
+                raise UncoveredAccess(
+                    kind, addr, size, ins, f"not a constant offset from the {region.name} base {region.base}"
+                )
+            if not (region.low <= offset and offset + size <= region.high):
+                raise UncoveredAccess(kind, addr, size, ins, f"offset {offset:+#x} is outside region {region.name}")
+            if write:
+                self._record(state, Access(region.name, offset, size, ins))
+            return claripy.BVV(region.shadow + offset, 64)
+        raise UncoveredAccess(kind, addr, size, ins, "the address depends on values no region covers")
+
+    @staticmethod
+    def _record(state, access: Access) -> None:
+        # globals is copied shallowly per state: keep it immutable so forks never share a list.
+        state.globals["writes"] = state.globals["writes"] + (access,)
+
+
+def _size(length) -> int:
+    if isinstance(length, int):
+        return length
+    if length is None or length.symbolic:
+        raise UncoveredAccess("access", claripy.BVV(0, 64), 0, None, "symbolic access size")
+    return length.concrete_value
+
+
+def _constant_offset(state, addr, base) -> int | None:
+    delta = addr - base
+    if not delta.symbolic:
+        return _signed(delta.concrete_value)
+    values = state.solver.eval_upto(delta, 2)
+    return _signed(values[0]) if len(values) == 1 else None
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value & (1 << 63) else value
+
+
+def write_initial(state, region: SymbolicRegion, offset: int, value: claripy.ast.BV) -> None:
+    """Lay down what the caller put there before entry (not a store by the trampoline: not recorded)."""
+    state.memory.store(region.shadow + offset, value, endness="Iend_LE", inspect=False)

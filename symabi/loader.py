@@ -1,0 +1,151 @@
+"""Lay a trampoline's symbols out in memory, resolve relocations, and build the angr project.
+
+Addresses are ours to choose; the Go linker would choose others. Nothing the contract checks depends on
+the absolute code addresses, only on control reaching the right places, so a fixed layout is enough:
+
+    CODE_BASE     every TEXT and data symbol of the listing, 16-byte aligned, in listing order
+    STUB_BASE     one 16-byte slot per external symbol the code references (a Go callee, a data
+                  symbol); control reaching a stub is handed to the callee model bound to it
+    CALLER_RETURN the concrete return address the host caller pushed: reaching it means "returned"
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from symabi.frontend.listing import Instruction, Listing, Relocation, Symbol
+
+CODE_BASE = 0x0040_0000
+STUB_BASE = 0x0100_0000
+STUB_SLOT = 0x10
+CALLER_RETURN = 0x0000_0C0D_E0CA_1100  # not mapped; any other unmapped target is an escape
+ALIGN = 16
+
+
+class UnsupportedRelocation(Exception):
+    """A relocation type the loader cannot resolve: the verdict for that version is UNKNOWN."""
+
+
+@dataclass(frozen=True)
+class Located:
+    """An instruction together with its absolute address and the symbol that holds it."""
+
+    address: int
+    size: int
+    symbol: str
+    instruction: Instruction
+
+    @property
+    def location(self) -> str:
+        return self.instruction.location
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.instruction.text.split())
+
+
+@dataclass(frozen=True)
+class Image:
+    code: bytes
+    base: int
+    symbols: dict[str, int]  # symbol name -> absolute address
+    sizes: dict[str, int]
+    stubs: dict[int, str]  # stub address -> external symbol name
+    instructions: dict[int, Located] = field(repr=False)
+    caller_return: int = CALLER_RETURN
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self.code)
+
+    def in_code(self, address: int) -> bool:
+        return self.base <= address < self.end
+
+    def stub_for(self, name: str) -> int | None:
+        return next((a for a, n in self.stubs.items() if n == name), None)
+
+    def instruction_at(self, address: int) -> Located | None:
+        return self.instructions.get(address)
+
+    def instruction_before(self, address: int) -> Located | None:
+        """The instruction that ends at ``address`` (the CALL whose return address this is)."""
+        return next((i for i in self.instructions.values() if i.address + i.size == address), None)
+
+
+def _align(n: int) -> int:
+    return (n + ALIGN - 1) // ALIGN * ALIGN
+
+
+def _patch_value(reloc: Relocation, site: int, target: int) -> int:
+    if reloc.type in ("R_CALL", "R_PCREL"):
+        return target + reloc.addend - (site + reloc.size)
+    if reloc.type == "R_ADDR":
+        return target + reloc.addend
+    raise UnsupportedRelocation(f"relocation type {reloc.type} (to {reloc.target or 'nothing'}) is not supported")
+
+
+def _patch(code: bytearray, offset: int, size: int, value: int, reloc: Relocation) -> None:
+    formats = {4: "<i", 8: "<q"}
+    if size not in formats:
+        raise UnsupportedRelocation(f"{reloc.type} of {size} bytes is not supported")
+    lo, hi = -(1 << (size * 8 - 1)), (1 << (size * 8 - 1)) - 1
+    if not lo <= value <= hi:
+        raise UnsupportedRelocation(f"{reloc.type} to {reloc.target} does not fit in {size} bytes")
+    code[offset : offset + size] = struct.pack(formats[size], value)
+
+
+def _instruction_sizes(symbol: Symbol) -> list[tuple[Instruction, int]]:
+    real = sorted(symbol.real_instructions(), key=lambda i: i.offset)
+    out = []
+    for index, ins in enumerate(real):
+        end = real[index + 1].offset if index + 1 < len(real) else len(symbol.code)
+        out.append((ins, end - ins.offset))
+    return out
+
+
+def lay_out(listing: Listing) -> Image:
+    """Place every symbol of the listing and resolve every relocation in it."""
+    placed: dict[str, int] = {}
+    cursor = CODE_BASE
+    for sym in listing.symbols:
+        if sym.kind.startswith("SSEH") or sym.name.startswith("go:"):
+            continue  # unwind tables are for the OS unwinder, not code we execute
+        placed[sym.name] = cursor
+        cursor = _align(cursor + max(len(sym.code), 1))
+    code = bytearray(cursor - CODE_BASE)
+    stubs: dict[str, int] = {}
+    instructions: dict[int, Located] = {}
+    for sym in listing.symbols:
+        if sym.name not in placed:
+            continue
+        start = placed[sym.name] - CODE_BASE
+        code[start : start + len(sym.code)] = sym.code
+        for reloc in sym.relocations:
+            if reloc.target in placed:
+                target = placed[reloc.target]
+            elif reloc.target:
+                target = stubs.setdefault(reloc.target, STUB_BASE + STUB_SLOT * len(stubs))
+            else:
+                raise UnsupportedRelocation(f"{sym.name}+{reloc.offset}: {reloc.type} without a target")
+            value = _patch_value(reloc, placed[sym.name] + reloc.offset, target)
+            _patch(code, start + reloc.offset, reloc.size, value, reloc)
+        for ins, size in _instruction_sizes(sym):
+            address = placed[sym.name] + ins.offset
+            instructions[address] = Located(address, size, sym.name, ins)
+    sizes = {s.name: len(s.code) for s in listing.symbols if s.name in placed}
+    return Image(
+        code=bytes(code),
+        base=CODE_BASE,
+        symbols=placed,
+        sizes=sizes,
+        stubs={addr: name for name, addr in stubs.items()},
+        instructions=instructions,
+    )
+
+
+def build_project(image: Image):
+    """An angr project over the image's bytes (imported lazily: angr takes seconds to import)."""
+    import angr
+
+    return angr.load_shellcode(image.code, arch="amd64", load_address=image.base, start_offset=0)

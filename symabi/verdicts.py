@@ -1,0 +1,108 @@
+"""Verdicts as plain data: what was proved, refuted or left unknown, and under which assumptions.
+
+Writers (terminal, JSON, ...) render these; nothing here knows about angr or claripy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Verdict(str, Enum):
+    PROVED = "proved"
+    REFUTED = "refuted"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    address: int
+    location: str  # "asm_amd64.s:42"
+    text: str  # the assembler's instruction text
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.text}"
+
+
+@dataclass(frozen=True)
+class Violation:
+    obligation: str  # obligation id, e.g. "preserve-xmm6"
+    location: str  # "rbx", "xmm6", "rsp", "df", "return_address", "stack"
+    path: int
+    entry: str | None  # hex, XMM as all 128 bits
+    exit: str | None
+    detail: str
+    site: SourceLine | None
+    path_lines: tuple[SourceLine, ...]
+    inputs: dict[str, str] = field(default_factory=dict)  # the witness: every input symbol it fixes
+
+
+@dataclass(frozen=True)
+class Unknown:
+    obligation: str
+    path: int
+    reason: str
+    site: SourceLine | None
+
+
+@dataclass(frozen=True)
+class PathSummary:
+    index: int
+    kind: str  # returned | aborted | escaped | unknown
+    label: str  # the path in words
+    reason: str
+    lines: tuple[SourceLine, ...]
+    statuses: dict[str, str]  # obligation id -> holds | violated | unknown | n/a
+
+
+@dataclass(frozen=True)
+class VersionResult:
+    name: str
+    revision: str
+    source: str
+    verdict: Verdict
+    violations: tuple[Violation, ...] = ()
+    unknowns: tuple[Unknown, ...] = ()
+    paths: tuple[PathSummary, ...] = ()
+    deviations: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+    error: str = ""  # why the whole version is UNKNOWN before any path ran (e.g. a relocation)
+
+
+@dataclass(frozen=True)
+class ObligationInfo:
+    id: str
+    location: str
+    family: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    case: str
+    summary: str
+    entry: str
+    contract: str
+    contract_doc: str
+    obligations: tuple[ObligationInfo, ...]
+    assumptions: dict[str, tuple[str, ...]]  # section title -> statements
+    versions: tuple[VersionResult, ...]
+    toolchain: str = ""
+
+    @property
+    def judged(self) -> VersionResult:
+        """The version the exit code is about: the newest one that was checked."""
+        return self.versions[-1]
+
+
+def combine(statuses: list[str]) -> Verdict:
+    """A witnessed violation refutes; otherwise any gap leaves the verdict unknown; else proved."""
+    if "violated" in statuses:
+        return Verdict.REFUTED
+    if "unknown" in statuses:
+        return Verdict.UNKNOWN
+    return Verdict.PROVED
+
+
+EXIT_CODES = {Verdict.PROVED: 0, Verdict.REFUTED: 1, Verdict.UNKNOWN: 2}

@@ -1,0 +1,1 @@
+"""Writers render the plain result data; each output format is one module."""

@@ -1,0 +1,79 @@
+"""Terminal rendering: greppable ``file:line: error:`` lines, then a table per version."""
+
+from __future__ import annotations
+
+from symabi.verdicts import CaseResult, VersionResult
+
+MARKS = {"holds": "ok", "violated": "FAIL", "unknown": "?", "n/a": "-"}
+
+
+def _errors(v: VersionResult) -> list[str]:
+    out = []
+    for x in v.violations:
+        where = x.site.location if x.site else v.source
+        values = f" (entry {x.entry}, exit {x.exit})" if x.entry is not None or x.exit is not None else ""
+        out.append(f"{where}: error: [{v.name}] {x.obligation}: {x.detail} on path {x.path}{values}")
+    for u in v.unknowns:
+        where = u.site.location if u.site else v.source
+        out.append(f"{where}: unknown: [{v.name}] {u.obligation}: {u.reason} on path {u.path}")
+    if v.error:
+        out.append(f"{v.source}: unknown: [{v.name}] {v.error}")
+    return out
+
+
+def _table(v: VersionResult) -> list[str]:
+    if not v.paths:
+        return []
+    obligations = list(v.paths[0].statuses)
+    witness = {(x.obligation, x.path): x for x in v.violations}
+    width = max(len(o) for o in obligations) + 2
+    header = "  " + "obligation".ljust(width) + "".join(f"path {p.index}".ljust(9) for p in v.paths) + "counterexample"
+    rows = [header]
+    for ob in obligations:
+        marks = "".join(MARKS[p.statuses.get(ob, "n/a")].ljust(9) for p in v.paths)
+        example = next((f"path {p.index}: entry {w.entry} exit {w.exit}" for p in v.paths
+                        if (w := witness.get((ob, p.index))) and (w.entry or w.exit)), "")
+        rows.append("  " + ob.ljust(width) + marks + example)
+    return rows
+
+
+def _paths(v: VersionResult, verbose: bool) -> list[str]:
+    out = []
+    for p in v.paths:
+        reason = f" — {p.reason}" if p.reason and p.reason != p.label else ""
+        out.append(f"  path {p.index}: {p.kind}, {p.label}{reason} ({len(p.lines)} instructions)")
+        if verbose:
+            out.extend(f"      {line}" for line in p.lines)
+    return out
+
+
+def render(result: CaseResult, verbose: bool = False) -> str:
+    lines = []
+    for v in result.versions:
+        lines.extend(_errors(v))
+    lines.append("")
+    lines.append(f"{result.case}: {result.summary}")
+    lines.append(f"contract {result.contract} · entry {result.entry} · {result.toolchain}")
+    for v in result.versions:
+        lines.append("")
+        lines.append(f"version {v.name}: {v.verdict.value.upper()}   ({v.revision})")
+        for d in v.deviations:
+            lines.append(f"  deviation: {d}")
+        lines.extend(_paths(v, verbose))
+        lines.extend(_table(v))
+        for x in v.violations:
+            lines.append(f"  {x.obligation} on path {x.path}: {x.detail}")
+            if x.site:
+                lines.append(f"    at {x.site}")
+            lines.append(f"    entry {x.entry}  exit {x.exit}")
+            if verbose and x.inputs:
+                lines.append("    inputs: " + ", ".join(f"{k}={val}" for k, val in x.inputs.items()))
+    lines.append("")
+    lines.append("assumed:")
+    for section, statements in result.assumptions.items():
+        lines.append(f"  {section}:")
+        lines.extend(f"    - {s}" for s in statements)
+    judged = result.judged
+    lines.append("")
+    lines.append(f"verdict ({judged.name}): {judged.verdict.value.upper()}")
+    return "\n".join(lines)
