@@ -4,7 +4,7 @@ Addresses are ours to choose; the Go linker would choose others. Nothing the con
 the absolute code addresses, only on control reaching the right places, so a fixed layout is enough:
 
     CODE_BASE     every TEXT and data symbol of the listing, 16-byte aligned, in listing order
-    STUB_BASE     one 16-byte slot per external symbol the code references (a Go callee, a data
+    STUB_BASE     one 64 KiB slot per external symbol the code references (a Go callee, a data
                   symbol); control reaching a stub is handed to the callee model bound to it
     CALLER_RETURN the concrete return address the host caller pushed: reaching it means "returned"
 """
@@ -18,7 +18,7 @@ from symabi.frontend.listing import Instruction, Listing, Relocation, Symbol
 
 CODE_BASE = 0x0040_0000
 STUB_BASE = 0x0100_0000
-STUB_SLOT = 0x10
+STUB_SLOT = 0x1_0000  # roomy: code may do arithmetic on a stub address (e.g. a table base)
 CALLER_RETURN = 0x0000_0C0D_E0CA_1100  # not mapped; any other unmapped target is an escape
 ALIGN = 16
 

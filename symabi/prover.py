@@ -26,6 +26,7 @@ from symabi.models.entry import STACK_RESERVE
 from symabi.toolchain import GoToolchain
 from symabi.verdicts import (
     CaseResult,
+    ListingRow,
     ObligationInfo,
     PathSummary,
     SourceLine,
@@ -154,6 +155,11 @@ def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs
         raise CaseError(f"case {case.name}: entry symbol {case.entry!r} is not in {version.source.name} "
                         f"(its TEXT symbols: {known})")
     project = build_project(image)
+    folder = display_path(version.source.parent)
+    base["listing"] = tuple(
+        ListingRow(i.address, i.symbol, f"{folder}/{i.location}", i.text, image.code[i.address - image.base:][: i.size])
+        for i in sorted(image.instructions.values(), key=lambda i: i.address)
+    )
     stack = SymbolicRegion("stack", regs["rsp"], -STACK_RESERVE,
                            convention.caller_window(case.entry_convention.stack_args), STACK_SHADOW,
                            doc="the thread's stack, addressed relative to the entry RSP")
@@ -171,7 +177,7 @@ def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs
 
     began = time.monotonic()
     ctx = CheckContext(regs, image, options.solver_timeout_ms)
-    lines = _Lines(project, image, display_path(version.source.parent))
+    lines = _Lines(project, image, folder)
     paths, violations, unknowns, statuses = [], [], [], []
     for path in exploration.paths:
         findings = contract.check(path, ctx)

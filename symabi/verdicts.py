@@ -26,6 +26,17 @@ class SourceLine:
 
 
 @dataclass(frozen=True)
+class ListingRow:
+    """One emitted instruction, for side-by-side listings: source line, assembler text, bytes."""
+
+    address: int
+    symbol: str
+    location: str
+    text: str
+    code: bytes
+
+
+@dataclass(frozen=True)
 class Violation:
     obligation: str  # obligation id, e.g. "preserve-xmm6"
     location: str  # "rbx", "xmm6", "rsp", "df", "return_address", "stack"
@@ -68,6 +79,7 @@ class VersionResult:
     deviations: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     error: str = ""  # why the whole version is UNKNOWN before any path ran (e.g. a relocation)
+    listing: tuple[ListingRow, ...] = ()  # every instruction of the laid-out image, in address order
 
 
 @dataclass(frozen=True)
