@@ -19,6 +19,15 @@ CASES_ENV_VAR = "SYMABI_CASES"
 
 
 @dataclass(frozen=True)
+class PointerWrite:
+    """A callee also writes ``size`` bytes at ``offset`` from the pointer in its argument word ``pointer_at``."""
+
+    pointer_at: int
+    offset: int
+    size: int = 8
+
+
+@dataclass(frozen=True)
 class CalleeSpec:
     """What the case declares about one external Go function the trampoline calls."""
 
@@ -27,6 +36,7 @@ class CalleeSpec:
     results: int = 0  # bytes of ABI0 result words, right after the arguments
     noreturn: bool = False
     doc: str = ""
+    writes: tuple[PointerWrite, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,39 @@ class EntryConvention:
 
     name: str = "windows-x64-call"
     stack_args: int = 0  # bytes of the caller's stack arguments, above its 32-byte home area
+    registers: dict[str, str] = field(default_factory=dict)  # register -> world value ("m", "teb+0x28", "0")
+    table: str | None = None  # callbackasm-table: the table symbol, its entry stride and its size
+    stride: int = 0
+    table_entries: int = 0
+
+
+@dataclass(frozen=True)
+class RegionSpec:
+    name: str
+    size: int
+    writable: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """A word inside a world region, with every initial value the runtime can give it."""
+
+    at: str  # "teb+0x28"
+    values: tuple[str, ...]  # "0", "m", "m+0x58"
+    labels: tuple[str, ...] = ()  # one phrase per value, for naming paths in words
+    size: int = 8
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class World:
+    """The runtime's structures as the case assumes them: named regions and pointer fields."""
+
+    doc: str = ""
+    gs: str | None = None  # the region the GS base points at (the TEB)
+    regions: tuple[RegionSpec, ...] = ()
+    fields: tuple[FieldSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +94,7 @@ class Case:
     name: str
     directory: Path
     summary: str
-    entry: str  # the TEXT symbol (linker name) the host calls
+    entries: tuple[str, ...]  # the TEXT symbol(s) (linker names) the host calls; each is explored
     contract: str
     callee_model: str
     package: str | None
@@ -59,6 +102,11 @@ class Case:
     versions: tuple[VersionSpec, ...]  # oldest first; the last one is what the gate judges
     callees: dict[str, CalleeSpec] = field(default_factory=dict)
     entry_convention: EntryConvention = field(default_factory=EntryConvention)
+    world: World = field(default_factory=World)
+
+    @property
+    def entry(self) -> str:
+        return ", ".join(self.entries)
 
     def version(self, name: str) -> VersionSpec:
         for v in self.versions:
@@ -144,14 +192,67 @@ def _version(path: Path, directory: Path, index: int, raw: Any) -> VersionSpec:
 
 def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     f = _Fields(path, f"callees.{name}", raw)
-    f.reject_unknown({"args", "results", "noreturn", "doc"})
-    return CalleeSpec(
+    f.reject_unknown({"args", "results", "noreturn", "doc", "writes"})
+    writes = []
+    for i, w in enumerate(f.get("writes", list, [])):
+        wf = _Fields(path, f"callees.{name}.writes[{i}]", w)
+        wf.reject_unknown({"pointer_at", "offset", "size"})
+        writes.append(PointerWrite(wf.get("pointer_at", int, required=True), wf.get("offset", int, 0),
+                                   wf.get("size", int, 8)))
+    spec = CalleeSpec(
         name=name,
         args=f.get("args", int, 0),
         results=f.get("results", int, 0),
         noreturn=f.get("noreturn", bool, False),
         doc=f.get("doc", str, ""),
+        writes=tuple(writes),
     )
+    for i, w in enumerate(spec.writes):
+        if w.pointer_at + 8 > spec.args:
+            raise CaseError(f"{path}: field `callees.{name}.writes[{i}].pointer_at` is outside the "
+                            f"{spec.args} bytes of arguments")
+    return spec
+
+
+def _entry_convention(path: Path, f: _Fields) -> EntryConvention:
+    f.reject_unknown({"name", "stack_args", "registers", "table", "stride", "table_entries"})
+    registers = f.sub("registers", {})
+    for reg in registers.table:
+        registers.get(reg, str)
+    return EntryConvention(
+        name=f.get("name", str, "windows-x64-call"),
+        stack_args=f.get("stack_args", int, 0),
+        registers=dict(registers.table),
+        table=f.get("table", str, None),
+        stride=f.get("stride", int, 0),
+        table_entries=f.get("table_entries", int, 0),
+    )
+
+
+def _world(path: Path, f: _Fields) -> World:
+    f.reject_unknown({"doc", "gs", "regions", "fields"})
+    regions_table = f.sub("regions", {})
+    regions = []
+    for name, raw in regions_table.table.items():
+        rf = _Fields(path, f"world.regions.{name}", raw)
+        rf.reject_unknown({"size", "writable", "doc"})
+        size = rf.get("size", int, required=True)
+        if size == 0:
+            raise CaseError(f"{path}: field `world.regions.{name}.size` must be positive")
+        regions.append(RegionSpec(name, size, rf.get("writable", bool, False), rf.get("doc", str, "")))
+    fields = []
+    for i, raw in enumerate(f.get("fields", list, [])):
+        ff = _Fields(path, f"world.fields[{i}]", raw)
+        ff.reject_unknown({"at", "values", "labels", "size", "doc"})
+        values, labels = ff.strings("values"), ff.strings("labels")
+        if not values:
+            raise CaseError(f"{path}: field `world.fields[{i}].values` must list at least one value")
+        if len(values) > 1 and len(labels) != len(values):
+            raise CaseError(f"{path}: field `world.fields[{i}].labels` needs one label per value "
+                            f"({len(values)} values)")
+        fields.append(FieldSpec(ff.get("at", str, required=True), values, labels, ff.get("size", int, 8),
+                                ff.get("doc", str, "")))
+    return World(f.get("doc", str, ""), f.get("gs", str, None), tuple(regions), tuple(fields))
 
 
 def parse_case(directory: Path) -> Case:
@@ -163,11 +264,10 @@ def parse_case(directory: Path) -> Case:
     except tomllib.TOMLDecodeError as exc:
         raise CaseError(f"{path}: not valid TOML: {exc}") from None
     top = _Fields(path, "", raw)
-    top.reject_unknown({"case", "entry_convention", "versions", "callees"})
+    top.reject_unknown({"case", "entry_convention", "versions", "callees", "world"})
     head = top.sub("case")
     head.reject_unknown({"name", "summary", "entry", "contract", "callee_model", "package", "defines"})
     conv = top.sub("entry_convention", {})
-    conv.reject_unknown({"name", "stack_args"})
     versions_raw = top.get("versions", list, required=True)
     if not versions_raw:
         raise CaseError(f"{path}: field `versions` must list at least one version")
@@ -180,17 +280,24 @@ def parse_case(directory: Path) -> Case:
         name=head.get("name", str, required=True),
         directory=directory,
         summary=head.get("summary", str, ""),
-        entry=head.get("entry", str, required=True),
+        entries=_entries(path, head),
         contract=head.get("contract", str, "windows-x64"),
         callee_model=head.get("callee_model", str, "go-abi0"),
         package=head.get("package", str, None),
         defines=head.strings("defines"),
         versions=versions,
         callees={n: _callee(path, n, v) for n, v in callees_table.table.items()},
-        entry_convention=EntryConvention(
-            name=conv.get("name", str, "windows-x64-call"), stack_args=conv.get("stack_args", int, 0)
-        ),
+        entry_convention=_entry_convention(path, conv),
+        world=_world(path, top.sub("world", {})),
     )
+
+
+def _entries(path: Path, head: _Fields) -> tuple[str, ...]:
+    raw = head.get("entry", (str, list), required=True)
+    entries = (raw,) if isinstance(raw, str) else tuple(raw)
+    if not entries or not all(isinstance(e, str) and e for e in entries):
+        raise CaseError(f"{path}: field `case.entry` must be a symbol name or a non-empty list of them")
+    return entries
 
 
 def load_case(cases_dir: Path, name: str) -> Case:

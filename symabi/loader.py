@@ -51,6 +51,7 @@ class Image:
     base: int
     symbols: dict[str, int]  # symbol name -> absolute address
     sizes: dict[str, int]
+    kinds: dict[str, str]  # symbol name -> listing kind (STEXT, SNOPTRBSS, ...)
     stubs: dict[int, str]  # stub address -> external symbol name
     instructions: dict[int, Located] = field(repr=False)
     caller_return: int = CALLER_RETURN
@@ -112,7 +113,7 @@ def lay_out(listing: Listing) -> Image:
         if sym.kind.startswith("SSEH") or sym.name.startswith("go:"):
             continue  # unwind tables are for the OS unwinder, not code we execute
         placed[sym.name] = cursor
-        cursor = _align(cursor + max(len(sym.code), 1))
+        cursor = _align(cursor + max(sym.size, 1))
     code = bytearray(cursor - CODE_BASE)
     stubs: dict[str, int] = {}
     instructions: dict[int, Located] = {}
@@ -133,12 +134,13 @@ def lay_out(listing: Listing) -> Image:
         for ins, size in _instruction_sizes(sym):
             address = placed[sym.name] + ins.offset
             instructions[address] = Located(address, size, sym.name, ins)
-    sizes = {s.name: len(s.code) for s in listing.symbols if s.name in placed}
+    sizes = {s.name: s.size for s in listing.symbols if s.name in placed}
     return Image(
         code=bytes(code),
         base=CODE_BASE,
         symbols=placed,
         sizes=sizes,
+        kinds={s.name: s.kind for s in listing.symbols if s.name in placed},
         stubs={addr: name for name, addr in stubs.items()},
         instructions=instructions,
     )

@@ -16,13 +16,14 @@ from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state
-from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, SymbolicRegion, write_initial
+from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, SymbolicRegion
 from symabi.engine.registers import RegisterFile
 from symabi.errors import CaseError
 from symabi.frontend import AssembleRequest, assemble
 from symabi.loader import Image, UnsupportedRelocation, build_project, lay_out
 from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS
 from symabi.models.entry import STACK_RESERVE
+from symabi.models.world import Configuration, WorldModel
 from symabi.toolchain import GoToolchain
 from symabi.verdicts import (
     CaseResult,
@@ -60,16 +61,21 @@ def _models(case: Case):
 
 def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
     _, callee_model, convention = _models(case)
+    world = WorldModel(case.world, str(case.directory / "case.toml")).assumptions()
     callees = tuple(
         f"{c.name}: " + ("does not return" if c.noreturn else f"{c.args} bytes of arguments, {c.results} of results")
+        + "".join(f"; writes {w.size} bytes at *(frame+{w.pointer_at:#x})+{w.offset:#x}" for w in c.writes)
         + (f" ({c.doc})" if c.doc else "")
         for c in case.callees.values()
     )
-    return {
-        f"entry convention {convention.name}": convention.assumptions,
+    sections = {
+        f"entry convention {convention.name}": convention.describe(case.entry_convention),
         f"callee model {callee_model.name}": callee_model.assumptions,
         "callees (from the case file)": callees,
     }
+    if world:
+        sections["runtime world (from the case file)"] = world
+    return sections
 
 
 def display_path(path: Path) -> str:
@@ -114,7 +120,10 @@ class _Lines:
         return tuple(lines)
 
 
-def _summarize(path: PathOutcome, findings: list[Finding], lines: _Lines):
+_ENDINGS = {"returned": "returns to the caller", "aborted": "aborts", "escaped": "escapes", "unknown": "analysis stopped"}
+
+
+def _summarize(path: PathOutcome, label: str, findings: list[Finding], lines: _Lines):
     path_lines = lines.path(path.blocks)
     violations, unknowns = [], []
     for f in findings:
@@ -128,11 +137,76 @@ def _summarize(path: PathOutcome, findings: list[Finding], lines: _Lines):
             ))
         elif f.status == "unknown":
             unknowns.append(Unknown(ob.id, path.index, f.detail, lines.at(f.site)))
-    label = {"returned": "returns to the caller", "aborted": path.reason, "escaped": path.reason,
-             "unknown": "analysis stopped"}[path.kind]
     summary = PathSummary(path.index, path.kind, label, path.reason, path_lines,
                           {f.obligation.id: f.status for f in findings})
     return summary, violations, unknowns
+
+
+def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, regs: RegisterFile, convention):
+    """Run every world configuration, skipping one whose execution is already known.
+
+    An execution is determined by the values it reads; if a configuration agrees with an explored one
+    on every field that the explored one's paths read, it would repeat those paths exactly.
+    """
+    done: list[tuple[Configuration, frozenset[int]]] = []
+    for config in setup.world.configurations():
+        if any(config.agrees_on(prev, fields) for prev, fields in done):
+            continue
+        state = _start(case, setup, entry, config, regs, convention)
+        fields: set[int] = set()
+        for path in explorer.run(state).paths:
+            read = setup.world.fields_read(config, path.state.globals["reads"])
+            fields.update(c.address for c in read)
+            yield path, config.label_for(read)
+        done.append((config, frozenset(fields)))
+
+
+def _label(entry: str, many_entries: bool, words: str, path: PathOutcome) -> str:
+    ending = _ENDINGS[path.kind]
+    if path.kind == "aborted":
+        ending = path.reason
+    words = [w for w in (entry if many_entries else "", words) if w]
+    return (", ".join(words) + ": " if words else "") + ending
+
+
+@dataclass
+class _Setup:
+    """Everything one version's exploration needs, built once from the image and the case."""
+
+    project: object
+    image: Image
+    stack: SymbolicRegion
+    guard: MemoryGuard
+    world: WorldModel
+
+
+def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
+    world = WorldModel(case.world, str(case.directory / "case.toml"))
+    stack = SymbolicRegion("stack", regs["rsp"], -STACK_RESERVE,
+                           convention.caller_window(case.entry_convention.stack_args), STACK_SHADOW,
+                           doc="the thread's stack, addressed relative to the entry RSP")
+    data = tuple(
+        FixedRegion(name, image.symbols[name], image.sizes[name], writable=kind != "SRODATA", doc="data symbol")
+        for name, kind in image.kinds.items() if kind != "STEXT"
+    )
+    code = FixedRegion("code", image.base, len(image.code), writable=False, doc="the assembled symbols")
+    guard = MemoryGuard((stack,), (*data, code, *world.regions()))
+    return _Setup(build_project(image), image, stack, guard, world)
+
+
+def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: RegisterFile, convention):
+    params = case.entry_convention
+    constraints = list(convention.preconditions(regs))
+    for reg, text in params.registers.items():
+        if reg not in regs.values:
+            raise CaseError(f"case {case.name}: field `entry_convention.registers` names unknown register {reg!r}")
+        constraints.append(regs[reg] == setup.world.value(text, f"entry_convention.registers.{reg}"))
+    state = initial_state(setup.project, setup.image, setup.image.symbols[entry], regs, setup.guard, [])
+    setup.world.apply(state, config)
+    constraints += convention.prepare(state, regs, setup.stack, setup.image, params)
+    for c in constraints:
+        state.add_constraints(c)
+    return state
 
 
 def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs: RegisterFile,
@@ -150,39 +224,36 @@ def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs
         image = lay_out(listing)
     except UnsupportedRelocation as exc:
         return VersionResult(verdict=Verdict.UNKNOWN, error=f"loader: {exc}", timings=timings, **base)
-    if case.entry not in image.symbols:
+    missing = [e for e in case.entries if e not in image.symbols]
+    if missing:
         known = ", ".join(s.name for s in listing.text_symbols())
-        raise CaseError(f"case {case.name}: entry symbol {case.entry!r} is not in {version.source.name} "
+        raise CaseError(f"case {case.name}: entry symbol {missing[0]!r} is not in {version.source.name} "
                         f"(its TEXT symbols: {known})")
-    project = build_project(image)
+    setup = _setup(case, image, regs, convention)
     folder = display_path(version.source.parent)
     base["listing"] = tuple(
         ListingRow(i.address, i.symbol, f"{folder}/{i.location}", i.text, image.code[i.address - image.base:][: i.size])
         for i in sorted(image.instructions.values(), key=lambda i: i.address)
     )
-    stack = SymbolicRegion("stack", regs["rsp"], -STACK_RESERVE,
-                           convention.caller_window(case.entry_convention.stack_args), STACK_SHADOW,
-                           doc="the thread's stack, addressed relative to the entry RSP")
-    code = FixedRegion("code", image.base, len(image.code), writable=False, doc="the assembled symbols")
-    guard = MemoryGuard((stack,), (code,))
-    state = initial_state(project, image, image.symbols[case.entry], regs, guard, convention.preconditions(regs))
-    write_initial(state, stack, 0, claripy.BVV(image.caller_return, 64))
     timings["load"] = time.monotonic() - began
 
     began = time.monotonic()
-    limits = options.limits
-    explorer = Explorer(project, image, case.callees, callee_model, limits)
-    exploration = explorer.run(state)
+    explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits)
+    explored: list[tuple[PathOutcome, str]] = []
+    for entry in case.entries:
+        for path, words in _explore_worlds(case, setup, explorer, entry, regs, convention):
+            path.index = len(explored)
+            explored.append((path, _label(entry, len(case.entries) > 1, words, path)))
     timings["explore"] = time.monotonic() - began
 
     began = time.monotonic()
     ctx = CheckContext(regs, image, options.solver_timeout_ms)
-    lines = _Lines(project, image, folder)
+    lines = _Lines(setup.project, image, folder)
     paths, violations, unknowns, statuses = [], [], [], []
-    for path in exploration.paths:
+    for path, label in explored:
         findings = contract.check(path, ctx)
         statuses.extend(f.status for f in findings)
-        summary, v, u = _summarize(path, findings, lines)
+        summary, v, u = _summarize(path, label, findings, lines)
         paths.append(summary)
         violations.extend(v)
         unknowns.extend(u)

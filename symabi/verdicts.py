@@ -47,6 +47,7 @@ class Violation:
     site: SourceLine | None
     path_lines: tuple[SourceLine, ...]
     inputs: dict[str, str] = field(default_factory=dict)  # the witness: every input symbol it fixes
+    replay: str = ""  # "confirmed" | "not reproduced: <why>" once replayed concretely; "" if not replayed
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,28 @@ class VersionResult:
 
 
 @dataclass(frozen=True)
+class Difference:
+    """One observable difference between two versions (old ≡ new checking)."""
+
+    kind: str  # "contract-fix" | "stack-layout" | "behavioural"
+    what: str  # "call 1 (runtime.cgocallback) argument 2", "rax", "write to g0+0x8", "xmm6 at return"
+    old: str | None  # the value in the old version, in the witness
+    new: str | None
+    detail: str
+    stack_delta: int | None = None  # when the two differ by a stack-relative constant
+    inputs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    old: str  # version names compared
+    new: str
+    verdict: Verdict  # PROVED = equivalent apart from contract fixes; REFUTED = a difference; UNKNOWN
+    differences: tuple[Difference, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ObligationInfo:
     id: str
     location: str
@@ -101,6 +124,7 @@ class CaseResult:
     assumptions: dict[str, tuple[str, ...]]  # section title -> statements
     versions: tuple[VersionResult, ...]
     toolchain: str = ""
+    equivalence: Equivalence | None = None
 
     @property
     def judged(self) -> VersionResult:

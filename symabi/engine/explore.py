@@ -158,6 +158,8 @@ class Explorer:
             jumpkind = s.history.jumpkind
             if jumpkind in ("Ijk_Boring", "Ijk_Call", "Ijk_Ret"):
                 successors.append(s)
+            elif jumpkind == "Ijk_SigTRAP":
+                ended.append(self._end(s, ABORTED, "a trap (INT $3) ends the path", ins_addr=self._last_instruction(s)))
             elif jumpkind == "Ijk_NoDecode":
                 ended.append(self._end(s, UNKNOWN, f"instruction at {s.addr:#x} cannot be decoded"))
             else:

@@ -79,6 +79,7 @@ class MemoryGuard:
         state.inspect.b("mem_read", when=BP_BEFORE, action=self._on_read)
         state.inspect.b("mem_write", when=BP_BEFORE, action=self._on_write)
         state.globals["writes"] = ()
+        state.globals["reads"] = ()
 
     def _on_read(self, state) -> None:
         addr = state.inspect.mem_read_address
@@ -95,35 +96,41 @@ class MemoryGuard:
         ins = state.scratch.ins_addr
         if isinstance(addr, int):
             addr = claripy.BVV(addr, 64)
-        if not addr.symbolic:
-            concrete = addr.concrete_value
-            region = next((r for r in self.fixed if r.contains(concrete, size)), None)
-            if region is None:
-                raise UncoveredAccess(kind, addr, size, ins, "no declared region holds this address")
-            if write and not region.writable:
-                raise UncoveredAccess(kind, addr, size, ins, f"region {region.name} is read-only")
-            if write:
-                self._record(state, Access(region.name, concrete - region.start, size, ins))
-            return addr
-        for region in self.symbolic:
-            if not (addr.variables & region.base.variables):
-                continue
-            offset = _constant_offset(state, addr, region.base)
-            if offset is None:
-                raise UncoveredAccess(
-                    kind, addr, size, ins, f"not a constant offset from the {region.name} base {region.base}"
-                )
-            if not (region.low <= offset and offset + size <= region.high):
-                raise UncoveredAccess(kind, addr, size, ins, f"offset {offset:+#x} is outside region {region.name}")
-            if write:
-                self._record(state, Access(region.name, offset, size, ins))
-            return claripy.BVV(region.shadow + offset, 64)
-        raise UncoveredAccess(kind, addr, size, ins, "the address depends on values no region covers")
+        if addr.symbolic:
+            for region in self.symbolic:
+                if addr.variables & region.base.variables:
+                    return self._resolve_relative(state, kind, addr, size, region, ins, write=write)
+            # Not relative to a symbolic base: acceptable only if the path constraints pin it to one
+            # value (an entry register the convention binds to a world address, say).
+            values = state.solver.eval_upto(addr, 2)
+            if len(values) != 1:
+                raise UncoveredAccess(kind, addr, size, ins, "the address depends on values no region covers")
+            addr = claripy.BVV(values[0], 64)
+        concrete = addr.concrete_value
+        region = next((r for r in self.fixed if r.contains(concrete, size)), None)
+        if region is None:
+            raise UncoveredAccess(kind, addr, size, ins, "no declared region holds this address")
+        if write and not region.writable:
+            raise UncoveredAccess(kind, addr, size, ins, f"region {region.name} is read-only")
+        self._record(state, Access(region.name, concrete - region.start, size, ins), write=write)
+        return addr
+
+    def _resolve_relative(self, state, kind, addr, size, region: SymbolicRegion, ins, *, write: bool):
+        offset = _constant_offset(state, addr, region.base)
+        if offset is None:
+            raise UncoveredAccess(kind, addr, size, ins, f"not a constant offset from the {region.name} base {region.base}")
+        if not (region.low <= offset and offset + size <= region.high):
+            raise UncoveredAccess(kind, addr, size, ins, f"offset {offset:+#x} is outside region {region.name}")
+        if write:
+            self._record(state, Access(region.name, offset, size, ins), write=True)
+        return claripy.BVV(region.shadow + offset, 64)
 
     @staticmethod
-    def _record(state, access: Access) -> None:
+    def _record(state, access: Access, *, write: bool) -> None:
         # globals is copied shallowly per state: keep it immutable so forks never share a list.
-        state.globals["writes"] = state.globals["writes"] + (access,)
+        # Reads are kept for fixed regions only: they tell which world facts a path depended on.
+        key = "writes" if write else "reads"
+        state.globals[key] = state.globals[key] + (access,)
 
 
 def _size(length) -> int:

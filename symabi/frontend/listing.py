@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 _HEADER = re.compile(r"^(?P<name>\S+) (?P<kind>S[A-Z]+)\b(?P<attrs>.*)$")
 _INSTRUCTION = re.compile(r"^\t0x(?P<off>[0-9a-f]+) (?P<dec>\d{5}) \((?P<file>.+):(?P<line>\d+)\)\t(?P<text>.*)$")
 _HEX = re.compile(r"^\t0x(?P<off>[0-9a-f]+)(?P<bytes>(?: [0-9a-f]{2})+)")
-_RELOC = re.compile(r"^\trel (?P<off>\d+)\+(?P<size>\d+) t=(?P<type>\S+)(?: (?P<target>.+?)\+(?P<add>-?\d+))?$")
+_RELOC = re.compile(r"^\trel (?P<off>\d+)\+(?P<size>\d+) t=(?P<type>\S+)(?: (?P<target>.*?)\+(?P<add>-?\d+))?$")
+# A marker relocation has no target: "rel 0+0 t=R_CALLIND +0" (CALL AX).
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,12 @@ class Symbol:
     @property
     def is_text(self) -> bool:
         return self.kind == "STEXT"
+
+    @property
+    def size(self) -> int:
+        """The declared size (a BSS symbol has one but no bytes in the listing)."""
+        m = re.search(r"\bsize=(\d+)", self.attributes)
+        return max(len(self.code), int(m.group(1)) if m else 0)
 
     def real_instructions(self) -> tuple[Instruction, ...]:
         return tuple(i for i in self.instructions if not i.is_pseudo)

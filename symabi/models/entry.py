@@ -1,4 +1,9 @@
-"""Entry conventions: how the host hands control to the trampoline."""
+"""Entry conventions: how the host hands control to the trampoline.
+
+The shared register file's ``entry.rsp`` is always the RSP the *host's* CALL produced (pointing at
+the host's return address); a convention that enters through an intermediate CALL (the callbackasm
+table) starts the trampoline lower on the stack, but the contract is still about the host caller.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,26 @@ from dataclasses import dataclass
 
 import claripy
 
+from symabi.casefile import EntryConvention
+from symabi.engine.memory import SymbolicRegion, write_initial
 from symabi.engine.registers import RegisterFile
+from symabi.errors import CaseError
+from symabi.loader import Image
 
 HOME_AREA = 32  # the four register-argument spill slots a Windows x64 caller reserves above the return address
 STACK_RESERVE = 0x10000  # how far below the entry RSP the trampoline may use the stack (64 KiB)
 LOWEST_STACK = 0x1_0000_0000
 HIGHEST_STACK = 0x7FFE_FFFF_0000
+
+_COMMON = (
+    "RSP at the host's CALL is 8 mod 16 (16-byte aligned before the CALL pushed the return address)",
+    "the host's return address on top of its stack is a concrete sentinel",
+    "DF is clear at entry; every other register and flag is an unconstrained symbolic value "
+    "(unless the case binds it below)",
+    f"the caller's frame holds a {HOME_AREA}-byte home area above the return address, then its stack arguments",
+    f"the stack region spans entry RSP - {STACK_RESERVE:#x} up to the end of the caller's arguments and "
+    "overlaps no other region",
+)
 
 
 @dataclass(frozen=True)
@@ -32,18 +51,54 @@ class EntryConventionModel:
         """Bytes at and above the entry RSP the trampoline may read: return address, home area, stack args."""
         return 8 + HOME_AREA + stack_args
 
+    def describe(self, params: EntryConvention) -> tuple[str, ...]:
+        """The assumptions with the case's parameters filled in."""
+        extra = tuple(f"{reg.upper()} at entry is {value}" for reg, value in params.registers.items())
+        if params.stack_args:
+            extra += (f"the caller passes {params.stack_args} bytes of stack arguments",)
+        return self.assumptions + extra
+
+    def prepare(self, state, regs: RegisterFile, stack: SymbolicRegion, image: Image,
+                params: EntryConvention) -> list[claripy.ast.Bool]:
+        """Lay down what the host put on the stack; return any constraints on new entry inputs."""
+        write_initial(state, stack, 0, claripy.BVV(image.caller_return, 64))
+        state.regs.rsp = regs["rsp"]
+        return []
+
+
+@dataclass(frozen=True)
+class CallbackTableConvention(EntryConventionModel):
+    """The host CALLs ``table + stride*i``; that table entry CALLs the trampoline."""
+
+    def describe(self, params: EntryConvention) -> tuple[str, ...]:
+        return super().describe(params) + (
+            f"the host called {params.table} + {params.stride}*i for a symbolic i, 0 <= i < {params.table_entries}; "
+            f"that entry's CALL pushed {params.table} + {params.stride}*(i+1) below the host's return address",
+        )
+
+    def prepare(self, state, regs, stack, image, params):
+        if not params.table or not params.stride or not params.table_entries:
+            raise CaseError(f"entry convention {self.name} needs `table`, `stride` and `table_entries`")
+        table = image.symbols.get(params.table, image.stub_for(params.table))
+        if table is None:
+            raise CaseError(f"entry convention {self.name}: table symbol {params.table!r} is not referenced by the code")
+        super().prepare(state, regs, stack, image, params)
+        index = claripy.BVS("entry.callback_index", 64, explicit_name=True)
+        write_initial(state, stack, -8, table + params.stride * (index + 1))
+        state.regs.rsp = regs["rsp"] - 8
+        return [claripy.ULT(index, params.table_entries)]
+
 
 WINDOWS_X64_CALL = EntryConventionModel(
     name="windows-x64-call",
     doc="A Windows x64 caller CALLs the trampoline directly.",
-    assumptions=(
-        "RSP at entry is 8 mod 16 (16-byte aligned before the CALL pushed the return address)",
-        "the return address on top of the stack is the caller's, a concrete sentinel",
-        "DF is clear at entry; every other register and flag is an unconstrained symbolic value",
-        f"the caller's frame holds a {HOME_AREA}-byte home area above the return address, then its stack arguments",
-        f"the stack region spans entry RSP - {STACK_RESERVE:#x} up to the end of the caller's arguments and "
-        "overlaps no other region",
-    ),
+    assumptions=_COMMON,
 )
 
-ENTRY_CONVENTIONS: dict[str, EntryConventionModel] = {WINDOWS_X64_CALL.name: WINDOWS_X64_CALL}
+CALLBACKASM_TABLE = CallbackTableConvention(
+    name="callbackasm-table",
+    doc="A Windows x64 caller CALLs an entry of a table of CALL instructions, which CALLs the trampoline.",
+    assumptions=_COMMON,
+)
+
+ENTRY_CONVENTIONS: dict[str, EntryConventionModel] = {c.name: c for c in (WINDOWS_X64_CALL, CALLBACKASM_TABLE)}

@@ -37,6 +37,10 @@ class CalleeModel:
         """Turn ``state`` (at the callee's first instruction) into the state after it returns."""
         frame_bytes = spec.args + spec.results
         sp = state.regs.rsp
+        # Read the pointers before the frame words are overwritten: the callee received the originals.
+        targets = [
+            (w, state.memory.load(sp + 8 + w.pointer_at, 8, endness="Iend_LE")) for w in spec.writes
+        ]
         for reg in GPRS:
             if reg != "rsp":
                 state.registers.store(reg, fresh(spec.name, ordinal, reg, 64))
@@ -51,6 +55,9 @@ class CalleeModel:
             size = min(8, frame_bytes - offset)
             word = fresh(spec.name, ordinal, f"frame+{offset:#x}", size * 8)
             state.memory.store(sp + 8 + offset, word, size=size, endness="Iend_LE")
+        for w, pointer in targets:
+            word = fresh(spec.name, ordinal, f"*frame+{w.pointer_at:#x}+{w.offset:#x}", w.size * 8)
+            state.memory.store(pointer + w.offset, word, size=w.size, endness="Iend_LE")
         state.regs.rip = state.memory.load(sp, 8, endness="Iend_LE")
         state.regs.rsp = sp + 8
 
@@ -65,7 +72,8 @@ GO_ABI0 = CalleeModel(
         "leaves MXCSR and the x87 control word as it found them",
         "returns to the address on top of the stack, with RSP restored to the value at the call + 8",
         "overwrites its own argument and result words (sizes declared per callee in the case file) "
-        "with fresh values, and no other memory of its caller",
+        "with fresh values, and the words the case declares it writes through a pointer argument; "
+        "it writes no other memory, runtime structures and the TLS slot included",
         "its outputs are fresh values named by (callee, call ordinal), shared by every version",
         "a callee declared noreturn ends the path (an abort: no return obligations apply)",
     ),

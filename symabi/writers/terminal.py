@@ -41,7 +41,7 @@ def _paths(v: VersionResult, verbose: bool) -> list[str]:
     out = []
     for p in v.paths:
         reason = f" — {p.reason}" if p.reason and p.reason != p.label else ""
-        out.append(f"  path {p.index}: {p.kind}, {p.label}{reason} ({len(p.lines)} instructions)")
+        out.append(f"  path {p.index}: {p.label}{reason} ({len(p.lines)} instructions)")
         if verbose:
             out.extend(f"      {line}" for line in p.lines)
     return out
