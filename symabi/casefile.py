@@ -37,6 +37,7 @@ class CalleeSpec:
     noreturn: bool = False
     doc: str = ""
     writes: tuple[PointerWrite, ...] = ()
+    pointer_args: tuple[tuple[int, int], ...] = ()  # (argument offset, bytes it points to) compared by content
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,12 @@ def _version(path: Path, directory: Path, index: int, raw: Any) -> VersionSpec:
 
 def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     f = _Fields(path, f"callees.{name}", raw)
-    f.reject_unknown({"args", "results", "noreturn", "doc", "writes"})
+    f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "pointer_args"})
+    pointer_args = []
+    for i, raw_arg in enumerate(f.get("pointer_args", list, [])):
+        pf = _Fields(path, f"callees.{name}.pointer_args[{i}]", raw_arg)
+        pf.reject_unknown({"at", "size"})
+        pointer_args.append((pf.get("at", int, required=True), pf.get("size", int, required=True)))
     writes = []
     for i, w in enumerate(f.get("writes", list, [])):
         wf = _Fields(path, f"callees.{name}.writes[{i}]", w)
@@ -206,6 +212,7 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
         noreturn=f.get("noreturn", bool, False),
         doc=f.get("doc", str, ""),
         writes=tuple(writes),
+        pointer_args=tuple(pointer_args),
     )
     for i, w in enumerate(spec.writes):
         if w.pointer_at + 8 > spec.args:

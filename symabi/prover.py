@@ -238,7 +238,7 @@ def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs
     timings["load"] = time.monotonic() - began
 
     began = time.monotonic()
-    explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits)
+    explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits, setup.guard)
     explored: list[tuple[PathOutcome, str]] = []
     for entry in case.entries:
         for path, words in _explore_worlds(case, setup, explorer, entry, regs, convention):

@@ -97,8 +97,10 @@ class Explorer:
         callees: dict[str, CalleeSpec],
         callee_model: CalleeModel,
         limits: Limits,
+        guard: MemoryGuard,
     ):
         self.project, self.image, self.callees, self.model, self.limits = project, image, callees, callee_model, limits
+        self.guard = guard
 
     def run(self, start) -> Exploration:
         began = time.monotonic()
@@ -197,7 +199,11 @@ class Explorer:
             frame = tuple(
                 state.memory.load(sp + 8 + off, 8, endness="Iend_LE") for off in range(0, spec.args, 8)
             )
-            event = CallEvent(name, ordinal, site, state.regs.d != 1, sp, frame)
+            event = CallEvent(name, ordinal, site, state.regs.d != 1, sp, frame,
+                              registers={r: state.registers.load(r) for r in GPRS + XMMS},
+                              memory=self.observable_memory(state),
+                              pointees={at: self._words(state, frame[at // 8], size)
+                                        for at, size in spec.pointer_args if at // 8 < len(frame)})
             after = state.copy()
             after.globals["calls"] = calls + (event,)
             if spec.noreturn:
@@ -207,6 +213,18 @@ class Explorer:
             return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
                               ins_addr=site)], []
         return [], [after]
+
+    @staticmethod
+    def _words(state, pointer, size: int) -> tuple:
+        return tuple(state.memory.load(pointer + off, 8, endness="Iend_LE") for off in range(0, size, 8))
+
+    def observable_memory(self, state) -> tuple:
+        """(Access, current value) for every location written outside the trampoline's own frame."""
+        latest = {}
+        for access in state.globals["writes"]:
+            if access.region != "stack" or access.offset >= 8:
+                latest[(access.region, access.offset, access.size)] = access
+        return tuple((a, self.guard.peek(state, a)) for a in latest.values())
 
     def _last_instruction(self, state) -> int | None:
         """The instruction that brought control here (a CALL, JMP or RET): the last of the previous block."""

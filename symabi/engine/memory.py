@@ -75,6 +75,17 @@ class MemoryGuard:
         self.symbolic = symbolic
         self.fixed = fixed
 
+    def address_of(self, access: Access) -> int:
+        """Where an access's bytes live in the state's memory (the shadow address for the stack)."""
+        for region in (*self.symbolic, *self.fixed):
+            if region.name == access.region:
+                return (region.shadow if isinstance(region, SymbolicRegion) else region.start) + access.offset
+        raise KeyError(access.region)
+
+    def peek(self, state, access: Access):
+        """The current value of an access's bytes, read without counting as a read by the code."""
+        return state.memory.load(self.address_of(access), access.size, endness="Iend_LE", inspect=False)
+
     def install(self, state) -> None:
         state.inspect.b("mem_read", when=BP_BEFORE, action=self._on_read)
         state.inspect.b("mem_write", when=BP_BEFORE, action=self._on_write)

@@ -20,6 +20,9 @@ class CallEvent:
     df_set: claripy.ast.Bool  # DF at the moment control entered the callee
     rsp: claripy.ast.BV  # RSP on entry to the callee (pointing at its return address)
     frame: tuple[claripy.ast.BV, ...]  # the callee's argument words as passed
+    registers: dict[str, claripy.ast.BV]  # every GPR and XMM register at the call
+    memory: tuple  # (Access, value) for each word written so far outside the trampoline's own frame
+    pointees: dict[int, tuple[claripy.ast.BV, ...]]  # argument offset -> the words it points to
 
 
 def fresh(callee: str, ordinal: int, what: str, bits: int) -> claripy.ast.BV:
