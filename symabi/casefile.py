@@ -104,6 +104,7 @@ class Case:
     callees: dict[str, CalleeSpec] = field(default_factory=dict)
     entry_convention: EntryConvention = field(default_factory=EntryConvention)
     world: World = field(default_factory=World)
+    returns: int = 64  # bits of RAX the host reads as the result: 0 (none), 32 (EAX) or 64
 
     @property
     def entry(self) -> str:
@@ -273,7 +274,10 @@ def parse_case(directory: Path) -> Case:
     top = _Fields(path, "", raw)
     top.reject_unknown({"case", "entry_convention", "versions", "callees", "world"})
     head = top.sub("case")
-    head.reject_unknown({"name", "summary", "entry", "contract", "callee_model", "package", "defines"})
+    head.reject_unknown({"name", "summary", "entry", "contract", "callee_model", "package", "defines", "returns"})
+    returns = head.get("returns", int, 64)
+    if returns not in (0, 32, 64):
+        raise CaseError(f"{path}: field `case.returns` must be 0, 32 or 64, not {returns}")
     conv = top.sub("entry_convention", {})
     versions_raw = top.get("versions", list, required=True)
     if not versions_raw:
@@ -288,6 +292,7 @@ def parse_case(directory: Path) -> Case:
         directory=directory,
         summary=head.get("summary", str, ""),
         entries=_entries(path, head),
+        returns=returns,
         contract=head.get("contract", str, "windows-x64"),
         callee_model=head.get("callee_model", str, "go-abi0"),
         package=head.get("package", str, None),

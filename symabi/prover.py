@@ -18,6 +18,7 @@ from symabi.contracts.base import CheckContext, Finding
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state
 from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, SymbolicRegion
 from symabi.engine.registers import RegisterFile
+from symabi.equivalence import TracedPath, VersionTrace, compare_versions
 from symabi.errors import CaseError
 from symabi.frontend import AssembleRequest, assemble
 from symabi.loader import Image, UnsupportedRelocation, build_project, lay_out
@@ -157,7 +158,7 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
         for path in explorer.run(state).paths:
             read = setup.world.fields_read(config, path.state.globals["reads"])
             fields.update(c.address for c in read)
-            yield path, config.label_for(read)
+            yield path, read, config.label_for(read)
         done.append((config, frozenset(fields)))
 
 
@@ -211,6 +212,11 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
 
 def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs: RegisterFile,
                   options: Options) -> VersionResult:
+    return _prove_version(case, version, toolchain, regs, options)[0]
+
+
+def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs: RegisterFile,
+                   options: Options) -> tuple[VersionResult, VersionTrace | None]:
     contract, callee_model, convention = _models(case)
     timings: dict[str, float] = {}
     began = time.monotonic()
@@ -223,7 +229,7 @@ def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs
     try:
         image = lay_out(listing)
     except UnsupportedRelocation as exc:
-        return VersionResult(verdict=Verdict.UNKNOWN, error=f"loader: {exc}", timings=timings, **base)
+        return VersionResult(verdict=Verdict.UNKNOWN, error=f"loader: {exc}", timings=timings, **base), None
     missing = [e for e in case.entries if e not in image.symbols]
     if missing:
         known = ", ".join(s.name for s in listing.text_symbols())
@@ -240,26 +246,30 @@ def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs
     began = time.monotonic()
     explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits, setup.guard)
     explored: list[tuple[PathOutcome, str]] = []
+    traced: list[TracedPath] = []
     for entry in case.entries:
-        for path, words in _explore_worlds(case, setup, explorer, entry, regs, convention):
+        for path, read, words in _explore_worlds(case, setup, explorer, entry, regs, convention):
             path.index = len(explored)
             explored.append((path, _label(entry, len(case.entries) > 1, words, path)))
+            traced.append(TracedPath(path, entry, {c.address: c.value for c in read}, {}))
     timings["explore"] = time.monotonic() - began
 
     began = time.monotonic()
     ctx = CheckContext(regs, image, options.solver_timeout_ms)
     lines = _Lines(setup.project, image, folder)
     paths, violations, unknowns, statuses = [], [], [], []
-    for path, label in explored:
+    for (path, label), trace in zip(explored, traced):
         findings = contract.check(path, ctx)
+        trace.findings.update({f.obligation.id: f.status for f in findings})
         statuses.extend(f.status for f in findings)
         summary, v, u = _summarize(path, label, findings, lines)
         paths.append(summary)
         violations.extend(v)
         unknowns.extend(u)
     timings["solve"] = time.monotonic() - began
-    return VersionResult(verdict=combine(statuses), violations=tuple(violations), unknowns=tuple(unknowns),
-                         paths=tuple(paths), timings=timings, **base)
+    result = VersionResult(verdict=combine(statuses), violations=tuple(violations), unknowns=tuple(unknowns),
+                           paths=tuple(paths), timings=timings, **base)
+    return result, VersionTrace(version.name, traced, setup.guard)
 
 
 def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = None,
@@ -270,9 +280,17 @@ def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = 
         deadline = time.monotonic() + options.timeout_s
         options = replace(options, limits=replace(options.limits, deadline=deadline))
     regs = RegisterFile.fresh()
-    results = tuple(prove_version(case, v, toolchain, regs, options) for v in chosen)
+    proved = [_prove_version(case, v, toolchain, regs, options) for v in chosen]
+    results = tuple(r for r, _ in proved)
+    equivalence = None
+    if len(proved) >= 2:
+        began = time.monotonic()
+        (_, old), (_, new) = proved[0], proved[-1]
+        equivalence = compare_versions(case, regs, old, new, options.solver_timeout_ms,
+                                       names=(chosen[0].name, chosen[-1].name))
+        results[-1].timings["equivalence"] = time.monotonic() - began
     return CaseResult(
         case=case.name, summary=case.summary, entry=case.entry, contract=contract.name, contract_doc=contract.doc,
         obligations=tuple(ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations),
-        assumptions=assumptions(case), versions=results, toolchain=toolchain.version,
+        assumptions=assumptions(case), versions=results, toolchain=toolchain.version, equivalence=equivalence,
     )

@@ -32,6 +32,7 @@ def _version(v: VersionResult) -> dict:
                 "path_index": x.path,
                 "path": [str(line) for line in x.path_lines],
                 "inputs": x.inputs,
+                "replay": x.replay or None,
             }
             for x in v.violations
         ],
@@ -67,6 +68,19 @@ def to_dict(result: CaseResult) -> dict:
         "judged": result.judged.name,
         "exit_code": EXIT_CODES[result.judged.verdict],
         "versions": {v.name: _version(v) for v in result.versions},
+        "equivalence": _equivalence(result.equivalence),
+    }
+
+
+def _equivalence(eq) -> dict | None:
+    if eq is None:
+        return None
+    return {
+        "old": eq.old,
+        "new": eq.new,
+        "verdict": eq.verdict.value,
+        "reason": eq.reason or None,
+        "differences": [asdict(d) for d in eq.differences],
     }
 
 

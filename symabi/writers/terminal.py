@@ -68,6 +68,15 @@ def render(result: CaseResult, verbose: bool = False) -> str:
             lines.append(f"    entry {x.entry}  exit {x.exit}")
             if verbose and x.inputs:
                 lines.append("    inputs: " + ", ".join(f"{k}={val}" for k, val in x.inputs.items()))
+    if (eq := result.equivalence) is not None:
+        lines.append("")
+        lines.append(f"equivalence {eq.old} ≡ {eq.new}: {eq.verdict.value.upper()}"
+                     + ("" if eq.verdict.value != "proved" or not eq.differences else " (apart from the differences below)"))
+        for d in eq.differences:
+            values = f" (old {d.old}, new {d.new})" if d.old is not None or d.new is not None else ""
+            lines.append(f"  [{d.kind}] {d.detail}{values}")
+        if eq.reason:
+            lines.append(f"  not decided: {eq.reason}")
     lines.append("")
     lines.append("assumed:")
     for section, statements in result.assumptions.items():

@@ -1,0 +1,222 @@
+"""Old ≡ new: compare two versions of a trampoline in everything a caller or the Go side can observe.
+
+Both versions ran from the same symbolic register file and see the same callee outputs (named by
+callee and call ordinal), the same world and the same caller memory. For every pair of paths, one per
+version, that the same inputs can drive (same entry, compatible world facts, jointly satisfiable path
+constraints), Z3 is asked whether any observable differs:
+
+* the calls into Go, in order, with their argument words — a word that points into the trampoline's
+  own frame is compared by what it points to (when the callee declares its size), and a difference by
+  a stack-relative constant is a stack-layout difference, reported with the constant;
+* the words written outside the trampoline's own frame (runtime structures, TLS, the caller's home
+  area) as seen at each call and at the end;
+* at return: the result register, and the registers the contract protects — where those differ and
+  only the new version keeps the contract, the difference is the contract fix itself.
+
+Behavioural differences refute equivalence; contract fixes and stack-layout differences are listed
+but do not. Any path the analysis could not finish leaves the verdict UNKNOWN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import claripy
+
+from symabi.contracts import solver
+from symabi.engine.explore import RETURNED, UNKNOWN, PathOutcome
+from symabi.engine.memory import Access, MemoryGuard
+from symabi.engine.registers import RegisterFile
+from symabi.verdicts import Difference, Equivalence, Verdict
+
+CONTRACT_FIX, STACK_LAYOUT, BEHAVIOURAL = "contract-fix", "stack-layout", "behavioural"
+# Registers a contract obligation protects at return, by obligation id.
+_PROTECTED = {f"preserve-{r}": r for r in
+              ("rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15", *(f"xmm{i}" for i in range(6, 16)))}
+
+
+@dataclass
+class TracedPath:
+    """A path as the equivalence check needs it: where it started, which world facts it read."""
+
+    path: PathOutcome
+    entry: str
+    world: dict[int, int]  # field address -> value, for the fields this path read
+    findings: dict[str, str] = field(default_factory=dict)  # obligation id -> holds/violated/unknown/n/a
+
+
+@dataclass
+class VersionTrace:
+    name: str
+    paths: list[TracedPath]
+    guard: MemoryGuard
+
+
+def _compatible(a: TracedPath, b: TracedPath) -> bool:
+    return a.entry == b.entry and all(b.world.get(addr, value) == value for addr, value in a.world.items())
+
+
+def _where(access: Access) -> str:
+    if access.region == "stack":
+        return f"caller frame at entry RSP{access.offset:+#x}"
+    return f"{access.region}+{access.offset:#x}"
+
+
+def _hex(value: int | None, bits: int) -> str | None:
+    return None if value is None else f"0x{value:0{bits // 4}x}"
+
+
+class _Pair:
+    """One old path against one new path, under their joint constraints."""
+
+    def __init__(self, old: TracedPath, new: TracedPath, regs: RegisterFile, timeout_ms: int):
+        self.old, self.new, self.regs, self.timeout_ms = old, new, regs, timeout_ms
+        self.constraints = [*old.path.state.solver.constraints, *new.path.state.solver.constraints]
+
+    def feasible(self) -> bool:
+        s = claripy.Solver(timeout=self.timeout_ms)
+        s.add(self.constraints)
+        return s.satisfiable()
+
+    def differ(self, what: str, a, b, kind: str = BEHAVIOURAL) -> Difference | None:
+        if a.size() != b.size():
+            a, b = a.zero_extend(max(0, b.size() - a.size())), b.zero_extend(max(0, a.size() - b.size()))
+        answer = solver.check(self.constraints, a != b, {"old": a, "new": b}, self.timeout_ms)
+        if answer.status == solver.HOLDS:
+            return None
+        if answer.status == solver.UNKNOWN:
+            raise _Undecided(f"{what}: {answer.reason}")
+        delta = self._stack_delta(a, b)
+        if delta is not None and kind == BEHAVIOURAL:
+            kind = STACK_LAYOUT
+        detail = self._describe(what, kind, delta)
+        return Difference(kind, what, _hex(answer.values["old"], a.size()), _hex(answer.values["new"], b.size()),
+                          detail, delta, {k: hex(v) for k, v in sorted(answer.inputs.items())})
+
+    def _stack_delta(self, a, b) -> int | None:
+        rsp = self.regs["rsp"]
+        if not (a.variables & rsp.variables and b.variables & rsp.variables):
+            return None
+        s = claripy.Solver(timeout=self.timeout_ms)
+        s.add(self.constraints)
+        values = s.eval(a - b, 2)
+        if len(values) != 1:
+            return None
+        v = values[0]
+        return v - (1 << a.size()) if v >> (a.size() - 1) else v
+
+    @staticmethod
+    def _describe(what: str, kind: str, delta: int | None) -> str:
+        if delta is not None:
+            direction = "lower" if delta > 0 else "higher"
+            return f"{what} is {abs(delta)} bytes {direction} in the new version (stack layout)"
+        if kind == CONTRACT_FIX:
+            return f"{what} differs: the new version keeps the contract, the old one does not"
+        return f"{what} differs"
+
+
+class _Undecided(Exception):
+    pass
+
+
+def _compare_calls(pair: _Pair, old: PathOutcome, new: PathOutcome, out: list[Difference]) -> None:
+    old_names = [c.callee for c in old.calls]
+    new_names = [c.callee for c in new.calls]
+    if old_names != new_names:
+        out.append(Difference(BEHAVIOURAL, "calls into Go", " → ".join(old_names) or "none",
+                              " → ".join(new_names) or "none", "the versions call different Go functions"))
+        return
+    for index, (a, b) in enumerate(zip(old.calls, new.calls), 1):
+        call = f"call {index} ({a.callee})"
+        for word, (x, y) in enumerate(zip(a.frame, b.frame)):
+            if (d := pair.differ(f"{call} argument word {word} (frame+{8 * word:#x})", x, y)) is not None:
+                out.append(d)
+                if d.kind == STACK_LAYOUT and 8 * word in a.pointees:
+                    for k, (p, q) in enumerate(zip(a.pointees[8 * word], b.pointees[8 * word])):
+                        if (d2 := pair.differ(f"{call} *(argument word {word})+{8 * k:#x}", p, q)) is not None:
+                            out.append(d2)
+        _compare_memory(pair, f"before {call}", dict(_keyed(a.memory)), dict(_keyed(b.memory)), out)
+
+
+def _keyed(snapshot):
+    for access, value in snapshot:
+        yield (access.region, access.offset, access.size), (access, value)
+
+
+def _compare_memory(pair: _Pair, when: str, old: dict, new: dict, out: list[Difference]) -> None:
+    for key in sorted(set(old) | set(new)):
+        if key in old and key in new:
+            (access, a), (_, b) = old[key], new[key]
+            if (d := pair.differ(f"{_where(access)} {when}", a, b)) is not None:
+                out.append(d)
+        else:
+            access, value = (old.get(key) or new.get(key))
+            side = "old" if key in old else "new"
+            out.append(Difference(BEHAVIOURAL, f"{_where(access)} {when}", None, None,
+                                  f"only the {side} version writes {_where(access)} {when}"))
+
+
+def _compare_ends(pair: _Pair, traces: tuple[VersionTrace, VersionTrace], returns: int,
+                  out: list[Difference]) -> None:
+    old, new = pair.old.path, pair.new.path
+    if old.kind != new.kind:
+        out.append(Difference(BEHAVIOURAL, "how the path ends", old.kind, new.kind,
+                              f"old: {old.reason or old.kind}; new: {new.reason or new.kind}"))
+        return
+    old_writes = {k: v for k, v in _keyed(_final_memory(traces[0].guard, old))}
+    new_writes = {k: v for k, v in _keyed(_final_memory(traces[1].guard, new))}
+    _compare_memory(pair, "at the end", old_writes, new_writes, out)
+    if old.kind != RETURNED:
+        return
+    if returns:
+        a, b = old.state.regs.rax[returns - 1:0], new.state.regs.rax[returns - 1:0]
+        if (d := pair.differ("result (RAX)" if returns == 64 else "result (EAX)", a, b)) is not None:
+            out.append(d)
+    for ob, reg in _PROTECTED.items():
+        fix = pair.old.findings.get(ob) == "violated" and pair.new.findings.get(ob) == "holds"
+        d = pair.differ(f"{reg.upper()} at return", old.state.registers.load(reg), new.state.registers.load(reg),
+                        CONTRACT_FIX if fix else BEHAVIOURAL)
+        if d is not None:
+            out.append(d)
+
+
+def _final_memory(guard: MemoryGuard, path: PathOutcome):
+    latest = {}
+    for access in path.state.globals["writes"]:
+        if access.region != "stack" or access.offset >= 8:
+            latest[(access.region, access.offset, access.size)] = access
+    return tuple((a, guard.peek(path.state, a)) for a in latest.values())
+
+
+def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: VersionTrace | None,
+                     timeout_ms: int, names: tuple[str, str]) -> Equivalence:
+    if old is None or new is None:
+        return Equivalence(*names, Verdict.UNKNOWN, reason="a version could not be explored")
+    undecided = [f"{t.name} path {p.path.index}: {p.path.reason}" for t in (old, new) for p in t.paths
+                 if p.path.kind == UNKNOWN]
+    differences: list[Difference] = []
+    seen: set[tuple[str, str]] = set()
+    for a in old.paths:
+        for b in new.paths:
+            if a.path.kind == UNKNOWN or b.path.kind == UNKNOWN or not _compatible(a, b):
+                continue
+            pair = _Pair(a, b, regs, timeout_ms)
+            if not pair.feasible():
+                continue
+            found: list[Difference] = []
+            try:
+                _compare_calls(pair, a.path, b.path, found)
+                _compare_ends(pair, (old, new), case.returns, found)
+            except _Undecided as exc:
+                undecided.append(str(exc))
+            for d in found:
+                if (d.kind, d.what) not in seen:
+                    seen.add((d.kind, d.what))
+                    differences.append(d)
+    if any(d.kind == BEHAVIOURAL for d in differences):
+        verdict = Verdict.REFUTED
+    elif undecided:
+        verdict = Verdict.UNKNOWN
+    else:
+        verdict = Verdict.PROVED
+    return Equivalence(names[0], names[1], verdict, tuple(differences), "; ".join(undecided))
