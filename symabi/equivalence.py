@@ -72,16 +72,15 @@ class _Pair:
     def __init__(self, old: TracedPath, new: TracedPath, regs: RegisterFile, timeout_ms: int):
         self.old, self.new, self.regs, self.timeout_ms = old, new, regs, timeout_ms
         self.constraints = [*old.path.state.solver.constraints, *new.path.state.solver.constraints]
+        self.solver = solver.PathSolver(self.constraints, timeout_ms)
 
     def feasible(self) -> bool:
-        s = claripy.Solver(timeout=self.timeout_ms)
-        s.add(self.constraints)
-        return s.satisfiable()
+        return self.solver.satisfiable()
 
     def differ(self, what: str, a, b, kind: str = BEHAVIOURAL) -> Difference | None:
         if a.size() != b.size():
             a, b = a.zero_extend(max(0, b.size() - a.size())), b.zero_extend(max(0, a.size() - b.size()))
-        answer = solver.check(self.constraints, a != b, {"old": a, "new": b}, self.timeout_ms)
+        answer = solver.ask(self.solver, a != b, {"old": a, "new": b})
         if answer.status == solver.HOLDS:
             return None
         if answer.status == solver.UNKNOWN:
@@ -97,9 +96,7 @@ class _Pair:
         rsp = self.regs["rsp"]
         if not (a.variables & rsp.variables and b.variables & rsp.variables):
             return None
-        s = claripy.Solver(timeout=self.timeout_ms)
-        s.add(self.constraints)
-        values = s.eval(a - b, 2)
+        values = self.solver.eval(a - b, 2)
         if len(values) != 1:
             return None
         v = values[0]

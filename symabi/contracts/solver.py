@@ -27,10 +27,30 @@ def _leaves(exprs) -> list[claripy.ast.BV]:
     return [seen[name] for name in sorted(seen)]
 
 
+class PathSolver:
+    """One Z3 solver per path, its constraints asserted once and reused for every question about it
+    (creating a solver and re-asserting the path costs more than most of the questions)."""
+
+    def __init__(self, constraints, timeout_ms: int):
+        self.constraints = list(constraints)
+        self.solver = claripy.Solver(timeout=timeout_ms)
+        self.solver.add(self.constraints)
+
+    def satisfiable(self, extra=()) -> bool:
+        return self.solver.satisfiable(extra_constraints=tuple(extra))
+
+    def eval(self, expr, n: int):
+        return self.solver.eval(expr, n)
+
+
 def check(constraints, violated: claripy.ast.Bool, observe: dict[str, claripy.ast.BV], timeout_ms: int) -> Answer:
     """HOLDS if ``violated`` is unsatisfiable under ``constraints``; else a shrunk witness."""
-    solver = claripy.Solver(timeout=timeout_ms)
-    solver.add(list(constraints))
+    return ask(PathSolver(constraints, timeout_ms), violated, observe)
+
+
+def ask(path_solver: PathSolver, violated: claripy.ast.Bool, observe: dict[str, claripy.ast.BV]) -> Answer:
+    """Like ``check``, on a solver that already holds the path's constraints."""
+    solver, constraints = path_solver.solver, path_solver.constraints
     try:
         if not solver.satisfiable(extra_constraints=(violated,)):
             return Answer(HOLDS)

@@ -44,6 +44,7 @@ class WindowsX64Contract:
     obligations: tuple[Obligation, ...] = (*PRESERVED, RSP, RETURN, DF_AT_RETURN, DF_AT_CALL, STACK_WRITES)
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
+        ctx = _WithSolver(ctx, solver.PathSolver(path.state.solver.constraints, ctx.timeout_ms))
         findings = []
         for ob in self.obligations:
             if ob is DF_AT_CALL:
@@ -64,7 +65,7 @@ class WindowsX64Contract:
 
     @staticmethod
     def _ask(ob, path, violated, observe, ctx, site, detail="") -> Finding:
-        answer = solver.check(path.state.solver.constraints, violated, observe, ctx.timeout_ms)
+        answer = solver.ask(ctx.solver, violated, observe)
         if answer.status == solver.HOLDS:
             return Finding(ob, path.index, "holds", site=site)
         if answer.status == solver.UNKNOWN:
@@ -126,6 +127,17 @@ class WindowsX64Contract:
         if path.kind == UNKNOWN:
             return Finding(STACK_WRITES, path.index, "unknown", detail=path.reason, site=path.ins_addr)
         return Finding(STACK_WRITES, path.index, "holds")
+
+
+@dataclass(frozen=True)
+class _WithSolver:
+    """The check context plus the path's solver, built once per path."""
+
+    base: CheckContext
+    solver: solver.PathSolver
+
+    def __getattr__(self, name):
+        return getattr(self.base, name)
 
 
 WINDOWS_X64 = WindowsX64Contract()
