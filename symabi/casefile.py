@@ -58,6 +58,7 @@ class RegionSpec:
     size: int
     writable: bool = False
     doc: str = ""
+    free_below: int = 0  # for a stack region: offsets below this are free stack (a frame there is scratch)
 
 
 @dataclass(frozen=True)
@@ -243,11 +244,12 @@ def _world(path: Path, f: _Fields) -> World:
     regions = []
     for name, raw in regions_table.table.items():
         rf = _Fields(path, f"world.regions.{name}", raw)
-        rf.reject_unknown({"size", "writable", "doc"})
+        rf.reject_unknown({"size", "writable", "doc", "free_below"})
         size = rf.get("size", int, required=True)
         if size == 0:
             raise CaseError(f"{path}: field `world.regions.{name}.size` must be positive")
-        regions.append(RegionSpec(name, size, rf.get("writable", bool, False), rf.get("doc", str, "")))
+        regions.append(RegionSpec(name, size, rf.get("writable", bool, False), rf.get("doc", str, ""),
+                                  rf.get("free_below", int, 0)))
     fields = []
     for i, raw in enumerate(f.get("fields", list, [])):
         ff = _Fields(path, f"world.fields[{i}]", raw)

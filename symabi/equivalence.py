@@ -160,8 +160,8 @@ def _compare_ends(pair: _Pair, traces: tuple[VersionTrace, VersionTrace], return
         out.append(Difference(BEHAVIOURAL, "how the path ends", old.kind, new.kind,
                               f"old: {old.reason or old.kind}; new: {new.reason or new.kind}"))
         return
-    old_writes = {k: v for k, v in _keyed(_final_memory(traces[0].guard, old))}
-    new_writes = {k: v for k, v in _keyed(_final_memory(traces[1].guard, new))}
+    old_writes = dict(_keyed(traces[0].guard.observable_writes(old.state)))
+    new_writes = dict(_keyed(traces[1].guard.observable_writes(new.state)))
     _compare_memory(pair, "at the end", old_writes, new_writes, out)
     if old.kind != RETURNED:
         return
@@ -175,14 +175,6 @@ def _compare_ends(pair: _Pair, traces: tuple[VersionTrace, VersionTrace], return
                         CONTRACT_FIX if fix else BEHAVIOURAL)
         if d is not None:
             out.append(d)
-
-
-def _final_memory(guard: MemoryGuard, path: PathOutcome):
-    latest = {}
-    for access in path.state.globals["writes"]:
-        if access.region != "stack" or access.offset >= 8:
-            latest[(access.region, access.offset, access.size)] = access
-    return tuple((a, guard.peek(path.state, a)) for a in latest.values())
 
 
 def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: VersionTrace | None,

@@ -23,6 +23,10 @@ CALLER_RETURN = 0x0000_0C0D_E0CA_1100  # not mapped; any other unmapped target i
 ALIGN = 16
 
 
+# Relocations that patch nothing: they only mark an instruction for the linker's tools.
+_MARKERS = frozenset({"R_CALLIND", "R_USEIFACE", "R_USEIFACEMETHOD", "R_USETYPE", "R_KEEP"})
+
+
 class UnsupportedRelocation(Exception):
     """A relocation type the loader cannot resolve: the verdict for that version is UNKNOWN."""
 
@@ -123,6 +127,8 @@ def lay_out(listing: Listing) -> Image:
         start = placed[sym.name] - CODE_BASE
         code[start : start + len(sym.code)] = sym.code
         for reloc in sym.relocations:
+            if reloc.type in _MARKERS:
+                continue
             if reloc.target in placed:
                 target = placed[reloc.target]
             elif reloc.target:

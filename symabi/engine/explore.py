@@ -201,7 +201,7 @@ class Explorer:
             )
             event = CallEvent(name, ordinal, site, state.regs.d != 1, sp, frame,
                               registers={r: state.registers.load(r) for r in GPRS + XMMS},
-                              memory=self.observable_memory(state),
+                              memory=self.guard.observable_writes(state),
                               pointees={at: self._words(state, frame[at // 8], size)
                                         for at, size in spec.pointer_args if at // 8 < len(frame)})
             after = state.copy()
@@ -217,14 +217,6 @@ class Explorer:
     @staticmethod
     def _words(state, pointer, size: int) -> tuple:
         return tuple(state.memory.load(pointer + off, 8, endness="Iend_LE") for off in range(0, size, 8))
-
-    def observable_memory(self, state) -> tuple:
-        """(Access, current value) for every location written outside the trampoline's own frame."""
-        latest = {}
-        for access in state.globals["writes"]:
-            if access.region != "stack" or access.offset >= 8:
-                latest[(access.region, access.offset, access.size)] = access
-        return tuple((a, self.guard.peek(state, a)) for a in latest.values())
 
     def _last_instruction(self, state) -> int | None:
         """The instruction that brought control here (a CALL, JMP or RET): the last of the previous block."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import claripy
+from angr.errors import SimMemoryMissingError
 from angr.state_plugins.inspect import BP_BEFORE
 
 STACK_SHADOW = 0x7FF0_0000_0000
@@ -55,6 +56,7 @@ class FixedRegion:
     size: int
     writable: bool
     doc: str = ""
+    free_below: int = 0  # a stack region: offsets below this are free space, a frame built there is scratch
 
     def contains(self, address: int, size: int) -> bool:
         return self.start <= address and address + size <= self.start + self.size
@@ -82,6 +84,21 @@ class MemoryGuard:
                 return (region.shadow if isinstance(region, SymbolicRegion) else region.start) + access.offset
         raise KeyError(access.region)
 
+    def observable(self, access: Access) -> bool:
+        """Whether a write lands outside the trampoline's own frame (so the caller or Go can see it)."""
+        if access.region == "stack":
+            return access.offset >= 8  # the caller's home area and frame, above the return address
+        region = next((r for r in self.fixed if r.name == access.region), None)
+        return region is None or access.offset >= region.free_below
+
+    def observable_writes(self, state) -> tuple:
+        """(Access, current value) for the latest write to each observable location."""
+        latest = {}
+        for access in state.globals["writes"]:
+            if self.observable(access):
+                latest[(access.region, access.offset, access.size)] = access
+        return tuple((a, self.peek(state, a)) for a in latest.values())
+
     def peek(self, state, access: Access):
         """The current value of an access's bytes, read without counting as a read by the code."""
         return state.memory.load(self.address_of(access), access.size, endness="Iend_LE", inspect=False)
@@ -95,7 +112,38 @@ class MemoryGuard:
     def _on_read(self, state) -> None:
         addr = state.inspect.mem_read_address
         size = _size(state.inspect.mem_read_length)
-        state.inspect.mem_read_address = self._resolve(state, "read", addr, size, write=False)
+        resolved = self._resolve(state, "read", addr, size, write=False)
+        state.inspect.mem_read_address = resolved
+        self._fill(state, resolved.concrete_value, size)
+
+    def _name(self, address: int) -> str:
+        for region in self.symbolic:
+            if region.shadow + region.low <= address < region.shadow + region.high:
+                return f"{region.name}{address - region.shadow:+#x}"
+        for region in self.fixed:
+            if region.contains(address, 1):
+                return f"{region.name}+{address - region.start:#x}"
+        return f"mem@{address:#x}"
+
+    def _fill(self, state, address: int, size: int) -> None:
+        """Give bytes nobody wrote a name from where they are (``stack+0x10``, ``m+0x58``), the same in
+        every version, so the old and the new version read the same unknown caller or runtime memory."""
+        for word in range(address & ~7, address + size, 8):
+            try:
+                state.memory.load(word, 8, inspect=False, fill_missing=False)
+                continue
+            except SimMemoryMissingError as exc:
+                whole = exc.args[:2] == (word, 8)
+            if whole:
+                value = claripy.BVS(f"init.{self._name(word)}", 64, explicit_name=True)
+                state.memory.store(word, value, endness="Iend_LE", inspect=False)
+                continue
+            for byte in range(word, word + 8):
+                try:
+                    state.memory.load(byte, 1, inspect=False, fill_missing=False)
+                except SimMemoryMissingError:
+                    value = claripy.BVS(f"init.{self._name(byte)}.b", 8, explicit_name=True)
+                    state.memory.store(byte, value, inspect=False)
 
     def _on_write(self, state) -> None:
         addr = state.inspect.mem_write_address
@@ -152,10 +200,38 @@ def _size(length) -> int:
     return length.concrete_value
 
 
+def _linear(expr) -> tuple[dict[str, int], int] | None:
+    """expr as (coefficients of its symbols, constant) mod 2**64, if it is only sums and differences.
+
+    claripy does not simplify ``(rsp - 8) - rsp``; this exact syntactic step saves a solver call per
+    stack access, and anything it cannot read falls back to asking the solver.
+    """
+    if not expr.symbolic:
+        return {}, expr.concrete_value
+    if expr.op == "BVS":
+        return {expr.args[0]: 1}, 0
+    if expr.op in ("__add__", "__sub__") and expr.size() == 64:
+        parts = [_linear(a) for a in expr.args]
+        if any(p is None for p in parts):
+            return None
+        coefs: dict[str, int] = {}
+        const = 0
+        for index, (terms, c) in enumerate(parts):
+            sign = -1 if expr.op == "__sub__" and index > 0 else 1
+            const += sign * c
+            for name, k in terms.items():
+                coefs[name] = coefs.get(name, 0) + sign * k
+        return {n: k % 2**64 for n, k in coefs.items() if k % 2**64}, const % 2**64
+    return None
+
+
 def _constant_offset(state, addr, base) -> int | None:
     delta = addr - base
     if not delta.symbolic:
         return _signed(delta.concrete_value)
+    linear = _linear(delta)
+    if linear is not None and not linear[0]:
+        return _signed(linear[1])
     values = state.solver.eval_upto(delta, 2)
     return _signed(values[0]) if len(values) == 1 else None
 

@@ -93,7 +93,8 @@ class WorldModel:
 
     def regions(self) -> tuple[FixedRegion, ...]:
         return tuple(
-            FixedRegion(r.name, self.addresses[r.name], r.size, r.writable, r.doc) for r in self.world.regions
+            FixedRegion(r.name, self.addresses[r.name], r.size, r.writable, r.doc, r.free_below)
+            for r in self.world.regions
         )
 
     def configurations(self) -> list[Configuration]:
@@ -123,7 +124,8 @@ class WorldModel:
         out = [self.world.doc] if self.world.doc else []
         for r in self.world.regions:
             access = "read-write" if r.writable else "read-only"
-            out.append(f"region {r.name}: {r.size:#x} bytes, {access}, disjoint from every other region"
+            free = f", free stack below +{r.free_below:#x} (a frame built there is scratch)" if r.free_below else ""
+            out.append(f"region {r.name}: {r.size:#x} bytes, {access}{free}, disjoint from every other region"
                        + (f" — {r.doc}" if r.doc else ""))
         if self.world.gs:
             out.append(f"GS points at region {self.world.gs}")
