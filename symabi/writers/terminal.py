@@ -7,15 +7,30 @@ from symabi.verdicts import CaseResult, VersionResult
 MARKS = {"holds": "ok", "violated": "FAIL", "unknown": "?", "n/a": "-"}
 
 
+def _grouped(items, key):
+    """Group findings that say the same thing at the same place; keep the first as the example."""
+    groups: dict = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups.values()
+
+
+def _paths_text(items) -> str:
+    indexes = [str(i.path) for i in items]
+    return f"path {indexes[0]}" if len(indexes) == 1 else f"paths {', '.join(indexes)}"
+
+
 def _errors(v: VersionResult) -> list[str]:
     out = []
-    for x in v.violations:
+    for group in _grouped(v.violations, lambda x: (x.obligation, x.site, x.detail)):
+        x = group[0]
         where = x.site.location if x.site else v.source
         values = f" (entry {x.entry}, exit {x.exit})" if x.entry is not None or x.exit is not None else ""
-        out.append(f"{where}: error: [{v.name}] {x.obligation}: {x.detail} on path {x.path}{values}")
-    for u in v.unknowns:
+        out.append(f"{where}: error: [{v.name}] {x.obligation}: {x.detail} on {_paths_text(group)}{values}")
+    for group in _grouped(v.unknowns, lambda u: (u.obligation, u.site, u.reason)):
+        u = group[0]
         where = u.site.location if u.site else v.source
-        out.append(f"{where}: unknown: [{v.name}] {u.obligation}: {u.reason} on path {u.path}")
+        out.append(f"{where}: unknown: [{v.name}] {u.obligation}: {u.reason} on {_paths_text(group)}")
     if v.error:
         out.append(f"{v.source}: unknown: [{v.name}] {v.error}")
     return out
@@ -40,7 +55,7 @@ def _table(v: VersionResult) -> list[str]:
 def _paths(v: VersionResult, verbose: bool) -> list[str]:
     out = []
     for p in v.paths:
-        reason = f" — {p.reason}" if p.reason and p.reason != p.label else ""
+        reason = f" — {p.reason}" if p.reason and p.reason not in p.label else ""
         out.append(f"  path {p.index}: {p.label}{reason} ({len(p.lines)} instructions)")
         if verbose:
             out.extend(f"      {line}" for line in p.lines)
@@ -61,13 +76,15 @@ def render(result: CaseResult, verbose: bool = False) -> str:
             lines.append(f"  deviation: {d}")
         lines.extend(_paths(v, verbose))
         lines.extend(_table(v))
-        for x in v.violations:
-            lines.append(f"  {x.obligation} on path {x.path}: {x.detail}")
+        for group in _grouped(v.violations, lambda x: (x.obligation, x.site, x.detail)):
+            x = group[0]
+            lines.append(f"  {x.obligation} on {_paths_text(group)}: {x.detail}")
             if x.site:
                 lines.append(f"    at {x.site}")
-            lines.append(f"    entry {x.entry}  exit {x.exit}")
+            lines.append(f"    entry {x.entry}  exit {x.exit}  (path {x.path})")
             if verbose and x.inputs:
                 lines.append("    inputs: " + ", ".join(f"{k}={val}" for k, val in x.inputs.items()))
+    lines.append("")
     if (eq := result.equivalence) is not None:
         lines.append("")
         lines.append(f"equivalence {eq.old} ≡ {eq.new}: {eq.verdict.value.upper()}"
