@@ -15,6 +15,8 @@ from symabi.toolchain import GoToolchain
 
 ASSEMBLE_TIMEOUT_S = 120
 _UNBALANCED = re.compile(r"^asm: (?P<symbol>\S+): (?P<message>.*)$")
+_FAILED = re.compile(r"^asm: assembly (?:of \S+ )?failed$")  # the summary line, after the real messages
+_AT = re.compile(r"^(?P<file>[^\s:]+):(?P<rest>\d+:.*)$")  # "asm_amd64.s:37: ..."
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class AssembleRequest:
             if self.package == "runtime" or self.package.startswith("runtime/"):
                 cmd.append("-std")
         for inc in (*self.include_dirs, toolchain.include_dir):
-            cmd += ["-I", str(inc)]
+            cmd += ["-I", str(inc.resolve())]  # the assembler runs in the source folder
         for d in (f"GOOS_{self.goos}", f"GOARCH_{self.goarch}", *self.defines):
             cmd += ["-D", d]
         cmd += list(self.extra_flags)
@@ -42,30 +44,73 @@ class AssembleRequest:
         return cmd
 
 
-def _locate_text(source: Path, symbol: str) -> str:
-    """Map a symbol-level diagnostic ("asm: x: unbalanced PUSH/POP") to the TEXT line that defines x."""
+def _active(lines: list[str], defines: set[str]) -> list[bool]:
+    """Which lines the assembler's preprocessor keeps (#ifdef/#ifndef/#else/#endif; an #if counts as kept)."""
+    defined, stack, out = set(defines), [], []  # stack: (this branch active, condition known)
+    for line in lines:
+        active = all(s[0] for s in stack)
+        words = line.strip().lstrip("#").split() if line.lstrip().startswith("#") else []
+        kind, arg = (words + ["", ""])[:2]
+        if kind in ("ifdef", "ifndef"):
+            stack.append(((arg in defined) == (kind == "ifdef"), True))
+        elif kind == "if":
+            stack.append((True, False))
+        elif kind == "else" and stack:
+            taken, known = stack.pop()
+            stack.append((not taken or not known, known))
+        elif kind == "endif" and stack:
+            stack.pop()
+        elif kind == "define" and active:
+            defined.add(arg.split("(")[0])
+        elif kind == "undef" and active:
+            defined.discard(arg)
+        out.append(active)
+    return out
+
+
+def _locate_text(source: Path, symbol: str, defines: set[str] = frozenset()) -> str:
+    """Map a symbol-level diagnostic ("asm: x: unbalanced PUSH/POP") to the TEXT line that defines x.
+
+    A source may define the symbol once per #ifdef branch (crosscall2 does): the line the assembler
+    kept under our -D defines wins.
+    """
     try:
         lines = source.read_text(errors="replace").splitlines()
     except OSError:
         return source.name
     short = symbol.split(".")[-1]
-    for number, line in enumerate(lines, 1):
-        stripped = line.strip()
-        if stripped.startswith("TEXT") and re.search(rf"[·.]?{re.escape(short)}(<[^>]*>)?\(SB\)", stripped):
-            return f"{source.name}:{number}"
-    return source.name
+    pattern = re.compile(rf"^TEXT\s+(?:\S*[·.])?{re.escape(short)}(?:<[^>]*>)?\(SB\)")
+    matches = [n for n, line in enumerate(lines, 1) if pattern.match(line.strip())]
+    if not matches:
+        return source.name
+    active = _active(lines, defines)
+    kept = [n for n in matches if active[n - 1]]
+    return f"{source.name}:{(kept or matches)[0]}"
 
 
-def _diagnostics(source: Path, stderr: str) -> list[str]:
+def _where(folder: Path, file: str) -> str:
+    """The assembler runs in the source's folder; name its files so an editor can open them from here."""
+    path = folder / file
+    if not path.is_file():
+        return file
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _diagnostics(request: AssembleRequest, stderr: str) -> list[str]:
+    defines = {f"GOOS_{request.goos}", f"GOARCH_{request.goarch}", *(d.split("=")[0] for d in request.defines)}
     out = []
     for line in stderr.splitlines():
         line = line.rstrip()
-        if not line or line == "asm: assembly failed":
+        if not line or _FAILED.match(line):
             continue
         if m := _UNBALANCED.match(line):
-            out.append(f"{_locate_text(source, m['symbol'])}: {m['symbol']}: {m['message']}")
-        else:
-            out.append(line)
+            line = f"{_locate_text(request.source, m['symbol'], defines)}: {m['symbol']}: {m['message']}"
+        if m := _AT.match(line):
+            line = f"{_where(request.source.parent, m['file'])}:{m['rest']}"
+        out.append(line)
     return out
 
 
@@ -85,7 +130,7 @@ def assemble(toolchain: GoToolchain, request: AssembleRequest) -> Listing:
         except OSError as exc:
             raise AssemblerError(f"cannot run the Go assembler {toolchain.asm}: {exc}") from None
     if proc.returncode != 0:
-        messages = _diagnostics(request.source, proc.stderr) or [f"exit status {proc.returncode}"]
+        messages = _diagnostics(request, proc.stderr) or [f"exit status {proc.returncode}"]
         raise AssemblerError("the Go assembler rejected the source:\n  " + "\n  ".join(messages))
     try:
         return parse_listing(proc.stdout)
