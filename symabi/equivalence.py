@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import claripy
 
 from symabi.contracts import solver
 from symabi.engine.explore import RETURNED, UNKNOWN, PathOutcome

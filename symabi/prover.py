@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import claripy
 
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
