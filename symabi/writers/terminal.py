@@ -27,6 +27,9 @@ def _errors(v: VersionResult) -> list[str]:
         where = x.site.location if x.site else v.source
         values = f" (entry {x.entry}, exit {x.exit})" if x.entry is not None or x.exit is not None else ""
         out.append(f"{where}: error: [{v.name}] {x.obligation}: {x.detail} on {_paths_text(group)}{values}")
+        for bad in (y for y in group if y.replay and y.replay != "confirmed"):
+            out.append(f"{where}: BUG: [{v.name}] the counterexample for {bad.obligation} on path {bad.path} did not "
+                       f"replay concretely ({bad.replay}); this is a bug in symabi, please report it")
     for group in _grouped(v.unknowns, lambda u: (u.obligation, u.site, u.reason)):
         u = group[0]
         where = u.site.location if u.site else v.source
@@ -81,7 +84,8 @@ def render(result: CaseResult, verbose: bool = False) -> str:
             lines.append(f"  {x.obligation} on {_paths_text(group)}: {x.detail}")
             if x.site:
                 lines.append(f"    at {x.site}")
-            lines.append(f"    entry {x.entry}  exit {x.exit}  (path {x.path})")
+            replayed = f"  [replay: {x.replay}]" if x.replay else ""
+            lines.append(f"    entry {x.entry}  exit {x.exit}  (path {x.path}){replayed}")
             if verbose and x.inputs:
                 lines.append("    inputs: " + ", ".join(f"{k}={val}" for k, val in x.inputs.items()))
     lines.append("")

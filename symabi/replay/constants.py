@@ -1,0 +1,42 @@
+"""The engine's conventions, restated so that replay never imports angr or claripy.
+
+Each value here must equal the one in the module named beside it; ``tests/test_replay.py`` checks
+that they do, so a change on the symbolic side cannot silently drift away from the concrete one.
+"""
+
+from __future__ import annotations
+
+# symabi.engine.registers
+GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
+XMMS = tuple(f"xmm{i}" for i in range(16))
+ARITH_FLAGS_MASK = 0x8D5  # CF PF AF ZF SF OF
+DF_BIT = 0x400  # RFLAGS.DF
+RFLAGS_FIXED = 0x2  # bit 1 of RFLAGS always reads as one
+
+# symabi.engine.memory
+STACK_SHADOW = 0x7FF0_0000_0000  # where the engine places the byte at entry RSP + 0
+
+# symabi.models.entry
+HOME_AREA = 32
+STACK_RESERVE = 0x10000
+LOWEST_STACK = 0x1_0000_0000
+HIGHEST_STACK = 0x7FFE_FFFF_0000
+
+# symabi.contracts.windows_x64
+NONVOLATILE_GPRS = ("rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15")
+NONVOLATILE_XMMS = tuple(f"xmm{i}" for i in range(6, 16))
+# (obligation id, location), in the contract's order
+OBLIGATIONS = (
+    *((f"preserve-{r}", r) for r in NONVOLATILE_GPRS + NONVOLATILE_XMMS),
+    ("restore-rsp", "rsp"),
+    ("return-to-caller", "return_address"),
+    ("df-clear-at-return", "df"),
+    ("df-clear-at-call", "df"),
+    ("stack-writes-in-frame", "stack"),
+)
+# obligations that apply on a path that aborts (calls a noreturn callee, traps), not only on returns
+APPLIES_ON_ABORT = frozenset({"df-clear-at-call", "stack-writes-in-frame"})
+
+
+def width(register: str) -> int:
+    return 128 if register.startswith("xmm") else 64
