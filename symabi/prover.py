@@ -53,8 +53,8 @@ class Options:
 
 def _models(case: Case):
     for kind, table, key in (
-        ("contract", CONTRACTS, case.contract),
-        ("callee_model", CALLEE_MODELS, case.callee_model),
+        ("case.contract", CONTRACTS, case.contract),
+        ("case.callee_model", CALLEE_MODELS, case.callee_model),
         ("entry_convention.name", ENTRY_CONVENTIONS, case.entry_convention.name),
     ):
         if key not in table:

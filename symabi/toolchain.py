@@ -40,6 +40,7 @@ def _pinned_go() -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+@lru_cache(maxsize=8)
 def _query(go: Path) -> GoToolchain:
     env = dict(os.environ)
     env.pop("GOFLAGS", None)
@@ -64,9 +65,11 @@ def _query(go: Path) -> GoToolchain:
     return GoToolchain(go=go, goroot=Path(goroot), version=version, asm=asm)
 
 
-@lru_cache(maxsize=8)
 def find_toolchain(explicit: str | None = None) -> GoToolchain:
-    """Resolve and check the toolchain; raise ToolchainError with what was tried."""
+    """Resolve and check the toolchain; raise ToolchainError with what was tried.
+
+    Resolution reads the environment each time (``SYMABI_GO`` may change in a long-lived process);
+    only the query of a resolved binary is cached."""
     tried = []
     for origin, raw in (("--go", explicit), (GO_ENV_VAR, os.environ.get(GO_ENV_VAR))):
         if raw:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,42 @@ def mutate(path: Path, old: str, new: str) -> None:
 
 def load(case_dir: Path):
     return parse_case(case_dir)
+
+
+# --- hand-written trampolines -------------------------------------------------------------------
+
+ASM_HEADER = '#include "textflag.h"\n\n'
+
+
+def write_asm(folder: Path, body: str, name: str = "t.s") -> Path:
+    """Write a tiny assembly file (textflag.h included; ``body`` is dedented) and return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(ASM_HEADER + textwrap.dedent(body).lstrip("\n"))
+    return path
+
+
+def write_case(root: Path, name: str, body: str, callees: str = "", entry: str = "tramp", extra: str = "") -> Path:
+    """A one-version case folder ``root/name`` around a hand-written trampoline.
+
+    ``extra`` goes into the ``[case]`` table; ``callees`` is TOML appended after the version. The first
+    line of ``body`` is line 3 of ``t.s``.
+    """
+    folder = root / name
+    write_asm(folder, body)
+    lines = ["[case]", f'name = "{name}"', f'entry = "{entry}"', textwrap.dedent(extra).strip(),
+             "[[versions]]", 'name = "new"', 'source = "t.s"', 'revision = "test"', textwrap.dedent(callees)]
+    (folder / "case.toml").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+@pytest.fixture
+def assemble_snippet(tmp_path, toolchain):
+    """Assemble a snippet with the real Go assembler (windows/amd64, package ``x``) and return its listing."""
+    from symabi.frontend import AssembleRequest, assemble
+
+    def run(body: str, package: str | None = "x", name: str = "t.s"):
+        source = write_asm(tmp_path / "asm", body, name)
+        return assemble(toolchain, AssembleRequest(source, (source.parent,), (), package))
+
+    return run

@@ -63,8 +63,8 @@ def test_constants_agree_with_the_engine():
 
     assert (c.GPRS, c.XMMS, c.ARITH_FLAGS_MASK) == (registers.GPRS, registers.XMMS, registers.ARITH_FLAGS_MASK)
     assert c.STACK_SHADOW == memory.STACK_SHADOW
-    assert (c.HOME_AREA, c.STACK_RESERVE, c.LOWEST_STACK, c.HIGHEST_STACK) == (
-        entry.HOME_AREA, entry.STACK_RESERVE, entry.LOWEST_STACK, entry.HIGHEST_STACK)
+    assert (c.HOME_AREA, c.STACK_RESERVE, c.CALLER_FRAME, c.LOWEST_STACK, c.HIGHEST_STACK) == (
+        entry.HOME_AREA, entry.STACK_RESERVE, entry.CALLER_FRAME, entry.LOWEST_STACK, entry.HIGHEST_STACK)
     assert c.OBLIGATIONS == tuple((o.id, o.location) for o in WINDOWS_X64.obligations)
     assert c.APPLIES_ON_ABORT == {o.id for o in WINDOWS_X64.obligations if o.applies_on_abort}
 
@@ -247,15 +247,17 @@ def test_how_runs_end():
 
 
 def test_memory_outside_every_region_faults():
-    # unmapped, past the caller's window (but inside the stack's page), and the read-only code
+    # unmapped, past the modelled part of the caller's frame, and the read-only code
     for code, why in ((bytes.fromhex("488b042534120000c3"), "no declared region"),
-                      (bytes.fromhex("488b442428c3"), "no declared region"),
+                      (bytes.fromhex("488b842400200000c3"), "no declared region"),
                       (bytes.fromhex("880500000000c3"), "region code is read-only")):
         run = _run(code)
         assert run.kind == ERROR and why in run.reason, run.reason
     run = _run(bytes.fromhex("488b442420c3"))  # the last word of the home area is readable
     assert run.kind == RETURNED
     run = _run(bytes.fromhex("488b442428c3"), convention=EntryConvention(stack_args=8))  # a stack argument
+    assert run.kind == RETURNED
+    run = _run(bytes.fromhex("488b442428c3"))  # the caller's frame above the home area: unknown but readable
     assert run.kind == RETURNED
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import angr
 import claripy
+import pyvex
 from angr import options as o
 
 from symabi.casefile import CalleeSpec
@@ -153,17 +154,19 @@ class Explorer:
             succ = self.project.factory.successors(state)
         except UncoveredAccess as exc:
             return [self._end(state, UNKNOWN, f"uncovered memory access: {exc}", ins_addr=exc.ins_addr)], []
-        except (angr.errors.AngrError, claripy.errors.ClaripyError) as exc:
-            return [self._end(state, UNKNOWN, f"{type(exc).__name__}: {exc}", ins_addr=state.scratch.ins_addr)], []
+        except (angr.errors.AngrError, angr.errors.SimError, claripy.errors.ClaripyError, pyvex.PyVEXError) as exc:
+            # angr raises both hierarchies (SimIRSBNoDecodeError is a SimError): all mean "cannot continue".
+            where = state.scratch.ins_addr if state.scratch.ins_addr is not None else state.addr
+            return [self._end(state, UNKNOWN, f"{type(exc).__name__}: {exc}", ins_addr=where)], []
         ended, successors = [], []
         for s in succ.flat_successors:
             jumpkind = s.history.jumpkind
             if jumpkind in ("Ijk_Boring", "Ijk_Call", "Ijk_Ret"):
                 successors.append(s)
-            elif jumpkind == "Ijk_SigTRAP":
+            elif jumpkind == "Ijk_SigTRAP" or jumpkind == "Ijk_Sys_int" and self._is_int3(s):
                 ended.append(self._end(s, ABORTED, "a trap (INT $3) ends the path", ins_addr=self._last_instruction(s)))
             elif jumpkind == "Ijk_NoDecode":
-                ended.append(self._end(s, UNKNOWN, f"instruction at {s.addr:#x} cannot be decoded"))
+                ended.append(self._end(s, UNKNOWN, f"instruction at {s.addr:#x} cannot be decoded", ins_addr=s.addr))
             else:
                 ended.append(self._end(s, UNKNOWN, f"unsupported control transfer {jumpkind}"))
         for s in succ.unconstrained_successors:
@@ -190,7 +193,8 @@ class Explorer:
     def _call(self, state, name: str) -> tuple[list[PathOutcome], list]:
         spec = self.callees.get(name)
         if spec is None:
-            return [self._end(state, UNKNOWN, f"call to {name}, which the case does not declare")], []
+            return [self._end(state, UNKNOWN, f"call to {name}, which the case does not declare",
+                              ins_addr=self._last_instruction(state))], []
         calls = state.globals["calls"]
         ordinal = 1 + sum(1 for c in calls if c.callee == name)
         sp = state.regs.rsp
@@ -217,6 +221,11 @@ class Explorer:
     @staticmethod
     def _words(state, pointer, size: int) -> tuple:
         return tuple(state.memory.load(pointer + off, 8, endness="Iend_LE") for off in range(0, size, 8))
+
+    def _is_int3(self, state) -> bool:
+        """INT $3 as the Go assembler encodes it (CD 03), which VEX lifts as a generic software interrupt."""
+        at = self._last_instruction(state)
+        return at is not None and self.image.code[at - self.image.base:][:2] == b"\xcd\x03"
 
     def _last_instruction(self, state) -> int | None:
         """The instruction that brought control here (a CALL, JMP or RET): the last of the previous block."""

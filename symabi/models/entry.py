@@ -19,6 +19,7 @@ from symabi.loader import Image
 
 HOME_AREA = 32  # the four register-argument spill slots a Windows x64 caller reserves above the return address
 STACK_RESERVE = 0x10000  # how far below the entry RSP the trampoline may use the stack (64 KiB)
+CALLER_FRAME = 0x1000  # how much of the caller's frame above its arguments is modelled (so a stray write is seen)
 LOWEST_STACK = 0x1_0000_0000
 HIGHEST_STACK = 0x7FFE_FFFF_0000
 
@@ -28,8 +29,8 @@ _COMMON = (
     "DF is clear at entry; every other register and flag is an unconstrained symbolic value "
     "(unless the case binds it below)",
     f"the caller's frame holds a {HOME_AREA}-byte home area above the return address, then its stack arguments",
-    f"the stack region spans entry RSP - {STACK_RESERVE:#x} up to the end of the caller's arguments and "
-    "overlaps no other region",
+    f"the stack region spans entry RSP - {STACK_RESERVE:#x} up to {CALLER_FRAME:#x} bytes above the caller's "
+    "arguments (the caller's frame, contents unknown) and overlaps no other region",
 )
 
 
@@ -48,8 +49,9 @@ class EntryConventionModel:
         ]
 
     def caller_window(self, stack_args: int) -> int:
-        """Bytes at and above the entry RSP the trampoline may read: return address, home area, stack args."""
-        return 8 + HOME_AREA + stack_args
+        """Bytes at and above the entry RSP that are modelled: return address, home area, stack arguments and
+        the rest of the caller's frame (whose contents are unknown; writing there breaks the contract)."""
+        return 8 + HOME_AREA + stack_args + CALLER_FRAME
 
     def describe(self, params: EntryConvention) -> tuple[str, ...]:
         """The assumptions with the case's parameters filled in."""

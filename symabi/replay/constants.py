@@ -19,6 +19,7 @@ STACK_SHADOW = 0x7FF0_0000_0000  # where the engine places the byte at entry RSP
 # symabi.models.entry
 HOME_AREA = 32
 STACK_RESERVE = 0x10000
+CALLER_FRAME = 0x1000
 LOWEST_STACK = 0x1_0000_0000
 HIGHEST_STACK = 0x7FFE_FFFF_0000
 

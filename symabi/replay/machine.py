@@ -3,7 +3,7 @@
 The memory map mirrors the symbolic engine's regions, and nothing else is mapped:
 
     code      the image at CODE_BASE (read-only, except its data symbols that are not SRODATA)
-    stack     entry RSP - STACK_RESERVE up to entry RSP + 8 + HOME_AREA + stack_args, with the
+    stack     entry RSP - STACK_RESERVE up to entry RSP + 8 + HOME_AREA + stack_args + CALLER_FRAME, with the
               caller's return address (CALLER_RETURN) at [entry RSP]
     regions   world regions (the TEB, m, g, ...) at the addresses the case model gives them
 
@@ -34,6 +34,7 @@ from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import Image
 from symabi.replay.constants import (
     ARITH_FLAGS_MASK,
+    CALLER_FRAME,
     DF_BIT,
     GPRS,
     HOME_AREA,
@@ -144,7 +145,7 @@ class _Machine:
         self.image, self.entry, self.inputs, self.callees = image, entry, inputs, callees
         self.gs_base, self.convention, self.budget = gs_base, convention, budget
         self.rsp0 = inputs.rsp
-        window = 8 + HOME_AREA + convention.stack_args
+        window = 8 + HOME_AREA + convention.stack_args + CALLER_FRAME
         self.stack = Region("stack", self.rsp0 - STACK_RESERVE, STACK_RESERVE + window, True)
         data = [
             Region(name, image.symbols[name], image.sizes[name], kind != "SRODATA")
