@@ -19,7 +19,7 @@ from symabi.frontend.listing import Instruction, Listing, Relocation, Symbol
 CODE_BASE = 0x0040_0000
 STUB_BASE = 0x0100_0000
 STUB_SLOT = 0x1_0000  # roomy: code may do arithmetic on a stub address (e.g. a table base)
-CALLER_RETURN = 0x0000_0C0D_E0CA_1100  # not mapped; any other unmapped target is an escape
+CALLER_RETURN = 0x0000_0C0D_E0CA_1040  # not mapped; TF (bit 8) clear, like most code addresses
 ALIGN = 16
 
 

@@ -56,7 +56,7 @@ def test_shipped_crosscall2_exits_0(cli):
     result = cli("prove", "crosscall2", code=0)
     assert "version old: PROVED" in result.stdout and "version new: PROVED" in result.stdout
     assert result.stdout.rstrip().endswith("verdict (new): PROVED")
-    assert "assumed:" in result.stdout and "DF is clear at entry" in result.stdout
+    assert "assumed:" in result.stdout and "DF, AC and ID are clear at entry" in result.stdout
 
 
 def test_refuted_mutant_exits_1(cli, mutant_cases):

@@ -9,6 +9,7 @@ import pytest
 
 from symabi.casefile import parse_case
 from symabi.engine.explore import Limits
+from symabi.loader import CALLER_RETURN
 from symabi.prover import Options, prove_case
 from symabi.verdicts import Verdict
 
@@ -181,7 +182,7 @@ def test_jump_to_input_address_is_refuted(prove):
     assert violated(v) == {("return-to-caller", "return_address"), ("restore-rsp", "rsp")}
     ret = next(x for x in v.violations if x.obligation == "return-to-caller")
     assert site(ret) == "t.s:4: JMP AX"
-    assert ret.entry == "0x00000c0de0ca1100" and ret.exit != ret.entry
+    assert ret.entry == f"{CALLER_RETURN:#018x}" and ret.exit != ret.entry
     assert "entry.rax" in ret.inputs and int(ret.inputs["entry.rax"], 16) == int(ret.exit, 16)
 
 
@@ -354,3 +355,63 @@ def test_callee_clobbers_what_was_not_saved(prove):
     assert clobbered == {"rbp", "rdi", "rsi", "r12", "r13", "r14", "r15", *(f"xmm{i}" for i in range(6, 16))}
     rsi = next(x for x in v.violations if x.location == "rsi")
     assert "runtime.foo#1.rsi" in rsi.inputs and site(rsi) == "t.s:10: RET"
+
+
+# --- x86 behaviour VEX leaves out (symabi/engine/cpu.py) --------------------------------------------
+
+
+def test_division_that_always_faults_is_an_abort_not_a_return(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVL	$0, CX
+        	DIVL	CX
+        	RET
+        """)
+    assert [(p.kind, p.label) for p in v.paths] == [("aborted", "division fault (#DE)")]
+    assert v.verdict is Verdict.PROVED  # no path returns, so no return obligation is at stake
+
+
+def test_division_that_may_fault_splits_the_path(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	BX, R11
+        	DIVL	CX
+        	MOVQ	R11, BX
+        	RET
+        """)
+    assert sorted(p.kind for p in v.paths) == ["aborted", "returned"]
+    assert v.verdict is Verdict.PROVED
+
+
+def test_division_that_cannot_fault_has_one_path(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVL	$0, DX
+        	MOVL	$5, CX
+        	DIVL	CX
+        	RET
+        """)
+    assert [p.kind for p in v.paths] == ["returned"]
+
+
+def test_pushfq_pushes_the_reserved_bit(prove):
+    # RFLAGS bit 1 always reads as 1: restoring BX from the flags slot gives an odd-looking value with bit 1 set
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	PUSHFQ
+        	POPQ	BX
+        	RET
+        """)
+    (x,) = [x for x in v.violations if x.obligation == "preserve-rbx"]
+    assert int(x.exit, 16) & 0x2 and x.replay == "confirmed"
+
+
+def test_popfq_of_a_word_with_tf_set_traps(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	PUSHQ	AX
+        	POPFQ
+        	RET
+        """)
+    assert sorted((p.kind, p.label) for p in v.paths) == [
+        ("aborted", "POPFQ sets the trap flag: the CPU traps (#DB)"), ("returned", "returns to the caller")]

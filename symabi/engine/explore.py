@@ -21,6 +21,7 @@ import pyvex
 from angr import options as o
 
 from symabi.casefile import CalleeSpec
+from symabi.engine.cpu import CpuGaps, UnmodelledFault
 from symabi.engine.memory import MemoryGuard, UncoveredAccess
 from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY, GPRS, XMMS, RegisterFile
 from symabi.loader import Image
@@ -68,7 +69,8 @@ def _fill(name, address, bits, state):
     return claripy.BVS(f"mem@{address:#x}.{bits}", bits, explicit_name=True)
 
 
-def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: MemoryGuard, preconditions):
+def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: MemoryGuard, preconditions,
+                  cpu: CpuGaps | None = None):
     state = project.factory.blank_state(addr=entry, add_options=_OPTIONS_ADD, remove_options=_OPTIONS_REMOVE)
     state._special_memory_filler = _fill
     # No strategy may turn a symbolic address into a concrete one: the guard resolves every address
@@ -82,10 +84,12 @@ def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: 
     state.regs.cc_dep2 = 0
     state.regs.cc_ndep = 0
     state.regs.d = 1  # DF clear at entry: part of the Windows x64 convention
-    state.regs.ac = 0
+    state.regs.ac = 0  # AC and ID clear: stated in the entry convention, so PUSHFQ reads no unnamed symbol
+    state.regs.id = 0
     for condition in preconditions:
         state.add_constraints(condition)
     guard.install(state)
+    (cpu or CpuGaps(image)).install(state)
     state.globals["calls"] = ()
     return state
 
@@ -99,9 +103,12 @@ class Explorer:
         callee_model: CalleeModel,
         limits: Limits,
         guard: MemoryGuard,
+        cpu: CpuGaps | None = None,
     ):
         self.project, self.image, self.callees, self.model, self.limits = project, image, callees, callee_model, limits
         self.guard = guard
+        self.cpu = cpu or CpuGaps(image)
+        self._block_cache: dict[int, tuple[int, ...]] = {}
 
     def run(self, start) -> Exploration:
         began = time.monotonic()
@@ -151,14 +158,16 @@ class Explorer:
 
     def _step(self, state) -> tuple[list[PathOutcome], list]:
         try:
-            succ = self.project.factory.successors(state)
+            succ = self.project.factory.successors(state, num_inst=len(self.block_instructions(state.addr)))
         except UncoveredAccess as exc:
             return [self._end(state, UNKNOWN, f"uncovered memory access: {exc}", ins_addr=exc.ins_addr)], []
+        except UnmodelledFault as exc:
+            return [self._end(state, UNKNOWN, str(exc), ins_addr=exc.ins_addr)], []
         except (angr.errors.AngrError, angr.errors.SimError, claripy.errors.ClaripyError, pyvex.PyVEXError) as exc:
             # angr raises both hierarchies (SimIRSBNoDecodeError is a SimError): all mean "cannot continue".
             where = state.scratch.ins_addr if state.scratch.ins_addr is not None else state.addr
             return [self._end(state, UNKNOWN, f"{type(exc).__name__}: {exc}", ins_addr=where)], []
-        ended, successors = [], []
+        ended, successors = self._faults(state, succ), []
         for s in succ.flat_successors:
             jumpkind = s.history.jumpkind
             if jumpkind in ("Ijk_Boring", "Ijk_Call", "Ijk_Ret"):
@@ -172,6 +181,30 @@ class Explorer:
         for s in succ.unconstrained_successors:
             ended.extend(self._symbolic_target(s, successors))
         return ended, successors
+
+    def block_instructions(self, addr: int) -> tuple[int, ...]:
+        """The instructions one step from ``addr`` executes: VEX's block, cut where CpuGaps needs a boundary."""
+        if addr not in self._block_cache:
+            full = tuple(self.project.factory.block(addr).instruction_addrs)
+            limit = self.cpu.block_limit(full)
+            self._block_cache[addr] = full[:limit] if limit else full
+        return self._block_cache[addr]
+
+    def _faults(self, before, succ) -> list[PathOutcome]:
+        """An aborted path for each new fault condition an instruction of the block recorded."""
+        known = set(before.globals["faults"])
+        new = {}
+        for s in succ.all_successors:  # unsatisfiable ones too: a certain fault leaves no other
+            for fault in s.globals["faults"]:
+                if fault not in known:
+                    new.setdefault((fault.ins_addr, fault.reason), fault)
+        ended = []
+        for fault in new.values():
+            faulted = before.copy()
+            faulted.add_constraints(fault.condition)
+            if faulted.satisfiable():
+                ended.append(self._end(faulted, ABORTED, fault.reason, ins_addr=fault.ins_addr))
+        return ended
 
     def _symbolic_target(self, state, successors: list) -> list[PathOutcome]:
         """Split a symbolic jump target into 'returns to the caller' and 'goes elsewhere'."""
@@ -232,4 +265,4 @@ class Explorer:
         previous = state.history.addr
         if previous is None or not self.image.in_code(previous):
             return None
-        return self.project.factory.block(previous).instruction_addrs[-1]
+        return self.block_instructions(previous)[-1]

@@ -26,7 +26,7 @@ HIGHEST_STACK = 0x7FFE_FFFF_0000
 _COMMON = (
     "RSP at the host's CALL is 8 mod 16 (16-byte aligned before the CALL pushed the return address)",
     "the host's return address on top of its stack is a concrete sentinel",
-    "DF is clear at entry; every other register and flag is an unconstrained symbolic value "
+    "DF, AC and ID are clear at entry; every other register and flag is an unconstrained symbolic value "
     "(unless the case binds it below)",
     f"the caller's frame holds a {HOME_AREA}-byte home area above the return address, then its stack arguments",
     f"the stack region spans entry RSP - {STACK_RESERVE:#x} up to {CALLER_FRAME:#x} bytes above the caller's "

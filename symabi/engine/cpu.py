@@ -1,0 +1,131 @@
+"""x86 behaviour that VEX's model of the instructions leaves out, and that a verdict can depend on.
+
+* PUSHFQ: RFLAGS bit 1 is reserved and always reads as 1; VEX pushes it as 0. A trampoline that
+  mistakenly restores a register from the saved-flags slot would get a value off by 2.
+* DIV / IDIV: a zero divisor or a quotient that does not fit raises #DE. VEX computes some quotient
+  and carries on, so a path that always faults could be reported as returning.
+* POPFQ: a popped word with TF (bit 8) set makes the CPU trap after the next instruction; VEX
+  ignores TF.
+
+The checks need the architectural registers exactly as they are at the instruction, which VEX only
+guarantees at block boundaries (its optimiser defers register writes inside a block), so the explorer
+ends a block right before a DIV or POPFQ and right after a PUSHFQ (``block_limit``).
+
+A fault is an *abort* (the process takes an exception; no return obligation applies to that path): the
+instruction's breakpoint records the condition under which it faults and constrains the path to go on
+only where it does not. The explorer turns each recorded condition into its own aborted path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import capstone
+import claripy
+from angr.state_plugins.inspect import BP_AFTER, BP_BEFORE
+
+from symabi.loader import Image
+
+TF_BIT = 8
+RESERVED_BIT_1 = 0x2
+
+
+@dataclass(frozen=True)
+class Fault:
+    ins_addr: int
+    condition: claripy.ast.Bool
+    reason: str
+
+
+class UnmodelledFault(Exception):
+    """An instruction whose faulting behaviour symabi does not model: the path is UNKNOWN."""
+
+    def __init__(self, ins_addr: int, why: str):
+        self.ins_addr = ins_addr
+        super().__init__(why)
+
+
+@dataclass(frozen=True)
+class _Division:
+    signed: bool
+    width: int  # operand bytes
+    register: str | None  # None: a memory operand
+
+
+class CpuGaps:
+    def __init__(self, image: Image):
+        md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        md.detail = True
+        self.pushf: set[int] = set()
+        self.popf: set[int] = set()
+        self.divisions: dict[int, _Division] = {}
+        for located in image.instructions.values():
+            code = image.code[located.address - image.base:][: located.size]
+            for ins in md.disasm(code, located.address, 1):
+                if ins.mnemonic == "pushfq":
+                    self.pushf.add(ins.address)
+                elif ins.mnemonic == "popfq":
+                    self.popf.add(ins.address)
+                elif ins.mnemonic in ("div", "idiv") and ins.operands:
+                    op = ins.operands[0]
+                    reg = ins.reg_name(op.reg) if op.type == capstone.x86.X86_OP_REG else None
+                    self.divisions[ins.address] = _Division(ins.mnemonic == "idiv", op.size, reg)
+
+    def block_limit(self, instruction_addrs) -> int | None:
+        """How many instructions of a block to run so that no checked instruction sits inside it."""
+        for index, addr in enumerate(instruction_addrs):
+            if index and (addr in self.popf or addr in self.divisions):
+                return index
+            if addr in self.pushf and index + 1 < len(instruction_addrs):
+                return index + 1
+        return None
+
+    def install(self, state) -> None:
+        state.inspect.b("instruction", when=BP_BEFORE, action=self._before)
+        state.inspect.b("instruction", when=BP_AFTER, action=self._after)
+        state.globals["faults"] = ()
+        state.globals["executing"] = None
+
+    def _before(self, state) -> None:
+        addr = state.inspect.instruction
+        state.globals["executing"] = addr
+        if addr in self.divisions:
+            self._division(state, addr, self.divisions[addr])
+        elif addr in self.popf:
+            word = state.memory.load(state.regs.rsp, 8, endness="Iend_LE")
+            self._may_fault(state, addr, word[TF_BIT] == 1, "POPFQ sets the trap flag: the CPU traps (#DB)")
+
+    def _after(self, state) -> None:
+        if state.globals.get("executing") in self.pushf:
+            slot = state.regs.rsp
+            state.memory.store(slot, state.memory.load(slot, 8, endness="Iend_LE") | RESERVED_BIT_1,
+                               endness="Iend_LE")
+        state.globals["executing"] = None
+
+    def _division(self, state, addr: int, div: _Division) -> None:
+        bits = div.width * 8
+        if div.register is None:
+            raise UnmodelledFault(addr, "a division by a memory operand: whether it faults (#DE) is not modelled")
+        divisor = state.registers.load(div.register)
+        low, high = _dividend(state, div.width)
+        if div.signed:
+            dividend = claripy.Concat(high, low)
+            wide_divisor = divisor.sign_extend(bits)
+            quotient = dividend.SDiv(claripy.If(divisor == 0, claripy.BVV(1, 2 * bits), wide_divisor))
+            limit = 1 << (bits - 1)
+            overflow = claripy.Or(claripy.SGT(quotient, limit - 1), claripy.SLT(quotient, -limit))
+        else:
+            overflow = claripy.UGE(high, divisor)  # the quotient needs more than `bits` bits
+        self._may_fault(state, addr, claripy.Or(divisor == 0, overflow), "division fault (#DE)")
+
+    @staticmethod
+    def _may_fault(state, addr: int, condition, reason: str) -> None:
+        if not state.solver.satisfiable(extra_constraints=[condition]):
+            return
+        state.globals["faults"] += (Fault(addr, condition, reason),)
+        state.add_constraints(claripy.Not(condition))
+
+
+def _dividend(state, width: int):
+    names = {1: ("al", "ah"), 2: ("ax", "dx"), 4: ("eax", "edx"), 8: ("rax", "rdx")}[width]
+    return state.registers.load(names[0]), state.registers.load(names[1])
