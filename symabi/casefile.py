@@ -73,6 +73,16 @@ class FieldSpec:
 
 
 @dataclass(frozen=True)
+class DataSpec:
+    """An external data symbol the code reads (e.g. runtime.tls_g): the value the world gives it."""
+
+    symbol: str  # the linker's name, e.g. "runtime.tls_g"
+    value: str  # a world value: "0x1480", "m+0x50"
+    size: int = 8
+    doc: str = ""
+
+
+@dataclass(frozen=True)
 class World:
     """The runtime's structures as the case assumes them: named regions and pointer fields."""
 
@@ -80,6 +90,7 @@ class World:
     gs: str | None = None  # the region the GS base points at (the TEB)
     regions: tuple[RegionSpec, ...] = ()
     fields: tuple[FieldSpec, ...] = ()
+    data: tuple[DataSpec, ...] = ()  # read-only data symbols outside the assembled file
 
 
 @dataclass(frozen=True)
@@ -239,7 +250,7 @@ def _entry_convention(path: Path, f: _Fields) -> EntryConvention:
 
 
 def _world(path: Path, f: _Fields) -> World:
-    f.reject_unknown({"doc", "gs", "regions", "fields"})
+    f.reject_unknown({"doc", "gs", "regions", "fields", "data"})
     regions_table = f.sub("regions", {})
     regions = []
     for name, raw in regions_table.table.items():
@@ -262,7 +273,13 @@ def _world(path: Path, f: _Fields) -> World:
                             f"({len(values)} values)")
         fields.append(FieldSpec(ff.get("at", str, required=True), values, labels, ff.get("size", int, 8),
                                 ff.get("doc", str, "")))
-    return World(f.get("doc", str, ""), f.get("gs", str, None), tuple(regions), tuple(fields))
+    data = []
+    for symbol, raw in f.sub("data", {}).table.items():
+        df = _Fields(path, f"world.data.{symbol}", raw)
+        df.reject_unknown({"value", "size", "doc"})
+        data.append(DataSpec(symbol, df.get("value", str, required=True), df.get("size", int, 8),
+                             df.get("doc", str, "")))
+    return World(f.get("doc", str, ""), f.get("gs", str, None), tuple(regions), tuple(fields), tuple(data))
 
 
 def parse_case(directory: Path) -> Case:
@@ -273,6 +290,11 @@ def parse_case(directory: Path) -> Case:
         raise CaseError(f"{path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise CaseError(f"{path}: not valid TOML: {exc}") from None
+    return case_from_table(raw, path, directory)
+
+
+def case_from_table(raw: dict, path: Path, directory: Path) -> Case:
+    """A case from its TOML table (``path`` names it in messages; sources are relative to ``directory``)."""
     top = _Fields(path, "", raw)
     top.reject_unknown({"case", "entry_convention", "versions", "callees", "world"})
     head = top.sub("case")

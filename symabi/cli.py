@@ -147,6 +147,35 @@ def report(
     raise typer.Exit(code)
 
 
+GATE_HELP = (
+    "Check a Go tree's host-to-Go entry points (assembled for windows/amd64 as its Go build does, with its "
+    "generated go_asm.h) and the shipped cases against a baseline. Progress goes to stderr (none with --json).\n\n"
+    "Exit codes: 0 no regression; 1 a regression (an entry point or a case's newest version not PROVED and not "
+    "accepted by the baseline, or an older version whose verdict differs from the baseline's); 2 bad input or "
+    "environment (Go tree, toolchain, baseline, registry, case file)."
+)
+
+
+@app.command(help=GATE_HELP)
+def gate(
+    goroot: Optional[Path] = typer.Option(None, "--goroot", help="The Go tree to check (default: the pinned "
+                                          "toolchain's GOROOT). Its bin/go is used when it has one."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Accepted verdicts (JSON or TOML)."),
+    write_baseline: bool = typer.Option(False, "--write-baseline", help="Write the run's verdicts to --baseline "
+                                        "(default gate-baseline.json), keeping the reasons of unchanged entries."),
+    sarif: Optional[Path] = typer.Option(None, "--sarif", help="Also write SARIF 2.1.0 to FILE."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON; no progress display."),
+    cases_dir: Optional[Path] = CasesDir,
+    go: Optional[str] = GoPath,
+) -> None:
+    def run():
+        from symabi.gate.command import gate as run_gate_command
+
+        return run_gate_command(goroot, baseline, write_baseline, sarif, json_out, cases_dir, go)
+
+    raise typer.Exit(_guard(run))
+
+
 def main() -> None:
     try:
         app()

@@ -15,6 +15,7 @@ import claripy
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
+from symabi.engine.cpu import CpuGaps
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state
 from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, SymbolicRegion
 from symabi.engine.registers import RegisterFile
@@ -105,8 +106,8 @@ def _hex(value: int | None, location: str) -> str | None:
 class _Lines:
     """Source lines of the instructions a path executed, from the assembler's listing."""
 
-    def __init__(self, project, image: Image, folder: str):
-        self.project, self.image, self.folder, self._cache = project, image, folder, {}
+    def __init__(self, explorer: Explorer, image: Image, folder: str):
+        self.explorer, self.image, self.folder = explorer, image, folder
 
     def at(self, address: int | None) -> SourceLine | None:
         located = self.image.instruction_at(address) if address is not None else None
@@ -119,9 +120,7 @@ class _Lines:
         for block in blocks:
             if not self.image.in_code(block):
                 continue
-            if block not in self._cache:
-                self._cache[block] = self.project.factory.block(block).instruction_addrs
-            lines.extend(line for a in self._cache[block] if (line := self.at(a)))
+            lines.extend(line for a in self.explorer.block_instructions(block) if (line := self.at(a)))
         return tuple(lines)
 
 
@@ -183,6 +182,7 @@ class _Setup:
     stack: SymbolicRegion
     guard: MemoryGuard
     world: WorldModel
+    cpu: CpuGaps
     data: tuple = ()  # (DataSpec, address): the world's values of data symbols the code reads
 
 
@@ -202,7 +202,7 @@ def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
     external = tuple(FixedRegion(d.symbol, address, d.size, writable=False, doc=d.doc or "world data")
                      for d, address in world_data if d.symbol not in image.symbols)
     guard = MemoryGuard((stack,), (*data, code, *world.regions(), *external))
-    return _Setup(build_project(image), image, stack, guard, world, world_data)
+    return _Setup(build_project(image), image, stack, guard, world, CpuGaps(image), world_data)
 
 
 def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: RegisterFile, convention):
@@ -212,7 +212,7 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
         if reg not in regs.values:
             raise CaseError(f"case {case.name}: field `entry_convention.registers` names unknown register {reg!r}")
         constraints.append(regs[reg] == setup.world.value(text, f"entry_convention.registers.{reg}"))
-    state = initial_state(setup.project, setup.image, setup.image.symbols[entry], regs, setup.guard, [])
+    state = initial_state(setup.project, setup.image, setup.image.symbols[entry], regs, setup.guard, [], setup.cpu)
     setup.world.apply(state, config)
     for d, address in setup.data:
         value = setup.world.value(d.value, f"world.data.{d.symbol}.value")
@@ -272,7 +272,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     timings["load"] = time.monotonic() - began
 
     began = time.monotonic()
-    explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits, setup.guard)
+    explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits, setup.guard, setup.cpu)
     explored: list[tuple[PathOutcome, str]] = []
     traced: list[TracedPath] = []
     replay_keys: list[tuple[str, str]] = []  # (entry, full world label) of each path, to replay it in
@@ -286,7 +286,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
 
     began = time.monotonic()
     ctx = CheckContext(regs, image, options.solver_timeout_ms)
-    lines = _Lines(setup.project, image, folder)
+    lines = _Lines(explorer, image, folder)
     paths, violations, unknowns, statuses = [], [], [], []
     for (path, label), trace in zip(explored, traced):
         findings = contract.check(path, ctx)

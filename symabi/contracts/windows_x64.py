@@ -16,6 +16,7 @@ from symabi.contracts import solver
 from symabi.contracts.base import CheckContext, Finding, Obligation
 from symabi.engine.explore import ABORTED, ESCAPED, RETURNED, UNKNOWN, PathOutcome
 from symabi.models.entry import HOME_AREA
+from symabi.models.go_abiinternal import FACTS as ABI_INTERNAL_FACTS
 
 NONVOLATILE_GPRS = ("rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15")
 NONVOLATILE_XMMS = tuple(f"xmm{i}" for i in range(6, 16))
@@ -35,13 +36,21 @@ STACK_WRITES = Obligation(
     f"stack writes stay below the entry RSP or in the caller's {HOME_AREA}-byte home area",
     applies_on_abort=True,
 )
+# Go's register ABI (ABIInternal) fixes two registers on entry; checked at every call to such a callee.
+X15_AT_CALL = Obligation("x15-zero-at-abiinternal-call", "xmm15", "abiinternal-call",
+                         "X15 is zero on every call into Go with ABIInternal", applies_on_abort=True)
+R14_AT_CALL = Obligation("r14-g-at-abiinternal-call", "r14", "abiinternal-call",
+                         "R14 holds the current g, or zero, on every call into Go with ABIInternal",
+                         applies_on_abort=True)
+ABI_INTERNAL = (X15_AT_CALL, R14_AT_CALL)
 
 
 @dataclass(frozen=True)
 class WindowsX64Contract:
     name: str = "windows-x64"
     doc: str = __doc__.strip().splitlines()[0]
-    obligations: tuple[Obligation, ...] = (*PRESERVED, RSP, RETURN, DF_AT_RETURN, DF_AT_CALL, STACK_WRITES)
+    obligations: tuple[Obligation, ...] = (*PRESERVED, RSP, RETURN, DF_AT_RETURN, DF_AT_CALL, STACK_WRITES,
+                                           *ABI_INTERNAL)
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
         ctx = _WithSolver(ctx, solver.PathSolver(path.state.solver.constraints, ctx.timeout_ms))
@@ -51,6 +60,8 @@ class WindowsX64Contract:
                 findings.append(self._df_at_calls(path, ctx))
             elif ob is STACK_WRITES:
                 findings.append(self._stack_writes(path))
+            elif ob in ABI_INTERNAL:
+                findings.append(self._abi_internal(ob, path, ctx))
             elif path.kind == UNKNOWN:
                 findings.append(Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr))
             elif path.kind == ABORTED:
@@ -110,6 +121,41 @@ class WindowsX64Contract:
         if path.kind == UNKNOWN:
             return Finding(DF_AT_CALL, path.index, "unknown", detail=path.reason, site=path.ins_addr)
         return Finding(DF_AT_CALL, path.index, "holds")
+
+    def _abi_internal(self, ob: Obligation, path: PathOutcome, ctx: CheckContext) -> Finding:
+        facts = path.state.globals.get(ABI_INTERNAL_FACTS)  # recorded at entry when the callees are ABIInternal
+        for event in path.calls:
+            if facts is None or event.callee not in facts.callees:
+                continue
+            if ob is X15_AT_CALL:
+                x15 = event.registers["xmm15"]
+                finding = self._ask(ob, path, x15 != 0, {"entry": claripy.BVV(0, 128), "exit": x15}, ctx,
+                                    event.site, f"X15 is not zero at the call to {event.callee}")
+            else:
+                finding = self._r14_at(event, facts.current_g, path, ctx)
+            if finding.status != "holds":
+                return finding
+        if path.kind == UNKNOWN:
+            return Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+        return Finding(ob, path.index, "holds")
+
+    def _r14_at(self, event, g, path: PathOutcome, ctx: CheckContext) -> Finding:
+        """R14 = 0 or the current g; "entry" in a witness is the current g, "exit" R14 at the call."""
+        r14 = event.registers["r14"]
+        rewritten = [a for a, _ in event.memory if any(
+            a.region == region and a.offset < offset + size and offset < a.offset + a.size
+            for region, offset, size in g.words)]
+        if g.value is None or rewritten:
+            why = g.reason or (f"the code wrote {rewritten[0].region}{rewritten[0].offset:+#x} (the TLS slot or "
+                               "the g word) before the call, so the current g is not the one at entry")
+            finding = self._ask(R14_AT_CALL, path, r14 != 0, {"entry": claripy.BVV(0, 64), "exit": r14}, ctx,
+                                event.site)
+            if finding.status == "holds":
+                return finding
+            return Finding(R14_AT_CALL, path.index, "unknown", site=event.site,
+                           detail=f"R14 may be non-zero at the call to {event.callee}, and {why}")
+        return self._ask(R14_AT_CALL, path, claripy.And(r14 != 0, r14 != g.value), {"entry": g.value, "exit": r14},
+                         ctx, event.site, f"R14 is neither 0 nor the current g at the call to {event.callee}")
 
     def _stack_writes(self, path: PathOutcome) -> Finding:
         for access in path.state.globals["writes"]:

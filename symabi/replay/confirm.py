@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import Image
+from symabi.replay.constants import NOT_REPLAYED
 from symabi.replay.contract import VIOLATED, evaluate
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
 from symabi.replay.machine import DEFAULT_BUDGET, ConcreteRun, Region, ReplayError, replay
@@ -45,6 +46,8 @@ def confirm(
 
 def judge(violation, run: ConcreteRun) -> str:
     """Compare a run of a violation's witness with the violation itself (see ``confirm``)."""
+    if violation.obligation in NOT_REPLAYED:
+        return ""  # not replayed (see constants.NOT_REPLAYED)
     ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
     finding = next(f for f in evaluate(run) if f.obligation == violation.obligation)
     if finding.status != VIOLATED:
@@ -118,11 +121,22 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
                     for c in config.choices if r.contains(c.address, c.field.size)
                 })
                 for r in world.regions()
-            )
+            ) + _world_data(case, image, world)
             facts = tuple(c.label for c in config.choices if c.label)
             setups.append(ReplaySetup(image, image.symbols[name], case.callees, regions, world.gs_base(),
                                       case.entry_convention, pinned, budget, name, facts))
     return setups
+
+
+def _world_data(case, image: Image, world) -> tuple[Region, ...]:
+    """Data symbols the world declares (runtime.tls_g), at their stub address, as the prover lays them out."""
+    out = []
+    for d in case.world.data:
+        address = image.symbols.get(d.symbol, image.stub_for(d.symbol))
+        if address is not None and d.symbol not in image.symbols:
+            value = world.value(d.value, f"world.data.{d.symbol}.value") & ((1 << 8 * d.size) - 1)
+            out.append(Region(d.symbol, address, d.size, False, init={address: value.to_bytes(d.size, "little")}))
+    return tuple(out)
 
 
 def select(setups: Sequence[ReplaySetup], path_label: str) -> ReplaySetup | None:

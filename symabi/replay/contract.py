@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symabi.replay.constants import HOME_AREA, OBLIGATIONS
+from symabi.replay.constants import HOME_AREA, NOT_REPLAYED, OBLIGATIONS
 from symabi.replay.machine import ABORTED, ESCAPED, RETURNED, ConcreteRun
 
 HOLDS, VIOLATED, UNKNOWN, NA = "holds", "violated", "unknown", "n/a"
@@ -58,9 +58,11 @@ def hex_value(value: int | None, location: str) -> str | None:
 
 
 def evaluate(run: ConcreteRun, *, home_area: int = HOME_AREA) -> list[ConcreteFinding]:
-    """One finding per obligation, in the contract's order."""
+    """One finding per obligation the replay models (all but NOT_REPLAYED), in the contract's order."""
     findings = []
     for ob, loc in OBLIGATIONS:
+        if ob in NOT_REPLAYED:
+            continue  # no concrete finding: see constants.NOT_REPLAYED
         if ob == "df-clear-at-call":
             findings.append(_df_at_calls(run))
         elif ob == "stack-writes-in-frame":

@@ -1,0 +1,263 @@
+"""The gate: prove every registered entry point a Go tree has, run the shipped cases, judge both
+against a baseline.
+
+Items and what they must be:
+
+* ``tree/<entry>``: a registry entry point as the tree's Go build assembles it. Must be PROVED, unless
+  the baseline accepts its current verdict (a REFUTED with a reason, failing no other obligation).
+* ``case/<case>/<version>``: a shipped case. Its newest version is judged like a tree entry point;
+  an older version's verdict (and failing obligations) must equal the baseline's.
+
+A regression (exit 1) is an item that is not what it must be. A registry symbol the tree lacks is
+reported as absent, never as a regression or an error.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from symabi.casefile import default_cases_dir, list_cases, parse_case
+from symabi.errors import CaseError
+from symabi.frontend import Listing
+from symabi.gate import build, registry
+from symabi.gate.baseline import Accepted, Baseline
+from symabi.prover import Options, prove_case
+from symabi.toolchain import GoToolchain, find_toolchain
+from symabi.verdicts import CaseResult, Verdict, VersionResult
+
+OK, ACCEPTED, IMPROVED, REGRESSION, ABSENT, UNCHECKED = "ok", "accepted", "improved", "regression", "absent", "unchecked"
+
+
+class Progress(Protocol):
+    def start(self, what: str) -> None: ...
+
+    def done(self, outcome: str) -> None: ...
+
+
+class Quiet:
+    def start(self, what: str) -> None:
+        pass
+
+    def done(self, outcome: str) -> None:
+        pass
+
+
+@dataclass
+class Item:
+    key: str  # "tree/sigtramp", "case/sigtramp/old"
+    kind: str  # "tree" | "case"
+    name: str  # registry entry or case name
+    version: str  # "tree" for an entry point, else the case version
+    gated: bool  # must be PROVED (or the baseline's accepted verdict); else must equal the baseline
+    source: str  # the assembly file, for people
+    result: CaseResult | None = None
+    note: str = ""  # why it is absent, which entry symbols the tree lacks, why it was not proved
+    unknown_reason: str = ""  # set when the entry point is UNKNOWN before any path ran
+    status: str = ""
+    message: str = ""
+    accepted: Accepted | None = None
+
+    @property
+    def outcome(self) -> VersionResult | None:
+        if self.result is None:
+            return None
+        return next(v for v in self.result.versions if v.name == self.version)
+
+    @property
+    def verdict(self) -> Verdict | None:
+        if self.unknown_reason:
+            return Verdict.UNKNOWN
+        return self.outcome.verdict if self.outcome else None
+
+    @property
+    def failing(self) -> tuple[str, ...]:
+        return tuple(sorted({v.obligation for v in self.outcome.violations})) if self.outcome else ()
+
+
+@dataclass
+class GateResult:
+    goroot: Path
+    toolchain: str  # the tree's Go version
+    items: list[Item]
+    baseline: Path | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def regressions(self) -> list[Item]:
+        return [i for i in self.items if i.status == REGRESSION]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.regressions else 0
+
+
+def judge(item: Item, accepted: Accepted | None) -> tuple[str, str]:
+    """(status, message) of one item against its baseline entry."""
+    verdict = item.verdict
+    if verdict is None:
+        return ABSENT, item.note
+    if accepted is None:
+        if verdict is Verdict.PROVED:
+            return OK, ""
+        if item.gated:
+            return REGRESSION, f"{verdict.value.upper()}, and no baseline entry accepts it"
+        return UNCHECKED, "no baseline entry for this version"
+    failing, allowed = set(item.failing), set(accepted.obligations)
+    matches = failing <= allowed if item.gated else failing == allowed
+    if accepted.verdict is verdict and (verdict is not Verdict.REFUTED or matches):
+        return (OK if verdict is Verdict.PROVED else ACCEPTED), accepted.reason
+    if item.gated and verdict is Verdict.PROVED:
+        return IMPROVED, f"PROVED; the baseline accepted {accepted.verdict.value.upper()} (it can be updated)"
+    message = f"{verdict.value.upper()} where the baseline has {accepted.verdict.value.upper()}"
+    if accepted.verdict is verdict:
+        new, gone = sorted(failing - allowed), sorted(allowed - failing)
+        message = "REFUTED on other obligations than the baseline's" + (f": now also {', '.join(new)}" if new else "") \
+            + (f"; no longer {', '.join(gone)}" if gone else "")
+    return REGRESSION, message
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+class _Timer:
+    def __init__(self, progress: Progress, what: str):
+        self.progress, self.what = progress, what
+
+    def __enter__(self):
+        self.began = time.monotonic()
+        self.progress.start(self.what)
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        self.seconds = time.monotonic() - self.began
+        if kind is not None:
+            self.progress.done(f"failed ({self.seconds:.1f} s)")
+
+    def done(self, outcome: str) -> float:
+        self.seconds = time.monotonic() - self.began
+        self.progress.done(f"{outcome} ({self.seconds:.1f} s)")
+        return self.seconds
+
+
+def _tree_items(goroot: Path, fallback: GoToolchain, entries: list[registry.Entry], options: Options,
+                progress: Progress, timings: dict[str, float], scratch: Path,
+                registry_path: Path) -> tuple[list[Item], str]:
+    packages = tuple(sorted({e.package for e in entries if (goroot / "src" / e.package).is_dir()}))
+    with _Timer(progress, f"planning the windows/amd64 build of {', '.join(packages)} (go build -n)") as t:
+        tree = build.open_tree(goroot, fallback.go, packages, scratch)
+        timings["plan"] = t.done(tree.toolchain.version)
+    listings: dict[tuple[str, str], Listing] = {}
+    items = []
+    for index, entry in enumerate(entries, 1):
+        item = Item(f"tree/{entry.name}", "tree", entry.name, registry.TREE_VERSION, True,
+                    f"src/{entry.package}/{entry.file}")
+        items.append(item)
+        command = tree.command(entry.package, entry.file)
+        if command is None:
+            item.note = f"the tree's windows/amd64 build of {entry.package} assembles no {entry.file}"
+            continue
+        if (entry.package, entry.file) not in listings:
+            listings[(entry.package, entry.file)] = _assemble(tree, command, item.source, progress, timings)
+        have = {s.name for s in listings[(entry.package, entry.file)].text_symbols()}
+        present = [s for s in entry.symbols if s in have]
+        missing = [s for s in entry.symbols if s not in have]
+        if not present:
+            item.note = f"the tree's {item.source} has no {', '.join(entry.symbols)}"
+            continue
+        if missing:
+            item.note = f"the tree's {item.source} lacks {', '.join(missing)} (checked: {', '.join(present)})"
+        with _Timer(progress, f"[{index}/{len(entries)}] {item.key}") as t:
+            _prove_entry(item, entry, tree, command, listings[(entry.package, entry.file)], present, options,
+                         registry_path)
+            timings[item.key] = t.done(item.verdict.value.upper())
+    return items, tree.toolchain.version
+
+
+def _assemble(tree: build.Tree, command: build.AsmCommand, source: str, progress: Progress,
+              timings: dict[str, float]) -> Listing:
+    """The file as the tree's build assembles it, after generating its package's go_asm.h if it needs one."""
+    if build.needs_go_asm_h(command) and command.package not in tree.headers:
+        with _Timer(progress, f"go_asm.h of {command.package}") as t:
+            _, cached = build.generate_header(tree, command.package)
+            timings[f"go_asm.h {command.package}"] = t.done(
+                "from the cache" if cached else f"generated (go build -a {command.package})")
+    with _Timer(progress, f"assembling {source}") as t:
+        listing = build.assemble_file(tree, command)
+        timings[f"assemble {source}"] = t.done("assembled")
+    return listing
+
+
+def _prove_entry(item: Item, entry: registry.Entry, tree: build.Tree, command: build.AsmCommand, listing: Listing,
+                 symbols: list[str], options: Options, registry_path: Path) -> None:
+    try:
+        case = registry.case_for(entry, command.path, f"{tree.toolchain.version} at {tree.goroot}",
+                                 build.constants(tree, command), symbols, registry_path)
+    except registry.MissingConstant as exc:
+        item.unknown_reason = (f"the tree defines no {exc.args[0]} (in {entry.package}'s go_asm.h or "
+                               f"{entry.file}), which the registry's world for {entry.name} uses")
+        return
+    except CaseError as exc:
+        raise CaseError(f"registry entry {entry.name}: {exc}") from None
+    item.result = prove_case(case, tree.toolchain, options=options, listings={registry.TREE_VERSION: listing})
+
+
+def _case_items(cases_dir: Path, toolchain: GoToolchain, options: Options, progress: Progress,
+                timings: dict[str, float]) -> list[Item]:
+    items = []
+    for name in list_cases(cases_dir):
+        case = parse_case(cases_dir / name)
+        with _Timer(progress, f"case {name}") as t:
+            result = prove_case(case, toolchain, options=options)
+            timings[f"case/{name}"] = t.done(", ".join(f"{v.name} {v.verdict.value.upper()}" for v in result.versions))
+        for v in result.versions:
+            items.append(Item(f"case/{name}/{v.name}", "case", name, v.name, v is result.versions[-1],
+                              v.source, result))
+    return items
+
+
+def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path | None = None,
+             baseline: Baseline = Baseline(None), progress: Progress = Quiet(),
+             options: Options = Options(), registry_path: Path = registry.REGISTRY) -> GateResult:
+    """Raises SymabiError for bad input or a broken environment (the CLI's exit 2)."""
+    began = time.monotonic()
+    toolchain = find_toolchain(go)
+    goroot = build.require_tree(goroot or toolchain.goroot)
+    entries = registry.load(registry_path)
+    timings: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="symabi-gate-") as scratch:
+        items, version = _tree_items(goroot, toolchain, entries, options, progress, timings, Path(scratch),
+                                     registry_path)
+    items += _case_items(cases_dir or default_cases_dir(), toolchain, options, progress, timings)
+    for item in items:
+        item.accepted = baseline.get(item.key)
+        item.status, item.message = judge(item, item.accepted)
+    timings["total"] = time.monotonic() - began
+    return GateResult(goroot, version, items, baseline.path, timings)
+
+
+def accepted_now(result: GateResult, previous: Baseline) -> dict[str, Accepted]:
+    """The baseline that accepts the run's verdicts (keeping the reasons of unchanged entries)."""
+    out = {}
+    for item in result.items:
+        if item.verdict is None:
+            continue
+        old = previous.get(item.key)
+        failing = item.failing if item.verdict is Verdict.REFUTED else ()
+        if old is not None and old.verdict is item.verdict and set(old.obligations) == set(failing):
+            reason = old.reason
+        elif item.verdict is Verdict.PROVED:
+            reason = ""
+        else:
+            why = item.unknown_reason or next((v.detail for v in item.outcome.violations), "") or next(
+                (u.reason for u in item.outcome.unknowns), item.outcome.error)
+            reason = f"accepted by symabi gate --write-baseline ({why}); replace with why this is acceptable"
+        out[item.key] = Accepted(item.verdict, failing, reason)
+    return out

@@ -1,0 +1,120 @@
+"""go-abiinternal: a Go callee entered with Go's register-based calling convention (ABIInternal).
+
+On amd64, ABIInternal passes integer arguments and results in AX, BX, CX, DI, SI, R8-R11 and
+floating-point ones in X0-X14, with a spill area for the register arguments reserved in the caller's
+frame above the return address. Its caller must enter it with two fixed registers in place:
+
+* X15 holds zero (Go code uses it as the zero value),
+* R14 holds the current goroutine g (trampolines that may run on a thread without one pass zero).
+
+What the call does to the machine is what ``go-abi0`` models (every register but RSP is clobbered;
+the callee writes its spill area and stack arguments/results: the case's ``args`` and ``results``),
+so the model reuses that effect. What differs is the caller's duty at the call: the windows-x64
+contract checks X15 and R14 at every call to a callee of this model, from the facts recorded here
+when a path starts.
+
+"The current g" is the goroutine the thread's TLS designates, found the way Go's windows/amd64
+code finds it (``get_tls(r)`` then ``g(r)``): ``*(*(GS + runtime.tls_g))``, none when the TLS slot
+``*(GS + runtime.tls_g)`` is null. It is read from the world at entry; a call made after the code
+(or a callee) wrote one of those words is not judged against the entry value (UNKNOWN instead).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import claripy
+
+from symabi.engine.memory import Access
+from symabi.models.go_abi0 import CALLEE_MODELS, CalleeModel
+
+TLS_G = "runtime.tls_g"  # the variable holding the TLS slot's offset from GS (set by runtime·wintls)
+FACTS = "abi_internal"  # the state.globals key the contract reads
+
+
+@dataclass(frozen=True)
+class CurrentG:
+    """The current g at entry, or why it is not known."""
+
+    value: claripy.ast.BV | None  # 0 when the thread has no g (null TLS slot)
+    words: tuple[tuple[str, int, int], ...] = ()  # (region, offset, size) of every word it was read from
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the contract needs to judge the calls of one path to ABIInternal callees."""
+
+    callees: frozenset[str]
+    current_g: CurrentG
+
+
+GO_ABIINTERNAL = CalleeModel(
+    name="go-abiinternal",
+    doc="A Go function called with ABIInternal: arguments and results in registers, X15 = 0 and R14 = g at the call.",
+    assumptions=(
+        "takes its arguments and returns its results in registers (AX, BX, CX, DI, SI, R8-R11, X0-X14); "
+        "the case's `args` are the bytes of its spill area and stack arguments above the return address",
+        "may clobber every general-purpose register except RSP (conservatively BP and R14 too, although "
+        "ABIInternal keeps BP and returns with R14 = g), XMM0-XMM15 (X15 too, although it returns it zeroed) "
+        "and the arithmetic flags",
+        "expects DF clear on entry and returns with DF clear",
+        "expects X15 = 0 and R14 = the current g or 0 at the call (obligations of the contract)",
+        "returns to the address on top of the stack, with RSP restored to the value at the call + 8",
+        "overwrites its spill area and its stack argument and result words with fresh values, and the words "
+        "the case declares it writes through a pointer argument; it writes no other memory",
+        "its outputs are fresh values named by (callee, call ordinal), shared by every version",
+        f"the current g is *(*(GS + {TLS_G})) as the world holds it at entry; there is none (only 0 is "
+        f"allowed in R14) when the TLS slot *(GS + {TLS_G}) is null",
+    ),
+)
+CALLEE_MODELS.setdefault(GO_ABIINTERNAL.name, GO_ABIINTERNAL)  # importing this module registers the model
+
+
+class _Uncovered(Exception):
+    pass
+
+
+def current_g(state, tls_address: int | None, regions) -> CurrentG:
+    """Follow get_tls/g() through the world as the state holds it (read without counting as the code's reads)."""
+    if tls_address is None:
+        return CurrentG(None, reason=f"the code does not reference {TLS_G}, so the thread's g is not known")
+    if state.regs.gs.symbolic:
+        return CurrentG(None, reason="the world does not say where GS points")
+    words: list[tuple[str, int, int]] = []
+
+    def read(address, what: str) -> claripy.ast.BV:
+        if address.symbolic:
+            raise _Uncovered(f"{what} is at a symbolic address ({address}); the world gives it no concrete value")
+        address = address.concrete_value
+        region = next((r for r in regions if r.contains(address, 8)), None)
+        if region is None:
+            raise _Uncovered(f"{what} at {address:#x} is outside every declared region")
+        words.append((region.name, address - region.start, 8))
+        return state.memory.load(address, 8, endness="Iend_LE", inspect=False)
+
+    try:
+        offset = read(claripy.BVV(tls_address, 64), TLS_G)
+        slot = read(state.regs.gs + offset, f"the TLS slot GS+{TLS_G}")
+        if slot.symbolic:
+            raise _Uncovered("the TLS slot holds no world value (declare it as a field)")
+        if slot.concrete_value == 0:
+            return CurrentG(claripy.BVV(0, 64), tuple(words))
+        return CurrentG(read(slot, "the TLS slot's g word"), tuple(words))
+    except _Uncovered as exc:
+        return CurrentG(None, tuple(words), f"the current g is not known: {exc}")
+
+
+def entry_facts(callee_model: str, callees, state, image, regions) -> dict:
+    """state.globals entries for a path that starts in ``state``: none unless the callees are ABIInternal.
+
+    The words the current g is read from count as read by the path: what the contract demands of R14
+    depends on them, so world configurations that differ there are explored apart, even when the code
+    itself never reads them.
+    """
+    if callee_model != GO_ABIINTERNAL.name:
+        return {}
+    address = image.symbols.get(TLS_G, image.stub_for(TLS_G))
+    g = current_g(state, address, regions)
+    reads = tuple(Access(region, offset, size, None) for region, offset, size in g.words)
+    return {FACTS: Facts(frozenset(callees), g), "reads": state.globals["reads"] + reads}
