@@ -285,7 +285,8 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     timings["explore"] = time.monotonic() - began
 
     began = time.monotonic()
-    ctx = CheckContext(regs, image, options.solver_timeout_ms)
+    other_stacks = {r.name: r.free_below for r in setup.world.regions() if r.free_below}
+    ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks)
     lines = _Lines(explorer, image, folder)
     paths, violations, unknowns, statuses = [], [], [], []
     for (path, label), trace in zip(explored, traced):

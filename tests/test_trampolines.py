@@ -394,13 +394,14 @@ def test_sigtramp_dropped_g_restore_is_a_behavioural_difference(case_copy, toolc
     assert (int(d.old, 16), int(d.new, 16)) == (world["g"], world["g0"])
 
 
-def test_sigtramp_frame_above_g0_sched_sp_is_caught_only_by_equivalence(case_copy, toolchain):
+def test_sigtramp_frame_above_g0_sched_sp_is_refuted_and_differs(case_copy, toolchain):
     """SUBQ $16, DI instead of $(REGS_HOST_TO_ABI0_STACK + 48): the handler's frame and the saved SP land
-    above g0.sched.sp, over g0's live frames. The windows-x64 contract is about the caller's stack, not
-    the runtime's, so the new version is still PROVED; old ≡ new reports the writes."""
+    above g0.sched.sp, over g0's live frames. The stack-writes obligation covers the other stack the world
+    declares (its free space ends at g0.sched.sp), and old ≡ new reports the writes too."""
     result = _both_mutant(case_copy, toolchain, "sigtramp", ONE_ENTRY,
                           (S, "SUBQ\t$(REGS_HOST_TO_ABI0_STACK + 48), DI", "SUBQ\t$16, DI"))
-    assert result.versions[1].verdict is Verdict.PROVED
+    assert result.versions[1].verdict is Verdict.REFUTED
+    assert {v.obligation for v in result.versions[1].violations} == {"stack-writes-in-frame"}
     eq = result.equivalence
     assert eq.verdict is Verdict.REFUTED
     behavioural = {d.what for d in eq.differences if d.kind == "behavioural"}
@@ -534,3 +535,15 @@ def test_tstart_tls_store_redirected_in_the_teb_is_caught_only_by_equivalence(ca
     assert all(behavioural[f"teb+0x30 {w}"].startswith("only the new version writes") for w in whens)
     # the g0 stack-layout differences are still the 232 bytes of the shipped pair
     assert {d.stack_delta for d in eq.differences if d.kind == "stack-layout"} == {232}
+
+
+def test_sigtramp_frame_built_over_g0s_live_frames_is_refuted(case_copy, toolchain):
+    """SUBQ $16, DI instead of the whole frame: sigtramp's frame on g0's stack now reaches above
+    g0.sched.sp, into the live frames of the code g0 was running. The world declares g0's free space
+    (free_below), so the stack-writes obligation sees it, and the replay confirms it."""
+    new = _new_mutant(case_copy, toolchain, "sigtramp",
+                      (S, "SUBQ\t$(REGS_HOST_TO_ABI0_STACK + 48), DI", "SUBQ\t$16, DI"))
+    assert new.verdict is Verdict.REFUTED
+    assert {(v.obligation, v.location) for v in new.violations} == {("stack-writes-in-frame", "stack")}
+    assert all("g0stack+0x8" in v.detail and "live frames" in v.detail for v in new.violations)
+    assert all(v.replay == "confirmed" for v in new.violations)

@@ -38,6 +38,9 @@ class CheckContext:
     regs: RegisterFile
     image: Image
     timeout_ms: int
+    # Other stacks the world declares (g0's): region name -> offset below which it is free. A write at or
+    # above that offset lands in the live frames of whoever owns that stack.
+    other_stacks: dict[str, int] = field(default_factory=dict)
 
 
 class Contract(Protocol):

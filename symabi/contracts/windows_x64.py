@@ -33,7 +33,8 @@ DF_AT_CALL = Obligation("df-clear-at-call", "df", "direction-flag", "DF is clear
                         applies_on_abort=True)
 STACK_WRITES = Obligation(
     "stack-writes-in-frame", "stack", "stack-writes",
-    f"stack writes stay below the entry RSP or in the caller's {HOME_AREA}-byte home area",
+    f"stack writes stay below the entry RSP or in the caller's {HOME_AREA}-byte home area "
+    "(and, on another stack the world declares, in its free space)",
     applies_on_abort=True,
 )
 # Go's register ABI (ABIInternal) fixes two registers on entry; checked at every call to such a callee.
@@ -59,7 +60,7 @@ class WindowsX64Contract:
             if ob is DF_AT_CALL:
                 findings.append(self._df_at_calls(path, ctx))
             elif ob is STACK_WRITES:
-                findings.append(self._stack_writes(path))
+                findings.append(self._stack_writes(path, ctx))
             elif ob in ABI_INTERNAL:
                 findings.append(self._abi_internal(ob, path, ctx))
             elif path.kind == UNKNOWN:
@@ -157,8 +158,16 @@ class WindowsX64Contract:
         return self._ask(R14_AT_CALL, path, claripy.And(r14 != 0, r14 != g.value), {"entry": g.value, "exit": r14},
                          ctx, event.site, f"R14 is neither 0 nor the current g at the call to {event.callee}")
 
-    def _stack_writes(self, path: PathOutcome) -> Finding:
+    def _stack_writes(self, path: PathOutcome, ctx: CheckContext) -> Finding:
         for access in path.state.globals["writes"]:
+            if access.region in ctx.other_stacks and access.offset + access.size > ctx.other_stacks[access.region]:
+                floor = ctx.other_stacks[access.region]
+                return Finding(
+                    STACK_WRITES, path.index, "violated", exit=access.offset,
+                    detail=f"writes {access.size} bytes at {access.region}{access.offset:+#x}, in the live frames "
+                           f"above its free space (which ends at {access.region}{floor:+#x})",
+                    site=access.ins_addr,
+                )
             if access.region != "stack":
                 continue
             below = access.offset + access.size <= 0

@@ -119,7 +119,7 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
                 Region(r.name, r.start, r.size, r.writable, init={
                     c.address: (c.value & ((1 << 8 * c.field.size) - 1)).to_bytes(c.field.size, "little")
                     for c in config.choices if r.contains(c.address, c.field.size)
-                })
+                }, free_below=r.free_below)
                 for r in world.regions()
             ) + _world_data(case, image, world)
             facts = tuple(c.label for c in config.choices if c.label)

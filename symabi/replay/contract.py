@@ -123,6 +123,11 @@ def _df_at_calls(run: ConcreteRun) -> ConcreteFinding:
 def _stack_writes(run: ConcreteRun, home_area: int) -> ConcreteFinding:
     ob, loc = "stack-writes-in-frame", "stack"
     for w in run.writes:
+        floor = run.other_stacks.get(w.region)
+        if floor is not None and w.offset + w.size > floor:
+            return ConcreteFinding(ob, loc, VIOLATED, None, w.offset,
+                                   f"writes {w.size} bytes at {w.region}{w.offset:+#x}, in the live frames above its "
+                                   f"free space (which ends at {w.region}{floor:+#x})", w.site)
         if w.region != "stack":
             continue
         below = w.offset + w.size <= 0

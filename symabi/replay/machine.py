@@ -70,6 +70,7 @@ class Region:
     writable: bool = True
     data: bytes | None = None
     init: Mapping[int, bytes] = field(default_factory=dict)
+    free_below: int = 0  # another stack (g0's): offsets at or above this hold live frames
 
     def contains(self, address: int, size: int) -> bool:
         return self.start <= address and address + size <= self.start + self.size
@@ -117,6 +118,7 @@ class ConcreteRun:
     writes: tuple[ConcreteWrite, ...]
     steps: int  # instructions executed
     trace: tuple[int, ...] = field(repr=False, default=())  # every executed instruction address, in order
+    other_stacks: dict[str, int] = field(default_factory=dict)  # region -> free_below, as the contract sees it
 
     @property
     def entry_rsp(self) -> int:
@@ -400,6 +402,7 @@ class _Machine:
             exit_regs={r: self.uc.reg_read(_REG[r]) for r in GPRS + XMMS},
             exit_rflags=self.uc.reg_read(X.UC_X86_REG_RFLAGS), target=target, site=self.last,
             calls=tuple(self.calls), writes=tuple(self.writes), steps=self.steps, trace=tuple(self.trace),
+            other_stacks={r.name: r.free_below for r in self.world if r.free_below},
         )
 
     def _execute(self, pc: int) -> tuple[int, str | None, str]:

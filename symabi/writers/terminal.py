@@ -25,7 +25,8 @@ def _errors(v: VersionResult) -> list[str]:
     for group in _grouped(v.violations, lambda x: (x.obligation, x.site, x.detail)):
         x = group[0]
         where = x.site.location if x.site else v.source
-        values = f" (entry {x.entry}, exit {x.exit})" if x.entry is not None or x.exit is not None else ""
+        shown = [f"{k} {val}" for k, val in (("entry", x.entry), ("exit", x.exit)) if val is not None]
+        values = f" ({', '.join(shown)})" if shown else ""
         out.append(f"{where}: error: [{v.name}] {x.obligation}: {x.detail} on {_paths_text(group)}{values}")
         for bad in (y for y in group if y.replay and y.replay != "confirmed"):
             out.append(f"{where}: BUG: [{v.name}] the counterexample for {bad.obligation} on path {bad.path} did not "
