@@ -153,3 +153,25 @@ def test_text_line_lookup_follows_nested_conditionals(tmp_path):
     assert _locate_text(source, "x.f", {"GOOS_windows", "GOARCH_amd64"}) == "n.s:9"
     assert _locate_text(source, "x.gf", {"GOOS_windows"}) == "n.s:8"
     assert _locate_text(source, "x.h", {"GOOS_windows"}) == "n.s"  # not found: the file alone
+
+
+def test_listing_cache_is_keyed_by_content(tmp_path, toolchain, monkeypatch):
+    from symabi.frontend import assembler
+
+    monkeypatch.setenv("SYMABI_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("SYMABI_NO_CACHE", raising=False)
+    source = tmp_path / "src" / "t.s"
+    source.parent.mkdir()
+    (source.parent / "defs.h").write_text("#define N 8\n")
+    source.write_text('#include "textflag.h"\n#include "defs.h"\nTEXT ·f(SB),NOSPLIT|NOFRAME,$0-0\n\tADDQ\t$N, AX\n\tRET\n')
+    request = AssembleRequest(source, (source.parent,))
+    first = assemble(toolchain, request)
+
+    def no_assembler(*args, **kwargs):
+        raise AssertionError("the assembler ran although the input did not change")
+
+    monkeypatch.setattr(assembler, "_run_assembler", no_assembler)
+    assert assemble(toolchain, request) == first  # warm: read back from the cache
+    (source.parent / "defs.h").write_text("#define N 16\n")  # a header changed: the key changes
+    with pytest.raises(AssertionError, match="the assembler ran"):
+        assemble(toolchain, request)

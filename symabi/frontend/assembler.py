@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import subprocess
@@ -9,6 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from symabi import cache
 from symabi.errors import AssemblerError
 from symabi.frontend.listing import Listing, ListingFormatError, parse_listing
 from symabi.toolchain import GoToolchain
@@ -114,10 +116,53 @@ def _diagnostics(request: AssembleRequest, stderr: str) -> list[str]:
     return out
 
 
+def _cache_key(toolchain: GoToolchain, request: AssembleRequest) -> str:
+    """Everything the listing depends on: the assembler, the flags, the source and every header the
+    include folders hold (the toolchain's own include folder is covered by its version)."""
+    digest = hashlib.sha256()
+    try:
+        asm = toolchain.asm.stat()
+        stamp = f"{asm.st_size}:{int(asm.st_mtime)}"
+    except OSError:
+        stamp = "missing"  # running it will say so
+    flags = [a for a in request.command(toolchain, Path("out.o")) if not a.startswith("/")]
+    for part in (toolchain.version, stamp, *flags):
+        digest.update(part.encode() + b"\0")
+    digest.update(request.source.read_bytes() + b"\0")
+    for index, folder in enumerate(request.include_dirs):
+        for header in sorted(folder.rglob("*.h")):
+            digest.update(f"{index}/{header.relative_to(folder)}".encode() + b"\0" + header.read_bytes() + b"\0")
+    return digest.hexdigest()[:40]
+
+
 def assemble(toolchain: GoToolchain, request: AssembleRequest) -> Listing:
-    """Assemble one source file; raise AssemblerError carrying the assembler's own file:line messages."""
+    """Assemble one source file (or reuse the listing of identical input); raise AssemblerError carrying the
+    assembler's own file:line messages."""
     if not request.source.is_file():
         raise AssemblerError(f"{request.source}: no such assembly file")
+    cached = cache.cache_root() / "listings" / f"{_cache_key(toolchain, request)}.txt" if cache.enabled() else None
+    if cached is not None and cached.is_file():
+        try:
+            return parse_listing(cached.read_text())
+        except (OSError, ListingFormatError):
+            pass  # a damaged entry is rebuilt below
+    listing_text = _run_assembler(toolchain, request)
+    try:
+        listing = parse_listing(listing_text)
+    except ListingFormatError as exc:
+        raise AssemblerError(f"{request.source}: cannot read the assembler's listing ({toolchain.version}): {exc}") from None
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = cached.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(listing_text)
+            partial.replace(cached)  # atomic: a concurrent reader sees the old entry or the whole new one
+        except OSError:
+            pass  # a read-only or full cache only costs speed
+    return listing
+
+
+def _run_assembler(toolchain: GoToolchain, request: AssembleRequest) -> str:
     env = dict(os.environ, GOOS=request.goos, GOARCH=request.goarch, GOROOT=str(toolchain.goroot))
     with tempfile.TemporaryDirectory(prefix="symabi-asm-") as tmp:
         cmd = request.command(toolchain, Path(tmp) / "out.o")
@@ -132,7 +177,4 @@ def assemble(toolchain: GoToolchain, request: AssembleRequest) -> Listing:
     if proc.returncode != 0:
         messages = _diagnostics(request, proc.stderr) or [f"exit status {proc.returncode}"]
         raise AssemblerError("the Go assembler rejected the source:\n  " + "\n  ".join(messages))
-    try:
-        return parse_listing(proc.stdout)
-    except ListingFormatError as exc:
-        raise AssemblerError(f"{request.source}: cannot read the assembler's listing ({toolchain.version}): {exc}") from None
+    return proc.stdout

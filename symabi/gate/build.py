@@ -24,13 +24,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from symabi.cache import CACHE_ENV_VAR, cache_root  # noqa: F401 - CACHE_ENV_VAR re-exported for tests
 from symabi.errors import ToolchainError
 from symabi.frontend import AssembleRequest, Listing, assemble
 from symabi.toolchain import GoToolchain
 
 GOOS, GOARCH = "windows", "amd64"
 GO_TIMEOUT_S = 600
-CACHE_ENV_VAR = "SYMABI_CACHE_DIR"
 _WORK = re.compile(r"\$WORK/(b\d+)/?")
 _INCLUDES_GO_ASM = re.compile(r'^\s*#\s*include\s+"go_asm\.h"', re.M)
 
@@ -153,13 +153,6 @@ def needs_go_asm_h(command: AsmCommand) -> bool:
         return bool(_INCLUDES_GO_ASM.search(command.path.read_text(errors="replace")))
     except OSError:
         return False
-
-
-def cache_root() -> Path:
-    if env := os.environ.get(CACHE_ENV_VAR):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "symabi"
 
 
 def _source_key(tree: Tree, package: str) -> str:
