@@ -116,9 +116,33 @@ def _diagnostics(request: AssembleRequest, stderr: str) -> list[str]:
     return out
 
 
+_INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]', re.M)
+
+
+def _included_files(request: AssembleRequest, toolchain: GoToolchain) -> list[Path]:
+    """Every file the source includes, transitively, found as the assembler finds it: beside the including
+    file first, then in each -I folder."""
+    found: list[Path] = []
+    pending = [request.source]
+    while pending:
+        current = pending.pop()
+        try:
+            text = current.read_text(errors="replace")
+        except OSError:
+            continue
+        for name in _INCLUDE.findall(text):
+            for folder in (current.parent, *request.include_dirs, toolchain.include_dir):
+                candidate = folder / name
+                if candidate.is_file():
+                    if candidate not in found:
+                        found.append(candidate)
+                        pending.append(candidate)
+                    break
+    return found
+
+
 def _cache_key(toolchain: GoToolchain, request: AssembleRequest) -> str:
-    """Everything the listing depends on: the assembler, the flags, the source and every header the
-    include folders hold (the toolchain's own include folder is covered by its version)."""
+    """Everything the listing depends on: the assembler, the flags, the source and every file it includes."""
     digest = hashlib.sha256()
     try:
         asm = toolchain.asm.stat()
@@ -129,9 +153,8 @@ def _cache_key(toolchain: GoToolchain, request: AssembleRequest) -> str:
     for part in (toolchain.version, stamp, *flags):
         digest.update(part.encode() + b"\0")
     digest.update(request.source.read_bytes() + b"\0")
-    for index, folder in enumerate(request.include_dirs):
-        for header in sorted(folder.rglob("*.h")):
-            digest.update(f"{index}/{header.relative_to(folder)}".encode() + b"\0" + header.read_bytes() + b"\0")
+    for included in _included_files(request, toolchain):
+        digest.update(included.name.encode() + b"\0" + included.read_bytes() + b"\0")
     return digest.hexdigest()[:40]
 
 
