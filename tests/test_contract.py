@@ -148,3 +148,22 @@ def test_rsp_counterexample(prove):
     assert (x.obligation, x.location) == ("restore-rsp", "rsp")
     entry, exit_ = int(x.entry, 16), int(x.exit, 16)
     assert exit_ == entry + 16 and entry & 0xF == 8  # the entry convention: RSP is 8 mod 16 at entry
+
+
+def test_a_solver_without_an_answer_is_unknown_never_holds(monkeypatch):
+    # Z3 giving up (a timeout, an internal error) must leave the obligation UNKNOWN.
+    def gives_up(self, *args, **kwargs):
+        raise claripy.errors.ClaripySolverInterruptError("timeout")
+
+    monkeypatch.setattr(claripy.Solver, "satisfiable", gives_up)
+    x, y = _bv("entry.rbx"), _bv("callee#1.rbx")
+    answer = check([], x != y, {"entry": x, "exit": y}, TIMEOUT_MS)
+    assert answer.status == "unknown" and "timeout" in answer.reason
+
+
+def test_a_one_millisecond_solver_budget_never_proves_a_hard_query():
+    # Whatever Z3 manages in 1 ms, the answer is either a real one or UNKNOWN: never HOLDS by default.
+    a, b = _bv("entry.a"), _bv("entry.b")
+    hard = [a * b == 0x1234567890ABCDEF, claripy.UGT(a, 1), claripy.UGT(b, 1)]
+    answer = check(hard, a != b, {"entry": a, "exit": b}, 1)
+    assert answer.status in (VIOLATED, "unknown")
