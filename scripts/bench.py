@@ -44,6 +44,39 @@ def wall(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     return seconds, proc.returncode, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
 
 
+def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, float]:
+    """Wall seconds, exit code and peak resident memory (MiB) of one child process."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - began, proc.returncode, usage.ru_maxrss / 1024
+
+
+def measure_cold_warm(cases_dir: Path | None, go: str | None) -> list[dict]:
+    """Each shipped case and the whole gate as fresh processes: cold (an empty cache) and warm (a filled one)."""
+    import tempfile
+
+    from symabi.casefile import default_cases_dir, list_cases
+
+    extra = (["--cases-dir", str(cases_dir)] if cases_dir else []) + (["--go", go] if go else [])
+    jobs = [(f"prove {name}", [*symabi_command(), "prove", name, *extra])
+            for name in list_cases(cases_dir or default_cases_dir())]
+    jobs.append(("gate", [*symabi_command(), "gate", "--baseline", str(REPO / "gate-baseline.json"), "--json",
+                          *(["--go", go] if go else [])]))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="symabi-bench-") as tmp:
+        for label, cmd in jobs:
+            cold_dir = Path(tmp) / f"cold-{len(rows)}"
+            env = dict(os.environ, SYMABI_CACHE_DIR=str(cold_dir))
+            env.pop("SYMABI_DEBUG", None)
+            cold = measured(cmd, env)
+            warm = measured(cmd, env)  # the same cache folder, now filled
+            rows.append({"what": label, "cold": cold[0], "warm": warm[0], "exit_code": warm[1],
+                         "peak_mib": max(cold[2], warm[2])})
+    return rows
+
+
 def measure_commands(case: str, repeat: int, cases_dir: Path | None, go: str | None) -> dict:
     env = dict(os.environ)
     env.pop("SYMABI_DEBUG", None)
@@ -140,6 +173,19 @@ def render(report: dict) -> str:
                  f"{command['best'] - floor['best']:>10.3f}")
     if command["exit_code"] not in (0, 1, 2) or (command["exit_code"] == 2 and command["stderr"]):
         lines.append(f"  note: the command said: {command['stderr']}")
+    if report.get("cold_warm"):
+        lines.append("")
+        lines.append("fresh processes, cold (empty cache) and warm (cache filled by the cold run); peak memory")
+        lines.append(f"  {'':<28}{'cold s':>10}{'warm s':>10}{'peak MiB':>10}{'exit':>6}")
+        for r in report["cold_warm"]:
+            lines.append(f"  {'symabi ' + r['what']:<28}{r['cold']:>10.3f}{r['warm']:>10.3f}{r['peak_mib']:>10.0f}"
+                         f"{r['exit_code']:>6}")
+        proves = [r for r in report["cold_warm"] if r["what"].startswith("prove ")]
+        lines.append(f"  {'every shipped case, summed':<28}{sum(r['cold'] for r in proves):>10.3f}"
+                     f"{sum(r['warm'] for r in proves):>10.3f}")
+        all_cases = sum(r["timings_total"] for r in report.get("case_totals", []))
+        if all_cases:
+            lines.append(f"  every shipped case in one process (no start-up): {all_cases:.3f} s")
     return "\n".join(lines)
 
 
@@ -150,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases-dir", type=Path, default=None, help="cases folder (default: the shipped cases)")
     parser.add_argument("--go", default=None, help="the go command (default: as symabi chooses)")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    parser.add_argument("--quick", action="store_true", help="skip the cold/warm runs of every case and the gate")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -157,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))  # a checkout without an install still benchmarks its own code
     commands = measure_commands(args.case, args.repeat, args.cases_dir, args.go)
     phases = measure_phases(args.cases_dir, args.go)
+    cold_warm = [] if args.quick else measure_cold_warm(args.cases_dir, args.go)
     import angr
 
     report = {
@@ -167,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         "toolchain": phases["toolchain"],
         "phases": phases,
         "commands": commands,
+        "cold_warm": cold_warm,
+        "case_totals": [{"case": r["case"], "timings_total": r["wall"]} for r in phases["rows"] if "wall" in r],
     }
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0
