@@ -282,15 +282,19 @@ def _world(path: Path, f: _Fields) -> World:
     return World(f.get("doc", str, ""), f.get("gs", str, None), tuple(regions), tuple(fields), tuple(data))
 
 
-def parse_case(directory: Path) -> Case:
-    path = directory / CASE_FILE
+def read_toml(path: Path) -> dict:
+    """A TOML file's table, or a CaseError that names the file and what is wrong with it."""
     try:
-        raw = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except OSError as exc:
         raise CaseError(f"{path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise CaseError(f"{path}: not valid TOML: {exc}") from None
-    return case_from_table(raw, path, directory)
+
+
+def parse_case(directory: Path) -> Case:
+    path = directory / CASE_FILE
+    return case_from_table(read_toml(path), path, directory)
 
 
 def case_from_table(raw: dict, path: Path, directory: Path) -> Case:

@@ -40,6 +40,7 @@ from symabi.verdicts import (
     VersionResult,
     Violation,
     combine,
+    format_value,
 )
 
 SOLVER_TIMEOUT_MS = 30_000
@@ -92,17 +93,6 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _hex(value: int | None, location: str) -> str | None:
-    if value is None:
-        return None
-    if location == "df":
-        return "set" if value else "clear"
-    if location == "stack":
-        return f"{value:+#x}"
-    digits = 32 if location.startswith("xmm") else 16
-    return f"0x{value:0{digits}x}"
-
-
 class _Lines:
     """Source lines of the instructions a path executed, from the assembler's listing."""
 
@@ -135,7 +125,7 @@ def _summarize(path: PathOutcome, label: str, findings: list[Finding], lines: _L
         if f.status == "violated":
             violations.append(Violation(
                 obligation=ob.id, location=ob.location, path=path.index,
-                entry=_hex(f.entry, ob.location), exit=_hex(f.exit, ob.location),
+                entry=format_value(f.entry, ob.location), exit=format_value(f.exit, ob.location),
                 detail=f.detail or ob.doc, site=lines.at(f.site), path_lines=path_lines,
                 inputs={k: hex(v) for k, v in sorted(f.inputs.items())},
             ))

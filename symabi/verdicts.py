@@ -141,4 +141,17 @@ def combine(statuses: list[str]) -> Verdict:
     return Verdict.PROVED
 
 
+def format_value(value: int | None, location: str) -> str | None:
+    """A witness value as reports show it: XMM as 128-bit hex, GPRs as 64-bit hex, DF as clear/set, a
+    stack write by its offset from the entry RSP."""
+    if value is None:
+        return None
+    if location == "df":
+        return "set" if value else "clear"
+    if location == "stack":
+        return f"{value:+#x}"
+    digits = 32 if location.startswith("xmm") else 16
+    return f"0x{value:0{digits}x}"
+
+
 EXIT_CODES = {Verdict.PROVED: 0, Verdict.REFUTED: 1, Verdict.UNKNOWN: 2}

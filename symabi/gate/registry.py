@@ -10,12 +10,11 @@ from __future__ import annotations
 import ast
 import operator
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from symabi.casefile import Case, case_from_table
+from symabi.casefile import Case, case_from_table, read_toml
 from symabi.errors import CaseError
 
 REGISTRY = Path(__file__).with_name("registry.toml")
@@ -45,12 +44,7 @@ class MissingConstant(Exception):
 
 
 def load(path: Path = REGISTRY) -> list[Entry]:
-    try:
-        raw = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise CaseError(f"{path}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise CaseError(f"{path}: not valid TOML: {exc}") from None
+    raw = read_toml(path)
     entries = []
     for name, table in raw.get("entries", {}).items():
         table = dict(table)

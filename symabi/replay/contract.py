@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from symabi.verdicts import format_value
 from symabi.replay.constants import HOME_AREA, NOT_REPLAYED, OBLIGATIONS
 from symabi.replay.machine import ABORTED, ESCAPED, RETURNED, ConcreteRun
 
@@ -45,16 +46,7 @@ class ConcreteFinding:
 ConcreteViolation = ConcreteFinding  # a finding whose status is "violated"
 
 
-def hex_value(value: int | None, location: str) -> str | None:
-    """A value as the prover's reports render it (``Violation.entry`` / ``.exit``)."""
-    if value is None:
-        return None
-    if location == "df":
-        return "set" if value else "clear"
-    if location == "stack":
-        return f"{value:+#x}"
-    digits = 32 if location.startswith("xmm") else 16
-    return f"0x{value:0{digits}x}"
+hex_value = format_value  # a value as the prover's reports render it (``Violation.entry`` / ``.exit``)
 
 
 def evaluate(run: ConcreteRun, *, home_area: int = HOME_AREA) -> list[ConcreteFinding]:
