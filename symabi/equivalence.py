@@ -69,7 +69,7 @@ class _Pair:
     """One old path against one new path, under their joint constraints."""
 
     def __init__(self, old: TracedPath, new: TracedPath, regs: RegisterFile, timeout_ms: int):
-        self.old, self.new, self.regs, self.timeout_ms = old, new, regs, timeout_ms
+        self.old, self.new, self.regs = old, new, regs
         self.constraints = [*old.path.state.solver.constraints, *new.path.state.solver.constraints]
         self.solver = solver.PathSolver(self.constraints, timeout_ms)
 

@@ -202,7 +202,7 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
         if reg not in regs.values:
             raise CaseError(f"case {case.name}: field `entry_convention.registers` names unknown register {reg!r}")
         constraints.append(regs[reg] == setup.world.value(text, f"entry_convention.registers.{reg}"))
-    state = initial_state(setup.project, setup.image, setup.image.symbols[entry], regs, setup.guard, [], setup.cpu)
+    state = initial_state(setup.project, setup.image, setup.image.symbols[entry], regs, setup.guard, setup.cpu)
     setup.world.apply(state, config)
     for d, address in setup.data:
         value = setup.world.value(d.value, f"world.data.{d.symbol}.value")

@@ -52,27 +52,21 @@ class PathOutcome:
 @dataclass
 class Exploration:
     paths: list[PathOutcome] = field(default_factory=list)
-    seconds: float = 0.0
 
 
 _OPTIONS_ADD = {
     o.SYMBOL_FILL_UNCONSTRAINED_MEMORY,
     o.SYMBOL_FILL_UNCONSTRAINED_REGISTERS,
     o.NO_SYMBOLIC_JUMP_RESOLUTION,  # a symbolic jump target comes back to us, not concretized
-    o.SPECIAL_MEMORY_FILL,
 }
 _OPTIONS_REMOVE = {o.LAZY_SOLVES, o.SIMPLIFY_MEMORY_READS}
 
 
-def _fill(name, address, bits, state):
-    # Uninitialized memory gets a name from its (shadow) address, the same in every version.
-    return claripy.BVS(f"mem@{address:#x}.{bits}", bits, explicit_name=True)
-
-
-def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: MemoryGuard, preconditions,
+def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: MemoryGuard,
                   cpu: CpuGaps | None = None):
+    """The entry state: the shared register file, DF clear, the guard and CPU checks installed.
+    Entry preconditions and the world are laid on by the caller (the prover)."""
     state = project.factory.blank_state(addr=entry, add_options=_OPTIONS_ADD, remove_options=_OPTIONS_REMOVE)
-    state._special_memory_filler = _fill
     # No strategy may turn a symbolic address into a concrete one: the guard resolves every address
     # first, and anything reaching angr's concretizer is an error, not a guess.
     state.memory.read_strategies = []
@@ -86,8 +80,6 @@ def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: 
     state.regs.d = 1  # DF clear at entry: part of the Windows x64 convention
     state.regs.ac = 0  # AC and ID clear: stated in the entry convention, so PUSHFQ reads no unnamed symbol
     state.regs.id = 0
-    for condition in preconditions:
-        state.add_constraints(condition)
     guard.install(state)
     (cpu or CpuGaps(image)).install(state)
     state.globals["calls"] = ()
@@ -111,7 +103,6 @@ class Explorer:
         self._block_cache: dict[int, tuple[int, ...]] = {}
 
     def run(self, start) -> Exploration:
-        began = time.monotonic()
         result = Exploration()
         work = [start]
         while work:
@@ -127,7 +118,6 @@ class Explorer:
             work.extend(successors)
         for index, path in enumerate(result.paths):
             path.index = index
-        result.seconds = time.monotonic() - began
         return result
 
     def _out_of_time(self) -> bool:
