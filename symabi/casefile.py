@@ -38,6 +38,13 @@ class CalleeSpec:
     doc: str = ""
     writes: tuple[PointerWrite, ...] = ()
     pointer_args: tuple[tuple[int, int], ...] = ()  # (argument offset, bytes it points to) compared by content
+    # Why the callee writes only ``writes`` through its pointer arguments. Without it (the default) a
+    # callee may write anything its pointer arguments reach, up to the end of the region they point into.
+    writes_reason: str = ""
+
+    @property
+    def narrowed(self) -> bool:
+        return bool(self.writes_reason)
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class RegionSpec:
     writable: bool = False
     doc: str = ""
     free_below: int = 0  # for a stack region: offsets below this are free stack (a frame there is scratch)
+    align: int = 8  # what Go or the OS guarantees about the region's address (its base is a multiple of this)
 
 
 @dataclass(frozen=True)
@@ -206,7 +214,7 @@ def _version(path: Path, directory: Path, index: int, raw: Any) -> VersionSpec:
 
 def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     f = _Fields(path, f"callees.{name}", raw)
-    f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "pointer_args"})
+    f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args"})
     pointer_args = []
     for i, raw_arg in enumerate(f.get("pointer_args", list, [])):
         pf = _Fields(path, f"callees.{name}.pointer_args[{i}]", raw_arg)
@@ -226,7 +234,11 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
         doc=f.get("doc", str, ""),
         writes=tuple(writes),
         pointer_args=tuple(pointer_args),
+        writes_reason=f.get("writes_reason", str, ""),
     )
+    if spec.writes and not spec.writes_reason:
+        raise CaseError(f"{path}: field `callees.{name}.writes` narrows what the callee writes through its "
+                        f"pointer arguments; say why in `callees.{name}.writes_reason`")
     for i, w in enumerate(spec.writes):
         if w.pointer_at + 8 > spec.args:
             raise CaseError(f"{path}: field `callees.{name}.writes[{i}].pointer_at` is outside the "
@@ -255,12 +267,15 @@ def _world(path: Path, f: _Fields) -> World:
     regions = []
     for name, raw in regions_table.table.items():
         rf = _Fields(path, f"world.regions.{name}", raw)
-        rf.reject_unknown({"size", "writable", "doc", "free_below"})
+        rf.reject_unknown({"size", "writable", "doc", "free_below", "align"})
         size = rf.get("size", int, required=True)
         if size == 0:
             raise CaseError(f"{path}: field `world.regions.{name}.size` must be positive")
+        align = rf.get("align", int, 8)
+        if align <= 0 or align & (align - 1):
+            raise CaseError(f"{path}: field `world.regions.{name}.align` must be a power of two")
         regions.append(RegionSpec(name, size, rf.get("writable", bool, False), rf.get("doc", str, ""),
-                                  rf.get("free_below", int, 0)))
+                                  rf.get("free_below", int, 0), align))
     fields = []
     for i, raw in enumerate(f.get("fields", list, [])):
         ff = _Fields(path, f"world.fields[{i}]", raw)

@@ -22,12 +22,12 @@ from symabi.engine.registers import RegisterFile
 from symabi.equivalence import TracedPath, VersionTrace, compare_versions
 from symabi.errors import CaseError
 from symabi.frontend import AssembleRequest, Listing, assemble
-from symabi.loader import Image, UnsupportedRelocation, build_project, lay_out
+from symabi.loader import STUB_BASE, STUB_SLOT, Image, UnsupportedRelocation, build_project, lay_out
 from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS
 from symabi.models.entry import STACK_RESERVE
 from symabi.models.go_abiinternal import entry_facts
 from symabi.models.world import Configuration, WorldModel
-from symabi.replay.confirm import setups_for_case
+from symabi.replay.confirm import CONFIRMED, setups_for_case
 from symabi.toolchain import GoToolchain
 from symabi.verdicts import (
     CaseResult,
@@ -114,7 +114,8 @@ class _Lines:
         return tuple(lines)
 
 
-_ENDINGS = {"returned": "returns to the caller", "aborted": "aborts", "escaped": "escapes", "unknown": "analysis stopped"}
+_ENDINGS = {"returned": "returns to the caller", "aborted": "aborts", "faulted": "faults", "escaped": "escapes",
+            "unknown": "analysis stopped"}
 
 
 def _summarize(path: PathOutcome, label: str, findings: list[Finding], lines: _Lines):
@@ -157,7 +158,7 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
 
 def _label(entry: str, many_entries: bool, words: str, path: PathOutcome) -> str:
     ending = _ENDINGS[path.kind]
-    if path.kind == "aborted":
+    if path.kind in ("aborted", "faulted"):
         ending = path.reason
     words = [w for w in (entry if many_entries else "", words) if w]
     return (", ".join(words) + ": " if words else "") + ending
@@ -192,21 +193,35 @@ def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
     external = tuple(FixedRegion(d.symbol, address, d.size, writable=False, doc=d.doc or "world data")
                      for d, address in world_data if d.symbol not in image.symbols)
     guard = MemoryGuard((stack,), (*data, code, *world.regions(), *external))
-    return _Setup(build_project(image), image, stack, guard, world, CpuGaps(image), world_data)
+    cpu = CpuGaps(image)
+    guard.address_checks.append(cpu.alignment)
+    return _Setup(build_project(image), image, stack, guard, world, cpu, world_data)
+
+
+def _taken(setup: _Setup) -> list[tuple]:
+    """Every span of the address space that is not host code: where the host's return address is not."""
+    image, stack = setup.image, setup.stack
+    spans = [(claripy.BVV(image.base, 64), len(image.code)),
+             (claripy.BVV(STUB_BASE, 64), STUB_SLOT * max(len(image.stubs), 1)),
+             (stack.base + stack.low, stack.high - stack.low)]
+    return spans + [(claripy.BVV(r.start, 64), r.size) for r in setup.guard.fixed]
 
 
 def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: RegisterFile, convention):
     params = case.entry_convention
-    constraints = list(convention.preconditions(regs))
+    constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
     for reg, text in params.registers.items():
         if reg not in regs.values:
             raise CaseError(f"case {case.name}: field `entry_convention.registers` names unknown register {reg!r}")
         constraints.append(regs[reg] == setup.world.value(text, f"entry_convention.registers.{reg}"))
     state = initial_state(setup.project, setup.image, setup.image.symbols[entry], regs, setup.guard, setup.cpu)
     setup.world.apply(state, config)
+    for choice in config.choices:
+        setup.guard.touch(state, choice.address, choice.field.size)
     for d, address in setup.data:
         value = setup.world.value(d.value, f"world.data.{d.symbol}.value")
         state.memory.store(address, claripy.BVV(value, d.size * 8), endness="Iend_LE", inspect=False)
+        setup.guard.touch(state, address, d.size)
     for key, fact in entry_facts(case.callee_model, case.callees, state, setup.image, setup.guard.fixed).items():
         state.globals[key] = fact
     constraints += convention.prepare(state, regs, setup.stack, setup.image, params)
@@ -221,9 +236,29 @@ def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tu
     confirmed = []
     for v in violations:
         setup = setups.get(keys[v.path])
-        status = setup.confirm(v) if setup else "not reproduced: no replay setup for this path"
+        try:
+            status = setup.confirm(v) if setup else "not reproduced: no replay setup for this path"
+        except Exception as exc:  # noqa: BLE001 — a replay that cannot judge confirms nothing
+            status = f"not reproduced: the concrete replay failed ({type(exc).__name__}: {exc})"
         confirmed.append(replace(v, replay=status))
     return confirmed
+
+
+def _demote_unconfirmed(violations: list[Violation], unknowns: list[Unknown], paths: list[PathSummary]):
+    """A refutation is real only when its witness replays: one that does not is UNKNOWN ("not
+    reproduced concretely"), on its path too. Obligations replay does not model (``replay == ""``)
+    keep their refutation, which rests on the solver alone."""
+    kept, demoted = [], []
+    for v in violations:
+        (kept if v.replay in ("", CONFIRMED) else demoted).append(v)
+    unknowns = unknowns + [Unknown(v.obligation, v.path, f"a counterexample was found but not reproduced "
+                                   f"concretely ({v.replay})", v.site) for v in demoted]
+    by_path = {}
+    for v in demoted:
+        by_path.setdefault(v.path, set()).add(v.obligation)
+    paths = [replace(p, statuses={ob: ("unknown" if ob in by_path.get(p.index, ()) and st == "violated" else st)
+                                  for ob, st in p.statuses.items()}) for p in paths]
+    return kept, unknowns, paths, len(demoted)
 
 
 def prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, regs: RegisterFile,
@@ -262,7 +297,8 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     timings["load"] = time.monotonic() - began
 
     began = time.monotonic()
-    explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits, setup.guard, setup.cpu)
+    explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits, setup.guard, setup.cpu,
+                        regs.return_address)
     explored: list[tuple[PathOutcome, str]] = []
     traced: list[TracedPath] = []
     replay_keys: list[tuple[str, str]] = []  # (entry, full world label) of each path, to replay it in
@@ -278,11 +314,10 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     other_stacks = {r.name: r.free_below for r in setup.world.regions() if r.free_below}
     ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks)
     lines = _Lines(explorer, image, folder)
-    paths, violations, unknowns, statuses = [], [], [], []
+    paths, violations, unknowns = [], [], []
     for (path, label), trace in zip(explored, traced):
         findings = contract.check(path, ctx)
         trace.findings.update({f.obligation.id: f.status for f in findings})
-        statuses.extend(f.status for f in findings)
         summary, v, u = _summarize(path, label, findings, lines)
         paths.append(summary)
         violations.extend(v)
@@ -291,7 +326,9 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
 
     began = time.monotonic()
     violations = _replay(case, image, violations, replay_keys)
+    violations, unknowns, paths, _ = _demote_unconfirmed(violations, unknowns, paths)
     timings["replay"] = time.monotonic() - began
+    statuses = [st for p in paths for st in p.statuses.values()]
     result = VersionResult(verdict=combine(statuses), violations=tuple(violations), unknowns=tuple(unknowns),
                            paths=tuple(paths), timings=timings, **base)
     return result, VersionTrace(version.name, traced, setup.guard)

@@ -14,7 +14,7 @@ import claripy
 
 from symabi.contracts import solver
 from symabi.contracts.base import CheckContext, Finding, Obligation
-from symabi.engine.explore import ABORTED, ESCAPED, RETURNED, UNKNOWN, PathOutcome
+from symabi.engine.explore import ABORTED, ESCAPED, FAULTED, RETURNED, UNKNOWN, PathOutcome
 from symabi.models.entry import HOME_AREA
 from symabi.models.go_abiinternal import FACTS as ABI_INTERNAL_FACTS
 
@@ -44,6 +44,9 @@ R14_AT_CALL = Obligation("r14-g-at-abiinternal-call", "r14", "abiinternal-call",
                          "R14 holds the current g, or zero, on every call into Go with ABIInternal",
                          applies_on_abort=True)
 ABI_INTERNAL = (X15_AT_CALL, R14_AT_CALL)
+NO_FAULT = Obligation("no-fault", "fault", "fault",
+                      "no instruction faults (#DE, #DB, #GP, a page fault); only INT $3 and a callee that never "
+                      "returns end a path on purpose", applies_on_abort=True)
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ class WindowsX64Contract:
     name: str = "windows-x64"
     doc: str = __doc__.strip().splitlines()[0]
     obligations: tuple[Obligation, ...] = (*PRESERVED, RSP, RETURN, DF_AT_RETURN, DF_AT_CALL, STACK_WRITES,
-                                           *ABI_INTERNAL)
+                                           *ABI_INTERNAL, NO_FAULT)
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
         ctx = _WithSolver(ctx, solver.PathSolver(path.state.solver.constraints, ctx.timeout_ms))
@@ -63,9 +66,11 @@ class WindowsX64Contract:
                 findings.append(self._stack_writes(path, ctx))
             elif ob in ABI_INTERNAL:
                 findings.append(self._abi_internal(ob, path, ctx))
+            elif ob is NO_FAULT:
+                findings.append(self._no_fault(path, ctx))
             elif path.kind == UNKNOWN:
                 findings.append(Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr))
-            elif path.kind == ABORTED:
+            elif path.kind in (ABORTED, FAULTED):
                 findings.append(Finding(ob, path.index, "n/a", detail=path.reason, site=path.ins_addr))
             elif ob is RETURN:
                 findings.append(self._return(path, ctx))
@@ -107,10 +112,17 @@ class WindowsX64Contract:
             return Finding(RETURN, path.index, "holds", site=path.ins_addr)
         target = path.target if path.target is not None else path.state.regs.rip
         return self._ask(
-            RETURN, path, target != ctx.image.caller_return,
-            {"entry": claripy.BVV(ctx.image.caller_return, 64), "exit": target}, ctx, path.ins_addr,
+            RETURN, path, target != ctx.regs.return_address,
+            {"entry": ctx.regs.return_address, "exit": target}, ctx, path.ins_addr,
             f"control does not return to the caller: {path.reason}",
         )
+
+    def _no_fault(self, path: PathOutcome, ctx: CheckContext) -> Finding:
+        if path.kind == FAULTED:  # the path's constraints include the condition under which it faults
+            return self._ask(NO_FAULT, path, claripy.BoolV(True), {}, ctx, path.ins_addr, path.reason)
+        if path.kind == UNKNOWN:
+            return Finding(NO_FAULT, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+        return Finding(NO_FAULT, path.index, "holds")
 
     def _df_at_calls(self, path: PathOutcome, ctx: CheckContext) -> Finding:
         for event in path.calls:

@@ -1,7 +1,14 @@
 """x86 behaviour that VEX's model of the instructions leaves out, and that a verdict can depend on.
 
-* PUSHFQ: RFLAGS bit 1 is reserved and always reads as 1; VEX pushes it as 0. A trampoline that
-  mistakenly restores a register from the saved-flags slot would get a value off by 2.
+* PUSHFQ: RFLAGS bit 1 is reserved and always reads as 1, and IF (bit 9) is always set in user
+  mode (POPFQ there cannot clear it); VEX pushes both as 0. A trampoline that mistakenly restores a
+  register from the saved-flags slot, or branches on those bits, would see the wrong value.
+* CPUID: VEX answers as one fixed, old CPU. Real CPUs differ, so each CPUID on a path returns fresh
+  values (``cpuid#<n>.eax`` ... for the n-th CPUID on the path): a branch on a feature bit sees
+  every CPU.
+* 16-byte SSE memory operands: MOVAPS, MOVO (MOVDQA) and every legacy-SSE instruction with a 128-bit
+  memory operand other than the explicitly unaligned moves raise #GP on an address that is not
+  16-byte aligned; VEX does not check. The memory guard asks ``alignment`` for each access.
 * DIV / IDIV: a zero divisor or a quotient that does not fit raises #DE. VEX computes some quotient
   and carries on, so a path that always faults could be reported as returning.
 * POPFQ: a popped word with TF (bit 8) set makes the CPU trap after the next instruction; VEX
@@ -11,9 +18,10 @@ The checks need the architectural registers exactly as they are at the instructi
 guarantees at block boundaries (its optimiser defers register writes inside a block), so the explorer
 ends a block right before a DIV or POPFQ and right after a PUSHFQ (``block_limit``).
 
-A fault is an *abort* (the process takes an exception; no return obligation applies to that path): the
-instruction's breakpoint records the condition under which it faults and constrains the path to go on
-only where it does not. The explorer turns each recorded condition into its own aborted path.
+A fault ends the path as *faulted*: the instruction's breakpoint records the condition under which it
+faults and constrains the path to go on only where it does not. The explorer turns each recorded
+condition into its own faulted path, on which the no-fault obligation fails (only INT $3 and a callee
+that never returns are deliberate ends).
 """
 
 from __future__ import annotations
@@ -28,6 +36,15 @@ from symabi.loader import Image
 
 TF_BIT = 8
 RESERVED_BIT_1 = 0x2
+IF_BIT = 0x200
+USER_MODE_FLAGS = RESERVED_BIT_1 | IF_BIT  # always set in an RFLAGS image taken in user mode
+CPUID_REGISTERS = ("eax", "ebx", "ecx", "edx")
+# Moves with a 16-byte (or wider) memory operand that fault unless it is aligned to its size, whatever
+# their encoding; any other legacy-SSE (non-VEX) instruction with a 16-byte memory operand faults too,
+# except these explicitly unaligned ones.
+_ALIGNED_MOVES = frozenset({"movaps", "movapd", "movdqa", "movntps", "movntpd", "movntdq", "movntdqa",
+                            "vmovaps", "vmovapd", "vmovdqa", "vmovntps", "vmovntpd", "vmovntdq", "vmovntdqa"})
+_UNALIGNED_SSE = frozenset({"movups", "movupd", "movdqu", "lddqu", "maskmovdqu"})
 
 
 @dataclass(frozen=True)
@@ -58,12 +75,18 @@ class CpuGaps:
         md.detail = True
         self.pushf: set[int] = set()
         self.popf: set[int] = set()
+        self.cpuid: set[int] = set()
+        self.aligned: dict[int, int] = {}  # instruction -> the alignment its memory operand needs
         self.divisions: dict[int, _Division] = {}
         for located in image.instructions.values():
             code = image.code[located.address - image.base:][: located.size]
             for ins in md.disasm(code, located.address, 1):
+                if (need := _alignment(ins)) is not None:
+                    self.aligned[ins.address] = need
                 if ins.mnemonic == "pushfq":
                     self.pushf.add(ins.address)
+                elif ins.mnemonic == "cpuid":
+                    self.cpuid.add(ins.address)
                 elif ins.mnemonic == "popfq":
                     self.popf.add(ins.address)
                 elif ins.mnemonic in ("div", "idiv") and ins.operands:
@@ -76,7 +99,7 @@ class CpuGaps:
         for index, addr in enumerate(instruction_addrs):
             if index and (addr in self.popf or addr in self.divisions):
                 return index
-            if addr in self.pushf and index + 1 < len(instruction_addrs):
+            if (addr in self.pushf or addr in self.cpuid) and index + 1 < len(instruction_addrs):
                 return index + 1
         return None
 
@@ -85,6 +108,7 @@ class CpuGaps:
         state.inspect.b("instruction", when=BP_AFTER, action=self._after)
         state.globals["faults"] = ()
         state.globals["executing"] = None
+        state.globals["cpuid"] = 0  # how many CPUIDs the path has executed
 
     def _before(self, state) -> None:
         addr = state.inspect.instruction
@@ -96,11 +120,24 @@ class CpuGaps:
             self._may_fault(state, addr, word[TF_BIT] == 1, "POPFQ sets the trap flag: the CPU traps (#DB)")
 
     def _after(self, state) -> None:
-        if state.globals.get("executing") in self.pushf:
+        executing = state.globals.get("executing")
+        if executing in self.pushf:
             slot = state.regs.rsp
-            state.memory.store(slot, state.memory.load(slot, 8, endness="Iend_LE") | RESERVED_BIT_1,
+            state.memory.store(slot, state.memory.load(slot, 8, endness="Iend_LE") | USER_MODE_FLAGS,
                                endness="Iend_LE")
+        elif executing in self.cpuid:
+            state.globals["cpuid"] += 1
+            for reg in CPUID_REGISTERS:
+                value = claripy.BVS(f"cpuid#{state.globals['cpuid']}.{reg}", 32, explicit_name=True)
+                state.registers.store("r" + reg[1:], value.zero_extend(32))
         state.globals["executing"] = None
+
+    def alignment(self, state, ins_addr: int | None, address) -> None:
+        """Called by the memory guard for every access: a misaligned SSE operand faults (#GP)."""
+        need = self.aligned.get(ins_addr)
+        if need is not None:
+            self._may_fault(state, ins_addr, address & (need - 1) != 0,
+                            f"a {need}-byte SSE memory operand that is not {need}-byte aligned (#GP)")
 
     def _division(self, state, addr: int, div: _Division) -> None:
         bits = div.width * 8
@@ -124,6 +161,27 @@ class CpuGaps:
             return
         state.globals["faults"] += (Fault(addr, condition, reason),)
         state.add_constraints(claripy.Not(condition))
+
+
+def _alignment(ins) -> int | None:
+    """The alignment an instruction's memory operand needs, or None."""
+    import capstone.x86 as x86
+
+    memory = [op for op in ins.operands if op.type == x86.X86_OP_MEM]
+    if not memory:
+        return None
+    size = max(op.size for op in memory)
+    if ins.mnemonic.startswith(("fxsave", "fxrstor")):
+        return 16
+    if ins.mnemonic.startswith(("xsave", "xrstor")):
+        return 64
+    if ins.mnemonic in _ALIGNED_MOVES:
+        return size
+    legacy_sse = not ins.mnemonic.startswith("v") and ins.mnemonic not in _UNALIGNED_SSE
+    if legacy_sse and size == 16 and any(ins.reg_name(op.reg).startswith("xmm") for op in ins.operands
+                                         if op.type == x86.X86_OP_REG):
+        return 16
+    return None
 
 
 def _dividend(state, width: int):

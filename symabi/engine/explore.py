@@ -2,8 +2,9 @@
 
 A path ends in exactly one of these ways, and none is ever dropped:
 
-    returned  control reached the caller's return address
-    aborted   a callee the case declares noreturn was called
+    returned  control reached the caller's return address (the symbol ``entry.return_address``)
+    aborted   a deliberate end: a callee the case declares noreturn was called, or INT $3 executed
+    faulted   an instruction can fault (#DE, #DB, #GP, a page fault): the no-fault obligation fails
     escaped   control went somewhere the inputs choose, or to an address that is neither code, a
               callee, nor the caller (a violation of the return obligation, never a silent drop)
     unknown   the analysis could not continue: a lifting error, an unsupported instruction, an
@@ -22,12 +23,12 @@ from angr import options as o
 
 from symabi.casefile import CalleeSpec
 from symabi.engine.cpu import CpuGaps, UnmodelledFault
-from symabi.engine.memory import MemoryGuard, UncoveredAccess
+from symabi.engine.memory import CertainFault, MemoryGuard, UncoveredAccess
 from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY, GPRS, XMMS, RegisterFile
 from symabi.loader import Image
 from symabi.models.go_abi0 import CalleeModel, CallEvent
 
-RETURNED, ABORTED, ESCAPED, UNKNOWN = "returned", "aborted", "escaped", "unknown"
+RETURNED, ABORTED, FAULTED, ESCAPED, UNKNOWN = "returned", "aborted", "faulted", "escaped", "unknown"
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,10 @@ def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: 
     state.regs.cc_dep1 = regs.rflags & ARITH_FLAGS_MASK
     state.regs.cc_dep2 = 0
     state.regs.cc_ndep = 0
-    state.regs.d = 1  # DF clear at entry: part of the Windows x64 convention
-    state.regs.ac = 0  # AC and ID clear: stated in the entry convention, so PUSHFQ reads no unnamed symbol
-    state.regs.id = 0
+    state.regs.d = 1  # DF clear at entry: every host ABI requires it at a call
+    # AC and ID are the host's to set: any value (VEX keeps each as 0 or 1 in a register of its own).
+    state.regs.ac = regs.ac.zero_extend(63)
+    state.regs.id = regs.id.zero_extend(63)
     guard.install(state)
     (cpu or CpuGaps(image)).install(state)
     state.globals["calls"] = ()
@@ -96,9 +98,11 @@ class Explorer:
         limits: Limits,
         guard: MemoryGuard,
         cpu: CpuGaps | None = None,
+        return_address: claripy.ast.BV | None = None,
     ):
         self.project, self.image, self.callees, self.model, self.limits = project, image, callees, callee_model, limits
         self.guard = guard
+        self.return_address = return_address  # the host's return address: reaching it is "returned"
         self.cpu = cpu or CpuGaps(image)
         self._block_cache: dict[int, tuple[int, ...]] = {}
 
@@ -134,8 +138,6 @@ class Explorer:
 
     def _advance(self, state) -> tuple[list[PathOutcome], list]:
         addr = state.addr
-        if addr == self.image.caller_return:
-            return [self._end(state, RETURNED, ins_addr=self._last_instruction(state))], []
         if addr in self.image.stubs:
             return self._call(state, self.image.stubs[addr])
         if not self.image.in_code(addr):
@@ -150,9 +152,11 @@ class Explorer:
         try:
             succ = self.project.factory.successors(state, num_inst=len(self.block_instructions(state.addr)))
         except UncoveredAccess as exc:
-            return [self._end(state, UNKNOWN, f"uncovered memory access: {exc}", ins_addr=exc.ins_addr)], []
+            return self._uncovered(state, exc), []
         except UnmodelledFault as exc:
             return [self._end(state, UNKNOWN, str(exc), ins_addr=exc.ins_addr)], []
+        except CertainFault as exc:
+            return [self._end(state, FAULTED, str(exc), ins_addr=exc.ins_addr)], []
         except (angr.errors.AngrError, angr.errors.SimError, claripy.errors.ClaripyError, pyvex.PyVEXError) as exc:
             # angr raises both hierarchies (SimIRSBNoDecodeError is a SimError): all mean "cannot continue".
             where = state.scratch.ins_addr if state.scratch.ins_addr is not None else state.addr
@@ -171,6 +175,20 @@ class Explorer:
         for s in succ.unconstrained_successors:
             ended.extend(self._symbolic_target(s, successors))
         return ended, successors
+
+    def _uncovered(self, state, exc: UncoveredAccess) -> list[PathOutcome]:
+        """An access the model does not cover is UNKNOWN, except where its address can be null: there
+        the path faults (the condition is over inputs, so it holds on the state before the block)."""
+        unknown = state
+        ended = []
+        if exc.fault is not None:
+            faulted, unknown = state.copy(), state.copy()
+            faulted.add_constraints(exc.fault)
+            unknown.add_constraints(claripy.Not(exc.fault))
+            ended.append(self._end(faulted, FAULTED, f"a {exc.kind} through {exc.address}, which can be null: "
+                                   "a page fault", ins_addr=exc.ins_addr))
+        ended.append(self._end(unknown, UNKNOWN, f"uncovered memory access: {exc}", ins_addr=exc.ins_addr))
+        return ended
 
     def block_instructions(self, addr: int) -> tuple[int, ...]:
         """The instructions one step from ``addr`` executes: VEX's block, cut where CpuGaps needs a boundary."""
@@ -193,19 +211,18 @@ class Explorer:
             faulted = before.copy()
             faulted.add_constraints(fault.condition)
             if faulted.satisfiable():
-                ended.append(self._end(faulted, ABORTED, fault.reason, ins_addr=fault.ins_addr))
+                ended.append(self._end(faulted, FAULTED, fault.reason, ins_addr=fault.ins_addr))
         return ended
 
     def _symbolic_target(self, state, successors: list) -> list[PathOutcome]:
         """Split a symbolic jump target into 'returns to the caller' and 'goes elsewhere'."""
         target = state.regs.rip
-        home = target == self.image.caller_return
+        home = target == self.return_address
         ended = []
         if state.solver.satisfiable(extra_constraints=[home]):
             back = state.copy()
             back.add_constraints(home)
-            back.regs.rip = self.image.caller_return
-            successors.append(back)
+            ended.append(self._end(back, RETURNED, ins_addr=self._last_instruction(state)))
         if state.solver.satisfiable(extra_constraints=[claripy.Not(home)]):
             away = state.copy()
             away.add_constraints(claripy.Not(home))
@@ -235,10 +252,13 @@ class Explorer:
             after.globals["calls"] = calls + (event,)
             if spec.noreturn:
                 return [self._end(after, ABORTED, f"{name} does not return", ins_addr=site)], []
-            self.model.apply(after, spec, ordinal)
+            self.model.apply(after, spec, ordinal, self.guard, site)
         except UncoveredAccess as exc:
             return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
                               ins_addr=site)], []
+        if after.regs.rip.symbolic:  # the callee returned through a word its own call clobbered
+            ended = self._symbolic_target(after, successors := [])
+            return ended, successors
         return [], [after]
 
     @staticmethod

@@ -17,6 +17,7 @@ saved stack pointer stays ``entry.rsp - 0x118`` and is checked as such.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import claripy
@@ -24,13 +25,24 @@ from angr.errors import SimMemoryMissingError
 from angr.state_plugins.inspect import BP_BEFORE
 
 STACK_SHADOW = 0x7FF0_0000_0000
+NULL_PAGES = 0x10000  # no OS maps the first 64 KiB: an access there is a page fault
+
+
+class CertainFault(Exception):
+    """An instruction that faults on every input that reaches it (a load from the null page)."""
+
+    def __init__(self, ins_addr: int | None, why: str):
+        self.ins_addr = ins_addr
+        super().__init__(why)
 
 
 class UncoveredAccess(Exception):
     """A memory access the model does not cover; the path's verdict is UNKNOWN."""
 
-    def __init__(self, kind: str, address: claripy.ast.BV, size: int, ins_addr: int | None, why: str):
+    def __init__(self, kind: str, address: claripy.ast.BV, size: int, ins_addr: int | None, why: str,
+                 fault: claripy.ast.Bool | None = None):
         self.kind, self.address, self.size, self.ins_addr, self.why = kind, address, size, ins_addr, why
+        self.fault = fault  # when the address may also lie in the null page: the condition for that fault
         super().__init__(f"{kind} of {size} bytes at {address}: {why}")
 
 
@@ -72,10 +84,28 @@ class Access:
     ins_addr: int | None
 
 
+@dataclass(frozen=True)
+class Havoc:
+    """A span of a region whose bytes someone outside the code (a callee) may have changed.
+
+    Every word of the span holds a fresh value afterwards, named by ``names(word offset)`` (for
+    example ``runtime.cgocallback#1.below-0x18``): words already in memory are overwritten when the
+    havoc happens; words nobody has touched yet get their fresh name when they are first read.
+    """
+
+    region: str
+    low: int  # offsets [low, high) from the region's base
+    high: int
+    names: Callable[[int], str]
+
+
 class MemoryGuard:
     def __init__(self, symbolic: tuple[SymbolicRegion, ...], fixed: tuple[FixedRegion, ...]):
         self.symbolic = symbolic
         self.fixed = fixed
+        # Called with (state, instruction, address) for every access: CPU rules about addresses
+        # (alignment) that VEX leaves out; see engine/cpu.py.
+        self.address_checks: list = []
 
     def address_of(self, access: Access) -> int:
         """Where an access's bytes live in the state's memory (the shadow address for the stack)."""
@@ -108,6 +138,75 @@ class MemoryGuard:
         state.inspect.b("mem_write", when=BP_BEFORE, action=self._on_write)
         state.globals["writes"] = ()
         state.globals["reads"] = ()
+        state.globals["touched"] = frozenset()  # (region, word offset) of every word that is in memory
+        state.globals["havocs"] = ()
+
+    def locate(self, state, address) -> tuple[str, int] | None:
+        """(region, offset) of an address if it is a constant offset from a region's base or a concrete
+        address inside a fixed region; None otherwise. Nothing is recorded: this is the model asking."""
+        if isinstance(address, int):
+            address = claripy.BVV(address, 64)
+        if address.symbolic:
+            for region in self.symbolic:
+                if address.variables & region.base.variables:
+                    offset = _constant_offset(state, address, region.base)
+                    return None if offset is None else (region.name, offset)
+            values = state.solver.eval_upto(address, 2)
+            if len(values) != 1:
+                return None
+            address = claripy.BVV(values[0], 64)
+        concrete = address.concrete_value
+        region = next((r for r in self.fixed if r.contains(concrete, 1)), None)
+        return None if region is None else (region.name, concrete - region.start)
+
+    def bounds(self, name: str) -> tuple[int, int]:
+        """The offsets [low, high) a region spans."""
+        for region in self.symbolic:
+            if region.name == name:
+                return region.low, region.high
+        region = next(r for r in self.fixed if r.name == name)
+        return 0, region.size
+
+    def havoc(self, state, havoc: Havoc) -> None:
+        """Give every byte of the span a fresh value (see ``Havoc``)."""
+        base = self._base_address(havoc.region)
+        for region, word in state.globals["touched"]:
+            if region != havoc.region or not (havoc.low < word + 8 and word < havoc.high):
+                continue
+            if havoc.low <= word and word + 8 <= havoc.high:
+                value = claripy.BVS(havoc.names(word), 64, explicit_name=True)
+                state.memory.store(base + word, value, endness="Iend_LE", inspect=False)
+                continue
+            for byte in range(max(word, havoc.low), min(word + 8, havoc.high)):
+                value = claripy.BVS(f"{havoc.names(word)}.b{byte - word}", 8, explicit_name=True)
+                state.memory.store(base + byte, value, inspect=False)
+        state.globals["havocs"] = state.globals["havocs"] + (havoc,)
+
+    def _base_address(self, name: str) -> int:
+        for region in self.symbolic:
+            if region.name == name:
+                return region.shadow
+        return next(r for r in self.fixed if r.name == name).start
+
+    def _where(self, address: int) -> tuple[str, int] | None:
+        for region in self.symbolic:
+            if region.shadow + region.low <= address < region.shadow + region.high:
+                return region.name, address - region.shadow
+        for region in self.fixed:
+            if region.contains(address, 1):
+                return region.name, address - region.start
+        return None
+
+    def touch(self, state, address: int, size: int) -> None:
+        """Record that a word is in memory (so a later havoc overwrites it); every store made outside the
+        code's own execution (the world, what the caller laid down) must be recorded too."""
+        where = self._where(address)
+        if where is None:
+            return
+        region, offset = where
+        words = {(region, w) for w in range(offset // 8 * 8, offset + size, 8)}
+        if not words <= state.globals["touched"]:
+            state.globals["touched"] = state.globals["touched"] | words
 
     def _on_read(self, state) -> None:
         addr = state.inspect.mem_read_address
@@ -115,46 +214,62 @@ class MemoryGuard:
         resolved = self._resolve(state, "read", addr, size, write=False)
         state.inspect.mem_read_address = resolved
         self._fill(state, resolved.concrete_value, size)
+        self.touch(state, resolved.concrete_value, size)
 
-    def _name(self, address: int) -> str:
-        for region in self.symbolic:
-            if region.shadow + region.low <= address < region.shadow + region.high:
-                return f"{region.name}{address - region.shadow:+#x}"
-        for region in self.fixed:
-            if region.contains(address, 1):
-                return f"{region.name}+{address - region.start:#x}"
-        return f"mem@{address:#x}"
+    def _source(self, state, region: str, offset: int) -> Havoc | None:
+        """The latest havoc that covers a byte, or None: the byte holds what was there before entry."""
+        return next((h for h in reversed(state.globals["havocs"])
+                     if h.region == region and h.low <= offset < h.high), None)
+
+    def _unknown(self, state, address: int, bits: int) -> claripy.ast.BV:
+        """A fresh value for memory nobody wrote: what a callee left there (its havoc's name), else what
+        was there before entry (``init.stack+0x10``, ``init.m+0x58``), the same in every version."""
+        where = self._where(address)
+        if where is None:
+            return claripy.BVS(f"init.mem@{address:#x}", bits, explicit_name=True)
+        region, offset = where
+        havoc, word = self._source(state, region, offset), offset // 8 * 8
+        if havoc is not None:
+            name = havoc.names(word) + ("" if bits == 64 else f".b{offset - word}")
+        else:
+            name = f"init.{region}{offset:+#x}" if region == "stack" else f"init.{region}+{offset:#x}"
+            name += "" if bits == 64 else ".b"
+        return claripy.BVS(name, bits, explicit_name=True)
 
     def _fill(self, state, address: int, size: int) -> None:
-        """Give bytes nobody wrote a name from where they are (``stack+0x10``, ``m+0x58``), the same in
-        every version, so the old and the new version read the same unknown caller or runtime memory."""
+        """Give bytes nobody wrote a name from where they are, so the old and the new version read the
+        same unknown caller, runtime or callee-left memory."""
         for word in range(address & ~7, address + size, 8):
             try:
                 state.memory.load(word, 8, inspect=False, fill_missing=False)
                 continue
             except SimMemoryMissingError as exc:
                 whole = exc.args[:2] == (word, 8)
-            if whole:
-                value = claripy.BVS(f"init.{self._name(word)}", 64, explicit_name=True)
-                state.memory.store(word, value, endness="Iend_LE", inspect=False)
+            where = self._where(word)
+            if whole and (where is None or len({id(self._source(state, where[0], where[1] + i))
+                                                for i in range(8)}) == 1):
+                state.memory.store(word, self._unknown(state, word, 64), endness="Iend_LE", inspect=False)
                 continue
             for byte in range(word, word + 8):
                 try:
                     state.memory.load(byte, 1, inspect=False, fill_missing=False)
                 except SimMemoryMissingError:
-                    value = claripy.BVS(f"init.{self._name(byte)}.b", 8, explicit_name=True)
-                    state.memory.store(byte, value, inspect=False)
+                    state.memory.store(byte, self._unknown(state, byte, 8), inspect=False)
 
     def _on_write(self, state) -> None:
         addr = state.inspect.mem_write_address
         size = state.inspect.mem_write_length
         size = _size(size) if size is not None else state.inspect.mem_write_expr.size() // 8
-        state.inspect.mem_write_address = self._resolve(state, "write", addr, size, write=True)
+        resolved = self._resolve(state, "write", addr, size, write=True)
+        state.inspect.mem_write_address = resolved
+        self.touch(state, resolved.concrete_value, size)
 
     def _resolve(self, state, kind: str, addr, size: int, *, write: bool):
         ins = state.scratch.ins_addr
         if isinstance(addr, int):
             addr = claripy.BVV(addr, 64)
+        for check in self.address_checks:
+            check(state, ins, addr)
         if addr.symbolic:
             for region in self.symbolic:
                 if addr.variables & region.base.variables:
@@ -163,10 +278,13 @@ class MemoryGuard:
             # value (an entry register the convention binds to a world address, say).
             values = state.solver.eval_upto(addr, 2)
             if len(values) != 1:
-                raise UncoveredAccess(kind, addr, size, ins, "the address depends on values no region covers")
+                raise UncoveredAccess(kind, addr, size, ins, "the address depends on values no region covers",
+                                      fault=_null_page_fault(state, addr))
             addr = claripy.BVV(values[0], 64)
         concrete = addr.concrete_value
         region = next((r for r in self.fixed if r.contains(concrete, size)), None)
+        if region is None and concrete < NULL_PAGES:
+            raise CertainFault(ins, f"a {kind} of {size} bytes at {concrete:#x}, in the null page: a page fault")
         if region is None:
             raise UncoveredAccess(kind, addr, size, ins, "no declared region holds this address")
         if write and not region.writable:
@@ -190,6 +308,16 @@ class MemoryGuard:
         # Reads are kept for fixed regions only: they tell which world facts a path depended on.
         key = "writes" if write else "reads"
         state.globals[key] = state.globals[key] + (access,)
+
+
+def _null_page_fault(state, addr) -> claripy.ast.Bool | None:
+    """A pointer a callee left in a register or in memory may be anything, null included: when the
+    address can fall in the null page, that is a page fault the no-fault obligation refutes. (A pointer
+    the host passed is the host's promise, and stays uncovered.)"""
+    if not any("#" in name for name in addr.variables):
+        return None
+    null = claripy.ULT(addr, NULL_PAGES)
+    return null if state.solver.satisfiable(extra_constraints=[null]) else None
 
 
 def _size(length) -> int:
@@ -241,5 +369,8 @@ def _signed(value: int) -> int:
 
 
 def write_initial(state, region: SymbolicRegion, offset: int, value: claripy.ast.BV) -> None:
-    """Lay down what the caller put there before entry (not a store by the trampoline: not recorded)."""
+    """Lay down what the caller put there before entry (not a store by the trampoline: not recorded as
+    a write, but in memory, so a callee's havoc over it is seen)."""
     state.memory.store(region.shadow + offset, value, endness="Iend_LE", inspect=False)
+    words = {(region.name, w) for w in range(offset // 8 * 8, offset + value.size() // 8, 8)}
+    state.globals["touched"] = state.globals.get("touched", frozenset()) | words

@@ -28,12 +28,17 @@ class RegisterFile:
 
     values: dict[str, claripy.ast.BV]
     rflags: claripy.ast.BV  # the arithmetic flag bits at entry (other bits zero)
+    ac: claripy.ast.BV  # RFLAGS.AC and RFLAGS.ID at entry, one bit each: the host may leave either set
+    id: claripy.ast.BV
+    return_address: claripy.ast.BV  # what the host's CALL pushed: any address of host code
 
     @classmethod
     def fresh(cls, prefix: str = "entry") -> RegisterFile:
         values = {r: claripy.BVS(f"{prefix}.{r}", width(r), explicit_name=True) for r in GPRS + XMMS}
         rflags = claripy.BVS(f"{prefix}.rflags", 64, explicit_name=True) & ARITH_FLAGS_MASK
-        return cls(values, rflags)
+        bit = {f: claripy.BVS(f"{prefix}.{f}", 1, explicit_name=True) for f in ("ac", "id")}
+        return_address = claripy.BVS(f"{prefix}.return_address", 64, explicit_name=True)
+        return cls(values, rflags, bit["ac"], bit["id"], return_address)
 
     def __getitem__(self, register: str) -> claripy.ast.BV:
         return self.values[register]

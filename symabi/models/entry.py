@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import EntryConvention
-from symabi.engine.memory import SymbolicRegion, write_initial
+from symabi.engine.memory import NULL_PAGES, SymbolicRegion, write_initial
 from symabi.engine.registers import RegisterFile
 from symabi.errors import CaseError
 from symabi.loader import Image
@@ -22,12 +22,14 @@ STACK_RESERVE = 0x10000  # how far below the entry RSP the trampoline may use th
 CALLER_FRAME = 0x1000  # how much of the caller's frame above its arguments is modelled (so a stray write is seen)
 LOWEST_STACK = 0x1_0000_0000
 HIGHEST_STACK = 0x7FFE_FFFF_0000
+USER_SPACE_END = 0x8000_0000_0000  # canonical user-space addresses end here
 
 _COMMON = (
     "RSP at the host's CALL is 8 mod 16 (16-byte aligned before the CALL pushed the return address)",
-    "the host's return address on top of its stack is a concrete sentinel",
-    "DF, AC and ID are clear at entry; every other register and flag is an unconstrained symbolic value "
-    "(unless the case binds it below)",
+    "the host's return address on top of its stack is any user-space code address (entry.return_address, "
+    "odd or even): not in the null page, the trampoline's code, a callee, the stack or a runtime region",
+    "DF and TF are clear at entry; IF and RFLAGS bit 1 are set (as in all user-mode code); every other "
+    "register and flag, AC and ID included, is an unconstrained symbolic value (unless the case binds it below)",
     f"the caller's frame holds a {HOME_AREA}-byte home area above the return address, then its stack arguments",
     f"the stack region spans entry RSP - {STACK_RESERVE:#x} up to {CALLER_FRAME:#x} bytes above the caller's "
     "arguments (the caller's frame, contents unknown) and overlaps no other region",
@@ -48,6 +50,15 @@ class EntryConventionModel:
             claripy.ULE(rsp, HIGHEST_STACK),
         ]
 
+    def return_address(self, regs: RegisterFile, taken: list[tuple[claripy.ast.BV, int]]) -> list[claripy.ast.Bool]:
+        """What reality says of the host's return address: a user-space address of host code, so outside
+        the null page and outside every span in ``taken`` ((start, size): code, stubs, stack, regions)."""
+        ra = regs.return_address
+        out = [claripy.UGE(ra, NULL_PAGES), claripy.ULT(ra, USER_SPACE_END)]
+        for start, size in taken:
+            out.append(claripy.Or(claripy.ULT(ra, start), claripy.UGE(ra, start + size)))
+        return out
+
     def caller_window(self, stack_args: int) -> int:
         """Bytes at and above the entry RSP that are modelled: return address, home area, stack arguments and
         the rest of the caller's frame (whose contents are unknown; writing there breaks the contract)."""
@@ -63,7 +74,7 @@ class EntryConventionModel:
     def prepare(self, state, regs: RegisterFile, stack: SymbolicRegion, image: Image,
                 params: EntryConvention) -> list[claripy.ast.Bool]:
         """Lay down what the host put on the stack; return any constraints on new entry inputs."""
-        write_initial(state, stack, 0, claripy.BVV(image.caller_return, 64))
+        write_initial(state, stack, 0, regs.return_address)
         state.regs.rsp = regs["rsp"]
         return []
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import CalleeSpec
+from symabi.engine.memory import Havoc, MemoryGuard, UncoveredAccess
 from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY, GPRS, XMMS
 
 
@@ -36,14 +37,24 @@ class CalleeModel:
     doc: str
     assumptions: tuple[str, ...]
 
-    def apply(self, state, spec: CalleeSpec, ordinal: int) -> None:
+    def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
         """Turn ``state`` (at the callee's first instruction) into the state after it returns."""
         frame_bytes = spec.args + spec.results
         sp = state.regs.rsp
+        at = guard.locate(state, sp)
+        if at is None:
+            raise UncoveredAccess("call", sp, 8, site, "the callee's stack pointer is in no declared region, so "
+                                  "what it leaves below it cannot be modelled")
+        prefix = f"{spec.name}#{ordinal}"
         # Read the pointers before the frame words are overwritten: the callee received the originals.
-        targets = [
-            (w, state.memory.load(sp + 8 + w.pointer_at, 8, endness="Iend_LE")) for w in spec.writes
-        ]
+        arguments = [(offset, state.memory.load(sp + 8 + offset, 8, endness="Iend_LE"))
+                     for offset in range(0, spec.args - 7, 8)]
+        for havoc in self._pointer_havocs(state, spec, prefix, arguments, guard):
+            guard.havoc(state, havoc)
+        # Every Go function builds its frame below its return address: nothing there survives the call.
+        region, offset = at
+        low, _ = guard.bounds(region)
+        guard.havoc(state, Havoc(region, low, offset, lambda word: f"{prefix}.below-{offset - word:#x}"))
         for reg in GPRS:
             if reg != "rsp":
                 state.registers.store(reg, fresh(spec.name, ordinal, reg, 64))
@@ -58,11 +69,28 @@ class CalleeModel:
             size = min(8, frame_bytes - offset)
             word = fresh(spec.name, ordinal, f"frame+{offset:#x}", size * 8)
             state.memory.store(sp + 8 + offset, word, size=size, endness="Iend_LE")
-        for w, pointer in targets:
-            word = fresh(spec.name, ordinal, f"*frame+{w.pointer_at:#x}+{w.offset:#x}", w.size * 8)
-            state.memory.store(pointer + w.offset, word, size=w.size, endness="Iend_LE")
         state.regs.rip = state.memory.load(sp, 8, endness="Iend_LE")
         state.regs.rsp = sp + 8
+
+    @staticmethod
+    def _pointer_havocs(state, spec: CalleeSpec, prefix: str, arguments, guard: MemoryGuard):
+        """What the callee may write through its pointer arguments: by default everything each one
+        reaches up to the end of the region it points into; only what the case declares when the case
+        narrows it (``writes`` with its ``writes_reason``)."""
+        for at, pointer in arguments:
+            declared = [w for w in spec.writes if w.pointer_at == at]
+            if spec.narrowed and not declared:
+                continue
+            where = guard.locate(state, pointer)
+            if where is None:
+                continue  # host memory, or not a pointer: nothing the model holds can change through it
+            region, start = where
+            _, high = guard.bounds(region)
+            spans = [(start + w.offset, start + w.offset + w.size) for w in declared] if spec.narrowed \
+                else [(start, high)]
+            for low, end in spans:
+                yield Havoc(region, low, end,
+                            lambda word, at=at, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
 
 
 GO_ABI0 = CalleeModel(
@@ -75,8 +103,12 @@ GO_ABI0 = CalleeModel(
         "leaves MXCSR and the x87 control word as it found them",
         "returns to the address on top of the stack, with RSP restored to the value at the call + 8",
         "overwrites its own argument and result words (sizes declared per callee in the case file) "
-        "with fresh values, and the words the case declares it writes through a pointer argument; "
-        "it writes no other memory, runtime structures and the TLS slot included",
+        "with fresh values",
+        "leaves fresh values in every byte below its return address (its own frame and whatever it calls): "
+        "nothing stored below the stack pointer at the call survives it",
+        "may write anything each pointer argument reaches, up to the end of the region it points into "
+        "(the stack, a runtime structure), unless the case narrows that to declared words with a reason; "
+        "it writes no other modelled memory",
         "its outputs are fresh values named by (callee, call ordinal), shared by every version",
         "a callee declared noreturn ends the path (an abort: no return obligations apply)",
     ),
