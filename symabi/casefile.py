@@ -78,6 +78,7 @@ class FieldSpec:
     labels: tuple[str, ...] = ()  # one phrase per value, for naming paths in words
     size: int = 8
     doc: str = ""
+    running_on: tuple[str, ...] = ()  # per value: a stack region the trampoline is entered on ("" for none)
 
 
 @dataclass(frozen=True)
@@ -279,15 +280,18 @@ def _world(path: Path, f: _Fields) -> World:
     fields = []
     for i, raw in enumerate(f.get("fields", list, [])):
         ff = _Fields(path, f"world.fields[{i}]", raw)
-        ff.reject_unknown({"at", "values", "labels", "size", "doc"})
-        values, labels = ff.strings("values"), ff.strings("labels")
+        ff.reject_unknown({"at", "values", "labels", "size", "doc", "running_on"})
+        values, labels, running = ff.strings("values"), ff.strings("labels"), ff.strings("running_on")
+        if running and len(running) != len(values):
+            raise CaseError(f"{path}: field `world.fields[{i}].running_on` needs one entry per value "
+                            f"({len(values)} values; \"\" where the trampoline runs on its own stack)")
         if not values:
             raise CaseError(f"{path}: field `world.fields[{i}].values` must list at least one value")
         if len(values) > 1 and len(labels) != len(values):
             raise CaseError(f"{path}: field `world.fields[{i}].labels` needs one label per value "
                             f"({len(values)} values)")
         fields.append(FieldSpec(ff.get("at", str, required=True), values, labels, ff.get("size", int, 8),
-                                ff.get("doc", str, "")))
+                                ff.get("doc", str, ""), running))
     data = []
     for symbol, raw in f.sub("data", {}).table.items():
         df = _Fields(path, f"world.data.{symbol}", raw)

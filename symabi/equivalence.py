@@ -40,7 +40,7 @@ class TracedPath:
 
     path: PathOutcome
     entry: str
-    world: dict[int, int]  # field address -> value, for the fields this path read
+    world: dict[tuple[str, int], str]  # (region, offset) of a field -> its value as the case writes it
     findings: dict[str, str] = field(default_factory=dict)  # obligation id -> holds/violated/unknown/n/a
 
 

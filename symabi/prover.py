@@ -143,15 +143,16 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
     An execution is determined by the values it reads; if a configuration agrees with an explored one
     on every field that the explored one's paths read, it would repeat those paths exactly.
     """
-    done: list[tuple[Configuration, frozenset[int]]] = []
+    done: list[tuple[Configuration, frozenset[tuple[str, int]]]] = []
     for config in setup.world.configurations():
-        if any(config.agrees_on(prev, fields) for prev, fields in done):
+        # a configuration that runs on another stack lays out memory differently: never a repeat
+        if any(config.running_on == prev.running_on and config.agrees_on(prev, fields) for prev, fields in done):
             continue
         state = _start(case, setup, entry, config, regs, convention)
-        fields: set[int] = set()
+        fields: set[tuple[str, int]] = set()
         for path in explorer.run(state).paths:
             read = setup.world.fields_read(config, path.state.globals["reads"])
-            fields.update(c.address for c in read)
+            fields.update((c.region, c.offset) for c in read)
             yield path, read, config
         done.append((config, frozenset(fields)))
 
@@ -192,52 +193,70 @@ def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
     world_data = tuple((d, address) for d, address in world_data if address is not None)
     external = tuple(FixedRegion(d.symbol, address, d.size, writable=False, doc=d.doc or "world data")
                      for d, address in world_data if d.symbol not in image.symbols)
-    guard = MemoryGuard((stack,), (*data, code, *world.regions(), *external))
+    guard = MemoryGuard((stack, *world.regions()), (*data, code, *external))
     cpu = CpuGaps(image)
     guard.address_checks.append(cpu.alignment)
     return _Setup(build_project(image), image, stack, guard, world, cpu, world_data)
 
 
+def _code_spans(setup: _Setup) -> list[tuple[int, int]]:
+    """(start, size) of the code image (data symbols included) and of the callee stubs."""
+    image = setup.image
+    return [(image.base, len(image.code)), (STUB_BASE, STUB_SLOT * max(len(image.stubs), 1))] + \
+        [(r.start, r.size) for r in setup.guard.fixed if not image.base <= r.start < image.end]
+
+
 def _taken(setup: _Setup) -> list[tuple]:
     """Every span of the address space that is not host code: where the host's return address is not."""
-    image, stack = setup.image, setup.stack
-    spans = [(claripy.BVV(image.base, 64), len(image.code)),
-             (claripy.BVV(STUB_BASE, 64), STUB_SLOT * max(len(image.stubs), 1)),
-             (stack.base + stack.low, stack.high - stack.low)]
-    return spans + [(claripy.BVV(r.start, 64), r.size) for r in setup.guard.fixed]
+    return [(claripy.BVV(start, 64), size) for start, size in _code_spans(setup)] + \
+        [(r.base + r.low, r.high - r.low) for r in setup.guard.symbolic]
 
 
 def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: RegisterFile, convention):
     params = case.entry_convention
+    stack = setup.stack
     constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
+    constraints += setup.world.placement(regs["rsp"], stack.base + stack.low, stack.high - stack.low,
+                                         _code_spans(setup), config)
+    bound = {}
     for reg, text in params.registers.items():
         if reg not in regs.values:
             raise CaseError(f"case {case.name}: field `entry_convention.registers` names unknown register {reg!r}")
-        constraints.append(regs[reg] == setup.world.value(text, f"entry_convention.registers.{reg}"))
+        bound[reg] = setup.world.value(text, f"entry_convention.registers.{reg}")
+        constraints.append(regs[reg] == bound[reg])
     state = initial_state(setup.project, setup.image, setup.image.symbols[entry], regs, setup.guard, setup.cpu)
-    setup.world.apply(state, config)
-    for choice in config.choices:
-        setup.guard.touch(state, choice.address, choice.field.size)
+    for reg, value in bound.items():  # the code sees the world's expression (addresses stay region-relative)
+        state.registers.store(reg, value)
+    state.globals["hidden_regions"] = (config.running_on,) if config.running_on else ()
+    setup.world.apply(state, config, setup.guard)
     for d, address in setup.data:
-        value = setup.world.value(d.value, f"world.data.{d.symbol}.value")
-        state.memory.store(address, claripy.BVV(value, d.size * 8), endness="Iend_LE", inspect=False)
+        value = setup.world.value(d.value, f"world.data.{d.symbol}.value")[d.size * 8 - 1:0]
+        state.memory.store(address, value, endness="Iend_LE", inspect=False)
         setup.guard.touch(state, address, d.size)
-    for key, fact in entry_facts(case.callee_model, case.callees, state, setup.image, setup.guard.fixed).items():
+    for key, fact in entry_facts(case.callee_model, case.callees, state, setup.image, setup.guard).items():
         state.globals[key] = fact
     constraints += convention.prepare(state, regs, setup.stack, setup.image, params)
     for c in constraints:
         state.add_constraints(c)
+    if not state.satisfiable():
+        raise CaseError(f"case {case.name}: the entry convention and the world contradict each other in the "
+                        f"situation {config.label or '(no world)'!r}; no execution satisfies them, so nothing "
+                        "could be checked")
     return state
 
 
 def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]]) -> list[Violation]:
     """Confirm each counterexample by running the bytes concretely (unicorn), independently of angr."""
-    setups = {(s.entry_name, ", ".join(s.facts)): s for s in setups_for_case(case, image)}
+    try:
+        setups = {(s.entry_name, ", ".join(s.facts)): s for s in setups_for_case(case, image)}
+    except Exception as exc:  # noqa: BLE001 — no replay, no confirmation
+        setups = {}
+        why = f"the concrete replay could not be set up ({type(exc).__name__}: {exc})"
     confirmed = []
     for v in violations:
         setup = setups.get(keys[v.path])
         try:
-            status = setup.confirm(v) if setup else "not reproduced: no replay setup for this path"
+            status = setup.confirm(v) if setup else f"not reproduced: {why if not setups else 'no replay setup for this path'}"
         except Exception as exc:  # noqa: BLE001 — a replay that cannot judge confirms nothing
             status = f"not reproduced: the concrete replay failed ({type(exc).__name__}: {exc})"
         confirmed.append(replace(v, replay=status))
@@ -306,7 +325,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
         for path, read, config in _explore_worlds(case, setup, explorer, entry, regs, convention):
             path.index = len(explored)
             explored.append((path, _label(entry, len(case.entries) > 1, config.label_for(read), path)))
-            traced.append(TracedPath(path, entry, {c.address: c.value for c in read}, {}))
+            traced.append(TracedPath(path, entry, {(c.region, c.offset): c.text for c in read}, {}))
             replay_keys.append((entry, config.label))
     timings["explore"] = time.monotonic() - began
 

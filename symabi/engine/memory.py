@@ -57,6 +57,7 @@ class SymbolicRegion:
     shadow: int
     writable: bool = True
     doc: str = ""
+    free_below: int = 0  # a stack region: offsets below this are free space, a frame built there is scratch
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class MemoryGuard:
         """Whether a write lands outside the trampoline's own frame (so the caller or Go can see it)."""
         if access.region == "stack":
             return access.offset >= 8  # the caller's home area and frame, above the return address
-        region = next((r for r in self.fixed if r.name == access.region), None)
+        region = next((r for r in (*self.symbolic, *self.fixed) if r.name == access.region), None)
         return region is None or access.offset >= region.free_below
 
     def observable_writes(self, state) -> tuple:
@@ -147,7 +148,7 @@ class MemoryGuard:
         if isinstance(address, int):
             address = claripy.BVV(address, 64)
         if address.symbolic:
-            for region in self.symbolic:
+            for region in self._visible(state):
                 if address.variables & region.base.variables:
                     offset = _constant_offset(state, address, region.base)
                     return None if offset is None else (region.name, offset)
@@ -271,7 +272,7 @@ class MemoryGuard:
         for check in self.address_checks:
             check(state, ins, addr)
         if addr.symbolic:
-            for region in self.symbolic:
+            for region in self._visible(state):
                 if addr.variables & region.base.variables:
                     return self._resolve_relative(state, kind, addr, size, region, ins, write=write)
             # Not relative to a symbolic base: acceptable only if the path constraints pin it to one
@@ -298,9 +299,18 @@ class MemoryGuard:
             raise UncoveredAccess(kind, addr, size, ins, f"not a constant offset from the {region.name} base {region.base}")
         if not (region.low <= offset and offset + size <= region.high):
             raise UncoveredAccess(kind, addr, size, ins, f"offset {offset:+#x} is outside region {region.name}")
-        if write:
-            self._record(state, Access(region.name, offset, size, ins), write=True)
+        if write and not region.writable:
+            raise UncoveredAccess(kind, addr, size, ins, f"region {region.name} is read-only")
+        # Reads are recorded for world regions: they tell which world facts a path depended on.
+        if write or region.name != "stack":
+            self._record(state, Access(region.name, offset, size, ins), write=write)
         return claripy.BVV(region.shadow + offset, 64)
+
+    def _visible(self, state) -> tuple[SymbolicRegion, ...]:
+        """The symbolic regions a path may address: a world stack the path runs on is its own stack,
+        reached through the entry RSP only (see models/world.py)."""
+        hidden = state.globals.get("hidden_regions", ())
+        return tuple(r for r in self.symbolic if r.name not in hidden)
 
     @staticmethod
     def _record(state, access: Access, *, write: bool) -> None:

@@ -75,37 +75,32 @@ class _Uncovered(Exception):
     pass
 
 
-def current_g(state, tls_address: int | None, regions) -> CurrentG:
+def current_g(state, tls_address: int | None, guard) -> CurrentG:
     """Follow get_tls/g() through the world as the state holds it (read without counting as the code's reads)."""
     if tls_address is None:
         return CurrentG(None, reason=f"the code does not reference {TLS_G}, so the thread's g is not known")
-    if state.regs.gs.symbolic:
-        return CurrentG(None, reason="the world does not say where GS points")
     words: list[tuple[str, int, int]] = []
 
     def read(address, what: str) -> claripy.ast.BV:
-        if address.symbolic:
-            raise _Uncovered(f"{what} is at a symbolic address ({address}); the world gives it no concrete value")
-        address = address.concrete_value
-        region = next((r for r in regions if r.contains(address, 8)), None)
-        if region is None:
-            raise _Uncovered(f"{what} at {address:#x} is outside every declared region")
-        words.append((region.name, address - region.start, 8))
-        return state.memory.load(address, 8, endness="Iend_LE", inspect=False)
+        where = guard.locate(state, address)
+        if where is None:
+            raise _Uncovered(f"{what} ({address}) is in no declared region")
+        region, offset = where
+        words.append((region, offset, 8))
+        return state.memory.load(guard.address_of(Access(region, offset, 8, None)), 8, endness="Iend_LE",
+                                 inspect=False)
 
     try:
         offset = read(claripy.BVV(tls_address, 64), TLS_G)
         slot = read(state.regs.gs + offset, f"the TLS slot GS+{TLS_G}")
-        if slot.symbolic:
-            raise _Uncovered("the TLS slot holds no world value (declare it as a field)")
-        if slot.concrete_value == 0:
+        if not slot.symbolic and slot.concrete_value == 0:
             return CurrentG(claripy.BVV(0, 64), tuple(words))
         return CurrentG(read(slot, "the TLS slot's g word"), tuple(words))
     except _Uncovered as exc:
         return CurrentG(None, tuple(words), f"the current g is not known: {exc}")
 
 
-def entry_facts(callee_model: str, callees, state, image, regions) -> dict:
+def entry_facts(callee_model: str, callees, state, image, guard) -> dict:
     """state.globals entries for a path that starts in ``state``: none unless the callees are ABIInternal.
 
     The words the current g is read from count as read by the path: what the contract demands of R14
@@ -115,6 +110,6 @@ def entry_facts(callee_model: str, callees, state, image, regions) -> dict:
     if callee_model != GO_ABIINTERNAL.name:
         return {}
     address = image.symbols.get(TLS_G, image.stub_for(TLS_G))
-    g = current_g(state, address, regions)
+    g = current_g(state, address, guard)
     reads = tuple(Access(region, offset, size, None) for region, offset, size in g.words)
     return {FACTS: Facts(frozenset(callees), g), "reads": state.globals["reads"] + reads}
