@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random as _random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -9,9 +10,10 @@ from dataclasses import dataclass, field
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import Image
 from symabi.replay.constants import NOT_REPLAYED
-from symabi.replay.contract import VIOLATED, evaluate
+from symabi.replay.contract import CHECKS, VIOLATED, evaluate
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
 from symabi.replay.machine import DEFAULT_BUDGET, ConcreteRun, Region, ReplayError, replay
+from symabi.replay.world import RegionPlan, WordPlan, WorldPlan
 
 CONFIRMED = "confirmed"
 NOT_REPRODUCED = "not reproduced"  # followed by ": <why>" (the wording of ``Violation.replay``)
@@ -28,6 +30,8 @@ def confirm(
     convention: EntryConvention | None = None,
     budget: int = DEFAULT_BUDGET,
     seed: str = DEFAULT_SEED,
+    world: WorldPlan | None = None,
+    crash_sites: Iterable[int] = (),
 ) -> str:
     """Replay ``violation.inputs`` (a ``symabi.verdicts.Violation``) and say whether it reproduces.
 
@@ -38,7 +42,7 @@ def confirm(
     inputs = ConcreteInputs.from_witness(violation.inputs, seed=seed)
     try:
         run = replay(image, entry, inputs, callees, regions=regions, gs_base=gs_base, convention=convention,
-                     budget=budget)
+                     budget=budget, world=world, crash_sites=crash_sites)
     except ReplayError as exc:
         return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
     return judge(violation, run)
@@ -46,8 +50,8 @@ def confirm(
 
 def judge(violation, run: ConcreteRun) -> str:
     """Compare a run of a violation's witness with the violation itself (see ``confirm``)."""
-    if violation.obligation in NOT_REPLAYED:
-        return ""  # not replayed (see constants.NOT_REPLAYED)
+    if violation.obligation in NOT_REPLAYED or violation.obligation not in CHECKS:
+        return ""  # not replayed: no concrete check (see constants.NOT_REPLAYED)
     ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
     finding = next(f for f in evaluate(run) if f.obligation == violation.obligation)
     if finding.status != VIOLATED:
@@ -73,7 +77,11 @@ def _ending(run: ConcreteRun) -> str:
 
 @dataclass(frozen=True)
 class ReplaySetup:
-    """Everything a replay needs besides the inputs: one entry of one image in one world."""
+    """Everything a replay needs besides the inputs: one entry of one image in one world configuration.
+
+    ``world`` is laid out afresh by each run (random region bases unless the inputs name them);
+    ``regions`` and ``gs_base`` are fixed extras (tests).
+    """
 
     image: Image
     entry: int
@@ -81,10 +89,12 @@ class ReplaySetup:
     regions: Sequence[Region] = ()
     gs_base: int | None = None
     convention: EntryConvention = field(default_factory=EntryConvention)
-    pinned: Mapping[str, int] = field(default_factory=dict)  # registers the case binds at entry
+    pinned: Mapping[str, int] = field(default_factory=dict)  # registers fixed at entry (besides the world's)
     budget: int = DEFAULT_BUDGET
     entry_name: str = ""  # the entry symbol
     facts: tuple[str, ...] = ()  # the world configuration in words, one phrase per field value
+    world: WorldPlan = field(default_factory=WorldPlan)
+    crash_sites: frozenset[int] = frozenset()  # instructions whose fault is the intended end
 
     @property
     def label(self) -> str:
@@ -92,51 +102,79 @@ class ReplaySetup:
 
     def run(self, inputs: ConcreteInputs) -> ConcreteRun:
         return replay(self.image, self.entry, inputs, self.callees, regions=self.regions, gs_base=self.gs_base,
-                      convention=self.convention, budget=self.budget)
+                      convention=self.convention, budget=self.budget, world=self.world, crash_sites=self.crash_sites)
 
     def random_inputs(self, rng: _random.Random) -> ConcreteInputs:
-        """Random inputs that satisfy the entry convention (bound registers, a table index in range)."""
+        """Random inputs that satisfy the entry convention (a table index in range); the world, the
+        return address and everything a callee does are drawn by the run from the inputs' seed."""
         entries = self.convention.table_entries if self.convention.name == "callbackasm-table" else None
         return ConcreteInputs.random(rng, pinned=dict(self.pinned), callback_entries=entries or None)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED) -> str:
-        return confirm(violation, self.image, self.entry, self.callees, regions=self.regions, gs_base=self.gs_base,
-                       convention=self.convention, budget=self.budget, seed=seed)
+        inputs = ConcreteInputs.from_witness(violation.inputs, seed=seed)
+        try:
+            run = self.run(inputs)
+        except ReplayError as exc:
+            return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
+        return judge(violation, run)
 
 
 def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list[ReplaySetup]:
     """One setup per (entry symbol, world configuration) of ``case`` (a ``symabi.casefile.Case``), in the
-    prover's order; ``image`` is the laid-out version to run."""
-    from symabi.models.world import WorldModel  # the world model evaluates values; imported only when used
-
-    world = WorldModel(case.world, str(case.directory / "case.toml"))
-    pinned = {reg: world.value(text, f"entry_convention.registers.{reg}")
-              for reg, text in case.entry_convention.registers.items()}
+    prover's order; ``image`` is the laid-out version to run. Reads only the case's data: no address the
+    symbolic model chose enters the replay."""
+    sites = crash_sites(case, image)
     setups = []
     for name in case.entries:
-        for config in world.configurations():
-            regions = tuple(
-                Region(r.name, r.start, r.size, r.writable, init={
-                    c.address: (c.value & ((1 << 8 * c.field.size) - 1)).to_bytes(c.field.size, "little")
-                    for c in config.choices if r.contains(c.address, c.field.size)
-                }, free_below=r.free_below)
-                for r in world.regions()
-            ) + _world_data(case, image, world)
-            facts = tuple(c.label for c in config.choices if c.label)
-            setups.append(ReplaySetup(image, image.symbols[name], case.callees, regions, world.gs_base(),
-                                      case.entry_convention, pinned, budget, name, facts))
+        for words, facts in _configurations(case.world):
+            plan = WorldPlan(_region_plans(case.world), words + _data_words(case, image),
+                             _data_regions(case, image), case.world.gs, dict(case.entry_convention.registers))
+            setups.append(ReplaySetup(image, image.symbols[name], case.callees, (), None, case.entry_convention,
+                                      {}, budget, name, facts, plan, sites))
     return setups
 
 
-def _world_data(case, image: Image, world) -> tuple[Region, ...]:
-    """Data symbols the world declares (runtime.tls_g), at their stub address, as the prover lays them out."""
+def _region_plans(world) -> tuple[RegionPlan, ...]:
+    return tuple(RegionPlan(r.name, r.size, r.writable, getattr(r, "align", 8) or 8, r.free_below)
+                 for r in world.regions)
+
+
+def _configurations(world) -> list[tuple[tuple[WordPlan, ...], tuple[str, ...]]]:
+    """Every combination of field values, as the world model enumerates them (same order, same labels)."""
+    choices = [[(WordPlan(f.at, value, f.size), label)
+                for value, label in zip(f.values, f.labels or ("",) * len(f.values))] for f in world.fields]
     out = []
+    for combo in itertools.product(*choices):
+        out.append((tuple(w for w, _ in combo), tuple(label for _, label in combo if label)))
+    return out
+
+
+def _external_data(case, image: Image):
+    """World data symbols the file does not define (runtime.tls_g): they live at their stub address."""
     for d in case.world.data:
-        address = image.symbols.get(d.symbol, image.stub_for(d.symbol))
-        if address is not None and d.symbol not in image.symbols:
-            value = world.value(d.value, f"world.data.{d.symbol}.value") & ((1 << 8 * d.size) - 1)
-            out.append(Region(d.symbol, address, d.size, False, init={address: value.to_bytes(d.size, "little")}))
-    return tuple(out)
+        address = image.stub_for(d.symbol)
+        if d.symbol not in image.symbols and address is not None:
+            yield d, address
+
+
+def _data_regions(case, image: Image) -> tuple[tuple[str, int, int], ...]:
+    return tuple((d.symbol, address, d.size) for d, address in _external_data(case, image))
+
+
+def _data_words(case, image: Image) -> tuple[WordPlan, ...]:
+    return tuple(WordPlan(str(address), d.value, d.size) for d, address in _external_data(case, image))
+
+
+def crash_sites(case, image: Image) -> frozenset[int]:
+    """Instructions the case declares as the intended crash (``intended_crashes``: "file.s:line" or an
+    address), where a fault is a deliberate end rather than a no-fault violation."""
+    out = set()
+    for spec in getattr(case, "intended_crashes", ()) or ():
+        if isinstance(spec, int):
+            out.add(spec)
+            continue
+        out.update(a for a, i in image.instructions.items() if i.location == spec or i.location.endswith(f"/{spec}"))
+    return frozenset(out)
 
 
 def select(setups: Sequence[ReplaySetup], path_label: str) -> ReplaySetup | None:

@@ -36,10 +36,11 @@ OBLIGATIONS = (
     ("stack-writes-in-frame", "stack"),
     ("x15-zero-at-abiinternal-call", "xmm15"),
     ("r14-g-at-abiinternal-call", "r14"),
+    ("no-fault", "fault"),
 )
 # obligations that apply on a path that aborts (calls a noreturn callee, traps), not only on returns
 APPLIES_ON_ABORT = frozenset({"df-clear-at-call", "stack-writes-in-frame", "x15-zero-at-abiinternal-call",
-                              "r14-g-at-abiinternal-call"})
+                              "r14-g-at-abiinternal-call", "no-fault"})
 # obligations replay does not model (which calls are ABIInternal, and the current g, are not replayed):
 # a counterexample of one is left unreplayed (Violation.replay == ""), never "not reproduced"
 NOT_REPLAYED = frozenset({"x15-zero-at-abiinternal-call", "r14-g-at-abiinternal-call"})

@@ -1,38 +1,43 @@
-"""The windows-x64 contract, checked on one concrete run.
+"""The windows-x64 contract, checked on one concrete run: one small named check per obligation.
 
 Same obligations, ids, locations and sites as ``symabi.contracts.windows_x64``; the difference is that a
-concrete run has one value per location, so each obligation simply holds or fails:
+concrete run has one value per location, so each obligation simply holds or fails. ``CHECKS`` maps an
+obligation id to its check; an obligation without one (``constants.NOT_REPLAYED``, or one the symbolic
+contract has and this module does not know) gets no concrete finding.
 
-    returned  every obligation is checked
-    escaped   return-to-caller fails (entry: the caller's return address, exit: the target);
-              the other return obligations are n/a
-    aborted   return obligations are n/a
-    error/loop return obligations are unknown (the run did not finish)
+Return obligations (``_on_return``) depend on how the run ended:
 
-df-clear-at-call and stack-writes-in-frame are checked on every run, over the calls and stores it made
+    returned          checked
+    escaped           return-to-caller fails (entry: the return address, exit: the target); others n/a
+    aborted, faulted  n/a (a fault is no-fault's business)
+    error, loop       unknown (the run did not finish)
+
+df-clear-at-call, stack-writes-in-frame and no-fault are checked on every run, over what it did
 before it ended.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from symabi.replay.constants import HOME_AREA, NONVOLATILE_GPRS, NONVOLATILE_XMMS, OBLIGATIONS
+from symabi.replay.machine import ABORTED, ESCAPED, FAULTED, RETURNED, ConcreteRun
 from symabi.verdicts import format_value
-from symabi.replay.constants import HOME_AREA, NOT_REPLAYED, OBLIGATIONS
-from symabi.replay.machine import ABORTED, ESCAPED, RETURNED, ConcreteRun
 
 HOLDS, VIOLATED, UNKNOWN, NA = "holds", "violated", "unknown", "n/a"
+_ENDED = (RETURNED, ABORTED, ESCAPED, FAULTED)  # runs that finished: what they did is all they do
 
 
 @dataclass(frozen=True)
 class ConcreteFinding:
     obligation: str  # obligation id, e.g. "preserve-xmm6"
-    location: str  # "rbx", "xmm6", "rsp", "df", "return_address", "stack"
+    location: str  # "rbx", "xmm6", "rsp", "df", "return_address", "stack", "fault"
     status: str  # holds | violated | unknown | n/a
     entry: int | None = None  # the location's value at entry (df: 0 clear, 1 set)
     exit: int | None = None  # its value where the obligation failed (stack: the offset from entry RSP)
     detail: str = ""
-    site: int | None = None  # the RET, the CALL, the store
+    site: int | None = None  # the RET, the CALL, the store, the faulting instruction
 
     @property
     def entry_text(self) -> str | None:
@@ -44,77 +49,91 @@ class ConcreteFinding:
 
 
 ConcreteViolation = ConcreteFinding  # a finding whose status is "violated"
-
-
 hex_value = format_value  # a value as the prover's reports render it (``Violation.entry`` / ``.exit``)
+Check = Callable[[ConcreteRun, str, str], ConcreteFinding]
+CHECKS: dict[str, Check] = {}
 
 
-def evaluate(run: ConcreteRun, *, home_area: int = HOME_AREA) -> list[ConcreteFinding]:
-    """One finding per obligation the replay models (all but NOT_REPLAYED), in the contract's order."""
-    findings = []
-    for ob, loc in OBLIGATIONS:
-        if ob in NOT_REPLAYED:
-            continue  # no concrete finding: see constants.NOT_REPLAYED
-        if ob == "df-clear-at-call":
-            findings.append(_df_at_calls(run))
-        elif ob == "stack-writes-in-frame":
-            findings.append(_stack_writes(run, home_area))
-        elif run.kind == ABORTED:
-            findings.append(ConcreteFinding(ob, loc, NA, detail=run.reason, site=run.site))
-        elif ob == "return-to-caller":
-            findings.append(_return(run))
-        elif run.kind == ESCAPED:
-            findings.append(ConcreteFinding(ob, loc, NA, detail="the run never returns", site=run.site))
-        elif run.kind != RETURNED:
-            findings.append(ConcreteFinding(ob, loc, UNKNOWN, detail=run.reason, site=run.site))
-        else:
-            findings.append(_at_return(ob, loc, run))
-    return findings
+def obligation(*ids: str):
+    """Register a check for the obligations ``ids``."""
+    def register(check: Check) -> Check:
+        for ob in ids:
+            CHECKS[ob] = check
+        return check
+    return register
 
 
-def check(run: ConcreteRun, *, home_area: int = HOME_AREA) -> list[ConcreteViolation]:
-    """The obligations that fail on this run (an empty list: the run keeps the contract, as far as it went)."""
-    return [f for f in evaluate(run, home_area=home_area) if f.status == VIOLATED]
+def _unfinished(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding | None:
+    return None if run.kind in _ENDED else ConcreteFinding(ob, loc, UNKNOWN, detail=run.reason, site=run.site)
 
 
-def _return(run: ConcreteRun) -> ConcreteFinding:
-    ob, loc = "return-to-caller", "return_address"
-    if run.kind == RETURNED:
-        return ConcreteFinding(ob, loc, HOLDS, site=run.site)
-    if run.kind == ESCAPED:
-        return ConcreteFinding(ob, loc, VIOLATED, run.caller_return, run.target,
-                               f"control does not return to the caller: {run.reason}", run.site)
-    return ConcreteFinding(ob, loc, UNKNOWN, detail=run.reason, site=run.site)
+def _on_return(check: Callable[[ConcreteRun, str, str], ConcreteFinding]) -> Check:
+    """A check that applies only when the run returned (see the module doc)."""
+    def gated(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+        if run.kind == RETURNED:
+            return check(run, ob, loc)
+        if run.kind in (ABORTED, FAULTED):
+            return ConcreteFinding(ob, loc, NA, detail=run.reason, site=run.site)
+        if run.kind == ESCAPED:
+            return ConcreteFinding(ob, loc, NA, detail="the run never returns", site=run.site)
+        return _unfinished(run, ob, loc)
+    gated.__name__ = check.__name__
+    return gated
 
 
-def _at_return(ob: str, loc: str, run: ConcreteRun) -> ConcreteFinding:
-    if ob == "restore-rsp":
-        entry, exit_, detail = run.entry_rsp, run.exit_rsp, "RSP at return is not entry RSP + 8"
-        bad = exit_ != (entry + 8) % 2**64
-    elif ob == "df-clear-at-return":
-        entry, exit_, detail = 0, int(run.df_at_exit), "DF is set at return"
-        bad = run.df_at_exit
-    else:
-        entry, exit_, detail = run.entry_regs[loc], run.exit_regs[loc], f"{loc.upper()} is not preserved"
-        bad = entry != exit_
+def _compare(ob: str, loc: str, run: ConcreteRun, entry: int, exit_: int, bad: bool, detail: str) -> ConcreteFinding:
     if bad:
         return ConcreteFinding(ob, loc, VIOLATED, entry, exit_, detail, run.site)
     return ConcreteFinding(ob, loc, HOLDS, site=run.site)
 
 
-def _df_at_calls(run: ConcreteRun) -> ConcreteFinding:
-    ob, loc = "df-clear-at-call", "df"
+@obligation(*(f"preserve-{r}" for r in NONVOLATILE_GPRS + NONVOLATILE_XMMS))
+@_on_return
+def preserved(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+    entry, exit_ = run.entry_regs[loc], run.exit_regs[loc]
+    return _compare(ob, loc, run, entry, exit_, entry != exit_, f"{loc.upper()} is not preserved")
+
+
+@obligation("restore-rsp")
+@_on_return
+def restored_rsp(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+    entry, exit_ = run.entry_rsp, run.exit_rsp
+    return _compare(ob, loc, run, entry, exit_, exit_ != (entry + 8) % 2**64, "RSP at return is not entry RSP + 8")
+
+
+@obligation("df-clear-at-return")
+@_on_return
+def df_clear_at_return(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+    return _compare(ob, loc, run, 0, int(run.df_at_exit), run.df_at_exit, "DF is set at return")
+
+
+@obligation("return-to-caller")
+def returns_to_caller(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+    if run.kind == RETURNED:
+        return ConcreteFinding(ob, loc, HOLDS, site=run.site)
+    if run.kind == ESCAPED:
+        return ConcreteFinding(ob, loc, VIOLATED, run.caller_return, run.target,
+                               f"control does not return to the caller: {run.reason}", run.site)
+    if run.kind in (ABORTED, FAULTED):
+        return ConcreteFinding(ob, loc, NA, detail=run.reason, site=run.site)
+    return _unfinished(run, ob, loc)
+
+
+@obligation("df-clear-at-call")
+def df_clear_at_calls(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
     for call in run.calls:
         if call.df_set:
             return ConcreteFinding(ob, loc, VIOLATED, 0, 1, f"DF is set at the call to {call.callee}", call.site)
-    if run.kind not in (RETURNED, ABORTED, ESCAPED):
-        return ConcreteFinding(ob, loc, UNKNOWN, detail=run.reason, site=run.site)
-    return ConcreteFinding(ob, loc, HOLDS)
+    return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
 
 
-def _stack_writes(run: ConcreteRun, home_area: int) -> ConcreteFinding:
-    ob, loc = "stack-writes-in-frame", "stack"
+@obligation("stack-writes-in-frame")
+def stack_writes_in_frame(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+    """The code's own stores, and a callee's own frame (which lands where the code put RSP); a callee's
+    writes through pointers break whatever they overwrite, and are judged by that."""
     for w in run.writes:
+        if w.kind == "through":
+            continue
         floor = run.other_stacks.get(w.region)
         if floor is not None and w.offset + w.size > floor:
             return ConcreteFinding(ob, loc, VIOLATED, None, w.offset,
@@ -123,12 +142,27 @@ def _stack_writes(run: ConcreteRun, home_area: int) -> ConcreteFinding:
         if w.region != "stack":
             continue
         below = w.offset + w.size <= 0
-        home = 8 <= w.offset and w.offset + w.size <= 8 + home_area
+        home = 8 <= w.offset and w.offset + w.size <= 8 + HOME_AREA
         if not (below or home):
             what = "the return address" if w.offset < 8 else "the caller's frame"
             return ConcreteFinding(ob, loc, VIOLATED, None, w.offset,
                                    f"writes {w.size} bytes at entry RSP {w.offset:+#x} ({what})", w.site)
-    if run.kind not in (RETURNED, ABORTED, ESCAPED):
-        return ConcreteFinding(ob, loc, UNKNOWN, detail=run.reason, site=run.site)
-    return ConcreteFinding(ob, loc, HOLDS)
+    return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
 
+
+@obligation("no-fault")
+def no_fault(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+    """A fault is a violation unless it is a deliberate end (the machine calls those "aborted")."""
+    if run.kind == FAULTED:
+        return ConcreteFinding(ob, loc, VIOLATED, detail=run.reason, site=run.site)
+    return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
+
+
+def evaluate(run: ConcreteRun) -> list[ConcreteFinding]:
+    """One finding per obligation this module checks, in the contract's order."""
+    return [CHECKS[ob](run, ob, loc) for ob, loc in OBLIGATIONS if ob in CHECKS]
+
+
+def check(run: ConcreteRun) -> list[ConcreteViolation]:
+    """The obligations that fail on this run (an empty list: the run keeps the contract, as far as it went)."""
+    return [f for f in evaluate(run) if f.status == VIOLATED]

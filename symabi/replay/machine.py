@@ -1,23 +1,30 @@
-"""Run a laid-out trampoline concretely on unicorn, with callees emulated as the go-abi0 model says.
+"""Run a laid-out trampoline concretely on unicorn: an oracle that shares none of the model's choices.
 
-The memory map mirrors the symbolic engine's regions, and nothing else is mapped:
+The memory map, built afresh for each run:
 
     code      the image at CODE_BASE (read-only, except its data symbols that are not SRODATA)
-    stack     entry RSP - STACK_RESERVE up to entry RSP + 8 + HOME_AREA + stack_args + CALLER_FRAME, with the
-              caller's return address (CALLER_RETURN) at [entry RSP]
-    regions   world regions (the TEB, m, g, ...) at the addresses the case model gives them
+    stack     entry RSP - STACK_RESERVE up to entry RSP + CALLER_STACK (the caller's stack goes on above
+              the modelled window), the host's return address at [entry RSP]
+    world     the case's regions at bases the witness names or the run draws (``symabi.replay.world``),
+              plus any fixed regions the caller passes
 
-Every load and store is checked against these regions (unicorn maps whole pages; the check is to the
-byte), so an access the symbolic engine would call uncovered stops the run as an error instead of
-silently reading padding. Stub addresses are not mapped: control reaching one is a call into Go, which
-is emulated here and never executed.
+Nothing else is mapped: an access outside every region is a page fault, as on the real machine once
+the padding of a page is not ours. Stub addresses are not mapped either: control reaching one is a call
+into Go, emulated adversarially (``symabi.replay.callee``).
+
+What the hardware does and unicorn would not, the machine adds: RFLAGS at entry as user mode has it
+(IF and bit 1 set, DF and TF clear, AC/ID and the arithmetic flags from the inputs); CPUID answers from
+the inputs, not from unicorn's fixed CPU; #GP on a misaligned 16-byte SSE operand; #DB after POPFQ sets
+TF; memory below the current RSP is volatile (Windows may overwrite it at any time), so a read there
+sees a fresh value.
 
 A run ends in one of:
 
-    returned  control reached the caller's return address
-    aborted   a callee declared noreturn was called, or a trap (INT $3) executed
-    escaped   control reached an address that is neither code, a callee stub, nor the caller
-    error     a memory access outside every region, an undecodable instruction, an undeclared callee
+    returned  control reached the host's return address
+    aborted   a deliberate end: INT $3, a callee declared noreturn, a fault at a declared crash site
+    faulted   any other fault: #DE, #DB, #GP, #PF (unmapped or null page, a write to read-only memory), #UD
+    escaped   control reached an address that is neither code, a callee stub, nor the return address
+    error     an undeclared callee, a system call, something the run does not model
     loop      the instruction budget ran out
 """
 
@@ -25,28 +32,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 
 import unicorn
 import unicorn.x86_const as X
 
 from symabi.casefile import CalleeSpec, EntryConvention
-from symabi.loader import Image
-from symabi.replay.constants import (
-    ARITH_FLAGS_MASK,
-    CALLER_FRAME,
-    DF_BIT,
-    GPRS,
-    HOME_AREA,
-    RFLAGS_FIXED,
-    STACK_RESERVE,
-    XMMS,
-)
+from symabi.loader import STUB_SLOT, Image
+from symabi.replay import callee as _callee
+from symabi.replay.constants import ARITH_FLAGS_MASK, CALLER_FRAME, DF_BIT, GPRS, HOME_AREA, STACK_RESERVE, XMMS
+from symabi.replay.faults import INTERRUPTS, POPF, AlignmentCheck
 from symabi.replay.inputs import ConcreteInputs, default_bytes
+from symabi.replay.world import PAGE, LayoutError, PlacedWorld, WorldPlan, lay_out_world
 
-RETURNED, ABORTED, ESCAPED, ERROR, LOOP = "returned", "aborted", "escaped", "error", "loop"
+RETURNED, ABORTED, FAULTED, ESCAPED, ERROR, LOOP = "returned", "aborted", "faulted", "escaped", "error", "loop"
 DEFAULT_BUDGET = 100_000
-PAGE = 0x1000
+CALLER_STACK = 0x1_0000  # how far the caller's stack is mapped above the entry RSP
+IF_BIT, FIXED_BIT, TF_BIT, AC_BIT, ID_BIT = 1 << 9, 1 << 1, 1 << 8, 1 << 18, 1 << 21
 _REG = {r: getattr(X, f"UC_X86_REG_{r.upper()}") for r in GPRS + XMMS}
 _NO_STOP = 0xFFFF_FFFF_FFFF_FFFF  # emu_start's "until": an address control never reaches
 _FETCH_FAULTS = (unicorn.UC_ERR_FETCH_UNMAPPED, unicorn.UC_ERR_FETCH_PROT)
@@ -58,10 +59,10 @@ class ReplayError(Exception):
 
 @dataclass(frozen=True)
 class Region:
-    """A fixed memory region: a world structure (TEB, m, g, ...) or any other memory the case declares.
+    """A memory region at a known address: a world structure (TEB, m, g, ...), a data symbol, the stack.
 
-    ``data`` is its initial contents (shorter data is padded with the default pattern; None: all
-    default); ``init`` overlays words at absolute addresses (the world's pointer fields).
+    ``data`` is its initial contents (shorter data is padded with the run's random bytes; None: all
+    random); ``init`` overlays words at absolute addresses (the world's pointer fields).
     """
 
     name: str
@@ -87,11 +88,16 @@ class ConcreteCall:
     rsp: int  # RSP on entry to the callee (pointing at its return address)
     args: tuple[int, ...]  # argument words at RSP+8, RSP+16, ...
     registers: dict[str, int] = field(default_factory=dict)  # every GPR and XMM register at the call
+    frame: int = 0  # bytes of its own frame the callee filled below its RSP
 
 
 @dataclass(frozen=True)
 class ConcreteWrite:
-    """One store: by the code (``by="code"``) or by a callee as the model lets it (``by=<callee>``)."""
+    """One store: by the code (``by="code"``) or by a callee (``by=<callee>``).
+
+    ``kind``: "store" (an instruction), "frame" (a callee's own frame and its argument/result words),
+    "through" (a callee writing through a pointer argument).
+    """
 
     address: int
     size: int
@@ -99,26 +105,28 @@ class ConcreteWrite:
     offset: int  # from the region's base: the entry RSP for "stack", the region start otherwise
     site: int | None  # the storing instruction (for a callee: its CALL)
     by: str = "code"
+    kind: str = "store"
 
 
 @dataclass(frozen=True)
 class ConcreteRun:
-    kind: str  # returned | aborted | escaped | error | loop
+    kind: str  # returned | aborted | faulted | escaped | error | loop
     reason: str
     entry: int  # address of the first instruction
     inputs: ConcreteInputs
-    caller_return: int
+    caller_return: int  # the host's return address in this run
     entry_regs: dict[str, int]  # the host's view at its CALL: rsp is the host's entry RSP
     entry_rflags: int
     exit_regs: dict[str, int]  # at the end of the run (GPRs, xmm0-15 as 128-bit ints)
     exit_rflags: int  # full RFLAGS at the end, DF included
-    target: int | None  # where control went last: the caller's return address, an escape target, a callee
-    site: int | None  # the last instruction of the code that executed (the RET, the JMP, the trap, ...)
+    target: int | None  # where control went last: the return address, an escape target, a callee
+    site: int | None  # the last instruction of the code that executed (the RET, the JMP, the faulting one, ...)
     calls: tuple[ConcreteCall, ...]
     writes: tuple[ConcreteWrite, ...]
     steps: int  # instructions executed
     trace: tuple[int, ...] = field(repr=False, default=())  # every executed instruction address, in order
     other_stacks: dict[str, int] = field(default_factory=dict)  # region -> free_below, as the contract sees it
+    world: Mapping[str, int] = field(default_factory=dict)  # region -> the base this run gave it
 
     @property
     def entry_rsp(self) -> int:
@@ -141,30 +149,54 @@ def _page_up(a: int) -> int:
     return (a + PAGE - 1) & ~(PAGE - 1)
 
 
+def _spans(regions: Iterable[Region]) -> list[tuple[int, int]]:
+    """The pages the regions need, merged where they touch."""
+    out: list[list[int]] = []
+    for lo, hi in sorted((_page_down(r.start), _page_up(r.start + r.size)) for r in regions):
+        if out and lo <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], hi)
+        else:
+            out.append([lo, hi])
+    return [(lo, hi) for lo, hi in out]
+
+
 class _Machine:
     def __init__(self, image: Image, entry: int, inputs: ConcreteInputs, callees: Mapping[str, CalleeSpec],
-                 regions: Sequence[Region], gs_base: int | None, convention: EntryConvention, budget: int):
+                 fixed: Sequence[Region], gs_base: int | None, convention: EntryConvention, budget: int,
+                 plan: WorldPlan | None, crash_sites: frozenset[int]):
         self.image, self.entry, self.inputs, self.callees = image, entry, inputs, callees
-        self.gs_base, self.convention, self.budget = gs_base, convention, budget
+        self.convention, self.budget, self.crash_sites = convention, budget, crash_sites
         self.rsp0 = inputs.rsp
-        window = 8 + HOME_AREA + convention.stack_args + CALLER_FRAME
-        self.stack = Region("stack", self.rsp0 - STACK_RESERVE, STACK_RESERVE + window, True)
+        self.window_top = self.rsp0 + 8 + HOME_AREA + convention.stack_args + CALLER_FRAME
+        self.stack = Region("stack", self.rsp0 - STACK_RESERVE, STACK_RESERVE + CALLER_STACK, True)
         data = [
             Region(name, image.symbols[name], image.sizes[name], kind != "SRODATA")
             for name, kind in image.kinds.items() if kind != "STEXT" and image.sizes.get(name)
         ]
         code = Region("code", image.base, len(image.code), False)
+        self.placed = self._place(plan or WorldPlan(), fixed)
+        self.world = tuple(fixed) + self._world_regions(plan or WorldPlan())
         # Looked up in this order: data symbols sit inside the code mapping and win over it.
-        self.regions: tuple[Region, ...] = (self.stack, *data, code, *regions)
-        self.world = tuple(regions)
+        self.regions: tuple[Region, ...] = (self.stack, *data, code, *self.world)
+        self.gs_base = gs_base if gs_base is not None else self.placed.gs_base
+        self.caller_return = self.placed.return_address
+        self.entry_regs = {**{r: inputs.regs[r] for r in GPRS + XMMS}, **self.placed.registers}
+        self.entry_rflags = (FIXED_BIT | IF_BIT | (inputs.rflags & ARITH_FLAGS_MASK)
+                             | AC_BIT * inputs.entry_bit("ac") | ID_BIT * inputs.entry_bit("id"))
         self.steps = 0
         self.trace: list[int] = []
-        self.last: int | None = None  # the last code instruction executed
+        self.last: int | None = None  # the last code instruction started
+        self.sp_at_step = self.rsp0  # RSP when the current instruction started
         self.calls: list[ConcreteCall] = []
         self.writes: list[ConcreteWrite] = []
         self.stop: tuple[str, str] | None = None  # (kind, reason) set by a hook
+        self.stop_site: int | None = None  # the instruction a fault is charged to, when not the last one
         self.left: int | None = None  # an address outside the code that a hook saw control reach
+        self.cpuids = 0
+        self.volatile_reads = 0
+        self._volatile_step = -1
         self._write_step = -1
+        self.decoder = AlignmentCheck(image.code, image.base)
         self.uc = unicorn.Uc(unicorn.UC_ARCH_X86, unicorn.UC_MODE_64)
         self._map()
         self._set_registers()
@@ -172,21 +204,42 @@ class _Machine:
 
     # ---- set-up -------------------------------------------------------------------------------
 
+    def _reserved(self, fixed: Sequence[Region]) -> list[tuple[int, int]]:
+        """Pages the world must keep clear of: code, the stubs, the stack, fixed regions."""
+        spans = [(_page_down(self.image.base), _page_up(self.image.end)),
+                 (_page_down(self.stack.start), _page_up(self.stack.start + self.stack.size))]
+        spans += [(_page_down(s), _page_up(s + STUB_SLOT)) for s in self.image.stubs]
+        spans += [(_page_down(r.start), _page_up(r.start + r.size)) for r in fixed]
+        return spans
+
+    def _place(self, plan: WorldPlan, fixed: Sequence[Region]) -> PlacedWorld:
+        try:
+            return lay_out_world(plan, self.inputs, self._reserved(fixed))
+        except LayoutError as exc:
+            raise ReplayError(str(exc)) from None
+
+    def _world_regions(self, plan: WorldPlan) -> tuple[Region, ...]:
+        bases, words = self.placed.bases, self.placed.words
+        spans = [(r.name, bases[r.name], r.size, r.writable, r.free_below) for r in plan.regions]
+        spans += [(symbol, address, size, False, 0) for symbol, address, size in plan.data]
+        out = []
+        for name, start, size, writable, free_below in spans:
+            init = {a: w for a, w in words.items() if start <= a and a + len(w) <= start + size}
+            out.append(Region(name, start, size, writable, init=init, free_below=free_below))
+        return tuple(out)
+
     def _map(self) -> None:
-        spans = [(_page_down(self.image.base), _page_up(self.image.end), "code")]
-        spans.append((_page_down(self.stack.start), _page_up(self.stack.start + self.stack.size), "stack"))
-        spans += [(_page_down(r.start), _page_up(r.start + r.size), r.name) for r in self.world]
-        spans.sort()
-        for (a0, a1, n0), (b0, _, n1) in pairwise(spans):
-            if b0 < a1:
-                raise ReplayError(f"region {n1} ({b0:#x}) overlaps region {n0} ({a0:#x}-{a1:#x}) at page granularity")
-        for lo, hi, _ in spans:
+        ordered = sorted(self.world + (self.stack,), key=lambda r: r.start)
+        for a, b in zip(ordered, ordered[1:]):
+            if b.start < a.start + a.size:
+                raise ReplayError(f"region {b.name} ({b.start:#x}) overlaps region {a.name} ({a.start:#x})")
+        code = Region("code", _page_down(self.image.base), _page_up(self.image.end) - _page_down(self.image.base))
+        for lo, hi in _spans((code, self.stack, *self.world)):
             self.uc.mem_map(lo, hi - lo, unicorn.UC_PROT_ALL)
-        for lo, hi, name in spans:
-            # a world data symbol (runtime.tls_g) lives at its own stub address: that stub is data, not a callee
-            if self.image.caller_return in range(lo, hi) or any(
-                    s in range(lo, hi) and callee != name for s, callee in self.image.stubs.items()):
-                raise ReplayError(f"region {name} ({lo:#x}-{hi:#x}) covers the caller's return address or a callee stub")
+            world_data = {r.name for r in self.world}
+            if self.caller_return in range(lo, hi) or any(
+                    s in range(lo, hi) and name not in world_data for s, name in self.image.stubs.items()):
+                raise ReplayError(f"memory {lo:#x}-{hi:#x} covers the caller's return address or a callee stub")
         seed = self.inputs.seed
         self.uc.mem_write(self.image.base, self.image.code)
         self.uc.mem_write(self.stack.start, default_bytes(seed, "stack", self.stack.size))
@@ -196,6 +249,9 @@ class _Machine:
             self.uc.mem_write(r.start, contents)
             for address, word in r.init.items():
                 self._lay(address, word, f"initial value of region {r.name}")
+        self._lay_inputs()
+
+    def _lay_inputs(self) -> None:
         for address, word in self.inputs.memory.items():
             self._lay(address, word, "initial memory")
         for (name, offset), word in self.inputs.named.items():
@@ -205,7 +261,7 @@ class _Machine:
             self._lay(region.start + offset, word, f"initial memory of {name}")
         for offset, word in self.inputs.stack.items():
             self._lay(self.rsp0 + offset, word, "initial stack memory")
-        self._lay(self.rsp0, self.image.caller_return.to_bytes(8, "little"), "the caller's return address")
+        self._lay(self.rsp0, self.caller_return.to_bytes(8, "little"), "the caller's return address")
 
     def _lay(self, address: int, data: bytes, what: str) -> None:
         if self._region(address, len(data)) is None:
@@ -230,9 +286,10 @@ class _Machine:
 
     def _set_registers(self) -> None:
         for reg in GPRS + XMMS:
-            self.uc.reg_write(_REG[reg], self.inputs.regs[reg])
-        self.uc.reg_write(X.UC_X86_REG_RSP, self._start_rsp())
-        self.uc.reg_write(X.UC_X86_REG_RFLAGS, RFLAGS_FIXED | (self.inputs.rflags & ARITH_FLAGS_MASK))
+            self.uc.reg_write(_REG[reg], self.entry_regs[reg])
+        self.sp_at_step = self._start_rsp()
+        self.uc.reg_write(X.UC_X86_REG_RSP, self.sp_at_step)
+        self.uc.reg_write(X.UC_X86_REG_RFLAGS, self.entry_rflags)
         if self.gs_base is not None:
             self.uc.reg_write(X.UC_X86_REG_GS_BASE, self.gs_base)
 
@@ -241,8 +298,9 @@ class _Machine:
         uc.hook_add(unicorn.UC_HOOK_CODE, self._on_code)
         uc.hook_add(unicorn.UC_HOOK_MEM_READ | unicorn.UC_HOOK_MEM_WRITE, self._on_access)
         uc.hook_add(unicorn.UC_HOOK_MEM_READ_UNMAPPED | unicorn.UC_HOOK_MEM_WRITE_UNMAPPED
-                    | unicorn.UC_HOOK_MEM_READ_PROT | unicorn.UC_HOOK_MEM_WRITE_PROT, self._on_fault)
+                    | unicorn.UC_HOOK_MEM_READ_PROT | unicorn.UC_HOOK_MEM_WRITE_PROT, self._on_unmapped)
         uc.hook_add(unicorn.UC_HOOK_INTR, self._on_interrupt)
+        uc.hook_add(unicorn.UC_HOOK_INSN, self._on_cpuid, aux1=X.UC_X86_INS_CPUID)
         for insn in (X.UC_X86_INS_SYSCALL, X.UC_X86_INS_SYSENTER):  # unicorn would skip them silently
             uc.hook_add(unicorn.UC_HOOK_INSN, self._on_system_call, aux1=insn)
 
@@ -253,6 +311,17 @@ class _Machine:
             self.stop = (kind, reason)
         self.uc.emu_stop()
 
+    def fault(self, reason: str, site: int | None = None) -> None:
+        """A CPU exception at ``site`` (default: the instruction running): faulted, unless deliberate."""
+        if self.stop is not None:
+            return
+        site = self.last if site is None else site
+        self.stop_site = site
+        if site in self.crash_sites:
+            self._end(ABORTED, f"the declared crash at {site:#x}: {reason}")
+        else:
+            self._end(FAULTED, reason)
+
     def _on_code(self, uc, address, size, _):
         if not self.image.in_code(address):
             self.left = address  # mapped but not code (page padding after the image): an escape
@@ -261,45 +330,91 @@ class _Machine:
         if self.steps >= self.budget:
             self._end(LOOP, f"instruction budget ({self.budget}) exhausted: a loop the run does not leave")
             return
+        previous = self.decoder.decode(self.last) if self.last is not None else None
+        if previous is not None and previous.mnemonic in POPF and uc.reg_read(X.UC_X86_REG_RFLAGS) & TF_BIT:
+            self.fault(f"#DB: {previous.mnemonic.upper()} at {self.last:#x} set the trap flag", self.last)
+            return
         self.steps += 1
         self.last = address
         self.trace.append(address)
+        self.sp_at_step = uc.reg_read(X.UC_X86_REG_RSP)
+        ea = self.decoder.misaligned(uc, address, gs_base=self.gs_base or 0)
+        if ea is not None:
+            name = self.decoder.decode(address).mnemonic.upper()
+            self.fault(f"#GP: {name} at {address:#x} needs a 16-byte aligned operand, not {ea:#x}")
 
-    def _region(self, address: int, size: int) -> Region | None:
+    def region(self, address: int, size: int) -> Region | None:
         return next((r for r in self.regions if r.contains(address, size)), None)
 
-    def _check(self, kind: str, address: int, size: int, *, write: bool, who: str = "") -> Region | None:
-        region = self._region(address, size)
+    _region = region
+
+    def check(self, kind: str, address: int, size: int, *, write: bool, who: str = "") -> Region | None:
+        """The region an access falls in; a page fault (and None) when there is none or it is read-only."""
+        region = self.region(address, size)
         where = f" in the call to {who}" if who else ""
         if region is None:
-            self._end(ERROR, f"{kind} of {size} bytes at {address:#x}{where}: no declared region holds this address")
+            null = " (the null page)" if address < 0x1_0000 else ""
+            self.fault(f"#PF: {kind} of {size} bytes at {address:#x}{null}{where}: nothing is mapped there")
         elif write and not region.writable:
-            self._end(ERROR, f"{kind} of {size} bytes at {address:#x}{where}: region {region.name} is read-only")
+            self.fault(f"#PF: {kind} of {size} bytes at {address:#x}{where}: region {region.name} is read-only")
             return None
         return region
 
     def _on_access(self, uc, access, address, size, value, _):
+        if self.stop is not None:
+            return
         write = access == unicorn.UC_MEM_WRITE
-        region = self._check("write" if write else "read", address, size, write=write)
-        if write and region is not None:
-            self._record(address, size, region, self.last, "code")
+        region = self.check("write" if write else "read", address, size, write=write)
+        if region is None:
+            return
+        if write:
+            self.record(address, size, region, self.last, "code", "store")
+        elif address < self.sp_at_step:
+            self._volatile(address, size, region)
 
-    def _on_fault(self, uc, access, address, size, value, _):
+    def _volatile(self, address: int, size: int, region: Region) -> None:
+        """A read below RSP: the OS may have overwritten that memory, so it gets a fresh value."""
+        sp = self.sp_at_step
+        if not region.contains(sp - 1, 1):
+            return  # below RSP, but not on the stack RSP is in
+        if self._volatile_step != self.steps:
+            self._volatile_step, self.volatile_reads = self.steps, self.volatile_reads + 1
+        k = self.volatile_reads
+        start = address - (address - self.rsp0) % 8
+        for word in range(start, min(address + size, sp), 8):
+            depth = self.rsp0 - word
+            named = f"below-rsp#{k}.stack-{depth:#x}" if region is self.stack else f"below-rsp#{k}.{region.name}@{word:#x}"
+            value = self.inputs.below_rsp(k, depth) if region is self.stack else None
+            if value is None:
+                value = self.inputs.drawn(named, 64)
+            lo, hi = max(word, region.start), min(word + 8, sp)
+            self.uc.mem_write(lo, value.to_bytes(8, "little")[lo - word: hi - word])
+
+    def _on_unmapped(self, uc, access, address, size, value, _):
         write = access in (unicorn.UC_MEM_WRITE_UNMAPPED, unicorn.UC_MEM_WRITE_PROT)
-        self._check("write" if write else "read", address, size, write=write)
+        self.check("write" if write else "read", address, size, write=write)
         return False
 
     def _on_interrupt(self, uc, number, _):
         if number == 3:
             self._end(ABORTED, "a trap (INT $3) ends the run")
+        elif number in INTERRUPTS:
+            self.fault(f"{INTERRUPTS[number]} at {self.last:#x}" if self.last is not None else INTERRUPTS[number])
         else:
             self._end(ERROR, f"interrupt {number:#x} at {self.last:#x}" if self.last is not None
                       else f"interrupt {number:#x}")
 
+    def _on_cpuid(self, uc, _):
+        """Answer CPUID from the inputs (the n-th CPUID: cpuid#<n>.eax, ...), never from unicorn's CPU."""
+        self.cpuids += 1
+        for reg in ("eax", "ebx", "ecx", "edx"):
+            uc.reg_write(_REG["r" + reg[1:]], self.inputs.cpuid(self.cpuids, reg))
+        return 1  # skip unicorn's own CPUID
+
     def _on_system_call(self, uc, _):
         self._end(ERROR, f"system call at {self.last:#x}: the run does not model the kernel")
 
-    def _record(self, address: int, size: int, region: Region, site: int | None, by: str) -> None:
+    def record(self, address: int, size: int, region: Region, site: int | None, by: str, kind: str) -> None:
         base = self.rsp0 if region is self.stack else region.start
         prev = self.writes[-1] if self.writes else None
         # unicorn splits a 16-byte store (MOVUPS) into two 8-byte ones: one instruction, one write.
@@ -308,85 +423,17 @@ class _Machine:
             self.writes[-1] = ConcreteWrite(prev.address, prev.size + size, prev.region, prev.offset, prev.site, by)
             return
         self._write_step = self.steps if by == "code" else -1
-        self.writes.append(ConcreteWrite(address, size, region.name, address - base, site, by))
-
-    # ---- the callee model ---------------------------------------------------------------------
-
-    def _read_word(self, address: int, who: str) -> int | None:
-        if self._check("read", address, 8, write=False, who=who) is None:
-            return None
-        return int.from_bytes(self.uc.mem_read(address, 8), "little")
-
-    def _write(self, address: int, value: int, size: int, who: str, site: int | None) -> bool:
-        region = self._check("write", address, size, write=True, who=who)
-        if region is None:
-            return False
-        self.uc.mem_write(address, (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
-        self._record(address, size, region, site, who)
-        return True
-
-    def _call(self, name: str) -> int | None:
-        """Emulate one call into Go; the address to continue at, or None when the run ends here."""
-        uc, site = self.uc, self.last
-        spec = self.callees.get(name)
-        if spec is None:
-            self._end(ERROR, f"call to {name}, which the case does not declare")
-            return None
-        ordinal = 1 + sum(1 for c in self.calls if c.callee == name)
-        sp = uc.reg_read(X.UC_X86_REG_RSP)
-        df = bool(uc.reg_read(X.UC_X86_REG_RFLAGS) & DF_BIT)
-        args = []
-        for off in range(0, spec.args, 8):
-            word = self._read_word(sp + 8 + off, name)
-            if word is None:
-                return None
-            args.append(word)
-        registers = {r: uc.reg_read(_REG[r]) for r in GPRS + XMMS}
-        self.calls.append(ConcreteCall(name, ordinal, site, df, sp, tuple(args), registers))
-        if spec.noreturn:
-            self._end(ABORTED, f"{name} does not return")
-            return None
-        targets = []  # the pointers as the callee received them, before its frame words change
-        for w in spec.writes:
-            pointer = self._read_word(sp + 8 + w.pointer_at, name)
-            if pointer is None:
-                return None
-            targets.append((w, pointer))
-        value = self.inputs.callee_value
-        for reg in GPRS:
-            if reg != "rsp":
-                uc.reg_write(_REG[reg], value(name, ordinal, reg, 64))
-        for reg in XMMS:
-            uc.reg_write(_REG[reg], value(name, ordinal, reg, 128))
-        flags = uc.reg_read(X.UC_X86_REG_RFLAGS) & ~(ARITH_FLAGS_MASK | DF_BIT)
-        uc.reg_write(X.UC_X86_REG_RFLAGS, flags | (value(name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK))
-        frame = spec.args + spec.results
-        for off in range(0, frame, 8):
-            size = min(8, frame - off)
-            if not self._write(sp + 8 + off, value(name, ordinal, f"frame+{off:#x}", size * 8), size, name, site):
-                return None
-        for w, pointer in targets:
-            word = value(name, ordinal, f"*frame+{w.pointer_at:#x}+{w.offset:#x}", w.size * 8)
-            if not self._write((pointer + w.offset) & (2**64 - 1), word, w.size, name, site):
-                return None
-        ret = self._read_word(sp, name)
-        if ret is None:
-            return None
-        uc.reg_write(X.UC_X86_REG_RSP, sp + 8)
-        uc.reg_write(X.UC_X86_REG_RIP, ret)
-        return ret
+        self.writes.append(ConcreteWrite(address, size, region.name, address - base, site, by, kind))
 
     # ---- the run ------------------------------------------------------------------------------
 
     def run(self) -> ConcreteRun:
-        entry_regs = {r: self.inputs.regs[r] for r in GPRS + XMMS}
-        entry_rflags = RFLAGS_FIXED | (self.inputs.rflags & ARITH_FLAGS_MASK)
         pc, kind, reason, target = self.entry, None, "", None
         while kind is None:
-            if pc == self.image.caller_return:
+            if pc == self.caller_return:
                 kind, target = RETURNED, pc
             elif pc in self.image.stubs:
-                next_pc = self._call(self.image.stubs[pc])
+                next_pc = _callee.call(self, self.image.stubs[pc])
                 if next_pc is None:
                     kind, reason = self.stop
                     target = pc
@@ -397,12 +444,13 @@ class _Machine:
             else:
                 pc, kind, reason = self._execute(pc)
         return ConcreteRun(
-            kind=kind, reason=reason, entry=self.entry, inputs=self.inputs, caller_return=self.image.caller_return,
-            entry_regs=entry_regs, entry_rflags=entry_rflags,
+            kind=kind, reason=reason, entry=self.entry, inputs=self.inputs, caller_return=self.caller_return,
+            entry_regs=dict(self.entry_regs), entry_rflags=self.entry_rflags,
             exit_regs={r: self.uc.reg_read(_REG[r]) for r in GPRS + XMMS},
-            exit_rflags=self.uc.reg_read(X.UC_X86_REG_RFLAGS), target=target, site=self.last,
+            exit_rflags=self.uc.reg_read(X.UC_X86_REG_RFLAGS), target=target,
+            site=self.stop_site if self.stop_site is not None else self.last,
             calls=tuple(self.calls), writes=tuple(self.writes), steps=self.steps, trace=tuple(self.trace),
-            other_stacks={r.name: r.free_below for r in self.world if r.free_below},
+            other_stacks={r.name: r.free_below for r in self.world if r.free_below}, world=dict(self.placed.bases),
         )
 
     def _execute(self, pc: int) -> tuple[int, str | None, str]:
@@ -413,11 +461,12 @@ class _Machine:
         except unicorn.UcError as exc:
             if self.stop is not None:
                 return pc, *self.stop
-            if exc.errno in _FETCH_FAULTS:
-                return self.uc.reg_read(X.UC_X86_REG_RIP), None, ""  # control left the code: classify it
             rip = self.uc.reg_read(X.UC_X86_REG_RIP)
+            if exc.errno in _FETCH_FAULTS:
+                return rip, None, ""  # control left the code: classify it
             if exc.errno == unicorn.UC_ERR_INSN_INVALID:
-                return pc, ERROR, f"instruction at {rip:#x} cannot be decoded"
+                self.fault(f"#UD: the instruction at {rip:#x} cannot be decoded", rip)
+                return pc, *self.stop
             return pc, ERROR, f"unicorn stopped at {rip:#x}: {exc}"
         if self.stop is not None:
             return pc, *self.stop
@@ -436,17 +485,22 @@ def replay(
     gs_base: int | None = None,
     convention: EntryConvention | None = None,
     budget: int = DEFAULT_BUDGET,
+    world: WorldPlan | None = None,
+    crash_sites: Iterable[int] = (),
 ) -> ConcreteRun:
-    """Run ``image`` from ``entry`` on ``inputs`` until it returns, aborts, escapes, faults or loops.
+    """Run ``image`` from ``entry`` on ``inputs`` until it returns, aborts, faults, escapes or loops.
 
-    ``regions`` are extra fixed regions (a ``Region`` or a ``(start, size, initial bytes)`` tuple, which
-    is writable); ``gs_base`` is where GS points; ``convention`` is the case's entry convention (its
-    ``stack_args`` widen the caller's window; ``callbackasm-table`` starts one CALL deeper).
+    ``world`` is the case's world to lay out for this run (random bases unless the inputs name them);
+    ``regions`` are extra regions at fixed addresses (a ``Region`` or a ``(start, size, initial bytes)``
+    tuple, which is writable); ``gs_base`` overrides where GS points; ``convention`` is the case's entry
+    convention (its ``stack_args`` widen the caller's window; ``callbackasm-table`` starts one CALL
+    deeper); ``crash_sites`` are instructions whose fault is the intended end of the run.
     Raises ``ReplayError`` when the memory map cannot be laid out; everything else is in the run.
     """
-    normalized = [
+    fixed = [
         r if isinstance(r, Region) else Region(f"region@{r[0]:#x}", r[0], r[1], True, bytes(r[2]))
         for r in regions
     ]
-    machine = _Machine(image, entry, inputs, callees, normalized, gs_base, convention or EntryConvention(), budget)
+    machine = _Machine(image, entry, inputs, callees, fixed, gs_base, convention or EntryConvention(), budget,
+                       world, frozenset(crash_sites))
     return machine.run()
