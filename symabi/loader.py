@@ -6,7 +6,8 @@ the absolute code addresses, only on control reaching the right places, so a fix
     CODE_BASE     every TEXT and data symbol of the listing, 16-byte aligned, in listing order
     STUB_BASE     one 64 KiB slot per external symbol the code references (a Go callee, a data
                   symbol); control reaching a stub is handed to the callee model bound to it
-    CALLER_RETURN the concrete return address the host caller pushed: reaching it means "returned"
+
+The host's return address is not ours to choose: it is the symbol ``entry.return_address``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from symabi.frontend.listing import Instruction, Listing, Relocation, Symbol
 CODE_BASE = 0x0040_0000
 STUB_BASE = 0x0100_0000
 STUB_SLOT = 0x1_0000  # roomy: code may do arithmetic on a stub address (e.g. a table base)
-CALLER_RETURN = 0x0000_0C0D_E0CA_1040  # not mapped; TF (bit 8) clear, like most code addresses
 ALIGN = 16
 
 
@@ -58,7 +58,6 @@ class Image:
     kinds: dict[str, str]  # symbol name -> listing kind (STEXT, SNOPTRBSS, ...)
     stubs: dict[int, str]  # stub address -> external symbol name
     instructions: dict[int, Located] = field(repr=False)
-    caller_return: int = CALLER_RETURN
 
     @property
     def end(self) -> int:

@@ -196,6 +196,7 @@ def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
     guard = MemoryGuard((stack, *world.regions()), (*data, code, *external))
     cpu = CpuGaps(image)
     guard.address_checks.append(cpu.alignment)
+    guard.red_zone = convention.red_zone
     return _Setup(build_project(image), image, stack, guard, world, cpu, world_data)
 
 
@@ -317,7 +318,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
 
     began = time.monotonic()
     explorer = Explorer(setup.project, image, case.callees, callee_model, options.limits, setup.guard, setup.cpu,
-                        regs.return_address)
+                        regs)
     explored: list[tuple[PathOutcome, str]] = []
     traced: list[TracedPath] = []
     replay_keys: list[tuple[str, str]] = []  # (entry, full world label) of each path, to replay it in

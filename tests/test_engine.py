@@ -9,7 +9,6 @@ import pytest
 
 from symabi.casefile import parse_case
 from symabi.engine.explore import Limits
-from symabi.loader import CALLER_RETURN
 from symabi.prover import Options, prove_case
 from symabi.verdicts import Verdict
 
@@ -182,7 +181,7 @@ def test_jump_to_input_address_is_refuted(prove):
     assert violated(v) == {("return-to-caller", "return_address"), ("restore-rsp", "rsp")}
     ret = next(x for x in v.violations if x.obligation == "return-to-caller")
     assert site(ret) == "t.s:4: JMP AX"
-    assert ret.entry == f"{CALLER_RETURN:#018x}" and ret.exit != ret.entry
+    assert int(ret.entry, 16) == int(ret.inputs["entry.return_address"], 16) and ret.exit != ret.entry
     assert "entry.rax" in ret.inputs and int(ret.inputs["entry.rax"], 16) == int(ret.exit, 16)
 
 
@@ -360,15 +359,18 @@ def test_callee_clobbers_what_was_not_saved(prove):
 # --- x86 behaviour VEX leaves out (symabi/engine/cpu.py) --------------------------------------------
 
 
-def test_division_that_always_faults_is_an_abort_not_a_return(prove):
+def test_division_that_always_faults_refutes_no_fault(prove):
     v = prove("""
         TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
         	MOVL	$0, CX
         	DIVL	CX
         	RET
         """)
-    assert [(p.kind, p.label) for p in v.paths] == [("aborted", "division fault (#DE)")]
-    assert v.verdict is Verdict.PROVED  # no path returns, so no return obligation is at stake
+    assert [(p.kind, p.label) for p in v.paths] == [("faulted", "division fault (#DE)")]
+    # a trap is not a way out: the no-fault obligation fails, and the oracle's run faults there too
+    assert v.verdict is Verdict.REFUTED
+    (x,) = v.violations
+    assert x.obligation == "no-fault" and site(x) == "t.s:5: DIVL CX" and x.replay == "confirmed"
 
 
 def test_division_that_may_fault_splits_the_path(prove):
@@ -379,8 +381,10 @@ def test_division_that_may_fault_splits_the_path(prove):
         	MOVQ	R11, BX
         	RET
         """)
-    assert sorted(p.kind for p in v.paths) == ["aborted", "returned"]
-    assert v.verdict is Verdict.PROVED
+    assert sorted(p.kind for p in v.paths) == ["faulted", "returned"]
+    assert v.verdict is Verdict.REFUTED and {x.obligation for x in v.violations} == {"no-fault"}
+    (x,) = v.violations
+    assert site(x) == "t.s:4: DIVL CX" and x.replay == "confirmed"
 
 
 def test_division_that_cannot_fault_has_one_path(prove):
@@ -414,4 +418,7 @@ def test_popfq_of_a_word_with_tf_set_traps(prove):
         	RET
         """)
     assert sorted((p.kind, p.label) for p in v.paths) == [
-        ("aborted", "POPFQ sets the trap flag: the CPU traps (#DB)"), ("returned", "returns to the caller")]
+        ("faulted", "POPFQ sets the trap flag: the CPU traps (#DB)"), ("returned", "returns to the caller")]
+    # the popped word may also set DF, which the return then breaks
+    assert {x.obligation for x in v.violations} == {"no-fault", "df-clear-at-return"}
+    assert all(x.replay == "confirmed" for x in v.violations)

@@ -98,11 +98,12 @@ class Explorer:
         limits: Limits,
         guard: MemoryGuard,
         cpu: CpuGaps | None = None,
-        return_address: claripy.ast.BV | None = None,
+        regs=None,
     ):
         self.project, self.image, self.callees, self.model, self.limits = project, image, callees, callee_model, limits
         self.guard = guard
-        self.return_address = return_address  # the host's return address: reaching it is "returned"
+        self.return_address = regs.return_address  # the host's return address: reaching it is "returned"
+        self.inputs = regs.values  # entry registers, for callees the case declares by the input holding them
         self.cpu = cpu or CpuGaps(image)
         self._block_cache: dict[int, tuple[int, ...]] = {}
 
@@ -150,7 +151,10 @@ class Explorer:
 
     def _step(self, state) -> tuple[list[PathOutcome], list]:
         try:
-            succ = self.project.factory.successors(state, num_inst=len(self.block_instructions(state.addr)))
+            # opt_level 0: every register write happens at its instruction, so the guard's reads of RSP
+            # (what is below the stack pointer) see the architectural value mid-block.
+            succ = self.project.factory.successors(state, num_inst=len(self.block_instructions(state.addr)),
+                                                   opt_level=0)
         except UncoveredAccess as exc:
             return self._uncovered(state, exc), []
         except UnmodelledFault as exc:
@@ -215,20 +219,53 @@ class Explorer:
         return ended
 
     def _symbolic_target(self, state, successors: list) -> list[PathOutcome]:
-        """Split a symbolic jump target into 'returns to the caller' and 'goes elsewhere'."""
+        """Split a symbolic jump target over where it can go: a declared callee (by its symbol, or by the
+        input that holds it, ``[callees."entry.rcx"]``), the caller's return address, or elsewhere."""
         target = state.regs.rip
+        ended, excluded = [], []
+        for name, value in self._indirect_callees():
+            hit = target == value
+            if state.solver.satisfiable(extra_constraints=[hit, *excluded]):
+                into = state.copy()
+                into.add_constraints(hit, *excluded)
+                if value.symbolic:  # the callee is an input: no stub address to jump to
+                    done, more = self._call(into, name)
+                    ended.extend(done)
+                    successors.extend(more)
+                else:
+                    into.regs.rip = value
+                    successors.append(into)
+            excluded.append(claripy.Not(hit))
         home = target == self.return_address
-        ended = []
-        if state.solver.satisfiable(extra_constraints=[home]):
+        if state.solver.satisfiable(extra_constraints=[home, *excluded]):
             back = state.copy()
-            back.add_constraints(home)
+            back.add_constraints(home, *excluded)
             ended.append(self._end(back, RETURNED, ins_addr=self._last_instruction(state)))
-        if state.solver.satisfiable(extra_constraints=[claripy.Not(home)]):
-            away = state.copy()
-            away.add_constraints(claripy.Not(home))
-            ended.append(self._end(away, ESCAPED, "control goes to an address the inputs choose", target=target,
-                                   ins_addr=self._last_instruction(state)))
+        away = [claripy.Not(home), *excluded]
+        if state.solver.satisfiable(extra_constraints=away):
+            state = state.copy()
+            state.add_constraints(*away)
+            site = self._last_instruction(state)
+            if state.history.jumpkind == "Ijk_Call":  # a call the case has not told us about: not a verdict
+                inputs = sorted(v for v in target.variables if v.startswith("entry."))
+                hint = f'declare it as [callees."{inputs[0]}"]' if inputs else "declare the callee it reaches"
+                ended.append(self._end(state, UNKNOWN, f"an indirect call through {target} reaches no declared "
+                                       f"callee: {hint} (see cases/README.md)", ins_addr=site))
+            else:
+                ended.append(self._end(state, ESCAPED, "control goes to an address the inputs choose",
+                                       target=target, ins_addr=site))
         return ended
+
+    def _indirect_callees(self) -> list[tuple[str, claripy.ast.BV]]:
+        """Callees a symbolic target may be: those whose address the code takes, and inputs the case
+        declares as callees (``entry.rcx``: the host passed a Go function there)."""
+        out = []
+        for name in self.callees:
+            if name.startswith("entry.") and name[len("entry."):] in self.inputs:
+                out.append((name, self.inputs[name[len("entry."):]]))
+            elif (stub := self.image.stub_for(name)) is not None:
+                out.append((name, claripy.BVV(stub, 64)))
+        return out
 
     def _call(self, state, name: str) -> tuple[list[PathOutcome], list]:
         spec = self.callees.get(name)

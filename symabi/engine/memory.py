@@ -107,6 +107,10 @@ class MemoryGuard:
         # Called with (state, instruction, address) for every access: CPU rules about addresses
         # (alignment) that VEX leaves out; see engine/cpu.py.
         self.address_checks: list = []
+        # Bytes below the stack pointer that the host ABI keeps safe from asynchronous writes (signal
+        # handlers, the OS's exception dispatch, a debugger): 0 on Windows x64, 128 on System V. Below
+        # that, memory is volatile: a read there sees a fresh value. None: not modelled.
+        self.red_zone: int | None = None
 
     def address_of(self, access: Access) -> int:
         """Where an access's bytes live in the state's memory (the shadow address for the stack)."""
@@ -214,8 +218,27 @@ class MemoryGuard:
         size = _size(state.inspect.mem_read_length)
         resolved = self._resolve(state, "read", addr, size, write=False)
         state.inspect.mem_read_address = resolved
+        self._volatile(state, resolved.concrete_value, size)
         self._fill(state, resolved.concrete_value, size)
         self.touch(state, resolved.concrete_value, size)
+
+    def _volatile(self, state, address: int, size: int) -> None:
+        """A read below the stack pointer (less the red zone) sees whatever an asynchronous event left
+        there: fresh bytes ``below-rsp#<k>.stack-0x<d>``, the k-th such read of the path."""
+        where = self._where(address)
+        if self.red_zone is None or where is None:
+            return
+        sp = self.locate(state, state.regs.rsp)
+        region, offset = where
+        if sp is None or sp[0] != region or offset >= sp[1] - self.red_zone:
+            return
+        state.globals["volatile_reads"] = state.globals.get("volatile_reads", 0) + 1
+        k = state.globals["volatile_reads"]
+        limit = min(size, sp[1] - self.red_zone - offset)
+        for byte in range(limit):
+            name = f"below-rsp#{k}.{region}{offset + byte:+#x}" if region == "stack" else \
+                f"below-rsp#{k}.{region}+{offset + byte:#x}"
+            state.memory.store(address + byte, claripy.BVS(name, 8, explicit_name=True), inspect=False)
 
     def _source(self, state, region: str, offset: int) -> Havoc | None:
         """The latest havoc that covers a byte, or None: the byte holds what was there before entry."""

@@ -23,6 +23,7 @@ CALLER_FRAME = 0x1000  # how much of the caller's frame above its arguments is m
 LOWEST_STACK = 0x1_0000_0000
 HIGHEST_STACK = 0x7FFE_FFFF_0000
 USER_SPACE_END = 0x8000_0000_0000  # canonical user-space addresses end here
+PAGE = 0x1000
 
 _COMMON = (
     "RSP at the host's CALL is 8 mod 16 (16-byte aligned before the CALL pushed the return address)",
@@ -33,6 +34,8 @@ _COMMON = (
     f"the caller's frame holds a {HOME_AREA}-byte home area above the return address, then its stack arguments",
     f"the stack region spans entry RSP - {STACK_RESERVE:#x} up to {CALLER_FRAME:#x} bytes above the caller's "
     "arguments (the caller's frame, contents unknown) and overlaps no other region",
+    "memory below the current RSP is volatile (the OS, a debugger or exception dispatch may overwrite it at "
+    "any time): a read there sees a fresh value below-rsp#<k>",
 )
 
 
@@ -41,6 +44,7 @@ class EntryConventionModel:
     name: str
     doc: str
     assumptions: tuple[str, ...]
+    red_zone: int = 0  # Windows x64: nothing below RSP is safe from the OS, a debugger or an exception
 
     def preconditions(self, regs: RegisterFile) -> list[claripy.ast.Bool]:
         rsp = regs["rsp"]
@@ -56,7 +60,11 @@ class EntryConventionModel:
         ra = regs.return_address
         out = [claripy.UGE(ra, NULL_PAGES), claripy.ULT(ra, USER_SPACE_END)]
         for start, size in taken:
-            out.append(claripy.Or(claripy.ULT(ra, start), claripy.UGE(ra, start + size)))
+            # Memory is mapped by pages and code shares no page with a stack or a data structure; one
+            # more page on either side keeps the host's code clear of whatever borders the span.
+            low = (start & ~(PAGE - 1)) - PAGE
+            high = ((start + size + PAGE - 1) & ~(PAGE - 1)) + PAGE
+            out.append(claripy.Or(claripy.ULT(ra, low), claripy.UGE(ra, high)))
         return out
 
     def caller_window(self, stack_args: int) -> int:

@@ -3,8 +3,7 @@
 The memory map, built afresh for each run:
 
     code      the image at CODE_BASE (read-only, except its data symbols that are not SRODATA)
-    stack     entry RSP - STACK_RESERVE up to entry RSP + CALLER_STACK (the caller's stack goes on above
-              the modelled window), the host's return address at [entry RSP]
+    stack     entry RSP - STACK_RESERVE up to the top of the model's caller window, page-rounded, the host's return address at [entry RSP]
     world     the case's regions at bases the witness names or the run draws (``symabi.replay.world``),
               plus any fixed regions the caller passes
 
@@ -46,7 +45,6 @@ from symabi.replay.world import PAGE, LayoutError, PlacedWorld, WorldPlan, lay_o
 
 RETURNED, ABORTED, FAULTED, ESCAPED, ERROR, LOOP = "returned", "aborted", "faulted", "escaped", "error", "loop"
 DEFAULT_BUDGET = 100_000
-CALLER_STACK = 0x1_0000  # how far the caller's stack is mapped above the entry RSP
 IF_BIT, FIXED_BIT, TF_BIT, AC_BIT, ID_BIT = 1 << 9, 1 << 1, 1 << 8, 1 << 18, 1 << 21
 _REG = {r: getattr(X, f"UC_X86_REG_{r.upper()}") for r in GPRS + XMMS}
 _NO_STOP = 0xFFFF_FFFF_FFFF_FFFF  # emu_start's "until": an address control never reaches
@@ -168,7 +166,10 @@ class _Machine:
         self.convention, self.budget, self.crash_sites = convention, budget, crash_sites
         self.rsp0 = inputs.rsp
         self.window_top = self.rsp0 + 8 + HOME_AREA + convention.stack_args + CALLER_FRAME
-        self.stack = Region("stack", self.rsp0 - STACK_RESERVE, STACK_RESERVE + CALLER_STACK, True)
+        # The caller's side is mapped as far as the model's window goes (page-rounded): reality does not
+        # promise more stack above the entry RSP, and the host's code may lie beyond it.
+        above = _page_up(self.window_top) - self.rsp0
+        self.stack = Region("stack", self.rsp0 - STACK_RESERVE, STACK_RESERVE + above, True)
         data = [
             Region(name, image.symbols[name], image.sizes[name], kind != "SRODATA")
             for name, kind in image.kinds.items() if kind != "STEXT" and image.sizes.get(name)
