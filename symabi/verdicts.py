@@ -48,6 +48,11 @@ class Violation:
     path_lines: tuple[SourceLine, ...]
     inputs: dict[str, str] = field(default_factory=dict)  # the witness: every input symbol it fixes
     replay: str = ""  # "confirmed" | "not reproduced: <why>" once replayed concretely; "" if not replayed
+    origin: tuple[str, ...] = ()  # the inputs the exit value is made of (names as in ``inputs``)
+    origin_exact: bool = False  # the exit value is exactly the one input in ``origin``
+    # the CALL of each call whose output the exit value is made of ("runtime.mstart#1" -> its line): the
+    # line that matters besides ``site``
+    call_sites: dict[str, SourceLine] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
