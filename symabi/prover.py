@@ -136,6 +136,7 @@ def _summarize(path: PathOutcome, label: str, findings: list[Finding], lines: _L
                 detail=f.detail or ob.doc, site=lines.at(f.site), path_lines=path_lines,
                 inputs={k: hex(v) for k, v in sorted(f.inputs.items())},
                 origin=f.origin, origin_exact=f.origin_exact, call_sites=_call_sites(path, f.origin, lines),
+                saved_at=lines.at(path.state.globals.get("saves", {}).get(f"entry.{ob.location}")),
             ))
         elif f.status == "unknown":
             unknowns.append(Unknown(ob.id, path.index, f.detail, lines.at(f.site)))

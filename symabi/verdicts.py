@@ -53,6 +53,7 @@ class Violation:
     # the CALL of each call whose output the exit value is made of ("runtime.mstart#1" -> its line): the
     # line that matters besides ``site``
     call_sites: dict[str, SourceLine] = field(default_factory=dict)
+    saved_at: SourceLine | None = None  # where the code saved the location's entry value (it was not restored)
 
 
 @dataclass(frozen=True)

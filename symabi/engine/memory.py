@@ -150,6 +150,9 @@ class MemoryGuard:
         size = state.inspect.mem_write_length
         size = _size(size) if size is not None else state.inspect.mem_write_expr.size() // 8
         state.inspect.mem_write_address = self._resolve(state, "write", addr, size, write=True)
+        value = state.inspect.mem_write_expr  # a save of an entry register: reports point at it
+        if value is not None and value.op == "BVS" and value.args[0].startswith("entry."):
+            state.globals["saves"] = {**state.globals.get("saves", {}), value.args[0]: state.scratch.ins_addr}
 
     def _resolve(self, state, kind: str, addr, size: int, *, write: bool):
         ins = state.scratch.ins_addr

@@ -51,6 +51,15 @@ class ViolationGroup:
                 for t, (paths, locs, line) in found.items()]
 
     @property
+    def saved(self) -> str:
+        """Where the example's register was saved (and then not restored): often the line to fix."""
+        x = self.example
+        if x.saved_at is None:
+            return ""
+        reg = x.location.upper()
+        return f"{reg}'s entry value is saved here ({x.saved_at.text}), and not restored from there"
+
+    @property
     def values(self) -> str:
         """`` (entry 0x0, exit 0x1)``, `` (at entry RSP+0x30)`` for a stack write; empty without values."""
         x = self.example
@@ -161,6 +170,8 @@ def lines(v: VersionResult, label: str, severity: str) -> list[str]:
         for said, paths, line in g.origins:
             on = f"on {paths_text(paths)}: " if len(g.origins) > 1 else ""
             out.append(f"{line.location if line else where}: note: [{label}] {g.ids}: {on}{said}")
+        if (saved := g.example.saved_at) is not None:
+            out.append(f"{saved.location}: note: [{label}] {g.ids}: {g.saved}")
         for bad in (y for y in g.members if y.replay and y.replay != "confirmed"):
             out.append(f"{where}: BUG: [{label}] the counterexample for {bad.obligation} on path {bad.path} did not "
                        f"replay concretely ({bad.replay}); this is a bug in symabi, please report it")

@@ -51,7 +51,7 @@ def _summary(v: VersionResult) -> str:
         endings[ending] = endings.get(ending, 0) + 1
     ways = "; ".join(f"{n} {what}" for what, n in endings.items())
     count = len(v.paths[0].statuses)
-    return f"  every obligation holds on every path it applies to ({count} obligations, {len(v.paths)} paths: {ways})"
+    return f"  every obligation holds on every path it applies to ({count} obligations, {len(v.paths)} path{'s' if len(v.paths) != 1 else ''}: {ways})"
 
 
 def _paths(v: VersionResult, verbose: bool) -> list[str]:
@@ -73,6 +73,8 @@ def _violations(v: VersionResult, verbose: bool) -> list[str]:
             out.append(f"    at {x.site}")
         for said, paths, _ in g.origins:
             out.append(f"    {'on ' + paths_text(paths) + ': ' if len(g.origins) > 1 else ''}{said}")
+        if x.saved_at is not None:
+            out.append(f"    {x.location.upper()}'s entry value is saved at {x.saved_at}, and not restored from there")
         replayed = f"  [replay: {x.replay}]" if x.replay else ""
         example = f", e.g. {x.location.upper()}" if len(g.locations) > 1 else ""
         values = g.values.strip(" ()")
@@ -83,7 +85,7 @@ def _violations(v: VersionResult, verbose: bool) -> list[str]:
 
 
 def _version(v: VersionResult, judged: VersionResult, verbose: bool) -> list[str]:
-    why = "" if v is judged else f" — not judged (the exit code is about version {judged.name})"
+    why = "" if v is judged or v.verdict is Verdict.PROVED else f" — not judged (the exit code is about version {judged.name})"
     lines = ["", f"version {v.name}: {v.verdict.value.upper()}   ({v.revision}){why}"]
     lines += [f"  deviation: {d}" for d in v.deviations]
     if v.verdict is Verdict.PROVED and not verbose:
