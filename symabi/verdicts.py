@@ -93,7 +93,7 @@ class VersionResult:
 class Difference:
     """One observable difference between two versions (old ≡ new checking)."""
 
-    kind: str  # "contract-fix" | "stack-layout" | "behavioural"
+    kind: str  # "contract-fix" | "regression" (the reverse) | "stack-layout" | "behavioural"
     what: str  # "call 1 (runtime.cgocallback) argument 2", "rax", "write to g0+0x8", "xmm6 at return"
     old: str | None  # the value in the old version, in the witness
     new: str | None

@@ -23,6 +23,8 @@ import claripy
 from angr.errors import SimMemoryMissingError
 from angr.state_plugins.inspect import BP_BEFORE
 
+from symabi.engine import addresses
+
 STACK_SHADOW = 0x7FF0_0000_0000
 
 
@@ -31,7 +33,7 @@ class UncoveredAccess(Exception):
 
     def __init__(self, kind: str, address: claripy.ast.BV, size: int, ins_addr: int | None, why: str):
         self.kind, self.address, self.size, self.ins_addr, self.why = kind, address, size, ins_addr, why
-        super().__init__(f"{kind} of {size} bytes at {address}: {why}")
+        super().__init__(f"{kind} of {size} bytes at {addresses.shown(address)}: {why}")
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ class MemoryGuard:
             # value (an entry register the convention binds to a world address, say).
             values = state.solver.eval_upto(addr, 2)
             if len(values) != 1:
-                raise UncoveredAccess(kind, addr, size, ins, "the address depends on values no region covers")
+                raise UncoveredAccess(kind, addr, size, ins, addresses.uncovered(kind, addr))
             addr = claripy.BVV(values[0], 64)
         concrete = addr.concrete_value
         region = next((r for r in self.fixed if r.contains(concrete, size)), None)

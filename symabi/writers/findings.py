@@ -63,8 +63,8 @@ class ViolationGroup:
     def values(self) -> str:
         """`` (entry 0x0, exit 0x1)``, `` (at entry RSP+0x30)`` for a stack write; empty without values."""
         x = self.example
-        if x.location == "stack":
-            return f" (at entry RSP{x.exit})" if x.exit is not None else ""
+        if x.location == "stack":  # the detail says where
+            return ""
         shown = [f"{k} {val}" for k, val in (("entry", x.entry), ("exit", x.exit)) if val is not None]
         return f" ({', '.join(shown)})" if shown else ""
 

@@ -99,7 +99,7 @@ td.obs { max-width: 330px; }
 td.obs code { display: inline-block; margin: 1px 0; }
 .kind { white-space: nowrap; font-size: 12px; font-weight: 600; padding: 1px 7px; border-radius: 4px;
         background: var(--soft); border: 1px solid var(--line); }
-.kind.k-behavioural { color: var(--bad); background: var(--bad-bg); border-color: #ffcecb; }
+.kind.k-behavioural, .kind.k-regression { color: var(--bad); background: var(--bad-bg); border-color: #ffcecb; }
 .kind.k-contract-fix { color: var(--ok); background: var(--ok-bg); border-color: #aceebb; }
 td.diffnew mark { background: #ffd8b5; color: inherit; border-radius: 2px; }
 /* listings */

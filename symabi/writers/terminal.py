@@ -114,7 +114,7 @@ def render(result: CaseResult, verbose: bool = False) -> str:
     lines = []
     for v in result.versions:
         lines.extend(findings.lines(v, v.name, "error" if v is judged else "note"))
-    lines += ["", f"{result.case}: {result.summary}", f"contract {result.contract} · entry {result.entry} · "
+    lines += ["", f"{result.case}: {result.summary}" if result.summary else result.case, f"contract {result.contract} · entry {result.entry} · "
               f"{result.toolchain}"]
     for v in result.versions:
         lines += _version(v, judged, verbose)
