@@ -200,6 +200,11 @@ def difference_groups(differences) -> list[tuple[Difference, tuple[str, ...]]]:
     return [(d, tuple(r for r in regs if r)) for d, regs in groups.values()]
 
 
+def difference_what(d: Difference, registers: tuple[str, ...]) -> str:
+    """``XMM6–XMM15 at return`` for a group, else the difference's own ``what``."""
+    return _fill(_template(d.what, registers[0]), registers) if len(registers) > 1 else d.what
+
+
 def difference_text(d: Difference, registers: tuple[str, ...]) -> str:
     if len(registers) <= 1:
         return d.detail
