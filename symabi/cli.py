@@ -15,7 +15,7 @@ from typing import Optional
 import typer
 
 from symabi.errors import SymabiError
-from symabi.usage import OneLineErrors, fail, seconds, tool_versions
+from symabi.usage import OneLineErrors, PlainHelp, fail, seconds, tool_versions
 
 EXIT_HELP = (
     "Exit codes: 0 the judged (newest checked) version is PROVED; 1 it is REFUTED; "
@@ -71,7 +71,7 @@ def root(ctx: typer.Context,
         raise typer.Exit(0)
 
 
-@app.command("list", help="List the cases in the cases folder.")
+@app.command("list", cls=PlainHelp, help="List the cases in the cases folder.")
 def list_cmd(cases_dir: Optional[Path] = CasesDir) -> None:
     from symabi.casefile import default_cases_dir, list_cases, parse_case
 
@@ -102,7 +102,7 @@ def _prove_case(name: str, version: str, cases_dir: Optional[Path], go: Optional
     return prove_case(case, toolchain, versions, Options(timeout_s=bound))
 
 
-@app.command(help="Prove or refute the contract for every path of a trampoline's versions.\n\n" + EXIT_HELP)
+@app.command(cls=PlainHelp, help="Prove or refute the contract for every path of a trampoline's versions.\n\n" + EXIT_HELP)
 def prove(
     name: str = CaseName,
     version: str = Version,
@@ -125,7 +125,7 @@ def prove(
     raise typer.Exit(code)
 
 
-@app.command(help="Prove, then write a review report: Markdown for a code review, or a self-contained HTML page "
+@app.command(cls=PlainHelp, help="Prove, then write a review report: Markdown for a code review, or a self-contained HTML page "
              "(listings side by side, paths, counterexamples).\n\n" + EXIT_HELP)
 def report(
     name: str = CaseName,
@@ -171,7 +171,7 @@ GATE_HELP = (
 )
 
 
-@app.command(help=GATE_HELP)
+@app.command(cls=PlainHelp, help=GATE_HELP)
 def gate(
     goroot: Optional[Path] = typer.Option(None, "--goroot", metavar="DIR", help="The Go tree to check (default: "
                                           "the pinned toolchain's GOROOT). Its bin/go is used when it has one."),

@@ -11,7 +11,7 @@ import sys
 from importlib import metadata
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from symabi import __version__
 
@@ -29,8 +29,22 @@ def _plain(message: str) -> str:
     return message[:1].lower() + message[1:]
 
 
+def plain_help(text: str) -> str:
+    """typer's help without its type labels: ``NAME``, not ``{NAME}`` or ``NAME <str>``."""
+    text = re.sub(r"\{([A-Z_]+)\}", r"\1", text)
+    return re.sub(r" <(str|bool|path|float|int)>( ?)", lambda m: " " * (len(m[0]) - 1) if m[2] else "", text)
+
+
+class PlainHelp(TyperCommand):
+    def get_help(self, ctx) -> str:
+        return plain_help(super().get_help(ctx))
+
+
 class OneLineErrors(TyperGroup):
     """The symabi command group: usage errors become one line and exit 2."""
+
+    def get_help(self, ctx) -> str:
+        return plain_help(super().get_help(ctx))
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
@@ -42,15 +56,20 @@ class OneLineErrors(TyperGroup):
         except Exception as exc:  # click's UsageError and BadParameter (typer vendors click: match by shape)
             if not hasattr(exc, "format_message") or not hasattr(exc, "exit_code"):
                 raise
-            code = _report(_usage_message(exc))
+            code = _report(_usage_message(exc, self._command_in(args)))
         if standalone_mode:
             sys.exit(code or 0)
         return code
 
 
-def _usage_message(exc) -> str:
+    def _command_in(self, args) -> str:
+        """The subcommand the arguments name, for errors click reports without a context."""
+        return next((a for a in (sys.argv[1:] if args is None else args) if a in self.commands), "")
+
+
+def _usage_message(exc, command: str) -> str:
     ctx = getattr(exc, "ctx", None)
-    path = ctx.command_path if ctx is not None else PROG
+    path = ctx.command_path if ctx is not None else f"{PROG} {command}".strip()
     command = path[len(PROG):].strip()
     where = f"{command}: " if command else ""
     return f"{where}{_plain(exc.format_message())} (see {path} --help)"

@@ -155,9 +155,8 @@ def unknown_groups(unknowns: tuple[Unknown, ...]) -> list[UnknownGroup]:
 def obligations_text(ids: tuple[str, ...], every: tuple[str, ...]) -> str:
     if set(ids) >= set(every) and len(every) > 1:
         return "every obligation"
-    if len(ids) > 4:
-        return f"{len(ids)} obligations ({obligation_ids(ids[:2])}, …)"
-    return obligation_ids(ids)
+    said = obligation_ids(ids)
+    return said if len(said) <= 48 else f"{len(ids)} obligations ({obligation_ids(ids[:2])}, …)"
 
 
 def lines(v: VersionResult, label: str, severity: str) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from symabi.verdicts import CaseResult, Verdict, VersionResult
 from symabi.writers import findings
-from symabi.writers.findings import obligation_ids, paths_text
+from symabi.writers.findings import paths_text
 
 MARKS = {"holds": "ok", "violated": "FAIL", "unknown": "?", "n/a": "-"}
 
@@ -35,11 +35,12 @@ def _table(v: VersionResult, verbose: bool) -> list[str]:
     if not v.paths or (v.verdict is Verdict.PROVED and not verbose):
         return []
     rows = _rows(v, verbose)
-    labels = [obligation_ids(obs) for obs, _ in rows]
+    every = tuple(v.paths[0].statuses)
+    labels = [findings.obligations_text(obs, every) for obs, _ in rows]
     width = max([len("obligation"), *map(len, labels)]) + 2
     out = ["  " + "obligation".ljust(width) + "".join(f"path {p.index}".ljust(9) for p in v.paths).rstrip()]
     out += ["  " + label.ljust(width) + marks.rstrip() for label, (_, marks) in zip(labels, rows)]
-    if not verbose:
+    if sum(len(obs) for obs, _ in rows) < len(every):
         out.append("  (every other obligation holds wherever it applies; -v shows them all)")
     return out
 
@@ -58,7 +59,7 @@ def _paths(v: VersionResult, verbose: bool) -> list[str]:
     out = []
     for p in v.paths:
         reason = f" — {p.reason}" if p.reason and p.reason not in p.label else ""
-        out.append(f"  path {p.index}: {p.label}{reason} ({len(p.lines)} instructions)")
+        out.append(f"  path {p.index}: {p.label}{reason} ({len(p.lines)} instruction{'s' if len(p.lines) != 1 else ''})")
         if verbose:
             out.extend(f"      {line}" for line in p.lines)
     return out
