@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from symabi.gate.run import ABSENT, ACCEPTED, IMPROVED, REGRESSION, GateResult, Item
 from symabi.writers import findings, json_writer
@@ -47,6 +48,14 @@ def _paths(item: Item) -> str:
     return ", ".join(f"{n} {k}" for k, n in kinds.items())
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the working folder when it lies under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def render(result: GateResult, found: str = "") -> str:
     lines = []
     for item in result.regressions:
@@ -54,7 +63,7 @@ def render(result: GateResult, found: str = "") -> str:
     if lines:
         lines.append("")
     where = f" ({found})" if found and found != "--baseline" else ""
-    baseline = f" · baseline {result.baseline}{where}" if result.baseline else f" · no baseline ({found or 'none given'})"
+    baseline = f" · baseline {_shown(result.baseline)}{where}" if result.baseline else f" · no baseline ({found or 'none given'})"
     lines.append(f"symabi gate · GOROOT {result.goroot} ({result.toolchain}) · windows/amd64{baseline}")
     rows = [("item", "verdict", "status", "paths", "source")]
     for item in result.items:
