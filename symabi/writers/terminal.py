@@ -18,17 +18,12 @@ MARKS = {"holds": "ok", "violated": "FAIL", "unknown": "?", "n/a": "-"}
 def _rows(v: VersionResult, verbose: bool) -> list[tuple[tuple[str, ...], str]]:
     """(obligations, marks) rows: every obligation with --verbose, else those that did not hold,
     obligations with the same marks on every path in one row."""
-    rows: dict[str, list[str]] = {}
+    rows: dict[str, tuple[list[str], str]] = {}
     for ob in v.paths[0].statuses:
         marks = "".join(MARKS[p.statuses.get(ob, "n/a")].ljust(9) for p in v.paths)
-        failed = any(p.statuses.get(ob) in ("violated", "unknown") for p in v.paths)
-        if verbose or failed:
-            rows.setdefault(ob if verbose else marks, []).append(ob)
-    out = []
-    for key, obs in rows.items():
-        out.append((tuple(obs), key if not verbose else
-                    "".join(MARKS[p.statuses.get(obs[0], "n/a")].ljust(9) for p in v.paths)))
-    return out
+        if verbose or any(p.statuses.get(ob) in ("violated", "unknown") for p in v.paths):
+            rows.setdefault(ob if verbose else marks, ([], marks))[0].append(ob)
+    return [(tuple(obs), marks) for obs, marks in rows.values()]
 
 
 def _table(v: VersionResult, verbose: bool) -> list[str]:
