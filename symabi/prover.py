@@ -118,6 +118,13 @@ _ENDINGS = {"returned": "returns to the caller", "aborted": "aborts", "faulted":
             "unknown": "analysis stopped"}
 
 
+def _call_sites(path: PathOutcome, origin: tuple[str, ...], lines: _Lines) -> dict[str, SourceLine]:
+    """The CALL of each callee output the failing value is made of (``runtime.mstart#1.rbx``: the 1st call)."""
+    sites = {f"{c.callee}#{c.ordinal}": c.site for c in path.calls}
+    keys = [callee + "#" + rest.split(".", 1)[0] for callee, _, rest in (name.partition("#") for name in origin)]
+    return {key: line for key in keys if key in sites and (line := lines.at(sites[key])) is not None}
+
+
 def _summarize(path: PathOutcome, label: str, findings: list[Finding], lines: _Lines):
     path_lines = lines.path(path.blocks)
     violations, unknowns = [], []
@@ -129,6 +136,8 @@ def _summarize(path: PathOutcome, label: str, findings: list[Finding], lines: _L
                 entry=format_value(f.entry, ob.location), exit=format_value(f.exit, ob.location),
                 detail=f.detail or ob.doc, site=lines.at(f.site), path_lines=path_lines,
                 inputs={k: hex(v) for k, v in sorted(f.inputs.items())},
+                origin=f.origin, origin_exact=f.origin_exact, call_sites=_call_sites(path, f.origin, lines),
+                saved_at=lines.at(path.state.globals.get("saves", {}).get(f"entry.{ob.location}")),
             ))
         elif f.status == "unknown":
             unknowns.append(Unknown(ob.id, path.index, f.detail, lines.at(f.site)))

@@ -48,6 +48,12 @@ class Violation:
     path_lines: tuple[SourceLine, ...]
     inputs: dict[str, str] = field(default_factory=dict)  # the witness: every input symbol it fixes
     replay: str = ""  # "confirmed" | "not reproduced: <why>" once replayed concretely; "" if not replayed
+    origin: tuple[str, ...] = ()  # the inputs the exit value is made of (names as in ``inputs``)
+    origin_exact: bool = False  # the exit value is exactly the one input in ``origin``
+    # the CALL of each call whose output the exit value is made of ("runtime.mstart#1" -> its line): the
+    # line that matters besides ``site``
+    call_sites: dict[str, SourceLine] = field(default_factory=dict)
+    saved_at: SourceLine | None = None  # where the code saved the location's entry value (it was not restored)
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ class VersionResult:
 class Difference:
     """One observable difference between two versions (old ≡ new checking)."""
 
-    kind: str  # "contract-fix" | "stack-layout" | "behavioural"
+    kind: str  # "contract-fix" | "regression" (the reverse) | "stack-layout" | "behavioural"
     what: str  # "call 1 (runtime.cgocallback) argument 2", "rax", "write to g0+0x8", "xmm6 at return"
     old: str | None  # the value in the old version, in the witness
     new: str | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import symabi
 from symabi.cli import app
 
 from conftest import CASES, mutate, write_case
@@ -130,8 +132,8 @@ def test_toolchain_from_the_environment(cli, monkeypatch):
 
 
 def test_usage_error_exits_2(cli):
-    result = cli("prove", "crosscall2", "--version", "newest", code=2)
-    assert "Traceback" not in result.output
+    message = _one_error_line(cli("prove", "crosscall2", "--version", "newest", code=2))
+    assert message == "symabi: error: case crosscall2 has no version 'newest' (it has: old, new)\n"
 
 
 def test_json_carries_verdicts_and_versions(cli):
@@ -191,3 +193,133 @@ def test_real_command_json():
     data = json.loads(proc.stdout)
     assert {name: v["verdict"] for name, v in data["versions"].items()} == {"old": "proved", "new": "proved"}
     assert data["versions"]["new"]["source"] == "cases/crosscall2/new/asm_amd64.s"  # relative to the cwd
+
+
+# --- what a user sees (issue 16) ----------------------------------------------------------------------
+
+ZERO128, ONE128 = "0x" + "0" * 32, "0x" + "0" * 31 + "1"
+
+
+def _lines_after(stdout: str, marker: str) -> list[str]:
+    """Lines that contain ``marker``, with the file name before it cut off (it is relative to the cwd)."""
+    return [line[line.index(marker):] for line in stdout.splitlines() if marker in line]
+
+
+def test_passing_prove_prints_no_error_lines_and_groups_registers(cli):
+    result = cli("prove", "sigtramp", code=0)
+    out = result.stdout
+    assert ": error:" not in out
+    assert _lines_after(out, "sys_windows_amd64.s:99: note:") == [
+        "sys_windows_amd64.s:99: note: [old] preserve-xmm6..xmm15: XMM6–XMM15 are not preserved on paths 2, 3, 6, 7, "
+        f"10, 11 (entry {ZERO128}, exit {ONE128})"]
+    notes = _lines_after(out, "sys_windows_amd64.s:75: note: [old] preserve-xmm6..xmm15: ")
+    assert [n.split(": on ")[1].split(": ")[0] for n in notes] == ["paths 2, 3", "paths 6, 7", "paths 10, 11"]
+    assert all(n.endswith(")") or n.endswith("left in each") for n in notes)
+    assert "XMM6–XMM15 at return are what the 1st call to runtime.exceptionhandler (CALL at " in notes[0]
+    lines = out.splitlines()
+    old = lines.index(next(line for line in lines if line.startswith("version old: REFUTED")))
+    assert lines[old].endswith("— not judged (the exit code is about version new)")
+    table = [line for line in lines if line.startswith("  preserve-")]
+    assert table == ["  preserve-xmm6..xmm15  ok       -        FAIL     FAIL     ok       -        FAIL     FAIL     "
+                     "ok       -        FAIL     FAIL",
+                     "  preserve-xmm6..xmm15 on paths 2, 3, 6, 7, 10, 11: XMM6–XMM15 are not preserved"]
+    new = lines.index(next(line for line in lines if line.startswith("version new: PROVED")))
+    assert lines[new + 2] == ("  every obligation holds on every path it applies to (25 obligations, 12 paths: "
+                              "9 return to the caller; 3 aborted: runtime.badsignal2 does not return)")
+    assert " ok " not in "\n".join(lines[new:])  # no table of ok for a PROVED version
+    assert [line for line in lines if line.startswith("  [contract-fix]")] == [
+        "  [contract-fix] XMM6–XMM15 at return differ: the new version keeps the contract, the old one does not "
+        f"(e.g. XMM6: old {ONE128}, new {ZERO128})"]
+
+
+def test_verbose_shows_every_obligation(cli):
+    out = cli("prove", "crosscall2", "-v", code=0).stdout
+    assert re.search(r"^  preserve-rbx +ok$", out, re.M) and re.search(r"^  r14-g-at-abiinternal-call +ok$", out, re.M)
+
+
+def test_counterexample_says_who_clobbered_the_register(cli, mutant_cases):
+    out = cli("prove", "crosscall2", "--cases-dir", mutant_cases, code=1).stdout
+    assert _lines_after(out, "new/asm_amd64.s:") == [
+        f"new/asm_amd64.s:51: error: [new] preserve-xmm7: XMM7 is not preserved on path 0 (entry {ZERO128}, "
+        f"exit {ONE128})",
+        "new/asm_amd64.s:47: note: [new] preserve-xmm7: XMM7 at return is what the 1st call to runtime.cgocallback "
+        f"(CALL at {mutant_cases}/crosscall2/new/asm_amd64.s:47) left in XMM7",
+        "new/asm_amd64.s:38: note: [new] preserve-xmm7: XMM7's entry value is saved here (MOVUPS X7, 80(SP)), and "
+        "not restored from there",
+        f"new/asm_amd64.s:51: RET",
+        f"new/asm_amd64.s:47) left in XMM7",
+        f"new/asm_amd64.s:38: MOVUPS X7, 80(SP), and not restored from there",
+    ]
+    # old → new lost the register: a regression, not an anonymous behavioural difference
+    assert ("  [regression] XMM7 at return differs: the old version keeps the contract, the new one does not "
+            f"(old {ZERO128}, new {ONE128})") in out.splitlines()
+
+
+def test_undeclared_callee_is_one_unknown_line(cli, tmp_path):
+    write_case(tmp_path, "undeclared", "TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0\n\tCALL\truntime·foo(SB)\n\tRET\n")
+    out = cli("prove", "undeclared", "--cases-dir", tmp_path, code=2).stdout
+    assert _lines_after(out, "unknown:") == [
+        "unknown: [new] every obligation not decided on path 0: call to runtime.foo, which the case does not declare"]
+    assert "  every obligation  ?" in out.splitlines()
+
+
+def test_gs_read_without_a_world_says_what_to_declare(cli, tmp_path):
+    write_case(tmp_path, "teb", "TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0\n\tMOVQ\t0x28(GS), AX\n\tRET\n")
+    out = cli("prove", "teb", "--cases-dir", tmp_path, code=2).stdout
+    assert _lines_after(out, "t.s:4: ") == [
+        "t.s:4: unknown: [new] every obligation not decided on path 0: uncovered memory access: read of 8 bytes at "
+        "0x28(GS): this reads GS-relative memory (the TEB on Windows), and no world says where GS points; declare "
+        '`[world] gs = "REGION"` (see cases/README.md)']
+    assert "reg_" not in out and "<BV" not in out
+
+
+def test_caller_frame_write_prints_no_none(cli, tmp_path):
+    write_case(tmp_path, "frame", "TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0\n\tMOVQ\tAX, 0x30(SP)\n\tRET\n")
+    out = cli("prove", "frame", "--cases-dir", tmp_path, code=1).stdout
+    assert _lines_after(out, "t.s:4: error:") == [
+        "t.s:4: error: [new] stack-writes-in-frame: writes 8 bytes at entry RSP +0x30 (the caller's frame) on path 0"]
+    assert "None" not in out
+
+
+def test_any_version_name_the_case_has(cli, tmp_path):
+    folder = write_case(tmp_path, "named", "TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0\n\tRET\n")
+    toml = folder / "case.toml"
+    toml.write_text(toml.read_text().replace('name = "new"', 'name = "go1.22"'))
+    assert "version go1.22: PROVED" in cli("prove", "named", "--version", "go1.22", "--cases-dir", tmp_path,
+                                          code=0).stdout
+    message = _one_error_line(cli("prove", "named", "--version", "new", "--cases-dir", tmp_path, code=2))
+    assert message == "symabi: error: case named has no version 'new' (it has: go1.22)\n"
+
+
+def test_tool_version(cli):
+    assert cli("--version", code=0).stdout == f"symabi {symabi.__version__}\n"
+    lines = cli("--version", "-v", code=0).stdout.splitlines()
+    assert lines[0] == f"symabi {symabi.__version__}"
+    names = [line.split(":")[0] for line in lines[1:]]
+    assert names == ["go", "angr", "claripy", "pyvex", "z3-solver", "unicorn", "capstone", "python"]
+    assert lines[1].startswith("go: go1.") and lines[2] == "angr: 9.2.213"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["prove"], "prove: missing argument 'NAME' (see symabi prove --help)"),
+    (["prove", "crosscall2", "--bogus"], "prove: no such option: --bogus (did you mean --verbose?) (see symabi prove --help)"),
+    (["prove", "crosscall2", "--version"], "prove: option '--version' requires an argument (see symabi prove --help)"),
+    (["bogus"], "no such command 'bogus' (see symabi --help)"),
+    (["report", "crosscall2", "--format", "pdf"], "unknown report format 'pdf' (use md or html)"),
+    (["prove", "crosscall2", "--timeout", "soon"], "--timeout needs a positive number of seconds, not 'soon'"),
+])
+def test_usage_errors_are_one_line(cli, args, message):
+    assert _one_error_line(cli(*args, code=2)) == f"symabi: error: {message}\n"
+
+
+def test_help_has_no_type_noise(cli):
+    for command in ([], ["prove"], ["report"], ["gate"], ["list"]):
+        out = cli(*command, "--help", code=0).stdout
+        assert not re.search(r"<(bool|str|path|float)>|\{name\}|╭|│", out), out
+    assert "Usage: symabi prove [OPTIONS] NAME" in cli("prove", "--help", code=0).stdout
+
+
+@pytest.mark.parametrize("command", ["list", "gate"])
+def test_empty_cases_folder_says_so(cli, tmp_path, command):
+    message = _one_error_line(cli(command, "--cases-dir", tmp_path, code=2))
+    assert message == f"symabi: error: no cases in {tmp_path} (a case is a folder with a case.toml; see cases/README.md)\n"

@@ -231,6 +231,18 @@ def test_pinned_gate_sarif_is_valid(pinned_gate):
     old = [r for r in run["results"] if "[case/sigtramp/old]" in r["message"]["text"]]
     assert old and all(r["suppressions"][0]["justification"].startswith("the code before") for r in old)
     assert all(r["baselineState"] == "unchanged" for r in old)
+    # a green run: what the baseline accepts is a note, never an error (no code-scanning alert)
+    assert run["results"] and {r["level"] for r in run["results"]} == {"note"}
+
+
+@pytest.mark.slow
+def test_gate_finds_the_repository_baseline(gate_cache, monkeypatch):
+    monkeypatch.chdir(REPO)
+    out, err = io.StringIO(), io.StringIO()
+    assert gate_command(None, None, False, None, False, None, None, out, err) == 0
+    header = next(line for line in out.getvalue().splitlines() if line.startswith("symabi gate · "))
+    assert header.endswith(" · baseline gate-baseline.json (the current folder)")
+    assert "gate: passed" in out.getvalue()
 
 
 @pytest.mark.slow

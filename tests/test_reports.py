@@ -329,3 +329,45 @@ def test_browser_screenshot(refuted_page, tmp_path):
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1400, 2000)
     assert len(data) > 50_000  # a blank page of that size compresses to a few kilobytes
+
+
+# --- a long report: sigtramp, ten registers fixed on six paths (issue 16) -------------------------------
+
+@pytest.fixture(scope="module")
+def sigtramp(toolchain):
+    return prove_case(parse_case(CASES / "sigtramp"), toolchain)
+
+
+def test_registers_that_differ_together_are_one_row(sigtramp):
+    text = markdown.render(sigtramp)
+    rows = [line for line in text.splitlines() if line.startswith("| contract-fix |")]
+    assert len(rows) == 1 and rows[0].startswith("| contract-fix | XMM6–XMM15 at return |")
+    page = html.render(sigtramp)
+    assert page.count('class="kind k-contract-fix"') == 1
+    assert page.count('<div class="cx">') == 1  # six failing paths, one failure: one card, a chip per path
+    for path in (2, 3, 6, 7, 10, 11):
+        assert f'<label for="v0-p{path}" class="chip bad"' in page
+
+
+PROBE = """<script>addEventListener('load', () => {
+  const r = {listings: document.getElementById('listings').getBoundingClientRect().top + scrollY};
+  const asm = [...document.querySelectorAll('table.listing td.asm')].map(t => t.getBoundingClientRect().height);
+  r.asm_lines = Math.max(...asm) / Math.min(...asm);
+  r.clicked = [...document.querySelectorAll('.cx label.chip')].map(chip => {
+    chip.click(); return document.getElementById(chip.htmlFor).checked ? chip.htmlFor : 'not ' + chip.htmlFor; });
+  const out = document.createElement('pre'); out.id = 'probe'; out.textContent = JSON.stringify(r);
+  document.body.appendChild(out); });</script>"""
+
+
+@needs_chromium
+def test_browser_listings_come_early_and_cards_select_their_path(sigtramp, tmp_path):
+    import json
+
+    page = tmp_path / "sigtramp.html"
+    page.write_text(html.render(sigtramp).replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    run = _chromium(tmp_path, "--window-size=1400,2000", "--dump-dom", page.as_uri())
+    assert run.returncode == 0, run.stderr[-2000:]
+    probe = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', run.stdout, re.S).group(1))
+    assert probe["listings"] < 1200  # was 2,250 px below ten contract-fix rows
+    assert probe["asm_lines"] < 1.2  # every Go assembler cell is one line: nothing breaks mid-word
+    assert probe["clicked"] == [f"v0-p{p}" for p in (2, 3, 6, 7, 10, 11)]

@@ -31,6 +31,10 @@ class Finding:
     detail: str = ""
     site: int | None = None  # the instruction the finding points at (the RET, the CALL, the store)
     inputs: dict[str, int] = field(default_factory=dict)
+    # where the failing value comes from: the input symbols of the observed exit expression, and whether
+    # that expression is exactly one of them (the value is that input, not computed from inputs)
+    origin: tuple[str, ...] = ()
+    origin_exact: bool = False
 
 
 @dataclass(frozen=True)

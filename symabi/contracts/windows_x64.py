@@ -87,9 +87,12 @@ class WindowsX64Contract:
             return Finding(ob, path.index, "holds", site=site)
         if answer.status == solver.UNKNOWN:
             return Finding(ob, path.index, "unknown", detail=answer.reason, site=site)
+        exit_expr = observe.get("exit")
+        origin = tuple(sorted(exit_expr.variables)) if exit_expr is not None else ()
         return Finding(
             ob, path.index, "violated", entry=answer.values.get("entry"), exit=answer.values.get("exit"),
-            detail=detail, site=site, inputs=answer.inputs,
+            detail=detail, site=site, inputs=answer.inputs, origin=origin,
+            origin_exact=exit_expr is not None and exit_expr.op == "BVS",
         )
 
     def _at_return(self, ob: Obligation, path: PathOutcome, ctx: CheckContext) -> Finding:

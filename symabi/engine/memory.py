@@ -24,6 +24,8 @@ import claripy
 from angr.errors import SimMemoryMissingError
 from angr.state_plugins.inspect import BP_BEFORE
 
+from symabi.engine import addresses
+
 STACK_SHADOW = 0x7FF0_0000_0000
 NULL_PAGES = 0x10000  # no OS maps the first 64 KiB: an access there is a page fault
 
@@ -43,7 +45,7 @@ class UncoveredAccess(Exception):
                  fault: claripy.ast.Bool | None = None):
         self.kind, self.address, self.size, self.ins_addr, self.why = kind, address, size, ins_addr, why
         self.fault = fault  # when the address may also lie in the null page: the condition for that fault
-        super().__init__(f"{kind} of {size} bytes at {address}: {why}")
+        super().__init__(f"{kind} of {size} bytes at {addresses.shown(address)}: {why}")
 
 
 @dataclass(frozen=True)
@@ -287,6 +289,9 @@ class MemoryGuard:
         resolved = self._resolve(state, "write", addr, size, write=True)
         state.inspect.mem_write_address = resolved
         self.touch(state, resolved.concrete_value, size)
+        value = state.inspect.mem_write_expr  # a save of an entry register: reports point at it
+        if value is not None and value.op == "BVS" and value.args[0].startswith("entry."):
+            state.globals["saves"] = {**state.globals.get("saves", {}), value.args[0]: state.scratch.ins_addr}
 
     def _resolve(self, state, kind: str, addr, size: int, *, write: bool):
         ins = state.scratch.ins_addr
@@ -302,7 +307,7 @@ class MemoryGuard:
             # value (an entry register the convention binds to a world address, say).
             values = state.solver.eval_upto(addr, 2)
             if len(values) != 1:
-                raise UncoveredAccess(kind, addr, size, ins, "the address depends on values no region covers",
+                raise UncoveredAccess(kind, addr, size, ins, addresses.uncovered(kind, addr),
                                       fault=_null_page_fault(state, addr))
             addr = claripy.BVV(values[0], 64)
         concrete = addr.concrete_value

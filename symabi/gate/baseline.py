@@ -45,6 +45,34 @@ class BaselineError(SymabiError):
     pass
 
 
+DEFAULT_NAME = "gate-baseline.json"
+# The one shipped with symabi: next to the package, in a source checkout (an editable install included).
+SHIPPED = Path(__file__).resolve().parent.parent.parent / DEFAULT_NAME
+
+
+def _repository_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def find(explicit: Path | None, cwd: Path | None = None) -> tuple[Path | None, str]:
+    """The baseline to judge against, and where it was found: ``--baseline FILE``; else
+    gate-baseline.json in the current folder; else in the root of the git repository around it; else the
+    one shipped with symabi. (None, why) when there is none."""
+    if explicit is not None:
+        return explicit, "--baseline"
+    cwd = (cwd or Path.cwd()).resolve()
+    root = _repository_root(cwd)
+    for path, where in ((cwd / DEFAULT_NAME, "the current folder"),
+                        (root / DEFAULT_NAME if root else None, "the repository root"),
+                        (SHIPPED, "shipped with symabi")):
+        if path is not None and path.is_file():
+            return path, where
+    return None, f"no {DEFAULT_NAME} in the current folder, the repository root or next to symabi"
+
+
 def read(path: Path) -> Baseline:
     try:
         text = path.read_text()

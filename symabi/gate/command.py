@@ -5,22 +5,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from symabi.casefile import list_cases
 from symabi.contracts import CONTRACTS
+from symabi.errors import CaseError
 from symabi.gate import baseline as baselines
 from symabi.gate.render import StderrProgress, render, render_json
 from symabi.gate.run import ABSENT, ACCEPTED, REGRESSION, GateResult, Quiet, accepted_now, run_gate
 from symabi.verdicts import ObligationInfo
 from symabi.writers import sarif
 
-DEFAULT_BASELINE = Path("gate-baseline.json")
+DEFAULT_BASELINE = Path(baselines.DEFAULT_NAME)
 
 
 def sarif_log(result: GateResult) -> str:
+    """Only a regression is an error (or, left UNKNOWN, a warning): what the gate lets pass is a note,
+    suppressed with the baseline's reason when the baseline accepts it."""
     states = {REGRESSION: "new"}
     subjects = [
         sarif.Subject(i.key, i.result, i.version,
                       accepted=(i.accepted.reason if i.status == ACCEPTED else None),
-                      baseline_state=(states.get(i.status, "unchanged") if result.baseline else None))
+                      baseline_state=(states.get(i.status, "unchanged") if result.baseline else None),
+                      failing=i.status == REGRESSION)
         for i in result.items if i.result is not None
     ]
     contract = CONTRACTS["windows-x64"]
@@ -32,17 +37,29 @@ def sarif_log(result: GateResult) -> str:
                         result.exit_code)
 
 
+def _check_outputs(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None and not path.resolve().parent.is_dir():
+            raise baselines.BaselineError(f"cannot write {path}: {path.parent} is not a folder")
+
+
+def _check_cases(cases_dir: Path | None) -> None:
+    if cases_dir is not None and not list_cases(cases_dir):
+        raise CaseError(f"no cases in {cases_dir} (a case is a folder with a case.toml; see cases/README.md)")
+
+
 def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif_out: Path | None,
          json_out: bool, cases_dir: Path | None, go: str | None, out=None, err=None) -> int:
     """Exit code: 0 no regression, 1 a regression; SymabiError (exit 2) for bad input or environment."""
     out, err = out or sys.stdout, err or sys.stderr
-    for path in (sarif_out, baseline if write_baseline else None):
-        if path is not None and not path.resolve().parent.is_dir():
-            raise baselines.BaselineError(f"cannot write {path}: {path.parent} is not a folder")
-    target = baseline or DEFAULT_BASELINE
+    _check_outputs(sarif_out, baseline if write_baseline else None)
+    _check_cases(cases_dir)
+    found, where = baselines.find(baseline)
+    # write where it was found, except into symabi's own: a project's baseline is its own file
+    target = found if found is not None and where != "shipped with symabi" else DEFAULT_BASELINE
     previous = baselines.Baseline(None)
-    if (baseline is not None and not write_baseline) or (write_baseline and target.exists()):
-        previous = baselines.read(target)  # when writing: to keep the reasons of unchanged entries
+    if found is not None and (not write_baseline or found.exists()):
+        previous = baselines.read(found)  # when writing: to keep the reasons of unchanged entries
     progress = Quiet() if json_out else StderrProgress(err)
     result = run_gate(goroot, go, cases_dir, previous, progress)
     if sarif_out is not None:
@@ -50,7 +67,7 @@ def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif
             sarif_out.write_text(sarif_log(result) + "\n", encoding="utf-8")
         except OSError as exc:
             raise baselines.BaselineError(f"cannot write {sarif_out}: {exc.strerror or exc}") from None
-    out.write((render_json(result) if json_out else render(result)) + "\n")
+    out.write((render_json(result) if json_out else render(result, where)) + "\n")
     if write_baseline:
         accepted = accepted_now(result, previous)
         baselines.write(target, accepted)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from symabi.gate.run import ABSENT, ACCEPTED, IMPROVED, REGRESSION, GateResult, Item
-from symabi.writers import json_writer
+from symabi.writers import findings, json_writer
 
 SCHEMA = 1
 
@@ -30,21 +31,11 @@ class StderrProgress:
 
 
 def _findings(item: Item) -> list[str]:
-    """Greppable ``file:line: error:`` lines for an item that fails the gate."""
+    """Greppable ``file:line: error:`` lines for an item that fails the gate, grouped as ``prove`` groups them."""
     v = item.outcome
     if item.unknown_reason or v is None:
         return [f"{item.source}: unknown: [{item.key}] {item.unknown_reason}"] if item.unknown_reason else []
-    out = []
-    for x in v.violations:
-        where = x.site.location if x.site else v.source
-        values = f" (entry {x.entry}, exit {x.exit})" if x.entry is not None or x.exit is not None else ""
-        out.append(f"{where}: error: [{item.key}] {x.obligation}: {x.detail} on path {x.path}{values}")
-    for u in v.unknowns:
-        where = u.site.location if u.site else v.source
-        out.append(f"{where}: unknown: [{item.key}] {u.obligation}: {u.reason} on path {u.path}")
-    if v.error:
-        out.append(f"{v.source}: unknown: [{item.key}] {v.error}")
-    return out
+    return findings.lines(v, item.key, "error")
 
 
 def _paths(item: Item) -> str:
@@ -57,13 +48,22 @@ def _paths(item: Item) -> str:
     return ", ".join(f"{n} {k}" for k, n in kinds.items())
 
 
-def render(result: GateResult) -> str:
+def _shown(path: Path) -> str:
+    """A path relative to the working folder when it lies under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def render(result: GateResult, found: str = "") -> str:
     lines = []
     for item in result.regressions:
         lines.extend(_findings(item))
     if lines:
         lines.append("")
-    baseline = f" · baseline {result.baseline}" if result.baseline else " · no baseline"
+    where = f" ({found})" if found and found != "--baseline" else ""
+    baseline = f" · baseline {_shown(result.baseline)}{where}" if result.baseline else f" · no baseline ({found or 'none given'})"
     lines.append(f"symabi gate · GOROOT {result.goroot} ({result.toolchain}) · windows/amd64{baseline}")
     rows = [("item", "verdict", "status", "paths", "source")]
     for item in result.items:

@@ -9,10 +9,12 @@ the assumptions the verdicts rest on. Every piece of text from the case or the r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 from symabi import __version__
 from symabi.verdicts import CaseResult, SourceLine, Verdict, VersionResult
+from symabi.writers import findings, origin
 from symabi.writers.disasm import disassemble, hex_bytes
 from symabi.writers.markdown import (
     FOLD_DIFFERENCES,
@@ -99,7 +101,7 @@ td.obs { max-width: 330px; }
 td.obs code { display: inline-block; margin: 1px 0; }
 .kind { white-space: nowrap; font-size: 12px; font-weight: 600; padding: 1px 7px; border-radius: 4px;
         background: var(--soft); border: 1px solid var(--line); }
-.kind.k-behavioural { color: var(--bad); background: var(--bad-bg); border-color: #ffcecb; }
+.kind.k-behavioural, .kind.k-regression { color: var(--bad); background: var(--bad-bg); border-color: #ffcecb; }
 .kind.k-contract-fix { color: var(--ok); background: var(--ok-bg); border-color: #aceebb; }
 td.diffnew mark { background: #ffd8b5; color: inherit; border-radius: 2px; }
 /* listings */
@@ -128,7 +130,7 @@ table.listing td.addr, table.listing td.step { color: var(--muted); }
 table.listing td.step { text-align: right; min-width: 2em; }
 table.listing td.loc.rep { color: #b6bcc4; }
 table.listing td.bytes { color: #6e40c9; word-spacing: -3px; }
-table.listing td.asm { white-space: normal; overflow-wrap: anywhere; min-width: 18ch; }
+table.listing td.asm { white-space: nowrap; }  /* one instruction, one line: never broken mid-word */
 table.listing td.cs { color: #0550ae; }
 table.listing tr.sym td { padding-top: 6px; font-weight: 700; color: var(--fg); background: #fff; }
 table.listing tr.off td { color: #8c959f; }
@@ -205,7 +207,7 @@ def _counterexamples(result: CaseResult, cxs: tuple[Counterexample, ...], index_
     rows = []
     for group, row in table_rows(cxs):
         entry = _code(row.entry) if row.entry is not None else "—"
-        what = " ".join(_code(cx.obligation) for cx in group)
+        what = _code(findings.obligation_ids([cx.obligation for cx in group]))
         if len(group) == 1:
             what += f'<span class="note">{e(group[0].doc)}</span>'
         rows.append(f'<tr><td class="obs">{what}</td>'
@@ -213,32 +215,61 @@ def _counterexamples(result: CaseResult, cxs: tuple[Counterexample, ...], index_
                     + "".join(_exit_cell(c, row.entry) for c in row.exits) + "</tr>")
     parts = ['<table class="grid cxtable"><thead><tr><th>obligation</th><th>witness</th><th>entry</th>'
              f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"]
-    for fp in failing_paths(result):
-        vi = index_of[fp.version.name]
-        label = f" ({e(fp.label)})" if fp.label else ""
-        sites = ", ".join(f'<a href="#v{vi}-a{site.address:x}">{_code(site.location)}</a> {_code(site.text)} '
-                          f'<span class="muted">{site.address:#x}</span>' for site in fp.sites)
-        obligations = ", ".join(_code(x.obligation) for x in fp.violations)
-        items = []
-        for x in fp.violations:
-            values = (f" (entry {_code(x.entry)}, exit {_marked(x.exit, x.entry) if x.exit else '—'})"
-                      if x.entry is not None or x.exit is not None else "")
-            facts = []
-            if replay_of(x):
-                facts.append(f"concrete replay: <strong>{e(replay_of(x))}</strong>")
-            if x.inputs:
-                facts.append("witness: " + ", ".join(f"{_code(k)} = {_code(val)}" for k, val in x.inputs.items()))
-            items.append(f"<li>{_code(x.obligation)}: {e(x.detail)}{values}"
-                         + "".join(f'<span class="note">{f}</span>' for f in facts) + "</li>")
-        parts.append(
-            '<div class="cx">'
-            f'<p class="site"><strong>{e(fp.version.name)}</strong> '
-            f'<label for="v{vi}-p{fp.index}" class="chip bad" title="highlight it in the listing">path {fp.index}</label>'
-            f"{label} fails {obligations}" + (f" at {sites}" if sites else "") + ".</p>"
-            + _fold(fp.index, f'<ul class="facts">{"".join(items)}</ul>', len(items),
-                    _path_pre(fp.lines, fp.sites) if fp.lines else "", len(fp.lines))
-            + "</div>")
+    for group in _card_groups(failing_paths(result)):
+        parts.append(_card(group, index_of[group[0].version.name]))
     return "".join(parts)
+
+
+def _card_groups(paths) -> list[list]:
+    """Failing paths of one version that fail the same obligations at the same places: one card."""
+    groups: dict = {}
+    for fp in paths:
+        key = (fp.version.name, tuple(x.obligation for x in fp.violations), tuple(s.address for s in fp.sites))
+        groups.setdefault(key, []).append(fp)
+    return list(groups.values())
+
+
+def _witness_items(fp) -> str:
+    items = []
+    for x in fp.violations:
+        values = (f" (entry {_code(x.entry)}, exit {_marked(x.exit, x.entry) if x.exit else '—'})"
+                  if x.entry is not None or x.exit is not None else "")
+        facts = []
+        if (said := origin.sentence(x)) is not None:
+            facts.append(e(said))
+        if x.saved_at is not None:
+            facts.append(f"{e(x.location.upper())}'s entry value is saved at {_code(x.saved_at.location)} "
+                         f"{_code(x.saved_at.text)}, and not restored from there")
+        if replay_of(x):
+            facts.append(f"concrete replay: <strong>{e(replay_of(x))}</strong>")
+        if x.inputs:
+            facts.append("witness: " + ", ".join(f"{_code(k)} = {_code(val)}" for k, val in x.inputs.items()))
+        items.append(f"<li>{_code(x.obligation)}: {e(x.detail)}{values}"
+                     + "".join(f'<span class="note">{f}</span>' for f in facts) + "</li>")
+    return f'<ul class="facts">{"".join(items)}</ul>', len(items)
+
+
+def _card(group: list, vi: int) -> str:
+    """One counterexample card: the paths (each chip selects its path in the listing), what fails, where,
+    and per path its witnesses and source lines."""
+    fp = group[0]
+    chips = " ".join(f'<label for="v{vi}-p{p.index}" class="chip bad" title="{e(p.label)}: highlight it in the '
+                     f'listing">path {p.index}</label>' for p in group)
+    label = f" ({e(fp.label)})" if fp.label and len(group) == 1 else ""
+    sites = ", ".join(f'<a href="#v{vi}-a{site.address:x}">{_code(site.location)}</a> {_code(site.text)} '
+                      f'<span class="muted">{site.address:#x}</span>' for site in fp.sites)
+    obligations = _code(findings.obligation_ids([x.obligation for x in fp.violations]))
+    body = []
+    for p in group:
+        items, n = _witness_items(p)
+        head = f"<h4>path {p.index}: {e(p.label)}</h4>" if len(group) > 1 else ""
+        body.append(head + _fold(p.index, items, n, _path_pre(p.lines, p.sites) if p.lines else "", len(p.lines)))
+    folded = "".join(body) if len(group) == 1 else (
+        f"<details><summary>witnesses and source lines of each path</summary>{''.join(body)}</details>")
+    return ('<div class="cx">'
+            f'<p class="site"><strong>{e(fp.version.name)}</strong> {chips}{label} fail{"s" if len(group) == 1 else ""} '
+            f"{obligations}" + (f" at {sites}" if sites else "")
+            + f'. <a class="muted" href="#v{vi}">listing ↓</a></p>' + folded + "</div>")
 
 
 def _unknowns(result: CaseResult) -> str:
@@ -266,16 +297,18 @@ def _equivalence(result: CaseResult) -> str:
         n = len(eq.differences)
         out.append(f"<p>{n} difference{'s' if n != 1 else ''}: {e(difference_counts(eq.differences))}.</p>")
         rows = []
-        for d in eq.differences:
+        for d, registers in findings.difference_groups(eq.differences):
             old = _code(d.old) if d.old is not None else "—"
             new = _marked(d.new, d.old) if d.new is not None else "—"
             witness = ""
             if d.inputs:
                 witness = ('<details><summary>witness</summary>'
                            + ", ".join(f"{_code(k)} = {_code(val)}" for k, val in d.inputs.items()) + "</details>")
-            rows.append(f'<tr><td><span class="kind k-{e(d.kind)}">{e(d.kind)}</span></td><td>{e(d.what)}</td>'
-                        f'<td class="value">{old}</td>'
-                        f'<td class="value diffnew">{new}</td><td>{e(difference_detail(d))}{witness}</td></tr>')
+            detail = difference_detail(replace(d, detail=findings.difference_text(d, registers)))
+            example = f'<span class="note">e.g. {e(registers[0].upper())}</span>' if len(registers) > 1 else ""
+            rows.append(f'<tr><td><span class="kind k-{e(d.kind)}">{e(d.kind)}</span></td>'
+                        f"<td>{e(findings.difference_what(d, registers))}{example}</td><td class=\"value\">{old}</td>"
+                        f'<td class="value diffnew">{new}</td><td>{e(detail)}{witness}</td></tr>')
         table = (f'<table class="grid difftable"><thead><tr><th>kind</th><th>what</th><th>{e(eq.old)}</th>'
                    f"<th>{e(eq.new)}</th><th>detail</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
         out.append(f"<details><summary>every difference</summary>{table}</details>" if n > FOLD_DIFFERENCES else table)

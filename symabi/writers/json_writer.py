@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 
 from symabi.verdicts import EXIT_CODES, CaseResult, SourceLine, VersionResult
+from symabi.writers import origin
 
 SCHEMA_VERSION = 1
 
@@ -33,6 +34,9 @@ def _version(v: VersionResult) -> dict:
                 "path": [str(line) for line in x.path_lines],
                 "inputs": x.inputs,
                 "replay": x.replay or None,
+                "origin": {"inputs": list(x.origin), "exact": x.origin_exact, "said": origin.sentence(x),
+                           "calls": {k: _line(line) for k, line in x.call_sites.items()},
+                           "saved_at": _line(x.saved_at)},
             }
             for x in v.violations
         ],

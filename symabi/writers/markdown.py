@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from symabi.verdicts import (
     CaseResult,
@@ -24,6 +24,7 @@ from symabi.verdicts import (
     VersionResult,
     Violation,
 )
+from symabi.writers import findings, origin
 
 FOLD_DIFFERENCES = 12  # longer difference tables are folded into <details>
 VERDICT_MARK = {Verdict.PROVED: "✅", Verdict.REFUTED: "❌", Verdict.UNKNOWN: "⚠️"}
@@ -295,7 +296,7 @@ def _counterexamples(result: CaseResult, cxs: tuple[Counterexample, ...]) -> lis
     header = ["obligation", "witness", "entry"] + [f"{n} exit" for n in names]
     out = ["| " + " | ".join(text(h) for h in header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
     for group, row in table_rows(cxs):
-        what = ", ".join(code(cx.obligation, True) for cx in group)
+        what = code(findings.obligation_ids([cx.obligation for cx in group]), True)
         if len(group) == 1:
             what += f"<br>{text(group[0].doc)}"
         cells = [what, text(compact_labels(row.labels)), code(row.entry, True) if row.entry is not None else "—"]
@@ -305,7 +306,7 @@ def _counterexamples(result: CaseResult, cxs: tuple[Counterexample, ...]) -> lis
     for fp in failing_paths(result):
         label = f" ({text(fp.label)})" if fp.label else ""
         sites = ", ".join(f"{code(site.location)} {code(site.text)}" for site in fp.sites)
-        obligations = ", ".join(code(x.obligation) for x in fp.violations)
+        obligations = code(findings.obligation_ids([x.obligation for x in fp.violations]))
         out.append(f"**{text(fp.version.name)} · path {fp.index}**{label} fails {obligations}"
                    + (f" at {sites}" if sites else "") + ".")
         out.append("")
@@ -315,6 +316,11 @@ def _counterexamples(result: CaseResult, cxs: tuple[Counterexample, ...]) -> lis
             values = f" (entry {code(x.entry)}, exit {code(x.exit)})" if x.entry is not None or x.exit is not None else ""
             where = f" at {code(x.site.location)} ({x.site.address:#x})" if x.site else ""
             out.append(f"- {code(x.obligation)}: {text(x.detail)}{values}{where}")
+            if (said := origin.sentence(x)) is not None:
+                out.append(f"  - {text(said)}")
+            if x.saved_at is not None:
+                out.append(f"  - {text(x.location.upper())}'s entry value is saved at {code(x.saved_at.location)} "
+                           f"({code(x.saved_at.text)}) and not restored from there")
             if replay_of(x):
                 out.append(f"  - concrete replay: {text(replay_of(x))}")
             if x.inputs:
@@ -333,9 +339,13 @@ def _unknowns(result: CaseResult) -> list[str]:
     for v in result.versions:
         if v.error:
             out.append(f"- **{text(v.name)}**: the whole version: {text(v.error)}")
-        for u in v.unknowns:
+        every = tuple(v.paths[0].statuses) if v.paths else ()
+        for u in findings.unknown_groups(v.unknowns):
             where = f" at {code(u.site.location)} {code(u.site.text)}" if u.site else ""
-            out.append(f"- **{text(v.name)}** {code(u.obligation)} on path {u.path}{where}: {text(u.reason)}")
+            said = findings.obligations_text(u.obligations, every)
+            which = code(said) if said == findings.obligation_ids(u.obligations) else text(said)
+            out.append(f"- **{text(v.name)}** {which} on "
+                       f"{findings.paths_text(u.paths)}{where}: {text(u.reason)}")
     return out
 
 
@@ -354,12 +364,15 @@ def _equivalence(result: CaseResult) -> list[str]:
             out += ["<details><summary>every difference</summary>", ""]
         out.append(f"| kind | what | {text(eq.old)} | {text(eq.new)} | detail |")
         out.append("| --- | --- | --- | --- | --- |")
-        for d in eq.differences:
+        groups = findings.difference_groups(eq.differences)
+        for d, registers in groups:
             old = code(d.old, True) if d.old is not None else "—"
             new = code(d.new, True) if d.new is not None else "—"
-            out.append(f"| {text(d.kind)} | {text(d.what)} | {old} | {new} | {text(difference_detail(d))} |")
+            detail = difference_detail(replace(d, detail=findings.difference_text(d, registers)))
+            out.append(f"| {text(d.kind)} | {text(findings.difference_what(d, registers))} | {old} | {new} | "
+                       f"{text(detail)} |")
         out.append("")
-        for i, d in enumerate(eq.differences, 1):
+        for i, (d, registers) in enumerate(groups, 1):
             if d.inputs:
                 out.append(f"- difference {i} ({text(d.what)}), witness: "
                            + ", ".join(f"{code(k)} = {code(val)}" for k, val in d.inputs.items()))

@@ -2,9 +2,12 @@
 
 A violation is an ``error`` result located at the ``.s`` file and line of the offending instruction
 (the RET that returns a clobbered register, the CALL made with DF set, the store outside the frame),
-with the path to it as a code flow and the counterexample in the message. An obligation left UNKNOWN
-is a ``warning`` result at the instruction where the analysis stopped. Findings a baseline accepts
-carry a suppression with the baseline's reason; ``baselineState`` says whether a finding is new.
+with the path to it as a code flow, the counterexample and where the failing value came from in the
+message, and the CALL that produced it and the save that was not restored as related locations. An
+obligation left UNKNOWN is a ``warning`` result at the instruction where the analysis stopped.
+Findings that do not fail the run (a baseline accepts them, or they are about an older version the
+gate compares but does not judge) are ``note`` results; accepted ones carry a suppression with the
+baseline's reason. ``baselineState`` says whether a finding is new.
 
 File locations are relative to a named root (``uriBaseId``: GOROOT for a Go tree's files, SRCROOT
 for the working directory) when they lie under one, else absolute ``file:`` URIs.
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from symabi import __version__
 from symabi.verdicts import CaseResult, ObligationInfo, SourceLine, VersionResult
+from symabi.writers import origin
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -34,6 +38,7 @@ class Subject:
     version: str  # the version of ``result`` this subject is about
     accepted: str | None = None  # a baseline accepts these findings, for this reason
     baseline_state: str | None = None  # "new" | "unchanged" | "updated" (None: no baseline)
+    failing: bool = True  # the findings fail the run: errors (UNKNOWN: warnings); else notes
 
     @property
     def outcome(self) -> VersionResult:
@@ -88,6 +93,16 @@ def _flow(label: str, lines: Iterable[SourceLine], where: _Locations, fallback: 
     return [{"message": {"text": label}, "threadFlows": [{"locations": steps}]}]
 
 
+def _related(x, where: _Locations, fallback: str) -> list[dict]:
+    """The CALL whose result the failing value is, and the save of the entry value that was not restored."""
+    lines = [(line, f"the {origin.ordinal(int(key.rpartition('#')[2]))} call to {key.rpartition('#')[0]}")
+             for key, line in x.call_sites.items()]
+    if x.saved_at is not None:
+        lines.append((x.saved_at, f"{x.location.upper()}'s entry value is saved here and not restored"))
+    return [{"id": i, "physicalLocation": where.physical(line, fallback), "message": {"text": text}}
+            for i, (line, text) in enumerate(lines)]
+
+
 def _common(subject: Subject, level: str, rule: int, text: str, fingerprint: str) -> dict:
     out = {"ruleIndex": rule, "level": level, "message": {"text": text},
            "partialFingerprints": {"symabiFinding/v1": fingerprint}}
@@ -107,22 +122,28 @@ def _results(subject: Subject, index: dict[str, int], where: _Locations) -> list
         label = labels.get(x.path, f"path {x.path}")
         witness = ", ".join(f"{k}={val}" for k, val in x.inputs.items())
         values = f" (entry {x.entry}, exit {x.exit})" if x.entry is not None or x.exit is not None else ""
+        said = origin.sentence(x)
         text = (f"[{subject.key}] {x.obligation}: {x.detail}{values} on path {x.path} ({label})."
+                + (f" {said[0].upper()}{said[1:]}." if said else "")
                 + (f" Counterexample: {witness}." if witness else "")
                 + (f" Replay: {x.replay}." if x.replay else ""))
-        result = {"ruleId": x.obligation, **_common(subject, "error", index[x.obligation], text,
+        result = {"ruleId": x.obligation, **_common(subject, "error" if subject.failing else "note",
+                                                     index[x.obligation], text,
                                                      _fingerprint(subject.key, x.obligation, label)),
                   "locations": [{"physicalLocation": where.physical(x.site, v.source)}],
+                  "relatedLocations": _related(x, where, v.source),
                   "codeFlows": _flow(label, x.path_lines, where, v.source),
                   "properties": {"item": subject.key, "path": label, "entry": x.entry, "exit": x.exit,
                                  "inputs": x.inputs}}
-        if not result["codeFlows"]:
-            del result["codeFlows"]
+        for empty in ("codeFlows", "relatedLocations"):
+            if not result[empty]:
+                del result[empty]
         out.append(result)
     for u in v.unknowns:
         label = labels.get(u.path, f"path {u.path}")
         text = f"[{subject.key}] {u.obligation} not proved on path {u.path} ({label}): {u.reason}"
-        out.append({"ruleId": u.obligation, **_common(subject, "warning", index[u.obligation], text,
+        out.append({"ruleId": u.obligation, **_common(subject, "warning" if subject.failing else "note",
+                                                       index[u.obligation], text,
                                                        _fingerprint(subject.key, u.obligation, label, "unknown")),
                     "locations": [{"physicalLocation": where.physical(u.site, v.source)}],
                     "properties": {"item": subject.key, "path": label}})
