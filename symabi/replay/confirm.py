@@ -126,9 +126,10 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
     sites = crash_sites(case, image)
     setups = []
     for name in case.entries:
-        for words, facts in _configurations(case.world):
+        for words, facts, running_on in _configurations(case.world):
             plan = WorldPlan(_region_plans(case.world), words + _data_words(case, image),
-                             _data_regions(case, image), case.world.gs, dict(case.entry_convention.registers))
+                             _data_regions(case, image), case.world.gs, dict(case.entry_convention.registers),
+                             running_on)
             setups.append(ReplaySetup(image, image.symbols[name], case.callees, (), None, case.entry_convention,
                                       {}, budget, name, facts, plan, sites))
     return setups
@@ -139,13 +140,17 @@ def _region_plans(world) -> tuple[RegionPlan, ...]:
                  for r in world.regions)
 
 
-def _configurations(world) -> list[tuple[tuple[WordPlan, ...], tuple[str, ...]]]:
-    """Every combination of field values, as the world model enumerates them (same order, same labels)."""
-    choices = [[(WordPlan(f.at, value, f.size), label)
-                for value, label in zip(f.values, f.labels or ("",) * len(f.values))] for f in world.fields]
+def _configurations(world) -> list[tuple[tuple[WordPlan, ...], tuple[str, ...], str]]:
+    """Every combination of field values, as the world model enumerates them (same order, same labels),
+    with the stack region the combination is entered on ("" for the thread's own)."""
+    def choices(f):
+        running = getattr(f, "running_on", ()) or ("",) * len(f.values)
+        return [(WordPlan(f.at, value, f.size), label, on)
+                for value, label, on in zip(f.values, f.labels or ("",) * len(f.values), running)]
     out = []
-    for combo in itertools.product(*choices):
-        out.append((tuple(w for w, _ in combo), tuple(label for _, label in combo if label)))
+    for combo in itertools.product(*(choices(f) for f in world.fields)):
+        words = tuple(w for w, _, on in combo)
+        out.append((words, tuple(label for _, label, _ in combo if label), next((on for *_, on in combo if on), "")))
     return out
 
 

@@ -221,7 +221,8 @@ class _Machine:
 
     def _world_regions(self, plan: WorldPlan) -> tuple[Region, ...]:
         bases, words = self.placed.bases, self.placed.words
-        spans = [(r.name, bases[r.name], r.size, r.writable, r.free_below) for r in plan.regions]
+        spans = [(r.name, bases[r.name], r.size, r.writable, r.free_below) for r in plan.regions
+                 if r.name != plan.running_on]
         spans += [(symbol, address, size, False, 0) for symbol, address, size in plan.data]
         out = []
         for name, start, size, writable, free_below in spans:

@@ -56,6 +56,7 @@ class WorldPlan:
     data: tuple[tuple[str, int, int], ...] = ()  # (symbol, address, size): read-only world data symbols
     gs: str | None = None  # the region GS points at
     registers: Mapping[str, str] = field(default_factory=dict)  # entry registers bound to world values
+    running_on: str = ""  # a stack region the trampoline is entered on: it is the thread's stack itself
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,14 @@ def lay_out_world(plan: WorldPlan, inputs: ConcreteInputs, taken: Sequence[tuple
     bases: dict[str, int] = {}
     for region in plan.regions:
         base = inputs.world.get(region.name)
+        if region.name == plan.running_on:
+            # the thread's own stack: the entry RSP lies in it, below its free-space limit; not mapped apart
+            if base is None:
+                room = max(region.free_below - 8, region.align) // region.align
+                base = inputs.rsp - rng.randrange(room) * region.align
+                base -= base % region.align
+            bases[region.name] = base
+            continue
         if base is None:
             base = random_base(rng, region.size, region.align, taken)
         bases[region.name] = base
