@@ -109,8 +109,11 @@ def _instruction_sizes(symbol: Symbol) -> list[tuple[Instruction, int]]:
     return out
 
 
-def lay_out(listing: Listing) -> Image:
-    """Place every symbol of the listing and resolve every relocation in it."""
+def lay_out(listing: Listing, tls_offset: int | None = None) -> Image:
+    """Place every symbol of the listing and resolve every relocation in it.
+
+    ``tls_offset``: what the port's linker resolves an R_TLS_LE (the g slot's offset from the thread
+    pointer, symabi.ports.TlsForm.g_offset); None where the port has no such relocation."""
     placed: dict[str, int] = {}
     cursor = CODE_BASE
     for sym in listing.symbols:
@@ -128,6 +131,12 @@ def lay_out(listing: Listing) -> Image:
         code[start : start + len(sym.code)] = sym.code
         for reloc in sym.relocations:
             if reloc.type in _MARKERS:
+                continue
+            if reloc.type == "R_TLS_LE":
+                if tls_offset is None:
+                    raise UnsupportedRelocation(f"{sym.name}+{reloc.offset}: R_TLS_LE, which this port's linker "
+                                                "does not resolve (its TLS is not reached through a relocation)")
+                _patch(code, start + reloc.offset, reloc.size, tls_offset + reloc.addend, reloc)
                 continue
             if reloc.target in placed:
                 target = placed[reloc.target]

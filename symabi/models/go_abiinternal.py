@@ -66,6 +66,8 @@ GO_ABIINTERNAL = CalleeModel(
         "its outputs are fresh values named by (callee, call ordinal), shared by every version",
         f"the current g is *(*(GS + {TLS_G})) as the world holds it at entry; there is none (only 0 is "
         f"allowed in R14) when the TLS slot *(GS + {TLS_G}) is null",
+        "on a port whose linker fixes the g slot (ELF: FS-8, Mach-O: GS+0x30, see symabi.ports) the current g is "
+        "that slot's word as the world holds it at entry; there is none when it is 0",
     ),
 )
 CALLEE_MODELS.setdefault(GO_ABIINTERNAL.name, GO_ABIINTERNAL)  # importing this module registers the model
@@ -105,7 +107,24 @@ def current_g(state, tls_address: int | None, regions) -> CurrentG:
         return CurrentG(None, tuple(words), f"the current g is not known: {exc}")
 
 
-def entry_facts(callee_model: str, callees, state, image, regions) -> dict:
+def direct_g(state, segment: str, offset: int, regions) -> CurrentG:
+    """The current g of a port whose TLS g slot is at a fixed offset from a segment base (ELF, Mach-O)."""
+    base = getattr(state.regs, segment)
+    if base.symbolic:
+        return CurrentG(None, reason=f"the world does not say where {segment.upper()} points")
+    address = (base.concrete_value + offset) % 2**64
+    region = next((r for r in regions if r.contains(address, 8)), None)
+    if region is None:
+        return CurrentG(None, reason=f"the current g is not known: the g slot {segment.upper()}{offset:+#x} is "
+                                     "outside every declared region")
+    word = state.memory.load(address, 8, endness="Iend_LE", inspect=False)
+    if word.symbolic:
+        return CurrentG(None, ((region.name, address - region.start, 8),),
+                        "the current g is not known: the g slot holds no world value (declare it as a field)")
+    return CurrentG(word, ((region.name, address - region.start, 8),))
+
+
+def entry_facts(callee_model: str, callees, state, image, regions, tls=None) -> dict:
     """state.globals entries for a path that starts in ``state``: none unless the callees are ABIInternal.
 
     The words the current g is read from count as read by the path: what the contract demands of R14
@@ -114,7 +133,9 @@ def entry_facts(callee_model: str, callees, state, image, regions) -> dict:
     """
     if callee_model != GO_ABIINTERNAL.name:
         return {}
-    address = image.symbols.get(TLS_G, image.stub_for(TLS_G))
-    g = current_g(state, address, regions)
+    if tls is not None and tls.g_offset is not None:  # the port's linker fixes the slot (symabi.ports.TlsForm)
+        g = direct_g(state, tls.segment, tls.g_offset, regions)
+    else:
+        g = current_g(state, image.symbols.get(TLS_G, image.stub_for(TLS_G)), regions)
     reads = tuple(Access(region, offset, size, None) for region, offset, size in g.words)
     return {FACTS: Facts(frozenset(callees), g), "reads": state.globals["reads"] + reads}

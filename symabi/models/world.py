@@ -59,8 +59,9 @@ class Configuration:
 
 
 class WorldModel:
-    def __init__(self, world: World, where: str):
-        self.world, self.where = world, where
+    def __init__(self, world: World, where: str, tls_segment: str = "gs"):
+        """``tls_segment``: the segment register the port's TLS hangs from (symabi.ports), set to ``world.tls``."""
+        self.world, self.where, self.tls_segment = world, where, tls_segment
         self.addresses: dict[str, int] = {}
         for index, region in enumerate(world.regions):
             if region.size > WORLD_SLOT:
@@ -69,6 +70,7 @@ class WorldModel:
         if world.gs is not None and world.gs not in self.addresses:
             raise CaseError(f"{where}: field `world.gs` names {world.gs!r}, which is not a region")
         self._fields = [self._field_choices(i, f) for i, f in enumerate(world.fields)]
+        self._segments = self._segment_bases()
 
     def value(self, text: str, field_name: str) -> int:
         """Evaluate "0", "0x10", "m", "m+0x58" to an address or number."""
@@ -110,15 +112,27 @@ class WorldModel:
         )
 
     def gs_base(self) -> int | None:
-        return self.addresses.get(self.world.gs) if self.world.gs else None
+        return self.segment_bases().get("gs")
+
+    def segment_bases(self) -> dict[str, int]:
+        """Segment register -> base: ``gs`` (a region), and ``tls`` on the port's TLS segment register."""
+        return dict(self._segments)
+
+    def _segment_bases(self) -> dict[str, int]:
+        bases = {"gs": self.addresses[self.world.gs]} if self.world.gs else {}
+        if self.world.tls is not None:
+            if self.tls_segment in bases:
+                raise CaseError(f"{self.where}: fields `world.gs` and `world.tls` both set GS")
+            bases[self.tls_segment] = self.value(self.world.tls, "world.tls")
+        return bases
 
     def apply(self, state, config: Configuration) -> None:
         """Lay the configuration's field values into the state's memory (world facts, not stores)."""
         for choice in config.choices:
             state.memory.store(choice.address, claripy.BVV(choice.value, choice.field.size * 8),
                                endness="Iend_LE", inspect=False)
-        if (gs := self.gs_base()) is not None:
-            state.regs.gs = gs
+        for segment, base in self._segments.items():
+            setattr(state.regs, segment, base)
 
     def assumptions(self) -> tuple[str, ...]:
         out = [self.world.doc] if self.world.doc else []
@@ -129,6 +143,8 @@ class WorldModel:
                        + (f" — {r.doc}" if r.doc else ""))
         if self.world.gs:
             out.append(f"GS points at region {self.world.gs}")
+        if self.world.tls:
+            out.append(f"{self.tls_segment.upper()} (the thread pointer) points at {self.world.tls}")
         for f in self.world.fields:
             values = " or ".join(f"{v}" + (f" ({lbl})" if lbl else "") for v, lbl in
                                  zip(f.values, f.labels or ("",) * len(f.values)))
