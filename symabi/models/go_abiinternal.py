@@ -107,9 +107,17 @@ def current_g(state, tls_address: int | None, regions) -> CurrentG:
         return CurrentG(None, tuple(words), f"the current g is not known: {exc}")
 
 
-def direct_g(state, segment: str, offset: int, regions) -> CurrentG:
-    """The current g of a port whose TLS g slot is at a fixed offset from a segment base (ELF, Mach-O)."""
+def direct_g(state, segment: str, offset: int | None, regions, offset_at: int | None = None) -> CurrentG:
+    """The current g of a port whose TLS g slot holds g, at ``offset`` from a segment base (ELF, Mach-O),
+    or at the offset the data word at ``offset_at`` holds (android's runtime.tls_g)."""
     base = getattr(state.regs, segment)
+    words: tuple = ()
+    if offset_at is not None:
+        region = next((r for r in regions if r.contains(offset_at, 8)), None)
+        word = state.memory.load(offset_at, 8, endness="Iend_LE", inspect=False)
+        if region is None or word.symbolic:
+            return CurrentG(None, reason=f"the current g is not known: the world gives {TLS_G} no value")
+        offset, words = word.concrete_value, ((region.name, offset_at - region.start, 8),)
     if base.symbolic:
         return CurrentG(None, reason=f"the world does not say where {segment.upper()} points")
     address = (base.concrete_value + offset) % 2**64
@@ -119,9 +127,9 @@ def direct_g(state, segment: str, offset: int, regions) -> CurrentG:
                                      "outside every declared region")
     word = state.memory.load(address, 8, endness="Iend_LE", inspect=False)
     if word.symbolic:
-        return CurrentG(None, ((region.name, address - region.start, 8),),
+        return CurrentG(None, (*words, (region.name, address - region.start, 8)),
                         "the current g is not known: the g slot holds no world value (declare it as a field)")
-    return CurrentG(word, ((region.name, address - region.start, 8),))
+    return CurrentG(word, (*words, (region.name, address - region.start, 8)))
 
 
 def entry_facts(callee_model: str, callees, state, image, regions, tls=None) -> dict:
@@ -133,8 +141,12 @@ def entry_facts(callee_model: str, callees, state, image, regions, tls=None) -> 
     """
     if callee_model != GO_ABIINTERNAL.name:
         return {}
-    if tls is not None and tls.g_offset is not None:  # the port's linker fixes the slot (symabi.ports.TlsForm)
-        g = direct_g(state, tls.segment, tls.g_offset, regions)
+    if tls is not None and tls.slot == "g":  # the slot holds g itself (symabi.ports.TlsForm)
+        offset_at = image.symbols.get(TLS_G, image.stub_for(TLS_G)) if tls.indirect else None
+        if tls.indirect and offset_at is None:
+            g = CurrentG(None, reason=f"the code does not reference {TLS_G}, so the thread's g is not known")
+        else:
+            g = direct_g(state, tls.segment, tls.g_offset, regions, offset_at)
     else:
         g = current_g(state, image.symbols.get(TLS_G, image.stub_for(TLS_G)), regions)
     reads = tuple(Access(region, offset, size, None) for region, offset, size in g.words)

@@ -12,8 +12,10 @@ cmd/link/internal/ld/sym.go:computeTLSOffset):
   the thread's TLS block, reached only through this relocation, which changes no verdict.
 * Mach-O ports (darwin, ios): the same instruction is GS-relative, resolved to 0x30, the pthread TSD
   slot Go reserves; code may also write ``0x30(GS)`` directly (mstart_stub).
-* windows: GS points at the TEB; the g slot's offset from GS is the value of ``runtime.tls_g``
-  (set by runtime·wintls), read at run time: an indirection, not a relocation.
+* android: ``get_tls(r)`` loads ``runtime.tls_g`` (the offset runtime/cgo's inittls found for Go's
+  slot at run time), ``g(r)`` is ``FS:(r)``: an indirection, whose value the world must state.
+* windows: GS points at the TEB; the TLS slot's offset from GS is the value of ``runtime.tls_g``
+  (set by runtime·wintls), read at run time; the slot points at m.tls, whose first word is g.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ class TlsForm:
 
     segment: str  # the segment register whose base is the thread pointer: "fs" or "gs"
     g_offset: int | None  # the g slot's offset from that base, when the linker fixes it (R_TLS_LE)
-    indirect: str | None = None  # a data symbol holding the offset instead (windows: runtime.tls_g)
+    indirect: str | None = None  # a data symbol holding the offset at run time (runtime.tls_g)
     relocation: str | None = None  # the relocation that carries g_offset into the code
+    slot: str = "g"  # what the slot holds: "g" itself, or "m.tls" (a pointer to m.tls, whose first word is g)
     doc: str = ""
 
 
@@ -67,18 +70,24 @@ _ELF_TLS = TlsForm("fs", -8, relocation="R_TLS_LE",
 _MACHO_TLS = TlsForm("gs", 0x30, relocation="R_TLS_LE",
                      doc="g at GS+0x30, the pthread TSD slot Go reserves: MOVQ (TLS), r is GS-relative, its "
                          "displacement an R_TLS_LE resolved to 0x30")
-_PE_TLS = TlsForm("gs", None, indirect="runtime.tls_g",
+_PE_TLS = TlsForm("gs", None, indirect="runtime.tls_g", slot="m.tls",
                   doc="GS points at the TEB; runtime.tls_g holds the offset of Go's TLS slot, which points at m.tls")
+# The offset is the world's to state; 0x10 (bionic's TLS_SLOT_APP, slot 2) is the one assumed: another one
+# moves the slot within the thread's TLS block, which the code reaches only through runtime.tls_g.
+_ANDROID_TLS = TlsForm("fs", 0x10, indirect="runtime.tls_g",
+                       doc="runtime.tls_g holds the offset from FS of Go's g slot (found by runtime/cgo's inittls at "
+                           "run time; assumed 0x10, bionic's TLS_SLOT_APP); g is at FS+runtime.tls_g")
 
 
-def _elf(goos: str, files_goos: str = "", race: bool = False) -> Port:
-    return Port(goos, AMD64, SYSV_AMD64, "elf", _ELF_TLS, _CODE_RELOCS | {"R_TLS_LE"}, files_goos, race)
+def _elf(goos: str, files_goos: str = "", race: bool = False, tls: TlsForm = _ELF_TLS) -> Port:
+    relocs = _CODE_RELOCS | ({tls.relocation} if tls.relocation else set())
+    return Port(goos, AMD64, SYSV_AMD64, "elf", tls, frozenset(relocs), files_goos, race)
 
 
 PORTS: dict[str, Port] = {p.name: p for p in (
     Port("windows", AMD64, WINDOWS_X64, "pe", _PE_TLS, _CODE_RELOCS, race=True),
     _elf("linux", race=True),
-    _elf("android", files_goos="linux"),
+    _elf("android", files_goos="linux", tls=_ANDROID_TLS),
     _elf("freebsd", race=True),
     _elf("netbsd", race=True),
     _elf("openbsd"),
