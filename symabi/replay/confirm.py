@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import Image
-from symabi.replay.constants import NOT_REPLAYED
+from symabi.replay.constants import HOME_AREA, NOT_REPLAYED
 from symabi.replay.contract import VIOLATED, evaluate
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
 from symabi.replay.machine import DEFAULT_BUDGET, ConcreteRun, Region, ReplayError, replay
@@ -49,7 +49,12 @@ def judge(violation, run: ConcreteRun) -> str:
     if violation.obligation in NOT_REPLAYED:
         return ""  # not replayed (see constants.NOT_REPLAYED)
     ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
-    finding = next(f for f in evaluate(run) if f.obligation == violation.obligation)
+    # sysv-amd64's stack obligation is windows-x64's without the home area (symabi.ports); the rest share ids
+    sysv_stack = violation.obligation == "stack-writes-below-entry-rsp"
+    wanted = "stack-writes-in-frame" if sysv_stack else violation.obligation
+    finding = next((f for f in evaluate(run, home_area=0 if sysv_stack else HOME_AREA) if f.obligation == wanted), None)
+    if finding is None:
+        return ""  # an obligation replay does not model (the control state): not replayed
     if finding.status != VIOLATED:
         what = f"{violation.obligation} {finding.status} on the concrete run, which {_ending(run)}"
         return f"{NOT_REPRODUCED}: {what}{ignored}"
