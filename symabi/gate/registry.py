@@ -123,14 +123,15 @@ def port_constants(port: Port) -> dict[str, int]:
     """The port's numbers a registry world may use: where its TLS g slot lies (symabi.ports.TlsForm).
 
     ``tls_base`` is the offset of the thread pointer (the segment base) in a region ``tls`` that covers
-    the g slot at ``tls_slot``; ``tls_size`` is that region's size. ELF: the slot is at -8, so the
-    region starts 8 bytes below the thread pointer; Mach-O: the slot is at +0x30."""
+    the g slot at ``tls_slot``; ``tls_size`` is that region's size, which also covers the word at the
+    thread pointer (the TCB's self-pointer on ELF, which ``MOVQ TLS, r`` loads). ELF: the slot is at -8,
+    so the region starts 8 bytes below the thread pointer; Mach-O: the slot is at +0x30."""
     tls = port.tls
     if tls is None or tls.g_offset is None:
         return {}
     base = max(0, -tls.g_offset)
-    return {"tls_g": tls.g_offset, "tls_base": base, "tls_slot": base + tls.g_offset,
-            "tls_size": max(base, base + tls.g_offset + 8)}
+    slot = base + tls.g_offset
+    return {"tls_g": tls.g_offset, "tls_base": base, "tls_slot": slot, "tls_size": max(base, slot) + 8}
 
 
 def case_for(entry: Entry, source: Path, revision: str, constants: dict[str, int],
