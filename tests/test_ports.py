@@ -74,12 +74,18 @@ def test_code_that_touches_the_control_state_is_unknown_not_proved(tmp_path, too
     assert obligation in {u.obligation for u in v.unknowns}
 
 
-def test_history_sigtramp_linux_old_refuted_new_proved(toolchain):
-    result = prove_case(parse_case(CASES / "sigtramp_linux"), toolchain)
-    old, new = result.versions
+@pytest.mark.parametrize("name, source", [("sigtramp_linux", "old/sys_linux_amd64.s"),
+                                          ("sigtramp_dragonfly", "old/sys_dragonfly_amd64.s"),
+                                          ("rt0_linux_lib", "old/rt0_linux_amd64.s")])
+def test_history_old_refuted_on_the_callee_saved_registers_new_proved(toolchain, name, source):
+    """Three System V trampolines Go fixed for the C callee-saved registers: the tool finds each bug."""
+    case = parse_case(CASES / name)
+    assert case.contract == "sysv-amd64" and case.port != "windows/amd64"
+    old, new = prove_case(case, toolchain).versions
     assert old.verdict is Verdict.REFUTED
     assert {x.obligation for x in old.violations} == {"preserve-rbx", "preserve-r12", "preserve-r13",
                                                        "preserve-r14", "preserve-r15"}
     assert all(x.replay == "confirmed" for x in old.violations)
     assert new.verdict is Verdict.PROVED
-    assert "Copyright" in (CASES / "sigtramp_linux/old/sys_linux_amd64.s").read_text()
+    text = (CASES / name / source).read_text()
+    assert text.startswith("// Copyright") and "golang/go" in text
