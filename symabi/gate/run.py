@@ -160,8 +160,7 @@ def _tree_items(goroot: Path, fallback: GoToolchain, entries: list[registry.Entr
     packages = tuple(sorted({e.package for e in entries if (goroot / "src" / e.package).is_dir()}))
     race = tuple(sorted({e.package for e in entries if e.race and (goroot / "src" / e.package).is_dir()}))
     with _Timer(progress, f"planning the {port.name} build of {', '.join(packages)} (go build -n)") as t:
-        tree = build.open_tree(goroot, fallback.go, packages, scratch / port.name.replace("/", "_"), port,
-                               race if port.race else ())
+        tree = build.open_tree(goroot, fallback.go, packages, scratch / port.name.replace("/", "_"), port, race)
         timings[f"plan {port.name}"] = t.done(tree.toolchain.version)
     listings: dict[tuple[str, str, bool], Listing | str] = {}
     items = []
@@ -200,8 +199,7 @@ def _command(item: Item, entry: registry.Entry, tree: build.Tree, port: Port) ->
     """The plan's command for the entry's file, or None with the item's note saying why there is none."""
     build_kind = "-race build" if entry.race else "build"
     if entry.race and tree.race_commands is None:
-        item.note = f"the tree's {port.name} toolchain has no -race build" + (
-            f" ({tree.race_error})" if tree.race_error else " (symabi.ports: -race is not supported there)")
+        item.note = f"the tree's {port.name} toolchain has no -race build ({tree.race_error or 'no plan'})"
         return None
     source = entry.source_for(tree.files(entry.package, entry.race))
     if source is None:

@@ -47,7 +47,6 @@ class Port:
     tls: TlsForm | None
     relocations: frozenset[str]  # relocation types its trampolines' code uses and the loader resolves
     files_goos: str = ""  # the GOOS in its runtime file names, when it borrows another's (android: linux)
-    race: bool = False  # the Go toolchain supports -race here
     why_unsupported: str = ""  # for a port without an ABI: why
 
     @property
@@ -79,22 +78,22 @@ _ANDROID_TLS = TlsForm("fs", 0x10, indirect="runtime.tls_g",
                            "run time; assumed 0x10, bionic's TLS_SLOT_APP); g is at FS+runtime.tls_g")
 
 
-def _elf(goos: str, files_goos: str = "", race: bool = False, tls: TlsForm = _ELF_TLS) -> Port:
+def _elf(goos: str, files_goos: str = "", tls: TlsForm = _ELF_TLS) -> Port:
     relocs = _CODE_RELOCS | ({tls.relocation} if tls.relocation else set())
-    return Port(goos, AMD64, SYSV_AMD64, "elf", tls, frozenset(relocs), files_goos, race)
+    return Port(goos, AMD64, SYSV_AMD64, "elf", tls, frozenset(relocs), files_goos)
 
 
 PORTS: dict[str, Port] = {p.name: p for p in (
-    Port("windows", AMD64, WINDOWS_X64, "pe", _PE_TLS, _CODE_RELOCS, race=True),
-    _elf("linux", race=True),
+    Port("windows", AMD64, WINDOWS_X64, "pe", _PE_TLS, _CODE_RELOCS),
+    _elf("linux"),
     _elf("android", files_goos="linux", tls=_ANDROID_TLS),
-    _elf("freebsd", race=True),
-    _elf("netbsd", race=True),
+    _elf("freebsd"),
+    _elf("netbsd"),
     _elf("openbsd"),
     _elf("dragonfly"),
     _elf("solaris"),
     _elf("illumos", files_goos="solaris"),
-    Port("darwin", AMD64, SYSV_AMD64, "macho", _MACHO_TLS, _CODE_RELOCS | {"R_TLS_LE"}, race=True),
+    Port("darwin", AMD64, SYSV_AMD64, "macho", _MACHO_TLS, _CODE_RELOCS | {"R_TLS_LE"}),
     Port("ios", AMD64, SYSV_AMD64, "macho", _MACHO_TLS, _CODE_RELOCS | {"R_TLS_LE"}, files_goos="darwin"),
     Port("plan9", AMD64, None, "plan9", None, _CODE_RELOCS,
          why_unsupported="Plan 9 has no C host ABI: its kernel enters note handlers with its own convention, "
