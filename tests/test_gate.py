@@ -419,8 +419,10 @@ def test_sysv_ports_prove_and_a_missing_r12_restore_is_refuted_on_each(gate_cach
     good = run_gate(cases_dir=tmp_path / "cases", ports=ports)
     assert good.exit_code == 0 and good.ports == ports
     for item in good.items:
-        assert item.verdict is Verdict.PROVED, (item.key, item.note, item.unknown_reason)
         assert item.key == f"tree/{item.port}/{item.name}"
+        if item.status == ABSENT:
+            continue
+        assert item.verdict is Verdict.PROVED, (item.key, item.note, item.unknown_reason)
     names = {(i.port, i.name) for i in good.items}
     assert ("linux/amd64", "racecallbackthunk") in names and ("darwin/amd64", "mstart_stub") in names
     openbsd_race = next(i for i in good.items if i.key == "tree/openbsd/amd64/racecallbackthunk")
