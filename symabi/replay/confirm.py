@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random as _random
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import Image
-from symabi.replay.constants import HOME_AREA, NOT_REPLAYED
+from symabi.replay.constants import NOT_REPLAYED
 from symabi.replay.contract import VIOLATED, evaluate
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
 from symabi.replay.machine import DEFAULT_BUDGET, ConcreteRun, Region, ReplayError, replay
@@ -28,6 +28,7 @@ def confirm(
     convention: EntryConvention | None = None,
     budget: int = DEFAULT_BUDGET,
     seed: str = DEFAULT_SEED,
+    fs_base: int | None = None,
 ) -> str:
     """Replay ``violation.inputs`` (a ``symabi.verdicts.Violation``) and say whether it reproduces.
 
@@ -38,7 +39,7 @@ def confirm(
     inputs = ConcreteInputs.from_witness(violation.inputs, seed=seed)
     try:
         run = replay(image, entry, inputs, callees, regions=regions, gs_base=gs_base, convention=convention,
-                     budget=budget)
+                     budget=budget, fs_base=fs_base)
     except ReplayError as exc:
         return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
     return judge(violation, run)
@@ -49,10 +50,9 @@ def judge(violation, run: ConcreteRun) -> str:
     if violation.obligation in NOT_REPLAYED:
         return ""  # not replayed (see constants.NOT_REPLAYED)
     ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
-    # sysv-amd64's stack obligation is windows-x64's without the home area (symabi.ports); the rest share ids
-    sysv_stack = violation.obligation == "stack-writes-below-entry-rsp"
-    wanted = "stack-writes-in-frame" if sysv_stack else violation.obligation
-    finding = next((f for f in evaluate(run, home_area=0 if sysv_stack else HOME_AREA) if f.obligation == wanted), None)
+    # the contract whose obligation this is: sysv-amd64's stack obligation has its own id; the rest are shared
+    contract = "sysv-amd64" if violation.obligation == "stack-writes-below-entry-rsp" else "windows-x64"
+    finding = next((f for f in evaluate(run, contract=contract) if f.obligation == violation.obligation), None)
     if finding is None:
         return ""  # an obligation replay does not model (the control state): not replayed
     if finding.status != VIOLATED:
@@ -90,6 +90,7 @@ class ReplaySetup:
     budget: int = DEFAULT_BUDGET
     entry_name: str = ""  # the entry symbol
     facts: tuple[str, ...] = ()  # the world configuration in words, one phrase per field value
+    fs_base: int | None = None  # where FS points (the thread pointer of an ELF port's world)
 
     @property
     def label(self) -> str:
@@ -97,7 +98,7 @@ class ReplaySetup:
 
     def run(self, inputs: ConcreteInputs) -> ConcreteRun:
         return replay(self.image, self.entry, inputs, self.callees, regions=self.regions, gs_base=self.gs_base,
-                      convention=self.convention, budget=self.budget)
+                      convention=self.convention, budget=self.budget, fs_base=self.fs_base)
 
     def random_inputs(self, rng: _random.Random) -> ConcreteInputs:
         """Random inputs that satisfy the entry convention (bound registers, a table index in range)."""
@@ -105,8 +106,12 @@ class ReplaySetup:
         return ConcreteInputs.random(rng, pinned=dict(self.pinned), callback_entries=entries or None)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED) -> str:
+        # A finding judged without the solver (a stack write) has no witness: the registers the case binds
+        # at entry still hold their world values, as in the prover.
+        bound = {f"entry.{reg}": hex(value) for reg, value in self.pinned.items()}
+        violation = replace(violation, inputs={**bound, **violation.inputs})
         return confirm(violation, self.image, self.entry, self.callees, regions=self.regions, gs_base=self.gs_base,
-                       convention=self.convention, budget=self.budget, seed=seed)
+                       convention=self.convention, budget=self.budget, seed=seed, fs_base=self.fs_base)
 
 
 def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list[ReplaySetup]:
@@ -114,7 +119,11 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
     prover's order; ``image`` is the laid-out version to run."""
     from symabi.models.world import WorldModel  # the world model evaluates values; imported only when used
 
-    world = WorldModel(case.world, str(case.directory / "case.toml"))
+    from symabi.ports import PORTS
+
+    tls = PORTS[case.port].tls
+    world = WorldModel(case.world, str(case.directory / "case.toml"), tls.segment if tls else "gs")
+    segments = world.segment_bases()
     pinned = {reg: world.value(text, f"entry_convention.registers.{reg}")
               for reg, text in case.entry_convention.registers.items()}
     setups = []
@@ -128,8 +137,8 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
                 for r in world.regions()
             ) + _world_data(case, image, world)
             facts = tuple(c.label for c in config.choices if c.label)
-            setups.append(ReplaySetup(image, image.symbols[name], case.callees, regions, world.gs_base(),
-                                      case.entry_convention, pinned, budget, name, facts))
+            setups.append(ReplaySetup(image, image.symbols[name], case.callees, regions, segments.get("gs"),
+                                      case.entry_convention, pinned, budget, name, facts, segments.get("fs")))
     return setups
 
 

@@ -45,5 +45,17 @@ APPLIES_ON_ABORT = frozenset({"df-clear-at-call", "stack-writes-in-frame", "x15-
 NOT_REPLAYED = frozenset({"x15-zero-at-abiinternal-call", "r14-g-at-abiinternal-call"})
 
 
+def obligations_for(contract: str) -> tuple[tuple[str, str], ...]:
+    """(obligation id, location) of a contract replay checks, from its host ABI's data (symabi.ports):
+    windows-x64's are OBLIGATIONS; sysv-amd64 has its own callee-saved set and no home area."""
+    from symabi.ports import HOST_ABIS  # pure data: no angr, no claripy
+
+    abi = HOST_ABIS[contract]
+    stack = "stack-writes-in-frame" if abi.home_area else "stack-writes-below-entry-rsp"
+    return (*((f"preserve-{r}", r) for r in abi.callee_saved_registers),
+            *(ob for ob in OBLIGATIONS if not ob[0].startswith(("preserve-", "stack-writes"))),
+            (stack, "stack"))
+
+
 def width(register: str) -> int:
     return 128 if register.startswith("xmm") else 64

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symabi.verdicts import format_value
-from symabi.replay.constants import HOME_AREA, NOT_REPLAYED, OBLIGATIONS
+from symabi.replay.constants import HOME_AREA, NOT_REPLAYED, OBLIGATIONS, obligations_for
 from symabi.replay.machine import ABORTED, ESCAPED, RETURNED, ConcreteRun
 
 HOLDS, VIOLATED, UNKNOWN, NA = "holds", "violated", "unknown", "n/a"
@@ -49,16 +49,20 @@ ConcreteViolation = ConcreteFinding  # a finding whose status is "violated"
 hex_value = format_value  # a value as the prover's reports render it (``Violation.entry`` / ``.exit``)
 
 
-def evaluate(run: ConcreteRun, *, home_area: int = HOME_AREA) -> list[ConcreteFinding]:
-    """One finding per obligation the replay models (all but NOT_REPLAYED), in the contract's order."""
+def evaluate(run: ConcreteRun, *, home_area: int = HOME_AREA, contract: str = "windows-x64") -> list[ConcreteFinding]:
+    """One finding per obligation the replay models (all but NOT_REPLAYED), in the contract's order.
+    ``contract``: windows-x64 or sysv-amd64 (its obligations from its host ABI, constants.obligations_for)."""
     findings = []
-    for ob, loc in OBLIGATIONS:
+    obligations = OBLIGATIONS if contract == "windows-x64" else obligations_for(contract)
+    if contract != "windows-x64":
+        home_area = 0  # System V: no home area
+    for ob, loc in obligations:
         if ob in NOT_REPLAYED:
             continue  # no concrete finding: see constants.NOT_REPLAYED
         if ob == "df-clear-at-call":
             findings.append(_df_at_calls(run))
-        elif ob == "stack-writes-in-frame":
-            findings.append(_stack_writes(run, home_area))
+        elif loc == "stack":
+            findings.append(_stack_writes(run, home_area, ob))
         elif run.kind == ABORTED:
             findings.append(ConcreteFinding(ob, loc, NA, detail=run.reason, site=run.site))
         elif ob == "return-to-caller":
@@ -72,9 +76,9 @@ def evaluate(run: ConcreteRun, *, home_area: int = HOME_AREA) -> list[ConcreteFi
     return findings
 
 
-def check(run: ConcreteRun, *, home_area: int = HOME_AREA) -> list[ConcreteViolation]:
+def check(run: ConcreteRun, *, home_area: int = HOME_AREA, contract: str = "windows-x64") -> list[ConcreteViolation]:
     """The obligations that fail on this run (an empty list: the run keeps the contract, as far as it went)."""
-    return [f for f in evaluate(run, home_area=home_area) if f.status == VIOLATED]
+    return [f for f in evaluate(run, home_area=home_area, contract=contract) if f.status == VIOLATED]
 
 
 def _return(run: ConcreteRun) -> ConcreteFinding:
@@ -112,8 +116,8 @@ def _df_at_calls(run: ConcreteRun) -> ConcreteFinding:
     return ConcreteFinding(ob, loc, HOLDS)
 
 
-def _stack_writes(run: ConcreteRun, home_area: int) -> ConcreteFinding:
-    ob, loc = "stack-writes-in-frame", "stack"
+def _stack_writes(run: ConcreteRun, home_area: int, ob: str = "stack-writes-in-frame") -> ConcreteFinding:
+    loc = "stack"
     for w in run.writes:
         floor = run.other_stacks.get(w.region)
         if floor is not None and w.offset + w.size > floor:

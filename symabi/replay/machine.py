@@ -143,9 +143,11 @@ def _page_up(a: int) -> int:
 
 class _Machine:
     def __init__(self, image: Image, entry: int, inputs: ConcreteInputs, callees: Mapping[str, CalleeSpec],
-                 regions: Sequence[Region], gs_base: int | None, convention: EntryConvention, budget: int):
+                 regions: Sequence[Region], gs_base: int | None, convention: EntryConvention, budget: int,
+                 fs_base: int | None = None):
         self.image, self.entry, self.inputs, self.callees = image, entry, inputs, callees
         self.gs_base, self.convention, self.budget = gs_base, convention, budget
+        self.fs_base = fs_base  # the thread pointer on an ELF port (symabi.ports: TLS through FS)
         self.rsp0 = inputs.rsp
         window = 8 + HOME_AREA + convention.stack_args + CALLER_FRAME
         self.stack = Region("stack", self.rsp0 - STACK_RESERVE, STACK_RESERVE + window, True)
@@ -235,6 +237,8 @@ class _Machine:
         self.uc.reg_write(X.UC_X86_REG_RFLAGS, RFLAGS_FIXED | (self.inputs.rflags & ARITH_FLAGS_MASK))
         if self.gs_base is not None:
             self.uc.reg_write(X.UC_X86_REG_GS_BASE, self.gs_base)
+        if self.fs_base is not None:
+            self.uc.reg_write(X.UC_X86_REG_FS_BASE, self.fs_base)
 
     def _hook(self) -> None:
         uc = self.uc
@@ -436,6 +440,7 @@ def replay(
     gs_base: int | None = None,
     convention: EntryConvention | None = None,
     budget: int = DEFAULT_BUDGET,
+    fs_base: int | None = None,
 ) -> ConcreteRun:
     """Run ``image`` from ``entry`` on ``inputs`` until it returns, aborts, escapes, faults or loops.
 
@@ -448,5 +453,6 @@ def replay(
         r if isinstance(r, Region) else Region(f"region@{r[0]:#x}", r[0], r[1], True, bytes(r[2]))
         for r in regions
     ]
-    machine = _Machine(image, entry, inputs, callees, normalized, gs_base, convention or EntryConvention(), budget)
+    machine = _Machine(image, entry, inputs, callees, normalized, gs_base, convention or EntryConvention(), budget,
+                       fs_base)
     return machine.run()
