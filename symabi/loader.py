@@ -15,6 +15,7 @@ import struct
 from dataclasses import dataclass, field
 
 from symabi.frontend.listing import Instruction, Listing, Relocation, Symbol
+from symabi.ports import AMD64
 
 CODE_BASE = 0x0040_0000
 STUB_BASE = 0x0100_0000
@@ -165,4 +166,4 @@ def build_project(image: Image):
     """An angr project over the image's bytes (imported lazily: angr takes seconds to import)."""
     import angr
 
-    return angr.load_shellcode(image.code, arch="amd64", load_address=image.base, start_offset=0)
+    return angr.load_shellcode(image.code, arch=AMD64.angr_arch, load_address=image.base, start_offset=0)
