@@ -254,8 +254,8 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
 
     began = time.monotonic()
     try:
-        tls = PORTS[case.port].tls
-        image = lay_out(listing, tls.g_offset if tls and tls.relocation == "R_TLS_LE" else None)
+        port = PORTS[case.port]
+        image = lay_out(listing, port.tls.g_offset if "R_TLS_LE" in port.relocations else None)
     except UnsupportedRelocation as exc:
         return VersionResult(verdict=Verdict.UNKNOWN, error=f"loader: {exc}", timings=timings, **base), None
     missing = [e for e in case.entries if e not in image.symbols]

@@ -77,7 +77,7 @@ class HostAbiContract:
     name: str = ""
     doc: str = ""
     obligations: tuple[Obligation, ...] = field(default=())
-    stack_writes: Obligation = field(default=STACK_WRITES, repr=False)
+    stack_writes: Obligation = field(init=False, repr=False)  # the ABI's (with or without a home area)
 
     def __post_init__(self):
         set_ = object.__setattr__  # frozen: the derived fields are filled in once, here

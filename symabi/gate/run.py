@@ -212,9 +212,9 @@ def _assemble(tree: build.Tree, command: build.AsmCommand, source: str, progress
               timings: dict[str, float]) -> Listing | str:
     """The file as the tree's build assembles it, after generating its package's go_asm.h if it needs one."""
     if build.needs_go_asm_h(command) and command.package not in tree.headers:
-        with _Timer(progress, f"go_asm.h of {command.package}") as t:
+        with _Timer(progress, f"go_asm.h of {command.package} for {tree.port.name}") as t:
             _, cached = build.generate_header(tree, command.package)
-            timings[f"go_asm.h {command.package}"] = t.done(
+            timings[f"go_asm.h {tree.port.name} {command.package}"] = t.done(
                 "from the cache" if cached else f"generated (go build -a {command.package})")
     with _Timer(progress, f"assembling {source} for {tree.port.name}") as t:
         try:

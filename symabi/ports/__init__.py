@@ -7,8 +7,7 @@ architecture is an ``Architecture`` value plus its CPU module in the engine.
 
 from symabi.ports.abi import HOST_ABIS, SYSV_AMD64, WINDOWS_X64, CalleeSaved, HostAbi
 from symabi.ports.arch import AMD64, ARCHITECTURES, Architecture, Register
-from symabi.ports.table import DEFAULT_PORT, PORTS, Port, TlsForm, UnknownPort, port, port_for_contract
+from symabi.ports.table import DEFAULT_PORT, PORTS, Port, TlsForm, UnknownPort, port
 
 __all__ = ["AMD64", "ARCHITECTURES", "DEFAULT_PORT", "HOST_ABIS", "PORTS", "SYSV_AMD64", "WINDOWS_X64",
-           "Architecture", "CalleeSaved", "HostAbi", "Port", "Register", "TlsForm", "UnknownPort", "port",
-           "port_for_contract"]
+           "Architecture", "CalleeSaved", "HostAbi", "Port", "Register", "TlsForm", "UnknownPort", "port"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symabi.ports.abi import HOST_ABIS, SYSV_AMD64, WINDOWS_X64, HostAbi
+from symabi.ports.abi import SYSV_AMD64, WINDOWS_X64, HostAbi
 from symabi.ports.arch import AMD64, Architecture
 
 
@@ -46,7 +46,6 @@ class Port:
     object_format: str  # "elf" | "macho" | "pe" | "plan9"
     tls: TlsForm | None
     relocations: frozenset[str]  # relocation types its trampolines' code uses and the loader resolves
-    files_goos: str = ""  # the GOOS in its runtime file names, when it borrows another's (android: linux)
     why_unsupported: str = ""  # for a port without an ABI: why
 
     @property
@@ -78,23 +77,23 @@ _ANDROID_TLS = TlsForm("fs", 0x10, indirect="runtime.tls_g",
                            "run time; assumed 0x10, bionic's TLS_SLOT_APP); g is at FS+runtime.tls_g")
 
 
-def _elf(goos: str, files_goos: str = "", tls: TlsForm = _ELF_TLS) -> Port:
+def _elf(goos: str, tls: TlsForm = _ELF_TLS) -> Port:
     relocs = _CODE_RELOCS | ({tls.relocation} if tls.relocation else set())
-    return Port(goos, AMD64, SYSV_AMD64, "elf", tls, frozenset(relocs), files_goos)
+    return Port(goos, AMD64, SYSV_AMD64, "elf", tls, frozenset(relocs))
 
 
 PORTS: dict[str, Port] = {p.name: p for p in (
     Port("windows", AMD64, WINDOWS_X64, "pe", _PE_TLS, _CODE_RELOCS),
     _elf("linux"),
-    _elf("android", files_goos="linux", tls=_ANDROID_TLS),
+    _elf("android", tls=_ANDROID_TLS),  # builds the linux files (sys_linux_amd64.s): see the registry's `*`
     _elf("freebsd"),
     _elf("netbsd"),
     _elf("openbsd"),
     _elf("dragonfly"),
     _elf("solaris"),
-    _elf("illumos", files_goos="solaris"),
+    _elf("illumos"),  # builds the solaris files
     Port("darwin", AMD64, SYSV_AMD64, "macho", _MACHO_TLS, _CODE_RELOCS | {"R_TLS_LE"}),
-    Port("ios", AMD64, SYSV_AMD64, "macho", _MACHO_TLS, _CODE_RELOCS | {"R_TLS_LE"}, files_goos="darwin"),
+    Port("ios", AMD64, SYSV_AMD64, "macho", _MACHO_TLS, _CODE_RELOCS | {"R_TLS_LE"}),  # the darwin files
     Port("plan9", AMD64, None, "plan9", None, _CODE_RELOCS,
          why_unsupported="Plan 9 has no C host ABI: its kernel enters note handlers with its own convention, "
                          "and the runtime has no host-to-Go trampoline that symabi's contracts describe"),
@@ -112,11 +111,3 @@ def port(name: str) -> Port:
     if name not in PORTS:
         raise UnknownPort(f"unknown port {name!r}; known: {', '.join(sorted(PORTS))}")
     return PORTS[name]
-
-
-def port_for_contract(contract: str) -> Port:
-    """A port of the contract's host ABI (the default port for windows-x64, linux/amd64 for sysv-amd64)."""
-    abi = HOST_ABIS[contract]
-    if abi is WINDOWS_X64:
-        return PORTS[DEFAULT_PORT]
-    return next(p for p in PORTS.values() if p.abi is abi)
