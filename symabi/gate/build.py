@@ -242,13 +242,15 @@ def assemble_file(tree: Tree, command: AsmCommand) -> Listing:
     return assemble(tree.toolchain, request(tree, command))
 
 
-def constants(tree: Tree, command: AsmCommand) -> dict[str, int]:
-    """Integer #defines the file can use: the package's go_asm.h, then the file's own."""
+def constants(tree: Tree, command: AsmCommand, also: tuple[Path, ...] = ()) -> dict[str, int]:
+    """Integer #defines the file can use: the package's go_asm.h, then the file's own, then those of the
+    files in ``also`` (another file of the tree that defines a layout the world needs, e.g. the TEB's)."""
     values: dict[str, int] = {}
     texts = []
     if command.package in tree.headers:
         texts.append((tree.headers[command.package] / "go_asm.h").read_text(errors="replace"))
     texts.append(command.path.read_text(errors="replace"))
+    texts += [path.read_text(errors="replace") for path in also if path.is_file()]
     for text in texts:
         for name, value in re.findall(r"^\s*#\s*define\s+(\w+)\s+(-?(?:0x[0-9a-fA-F]+|\d+))\s*(?://.*)?$", text, re.M):
             values[name] = int(value, 0)

@@ -9,7 +9,8 @@ every field is checked as in a case.
 ``source`` may name the file with a ``*`` (``runtime/sys_*_amd64.s``): the one file of that package the
 port's build plan assembles that matches. ``race = true``: the file as a ``-race`` build assembles it.
 ``unstated = "why"``: the registry cannot state the entry's world on these ports; the entry point is
-UNKNOWN with that reason, never silently left out.
+UNKNOWN with that reason, never silently left out. ``constants_from``: other files of the tree whose
+``#define``s the world uses (windows' TEB layout lives in sys_windows_amd64.s).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Entry:
     ports: tuple[str, ...] = (DEFAULT_PORT,)  # the GOOS/GOARCH ports it is registered for
     race: bool = False  # assembled as a -race build does
     unstated: str = ""  # why the registry cannot state its world (the entry point is UNKNOWN)
+    constants_from: tuple[str, ...] = ()  # other files under $GOROOT/src whose #defines the world uses
 
     def source_for(self, files: list[str]) -> str | None:
         """The plan's file this entry means (its ``source`` may hold a ``*``); None if the plan has none."""
@@ -73,6 +75,9 @@ def load(path: Path = REGISTRY) -> list[Entry]:
         name = table.pop("name", key)
         ports = table.pop("ports", [DEFAULT_PORT])
         race, unstated = table.pop("race", False), table.pop("unstated", "")
+        constants_from = table.pop("constants_from", [])
+        if not isinstance(constants_from, list) or not all(isinstance(c, str) for c in constants_from):
+            raise CaseError(f"{path}: field `entries.{key}.constants_from` must list files under $GOROOT/src")
         if not isinstance(ports, list) or not ports or any(p not in PORTS for p in ports):
             raise CaseError(f"{path}: field `entries.{key}.ports` must list ports (GOOS/GOARCH); "
                             f"known: {', '.join(sorted(PORTS))}")
@@ -82,7 +87,7 @@ def load(path: Path = REGISTRY) -> list[Entry]:
         if taken:
             raise CaseError(f"{path}: entries {taken[0].name} and {key} are both {name!r} on "
                             f"{', '.join(sorted(set(taken[0].ports) & set(ports)))}")
-        entries.append(Entry(name, package, file, table, tuple(ports), race, unstated))
+        entries.append(Entry(name, package, file, table, tuple(ports), race, unstated, tuple(constants_from)))
     if not entries:
         raise CaseError(f"{path}: no [entries.NAME] tables")
     return entries

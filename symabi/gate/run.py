@@ -230,10 +230,13 @@ def _prove_entry(item: Item, entry: registry.Entry, tree: build.Tree, command: b
                  symbols: list[str], options: Options, registry_path: Path) -> None:
     try:
         case = registry.case_for(entry, command.path, f"{tree.toolchain.version} at {tree.goroot}",
-                                 build.constants(tree, command), symbols, registry_path, tree.port)
+                                 build.constants(tree, command, tuple(tree.goroot / "src" / f for f in
+                                                                      entry.constants_from)),
+                                 symbols, registry_path, tree.port)
     except registry.MissingConstant as exc:
-        item.unknown_reason = (f"the tree defines no {exc.args[0]} (in {entry.package}'s go_asm.h or "
-                               f"{entry.file}), which the registry's world for {entry.name} uses")
+        where = ", ".join((f"{entry.package}'s go_asm.h", command.source, *entry.constants_from))
+        item.unknown_reason = (f"the tree defines no {exc.args[0]} (in {where}), which the registry's world "
+                               f"for {entry.name} uses")
         return
     except CaseError as exc:
         raise CaseError(f"registry entry {entry.name}: {exc}") from None
