@@ -64,6 +64,8 @@ def measure_cold_warm(cases_dir: Path | None, go: str | None) -> list[dict]:
             for name in list_cases(cases_dir or default_cases_dir())]
     jobs.append(("gate", [*symabi_command(), "gate", "--baseline", str(REPO / "gate-baseline.json"), "--json",
                           *(["--go", go] if go else [])]))
+    jobs.append(("gate --ports all", [*symabi_command(), "gate", "--ports", "all", "--baseline",
+                                      str(REPO / "gate-baseline.json"), "--json", *(["--go", go] if go else [])]))
     rows = []
     with tempfile.TemporaryDirectory(prefix="symabi-bench-") as tmp:
         for label, cmd in jobs:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from symabi.errors import CaseError
+from symabi.ports import DEFAULT_PORT, PORTS
 
 CASE_FILE = "case.toml"
 CASES_ENV_VAR = "SYMABI_CASES"
@@ -97,6 +98,7 @@ class World:
 
     doc: str = ""
     gs: str | None = None  # the region the GS base points at (the TEB)
+    tls: str | None = None  # where the port's TLS segment register (symabi.ports: FS or GS) points: "tls+0x8"
     regions: tuple[RegionSpec, ...] = ()
     fields: tuple[FieldSpec, ...] = ()
     data: tuple[DataSpec, ...] = ()  # read-only data symbols outside the assembled file
@@ -126,6 +128,7 @@ class Case:
     entry_convention: EntryConvention = field(default_factory=EntryConvention)
     world: World = field(default_factory=World)
     returns: int = 64  # bits of RAX the host reads as the result: 0 (none), 32 (EAX) or 64
+    port: str = "windows/amd64"  # GOOS/GOARCH the versions are assembled for (symabi.ports)
 
     @property
     def entry(self) -> str:
@@ -247,13 +250,13 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     return spec
 
 
-def _entry_convention(path: Path, f: _Fields) -> EntryConvention:
+def _entry_convention(path: Path, f: _Fields, default: str = "windows-x64-call") -> EntryConvention:
     f.reject_unknown({"name", "stack_args", "registers", "table", "stride", "table_entries"})
     registers = f.sub("registers", {})
     for reg in registers.table:
         registers.get(reg, str)
     return EntryConvention(
-        name=f.get("name", str, "windows-x64-call"),
+        name=f.get("name", str, default),
         stack_args=f.get("stack_args", int, 0),
         registers=dict(registers.table),
         table=f.get("table", str, None),
@@ -263,7 +266,7 @@ def _entry_convention(path: Path, f: _Fields) -> EntryConvention:
 
 
 def _world(path: Path, f: _Fields) -> World:
-    f.reject_unknown({"doc", "gs", "regions", "fields", "data"})
+    f.reject_unknown({"doc", "gs", "tls", "regions", "fields", "data"})
     regions_table = f.sub("regions", {})
     regions = []
     for name, raw in regions_table.table.items():
@@ -298,7 +301,8 @@ def _world(path: Path, f: _Fields) -> World:
         df.reject_unknown({"value", "size", "doc"})
         data.append(DataSpec(symbol, df.get("value", str, required=True), df.get("size", int, 8),
                              df.get("doc", str, "")))
-    return World(f.get("doc", str, ""), f.get("gs", str, None), tuple(regions), tuple(fields), tuple(data))
+    return World(f.get("doc", str, ""), f.get("gs", str, None), f.get("tls", str, None), tuple(regions),
+                 tuple(fields), tuple(data))
 
 
 def read_toml(path: Path) -> dict:
@@ -321,7 +325,13 @@ def case_from_table(raw: dict, path: Path, directory: Path) -> Case:
     top = _Fields(path, "", raw)
     top.reject_unknown({"case", "entry_convention", "versions", "callees", "world"})
     head = top.sub("case")
-    head.reject_unknown({"name", "summary", "entry", "contract", "callee_model", "package", "defines", "returns"})
+    head.reject_unknown({"name", "summary", "entry", "contract", "callee_model", "package", "defines", "returns",
+                         "port"})
+    port_name = head.get("port", str, DEFAULT_PORT)
+    if port_name not in PORTS or PORTS[port_name].abi is None:
+        known = ", ".join(n for n, p in sorted(PORTS.items()) if p.abi)
+        raise CaseError(f"{path}: field `case.port` names {port_name!r}; known: {known}")
+    port = PORTS[port_name]
     returns = head.get("returns", int, 64)
     if returns not in (0, 32, 64):
         raise CaseError(f"{path}: field `case.returns` must be 0, 32 or 64, not {returns}")
@@ -340,14 +350,15 @@ def case_from_table(raw: dict, path: Path, directory: Path) -> Case:
         summary=head.get("summary", str, ""),
         entries=_entries(path, head),
         returns=returns,
-        contract=head.get("contract", str, "windows-x64"),
+        contract=head.get("contract", str, port.abi.name),
         callee_model=head.get("callee_model", str, "go-abi0"),
         package=head.get("package", str, None),
         defines=head.strings("defines"),
         versions=versions,
         callees={n: _callee(path, n, v) for n, v in callees_table.table.items()},
-        entry_convention=_entry_convention(path, conv),
+        entry_convention=_entry_convention(path, conv, port.abi.plain_call),
         world=_world(path, top.sub("world", {})),
+        port=port_name,
     )
 
 

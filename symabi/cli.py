@@ -161,8 +161,8 @@ def report(
 
 
 GATE_HELP = (
-    "Check a Go tree's host-to-Go entry points (assembled for windows/amd64 as its Go build does, with its "
-    "generated go_asm.h) and the shipped cases against a baseline. Progress goes to stderr (none with --json).\n\n"
+    "Check a Go tree's host-to-Go entry points (assembled for each chosen port, windows/amd64 by default, as its "
+    "Go build does, with its generated go_asm.h) and the shipped cases against a baseline. Progress goes to stderr (none with --json).\n\n"
     "The baseline is --baseline FILE, else gate-baseline.json in the current folder, else in the enclosing git "
     "repository's root, else the one shipped with symabi.\n\n"
     "Exit codes: 0 no regression; 1 a regression (an entry point or a case's newest version not PROVED and not "
@@ -183,11 +183,19 @@ def gate(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON; no progress display."),
     cases_dir: Optional[Path] = CasesDir,
     go: Optional[str] = GoPath,
+    port: list[str] = typer.Option([], "--port", help="A port to check, GOOS/GOARCH (repeatable; default "
+                                   "windows/amd64)."),
+    ports: Optional[str] = typer.Option(None, "--ports", help="`all`: every amd64 port the tree has."),
 ) -> None:
     def run():
         from symabi.gate.command import gate as run_gate_command
+        from symabi.gate.ports import ALL, PortError
+        from symabi.ports import DEFAULT_PORT
 
-        return run_gate_command(goroot, baseline, write_baseline, sarif, json_out, cases_dir, go)
+        if ports is not None and ports != ALL:
+            raise PortError(f"--ports takes `{ALL}`, not {ports!r} (name single ports with --port GOOS/GOARCH)")
+        chosen = (ALL,) if ports else tuple(port) or (DEFAULT_PORT,)
+        return run_gate_command(goroot, baseline, write_baseline, sarif, json_out, cases_dir, go, ports=chosen)
 
     raise typer.Exit(_guard(run))
 

@@ -16,6 +16,7 @@ import struct
 from dataclasses import dataclass, field
 
 from symabi.frontend.listing import Instruction, Listing, Relocation, Symbol
+from symabi.ports import AMD64
 
 CODE_BASE = 0x0040_0000
 STUB_BASE = 0x0100_0000
@@ -108,8 +109,11 @@ def _instruction_sizes(symbol: Symbol) -> list[tuple[Instruction, int]]:
     return out
 
 
-def lay_out(listing: Listing) -> Image:
-    """Place every symbol of the listing and resolve every relocation in it."""
+def lay_out(listing: Listing, tls_offset: int | None = None) -> Image:
+    """Place every symbol of the listing and resolve every relocation in it.
+
+    ``tls_offset``: what the port's linker resolves an R_TLS_LE (the g slot's offset from the thread
+    pointer, symabi.ports.TlsForm.g_offset); None where the port has no such relocation."""
     placed: dict[str, int] = {}
     cursor = CODE_BASE
     for sym in listing.symbols:
@@ -127,6 +131,12 @@ def lay_out(listing: Listing) -> Image:
         code[start : start + len(sym.code)] = sym.code
         for reloc in sym.relocations:
             if reloc.type in _MARKERS:
+                continue
+            if reloc.type == "R_TLS_LE":
+                if tls_offset is None:
+                    raise UnsupportedRelocation(f"{sym.name}+{reloc.offset}: R_TLS_LE, which this port's linker "
+                                                "does not resolve (its TLS is not reached through a relocation)")
+                _patch(code, start + reloc.offset, reloc.size, tls_offset + reloc.addend, reloc)
                 continue
             if reloc.target in placed:
                 target = placed[reloc.target]
@@ -155,4 +165,4 @@ def build_project(image: Image):
     """An angr project over the image's bytes (imported lazily: angr takes seconds to import)."""
     import angr
 
-    return angr.load_shellcode(image.code, arch="amd64", load_address=image.base, start_offset=0)
+    return angr.load_shellcode(image.code, arch=AMD64.angr_arch, load_address=image.base, start_offset=0)

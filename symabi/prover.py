@@ -27,6 +27,7 @@ from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS
 from symabi.models.entry import STACK_RESERVE
 from symabi.models.go_abiinternal import entry_facts
 from symabi.models.world import Configuration, WorldModel
+from symabi.ports import PORTS
 from symabi.replay.confirm import CONFIRMED, setups_for_case
 from symabi.toolchain import GoToolchain
 from symabi.verdicts import (
@@ -66,7 +67,7 @@ def _models(case: Case):
 
 def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
     _, callee_model, convention = _models(case)
-    world = WorldModel(case.world, str(case.directory / "case.toml")).assumptions()
+    world = _world(case).assumptions()
     callees = tuple(
         f"{c.name}: " + ("does not return" if c.noreturn else f"{c.args} bytes of arguments, {c.results} of results")
         + "".join(f"; writes {w.size} bytes at *(frame+{w.pointer_at:#x})+{w.offset:#x}" for w in c.writes)
@@ -187,8 +188,14 @@ class _Setup:
     data: tuple = ()  # (DataSpec, address): the world's values of data symbols the code reads
 
 
+def _world(case: Case) -> WorldModel:
+    """The case's world, its ``tls`` on the segment register the case's port reaches TLS through."""
+    tls = PORTS[case.port].tls
+    return WorldModel(case.world, str(case.directory / "case.toml"), tls.segment if tls else "gs")
+
+
 def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
-    world = WorldModel(case.world, str(case.directory / "case.toml"))
+    world = _world(case)
     stack = SymbolicRegion("stack", regs["rsp"], -STACK_RESERVE,
                            convention.caller_window(case.entry_convention.stack_args), STACK_SHADOW,
                            doc="the thread's stack, addressed relative to the entry RSP")
@@ -243,7 +250,8 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
         value = setup.world.value(d.value, f"world.data.{d.symbol}.value")[d.size * 8 - 1:0]
         state.memory.store(address, value, endness="Iend_LE", inspect=False)
         setup.guard.touch(state, address, d.size)
-    for key, fact in entry_facts(case.callee_model, case.callees, state, setup.image, setup.guard).items():
+    for key, fact in entry_facts(case.callee_model, case.callees, state, setup.image, setup.guard,
+                                 PORTS[case.port].tls).items():
         state.globals[key] = fact
     constraints += convention.prepare(state, regs, setup.stack, setup.image, params)
     for c in constraints:
@@ -301,15 +309,17 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     timings: dict[str, float] = {}
     began = time.monotonic()
     if listing is None:  # else the caller assembled the source itself (the gate: with the Go build's flags)
+        port = PORTS[case.port]
         listing = assemble(toolchain, AssembleRequest(version.source, version.include_dirs, case.defines,
-                                                      case.package))
+                                                      case.package, port.goos, port.goarch))
     timings["assemble"] = time.monotonic() - began
     base = dict(name=version.name, revision=version.revision, source=display_path(version.source),
                 deviations=version.deviations)
 
     began = time.monotonic()
     try:
-        image = lay_out(listing)
+        port = PORTS[case.port]
+        image = lay_out(listing, port.tls.g_offset if "R_TLS_LE" in port.relocations else None)
     except UnsupportedRelocation as exc:
         return VersionResult(verdict=Verdict.UNKNOWN, error=f"loader: {exc}", timings=timings, **base), None
     missing = [e for e in case.entries if e not in image.symbols]

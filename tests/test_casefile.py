@@ -179,7 +179,7 @@ def test_unknown_version_lists_the_versions(tmp_path):
     [
         ('contract = "windows-x64"', 'contract = "sysv"', "case.contract"),
         ('callee_model = "go-abi0"', 'callee_model = "c"', "case.callee_model"),
-        ('name = "windows-x64-call"', 'name = "sysv-call"', "entry_convention.name"),
+        ('name = "windows-x64-call"', 'name = "riscv-call"', "entry_convention.name"),
     ],
 )
 def test_unknown_model_names_the_field(tmp_path, toolchain, old, new, field):

@@ -246,9 +246,9 @@ def test_counterexample_says_who_clobbered_the_register(cli, mutant_cases):
         f"(CALL at {mutant_cases}/crosscall2/new/asm_amd64.s:47) left in XMM7",
         "new/asm_amd64.s:38: note: [new] preserve-xmm7: XMM7's entry value is saved here (MOVUPS X7, 80(SP)), and "
         "not restored from there",
-        f"new/asm_amd64.s:51: RET",
-        f"new/asm_amd64.s:47) left in XMM7",
-        f"new/asm_amd64.s:38: MOVUPS X7, 80(SP), and not restored from there",
+        "new/asm_amd64.s:51: RET",
+        "new/asm_amd64.s:47) left in XMM7",
+        "new/asm_amd64.s:38: MOVUPS X7, 80(SP), and not restored from there",
     ]
     # old → new lost the register: a regression, not an anonymous behavioural difference
     assert ("  [regression] XMM7 at return differs: the old version keeps the contract, the new one does not "

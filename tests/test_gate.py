@@ -24,6 +24,8 @@ from symabi.cli import app
 from symabi.contracts import CONTRACTS
 from symabi.gate import baseline as baselines
 from symabi.gate import build, registry
+from symabi.gate import ports as gate_ports
+from symabi.ports import PORTS
 from symabi.gate.baseline import Accepted
 from symabi.gate.command import gate as gate_command
 from symabi.gate.run import ABSENT, ACCEPTED, IMPROVED, OK, REGRESSION, UNCHECKED, Item, judge, run_gate
@@ -86,9 +88,13 @@ def test_substitute_uses_the_trees_numbers():
         registry.substitute({"at": "m+{m_g0}"}, constants)
 
 
+HOST_WORDS = {"ctx", "errno"}
+
+
 def test_registry_names_the_modern_entry_points():
-    entries = {e.name: e for e in registry.load()}
-    assert set(entries) == {"crosscall2", "sigtramp", "sehtramp", "callbackasm1", "tstart_stdcall"}
+    entries = {e.name: e for e in registry.load() if "windows/amd64" in e.ports}
+    assert set(entries) == {"crosscall2", "sigtramp", "sehtramp", "callbackasm1", "tstart_stdcall",
+                            "rt0_amd64_lib", "racecallbackthunk"}
     assert entries["sigtramp"].symbols == ("runtime.exceptiontramp", "runtime.firstcontinuetramp",
                                            "runtime.lastcontinuetramp")
     assert entries["sigtramp"].table["case"]["callee_model"] == "go-abiinternal"
@@ -98,6 +104,9 @@ def test_registry_names_the_modern_entry_points():
         for f in e.table.get("world", {}).get("fields", []):
             assert "{" in f["at"], (e.name, f["at"])
         for name, r in e.table.get("world", {}).get("regions", {}).items():
+            if name in HOST_WORDS:  # a C word the host owns (the race runtime's out-word), not a Go layout
+                assert r["size"] == 8, (e.name, name)
+                continue
             assert isinstance(r["size"], str) and r["size"].startswith("{"), (e.name, name)
 
 
@@ -192,7 +201,8 @@ def test_pinned_tree_proves_every_registered_entry_point(pinned_gate):
     assert code == 0 and data["exit_code"] == 0 and data["regressions"] == []
     assert err == ""  # --json: no progress display
     tree = {i["name"]: i for i in data["items"] if i["kind"] == "tree"}
-    assert set(tree) == {e.name for e in registry.load()}
+    assert set(tree) == {e.name for e in registry.load() if "windows/amd64" in e.ports}
+    assert {i["port"] for i in data["items"] if i["kind"] == "tree"} == {"windows/amd64"}
     for name, item in tree.items():
         assert (item["verdict"], item["status"]) == ("proved", "ok"), (name, item["message"], item["note"])
         assert item["result"]["unknowns"] == [] and item["result"]["violations"] == []
@@ -226,7 +236,9 @@ def test_pinned_gate_sarif_is_valid(pinned_gate):
     log = assert_valid_sarif(path)
     run = log["runs"][0]
     rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
-    assert rules == [o.id for o in CONTRACTS["windows-x64"].obligations]
+    # one rule per obligation id over the contracts of every item (the shipped cases include System V ones)
+    expected = list(dict.fromkeys(o.id for c in ("windows-x64", "sysv-amd64") for o in CONTRACTS[c].obligations))
+    assert sorted(rules) == sorted(expected) and len(rules) == len(set(rules))
     # the shipped old cases' accepted counterexamples are there, suppressed with the baseline's reason
     old = [r for r in run["results"] if "[case/sigtramp/old]" in r["message"]["text"]]
     assert old and all(r["suppressions"][0]["justification"].startswith("the code before") for r in old)
@@ -254,11 +266,12 @@ def test_cli_shows_progress_and_writes_a_baseline(gate_cache, tmp_path, monkeypa
     result = CliRunner().invoke(app, ["gate", "--cases-dir", str(cases), "--write-baseline", "--baseline", str(written)])
     assert result.exit_code == 0, result.output
     assert "symabi gate: planning the windows/amd64 build" in result.stderr
-    assert re.search(r"symabi gate: \[2/5\] tree/sigtramp … PROVED \(\d+\.\d s\)", result.stderr)
-    assert "gate: passed" in result.stdout and "tree/sigtramp" in result.stdout
+    assert re.search(r"symabi gate: \[2/7\] tree/windows/amd64/sigtramp … PROVED \(\d+\.\d s\)", result.stderr)
+    assert "gate: passed" in result.stdout and "tree/windows/amd64/sigtramp" in result.stdout
     accepted = baselines.read(written).entries
-    assert accepted["tree/sigtramp"] == Accepted(Verdict.PROVED)
-    assert set(accepted) == {f"tree/{e.name}" for e in registry.load()} | {"case/crosscall2/old", "case/crosscall2/new"}
+    assert accepted["tree/windows/amd64/sigtramp"] == Accepted(Verdict.PROVED)
+    assert set(accepted) == {f"tree/windows/amd64/{e.name}" for e in registry.load() if "windows/amd64" in e.ports} \
+        | {"case/crosscall2/old", "case/crosscall2/new"}
 
 
 @pytest.mark.slow
@@ -303,7 +316,7 @@ size = "{no_such_constant}"
 
 @pytest.fixture(scope="session")
 def pinned_tree(gate_cache, tmp_path_factory):
-    entry = next(e for e in registry.load() if e.name == "sigtramp")
+    entry = next(e for e in registry.load() if e.name == "sigtramp" and "windows/amd64" in e.ports)
     scratch = tmp_path_factory.mktemp("tree")
     toolchain = find_toolchain()
     tree = build.open_tree(toolchain.goroot, toolchain.go, (entry.package,), scratch)
@@ -383,18 +396,18 @@ def test_broken_tree_exits_1_naming_the_register_and_the_line(gate_cache, tmp_pa
                                       "--sarif", str(sarif_path), "--cases-dir", str(cases)])
     assert result.exit_code == 1, result.output
     source = goroot / "src/runtime/sys_windows_amd64.s"
-    errors = re.findall(r"^(\S+sys_windows_amd64\.s):(\d+): error: \[tree/(\w+)\] preserve-xmm7: XMM7 is not preserved",
+    errors = re.findall(r"^(\S+sys_windows_amd64\.s):(\d+): error: \[tree/windows/amd64/(\w+)\] preserve-xmm7: XMM7 is not preserved",
                         result.stdout, re.M)
     assert {name for _, _, name in errors} == {"sigtramp", "sehtramp", "callbackasm1", "tstart_stdcall"}
     lines = source.read_text().splitlines()
     assert all(Path(f).resolve() == source.resolve() and lines[int(n) - 1].strip() == "RET" for f, n, _ in errors)
-    assert re.search(r"cgo/asm_amd64\.s:\d+: error: \[tree/crosscall2\] preserve-xmm7", result.stdout)
+    assert re.search(r"cgo/asm_amd64\.s:\d+: error: \[tree/windows/amd64/crosscall2\] preserve-xmm7", result.stdout)
     assert "gate: FAILED" in result.stdout
     # the same findings in SARIF, at the .s file and line, relative to the tree
     log = assert_valid_sarif(sarif_path)
     run = log["runs"][0]
     assert run["originalUriBaseIds"]["GOROOT"]["uri"] == goroot.resolve().as_uri() + "/"
-    found = [r for r in run["results"] if r["ruleId"] == "preserve-xmm7" and "[tree/sigtramp]" in r["message"]["text"]]
+    found = [r for r in run["results"] if r["ruleId"] == "preserve-xmm7" and "[tree/windows/amd64/sigtramp]" in r["message"]["text"]]
     assert found and all(r["baselineState"] == "new" and "suppressions" not in r for r in found)
     where = found[0]["locations"][0]["physicalLocation"]
     assert where["artifactLocation"] == {"uri": "src/runtime/sys_windows_amd64.s", "uriBaseId": "GOROOT"}
@@ -403,3 +416,55 @@ def test_broken_tree_exits_1_naming_the_register_and_the_line(gate_cache, tmp_pa
     assert "Replay: confirmed." in found[0]["message"]["text"]  # unicorn ran the witness, runtime.tls_g included
     steps = found[0]["codeFlows"][0]["threadFlows"][0]["locations"]
     assert steps[-1]["location"]["message"]["text"] == "RET"
+
+
+# --- System V ports ----------------------------------------------------------------------------
+
+R12_RESTORE = "\tMOVQ\t(1*8)(SP), R12\t\\\n"  # the System V POP_REGS_HOST_TO_ABI0's restore of R12
+
+
+def test_every_sysv_entry_names_known_ports_and_a_sysv_convention():
+    for e in registry.load():
+        assert e.ports and all(p in PORTS for p in e.ports), e.name
+        if "windows/amd64" not in e.ports and not e.unstated:
+            assert e.table["entry_convention"]["name"].startswith("sysv-"), e.name
+    assert registry.port_constants(PORTS["linux/amd64"]) == {"tls_g": -8, "tls_base": 8, "tls_slot": 0, "tls_size": 16}
+    assert registry.port_constants(PORTS["darwin/amd64"])["tls_slot"] == 0x30
+
+
+@pytest.mark.slow
+def test_sysv_ports_prove_and_a_missing_r12_restore_is_refuted_on_each(gate_cache, tmp_path, monkeypatch):
+    monkeypatch.delenv("SYMABI_GO", raising=False)
+    (tmp_path / "cases").mkdir()
+    ports = ("linux/amd64", "darwin/amd64", "openbsd/amd64")
+    good = run_gate(cases_dir=tmp_path / "cases", ports=ports)
+    assert good.exit_code == 0 and good.ports == ports
+    for item in good.items:
+        assert item.key == f"tree/{item.port}/{item.name}"
+        if item.status == ABSENT:
+            continue
+        assert item.verdict is Verdict.PROVED, (item.key, item.note, item.unknown_reason)
+    names = {(i.port, i.name) for i in good.items}
+    assert ("linux/amd64", "racecallbackthunk") in names and ("darwin/amd64", "mstart_stub") in names
+    openbsd_race = next(i for i in good.items if i.key == "tree/openbsd/amd64/racecallbackthunk")
+    assert openbsd_race.status == ABSENT and "-race" in openbsd_race.note
+    goroot = copy_goroot(find_toolchain().goroot, tmp_path / "goroot")
+    header = goroot / "src/runtime/cgo/abi_amd64.h"
+    mutate(header, R12_RESTORE, "")
+    bad = run_gate(goroot=goroot, cases_dir=tmp_path / "cases", ports=ports)
+    assert bad.exit_code == 1
+    for item in bad.items:
+        if item.status == ABSENT:
+            continue
+        assert item.verdict is Verdict.REFUTED and item.failing == ("preserve-r12",), item.key
+        # unicorn replays each witness with the port's thread pointer (FS on ELF, GS on Mach-O)
+        assert all(v.replay == "confirmed" for v in item.outcome.violations), item.key
+        sites = {v.site.location for v in item.outcome.violations}
+        assert all(s.startswith(str(goroot)) or "src/runtime" in s for s in sites)
+
+
+def test_ports_all_skips_plan9_with_a_reason(toolchain):
+    chosen, notes = gate_ports.choose(("all",), toolchain.goroot, toolchain)
+    names = {p.name for p in chosen}
+    assert {"linux/amd64", "darwin/amd64", "windows/amd64", "solaris/amd64"} <= names
+    assert "plan9/amd64" not in names and "host ABI" in notes["plan9/amd64"]

@@ -112,7 +112,7 @@ def _reloc_listing(rel: str, size: int = 8) -> str:
 @pytest.mark.parametrize(
     "rel, complaint",
     [
-        ("rel 0+4 t=R_TLS_LE runtime.tlsg+0", "relocation type R_TLS_LE"),
+        ("rel 0+4 t=R_TLS_LE runtime.tlsg+0", "R_TLS_LE, which this port's linker does not resolve"),
         ("rel 0+4 t=R_GOTPCREL runtime.foo+0", "relocation type R_GOTPCREL"),
         ("rel 0+2 t=R_ADDR runtime.foo+0", "R_ADDR of 2 bytes"),
         ("rel 0+4 t=R_ADDR runtime.foo+4294967296", "does not fit in 4 bytes"),
@@ -122,6 +122,12 @@ def _reloc_listing(rel: str, size: int = 8) -> str:
 def test_unsupported_relocation(rel, complaint):
     with pytest.raises(UnsupportedRelocation, match=complaint):
         lay_out(parse_listing(_reloc_listing(rel)))
+
+
+def test_tls_le_is_the_ports_offset():
+    """On an ELF port the Go linker resolves R_TLS_LE to the g slot's offset from FS (symabi.ports)."""
+    image = lay_out(parse_listing(_reloc_listing("rel 0+4 t=R_TLS_LE runtime.tlsg+0")), tls_offset=-8)
+    assert int.from_bytes(image.code[:4], "little", signed=True) == -8
 
 
 def test_indirect_call_marker_is_not_a_relocation(assemble_snippet):

@@ -185,7 +185,8 @@ def test_prover_and_replay_agree_on_shipped_cases(toolchain, name):
         if proved.verdict.value == "proved":
             for setup in setups:
                 for run in _random_runs(setup, trials=5):
-                    assert run.kind in (RETURNED, ABORTED) and check(run) == [], (setup.label, run.reason)
+                    assert run.kind in (RETURNED, ABORTED) and check(run, contract=case.contract) == [], (
+                        setup.label, run.reason)
 
 
 # ---- witness names -------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
-"""Contracts: the obligations a trampoline owes its host caller, one named object per contract."""
+"""Contracts: the obligations a trampoline owes its host caller, one named object per host ABI."""
 
 from symabi.contracts.base import Contract, Finding, Obligation
+from symabi.contracts.sysv_amd64 import SYSV_AMD64
 from symabi.contracts.windows_x64 import WINDOWS_X64
 
-CONTRACTS: dict[str, Contract] = {WINDOWS_X64.name: WINDOWS_X64}
+CONTRACTS: dict[str, Contract] = {c.name: c for c in (WINDOWS_X64, SYSV_AMD64)}
 
 __all__ = ["CONTRACTS", "Contract", "Finding", "Obligation"]

@@ -4,39 +4,62 @@ The Microsoft x64 calling convention makes RBX, RBP, RDI, RSI, RSP, R12-R15 and 
 128 bits) non-volatile, and requires DF clear on return. Go ABI0 code may clobber all of them but RSP,
 so a trampoline that calls into Go must save and restore each one itself. Go in turn expects DF clear
 whenever it is entered.
+
+The checks are written once, over a host ABI's data (``symabi.ports``): its callee-saved registers and
+widths, its home area, its control state. ``HostAbiContract(WINDOWS_X64_ABI)`` is this contract;
+``symabi.contracts.sysv_amd64`` is the same class over the System V AMD64 ABI.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import claripy
 
-from symabi.contracts import solver
+from symabi.contracts import control_state, solver
 from symabi.contracts.base import CheckContext, Finding, Obligation
 from symabi.engine.explore import ABORTED, ESCAPED, FAULTED, RETURNED, UNKNOWN, PathOutcome
-from symabi.models.entry import HOME_AREA
 from symabi.models.go_abiinternal import FACTS as ABI_INTERNAL_FACTS
+from symabi.ports import WINDOWS_X64 as WINDOWS_X64_ABI
+from symabi.ports import HostAbi
 
-NONVOLATILE_GPRS = ("rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15")
-NONVOLATILE_XMMS = tuple(f"xmm{i}" for i in range(6, 16))
+NONVOLATILE_GPRS = tuple(c.register for c in WINDOWS_X64_ABI.callee_saved if c.bits == 64)
+NONVOLATILE_XMMS = tuple(c.register for c in WINDOWS_X64_ABI.callee_saved if c.bits == 128)
 
-PRESERVED = tuple(
-    Obligation(f"preserve-{r}", r, "callee-saved", f"{r.upper()} at return equals {r.upper()} at entry"
-               + (" (all 128 bits)" if r.startswith("xmm") else ""))
-    for r in NONVOLATILE_GPRS + NONVOLATILE_XMMS
-)
+
+def preserved(abi: HostAbi) -> tuple[Obligation, ...]:
+    return tuple(
+        Obligation(f"preserve-{c.register}", c.register, "callee-saved",
+                   f"{c.register.upper()} at return equals {c.register.upper()} at entry"
+                   + (f" (all {c.bits} bits)" if c.register.startswith("xmm") else ""))
+        for c in abi.callee_saved
+    )
+
+
+def stack_writes(abi: HostAbi) -> Obligation:
+    if abi.home_area:
+        return Obligation(
+            "stack-writes-in-frame", "stack", "stack-writes",
+            f"stack writes stay below the entry RSP or in the caller's {abi.home_area}-byte home area "
+            "(and, on another stack the world declares, in its free space)",
+            applies_on_abort=True,
+        )
+    return Obligation(
+        "stack-writes-below-entry-rsp", "stack", "stack-writes",
+        "stack writes stay below the entry RSP: the caller reserves no home area, so every byte at or above "
+        "the return address is the caller's (and, on another stack the world declares, in its free space); "
+        f"the {abi.red_zone}-byte red zone below it is the trampoline's own scratch, never safe across a call",
+        applies_on_abort=True,
+    )
+
+
+PRESERVED = preserved(WINDOWS_X64_ABI)
 RSP = Obligation("restore-rsp", "rsp", "stack-pointer", "RSP at return equals entry RSP + 8 (the return address popped)")
 RETURN = Obligation("return-to-caller", "return_address", "return", "control returns to the caller's return address")
 DF_AT_RETURN = Obligation("df-clear-at-return", "df", "direction-flag", "DF is clear when control returns to the caller")
 DF_AT_CALL = Obligation("df-clear-at-call", "df", "direction-flag", "DF is clear on every call into Go",
                         applies_on_abort=True)
-STACK_WRITES = Obligation(
-    "stack-writes-in-frame", "stack", "stack-writes",
-    f"stack writes stay below the entry RSP or in the caller's {HOME_AREA}-byte home area "
-    "(and, on another stack the world declares, in its free space)",
-    applies_on_abort=True,
-)
+STACK_WRITES = stack_writes(WINDOWS_X64_ABI)
 # Go's register ABI (ABIInternal) fixes two registers on entry; checked at every call to such a callee.
 X15_AT_CALL = Obligation("x15-zero-at-abiinternal-call", "xmm15", "abiinternal-call",
                          "X15 is zero on every call into Go with ABIInternal", applies_on_abort=True)
@@ -50,11 +73,23 @@ NO_FAULT = Obligation("no-fault", "fault", "fault",
 
 
 @dataclass(frozen=True)
-class WindowsX64Contract:
-    name: str = "windows-x64"
-    doc: str = __doc__.strip().splitlines()[0]
-    obligations: tuple[Obligation, ...] = (*PRESERVED, RSP, RETURN, DF_AT_RETURN, DF_AT_CALL, STACK_WRITES,
-                                           *ABI_INTERNAL, NO_FAULT)
+class HostAbiContract:
+    """The obligations of one host ABI (``abi``), checked on a path."""
+
+    abi: HostAbi
+    name: str = ""
+    doc: str = ""
+    obligations: tuple[Obligation, ...] = field(default=())
+    stack_writes: Obligation = field(init=False, repr=False)  # the ABI's (with or without a home area)
+
+    def __post_init__(self):
+        set_ = object.__setattr__  # frozen: the derived fields are filled in once, here
+        set_(self, "name", self.name or self.abi.name)
+        set_(self, "stack_writes", stack_writes(self.abi))
+        if not self.obligations:
+            set_(self, "obligations", (*preserved(self.abi), RSP, RETURN, DF_AT_RETURN, DF_AT_CALL,
+                                       self.stack_writes, *control_state.obligations(self.abi), *ABI_INTERNAL,
+                                       NO_FAULT))
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
         ctx = _WithSolver(ctx, solver.PathSolver(path.state.solver.constraints, ctx.timeout_ms))
@@ -62,8 +97,10 @@ class WindowsX64Contract:
         for ob in self.obligations:
             if ob is DF_AT_CALL:
                 findings.append(self._df_at_calls(path, ctx))
-            elif ob is STACK_WRITES:
+            elif ob is self.stack_writes:
                 findings.append(self._stack_writes(path, ctx))
+            elif ob.family == control_state.FAMILY:
+                findings.append(control_state.check(ob, path, ctx))
             elif ob in ABI_INTERNAL:
                 findings.append(self._abi_internal(ob, path, ctx))
             elif ob is NO_FAULT:
@@ -174,11 +211,12 @@ class WindowsX64Contract:
                          ctx, event.site, f"R14 is neither 0 nor the current g at the call to {event.callee}")
 
     def _stack_writes(self, path: PathOutcome, ctx: CheckContext) -> Finding:
+        ob, home_area = self.stack_writes, self.abi.home_area
         for access in path.state.globals["writes"]:
             if access.region in ctx.other_stacks and access.offset + access.size > ctx.other_stacks[access.region]:
                 floor = ctx.other_stacks[access.region]
                 return Finding(
-                    STACK_WRITES, path.index, "violated", exit=access.offset,
+                    ob, path.index, "violated", exit=access.offset,
                     detail=f"writes {access.size} bytes at {access.region}{access.offset:+#x}, in the live frames "
                            f"above its free space (which ends at {access.region}{floor:+#x})",
                     site=access.ins_addr,
@@ -186,17 +224,17 @@ class WindowsX64Contract:
             if access.region != "stack":
                 continue
             below = access.offset + access.size <= 0
-            home = 8 <= access.offset and access.offset + access.size <= 8 + HOME_AREA
+            home = home_area > 0 and 8 <= access.offset and access.offset + access.size <= 8 + home_area
             if not (below or home):
                 what = "the return address" if access.offset < 8 else "the caller's frame"
                 return Finding(
-                    STACK_WRITES, path.index, "violated", exit=access.offset,
+                    ob, path.index, "violated", exit=access.offset,
                     detail=f"writes {access.size} bytes at entry RSP {access.offset:+#x} ({what})",
                     site=access.ins_addr,
                 )
         if path.kind == UNKNOWN:
-            return Finding(STACK_WRITES, path.index, "unknown", detail=path.reason, site=path.ins_addr)
-        return Finding(STACK_WRITES, path.index, "holds")
+            return Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+        return Finding(ob, path.index, "holds")
 
 
 @dataclass(frozen=True)
@@ -210,4 +248,5 @@ class _WithSolver:
         return getattr(self.base, name)
 
 
-WINDOWS_X64 = WindowsX64Contract()
+WindowsX64Contract = HostAbiContract  # the name it had before the contract was parametrized
+WINDOWS_X64 = HostAbiContract(WINDOWS_X64_ABI, doc=__doc__.strip().splitlines()[0])

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import claripy
 
-GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
-XMMS = tuple(f"xmm{i}" for i in range(16))
+from symabi.ports import AMD64
+
+GPRS = AMD64.gprs  # the architecture's registers, from symabi.ports
+XMMS = AMD64.vectors
 # The six arithmetic flags of RFLAGS: CF PF AF ZF SF OF. DF lives apart in VEX (guest_DFLAG).
 ARITH_FLAGS_MASK = 0x8D5
 # VEX keeps RFLAGS lazily; CC_OP_COPY means "cc_dep1 holds the flags themselves".
@@ -19,7 +21,7 @@ CC_OP_COPY = 0
 
 
 def width(register: str) -> int:
-    return 128 if register.startswith("xmm") else 64
+    return AMD64.width(register)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Run the real Go assembler (``go tool asm -S``) for windows/amd64 and parse what it prints."""
+"""Run the real Go assembler (``go tool asm -S``) for a port (GOOS/GOARCH, windows/amd64 by default) and
+parse what it prints."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from symabi import cache
 from symabi.errors import AssemblerError
 from symabi.frontend.listing import Listing, ListingFormatError, parse_listing
+from symabi.ports import DEFAULT_PORT, PORTS
 from symabi.toolchain import GoToolchain
 
 ASSEMBLE_TIMEOUT_S = 120
@@ -27,8 +29,8 @@ class AssembleRequest:
     include_dirs: tuple[Path, ...] = ()
     defines: tuple[str, ...] = ()  # -D values, e.g. "GOOS_windows"
     package: str | None = None  # -p; "runtime" also needs -std for ABI selectors
-    goos: str = "windows"
-    goarch: str = "amd64"
+    goos: str = PORTS[DEFAULT_PORT].goos
+    goarch: str = PORTS[DEFAULT_PORT].goarch
     extra_flags: tuple[str, ...] = field(default=())
 
     def command(self, toolchain: GoToolchain, output: Path) -> list[str]:

@@ -1,4 +1,4 @@
-"""Assemble a Go tree's runtime for windows/amd64 the way the Go build does.
+"""Assemble a Go tree's runtime for one port (GOOS/GOARCH, symabi.ports) the way the Go build does.
 
 Three steps, each through the tree's own ``go`` command, offline, in a private GOCACHE and GOPATH:
 
@@ -10,6 +10,10 @@ Three steps, each through the tree's own ``go`` command, offline, in a private G
    every file the package is compiled from, so the next run with an unchanged tree skips the build.
 3. symabi's front-end runs that assembler command with ``-S`` on the file, with the work folder
    replaced by the folder holding the generated header, and parses the listing.
+
+Code that only a ``-race`` build assembles (race_amd64.s) comes from a second plan, ``go build -n -a
+-race``, on the ports whose toolchain supports -race; it uses the same go_asm.h (the runtime's layout does
+not depend on -race).
 """
 
 from __future__ import annotations
@@ -27,9 +31,9 @@ from pathlib import Path
 from symabi.cache import CACHE_ENV_VAR, cache_root  # noqa: F401 - CACHE_ENV_VAR re-exported for tests
 from symabi.errors import ToolchainError
 from symabi.frontend import AssembleRequest, Listing, assemble
+from symabi.ports import DEFAULT_PORT, PORTS, Port
 from symabi.toolchain import GoToolchain
 
-GOOS, GOARCH = "windows", "amd64"
 GO_TIMEOUT_S = 600
 _WORK = re.compile(r"\$WORK/(b\d+)/?")
 _INCLUDES_GO_ASM = re.compile(r'^\s*#\s*include\s+"go_asm\.h"', re.M)
@@ -61,15 +65,22 @@ class Tree:
     env: dict[str, str]
     headers: dict[str, Path] = field(default_factory=dict)  # package -> folder holding its go_asm.h
     scratch: Path | None = None
+    port: Port = PORTS[DEFAULT_PORT]
+    race_commands: dict[tuple[str, str], AsmCommand] | None = None  # the -race plan; None: not planned
+    race_error: str = ""  # why there is no -race plan (the toolchain's words)
 
-    def command(self, package: str, source: str) -> AsmCommand | None:
-        return self.commands.get((package, source))
+    def command(self, package: str, source: str, race: bool = False) -> AsmCommand | None:
+        return ((self.race_commands or {}) if race else self.commands).get((package, source))
+
+    def files(self, package: str, race: bool = False) -> list[str]:
+        """The assembly files the plan assembles for ``package``."""
+        return sorted(f for p, f in ((self.race_commands or {}) if race else self.commands) if p == package)
 
 
-def go_env(goroot: Path, scratch: Path) -> dict[str, str]:
+def go_env(goroot: Path, scratch: Path, port: Port = PORTS[DEFAULT_PORT]) -> dict[str, str]:
     """The environment of every go command: the target, offline, private caches, no user settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GO", "CGO_"))}
-    env.update(GOROOT=str(goroot), GOOS=GOOS, GOARCH=GOARCH, CGO_ENABLED="1", GOFLAGS="", GOENV="off",
+    env.update(GOROOT=str(goroot), GOOS=port.goos, GOARCH=port.goarch, CGO_ENABLED="1", GOFLAGS="", GOENV="off",
                GOTOOLCHAIN="local", GOPROXY="off", GOSUMDB="off", GOWORK="off", GOTELEMETRY="off",
                GOCACHE=str(scratch / "gocache"), GOPATH=str(scratch / "gopath"))
     return env
@@ -95,12 +106,15 @@ def require_tree(goroot: Path) -> Path:
     return goroot
 
 
-def open_tree(goroot: Path, fallback_go: Path, packages: tuple[str, ...], scratch: Path) -> Tree:
-    """Query the tree's toolchain and plan the assembly of ``packages`` (steps 1 and 2 of the module doc)."""
+def open_tree(goroot: Path, fallback_go: Path, packages: tuple[str, ...], scratch: Path,
+              port: Port = PORTS[DEFAULT_PORT], race_packages: tuple[str, ...] = ()) -> Tree:
+    """Query the tree's toolchain and plan the assembly of ``packages`` (steps 1 and 2 of the module doc),
+    and of ``race_packages`` as a -race build does."""
     goroot = require_tree(goroot)
     own = goroot / "bin" / "go"
     go = own if own.is_file() else fallback_go
-    env = go_env(goroot, scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    env = go_env(goroot, scratch, port)
     out = _run([str(go), "env", "GOVERSION", "GOTOOLDIR"], env, scratch, f"`go env` in {goroot}").stdout.split()
     if len(out) < 2:
         raise ToolchainError(f"`{go} env` printed no version and tool folder for {goroot}")
@@ -113,7 +127,16 @@ def open_tree(goroot: Path, fallback_go: Path, packages: tuple[str, ...], scratc
     dirs = dict(line.split(" ", 1) for line in listed.splitlines() if " " in line)
     plan = _run([str(go), "build", "-n", "-a", *packages], env, scratch, "`go build -n` (the build plan)")
     commands = parse_plan(plan.stdout + plan.stderr, tooldir / "asm", {p: Path(d) for p, d in dirs.items()})
-    return Tree(goroot, toolchain, commands, env, scratch=scratch)
+    tree = Tree(goroot, toolchain, commands, env, scratch=scratch, port=port)
+    if race_packages:
+        try:
+            race = _run([str(go), "build", "-n", "-a", "-race", *race_packages], env, scratch,
+                        f"`go build -n -race` for {port.name}")
+            tree.race_commands = parse_plan(race.stdout + race.stderr, tooldir / "asm",
+                                            {p: Path(d) for p, d in dirs.items()})
+        except ToolchainError as exc:  # "-race is not supported on openbsd/amd64": said per entry, not fatal
+            tree.race_error = str(exc).split("\n", 1)[-1].strip()
+    return tree
 
 
 def parse_plan(text: str, asm: Path, dirs: dict[str, Path]) -> dict[tuple[str, str], AsmCommand]:
@@ -162,7 +185,7 @@ def _source_key(tree: Tree, package: str) -> str:
                   tree.scratch, "`go list -deps`").stdout
     deps = sorted(line.split(" ", 1) for line in listed.splitlines() if " " in line)
     digest = hashlib.sha256()
-    for part in (tree.toolchain.version, GOOS, GOARCH, package):
+    for part in (tree.toolchain.version, tree.port.goos, tree.port.goarch, package):
         digest.update(part.encode() + b"\0")
     files = [("compile", tree.toolchain.asm.parent / "compile")]
     files += [(f"{path}/{p.name}", p) for path, d in deps for p in sorted(Path(d).iterdir()) if p.is_file()]
@@ -210,21 +233,24 @@ def request(tree: Tree, command: AsmCommand) -> AssembleRequest:
                 includes.append(tree.headers[command.package])
         elif Path(value).resolve() != tree.toolchain.include_dir.resolve():  # added by the front-end
             includes.append(Path(value))
-    defines = tuple(d for d in command.defines if d not in (f"GOOS_{GOOS}", f"GOARCH_{GOARCH}"))
-    return AssembleRequest(command.path, tuple(includes), defines, command.package, GOOS, GOARCH, command.flags)
+    goos, goarch = tree.port.goos, tree.port.goarch
+    defines = tuple(d for d in command.defines if d not in (f"GOOS_{goos}", f"GOARCH_{goarch}"))
+    return AssembleRequest(command.path, tuple(includes), defines, command.package, goos, goarch, command.flags)
 
 
 def assemble_file(tree: Tree, command: AsmCommand) -> Listing:
     return assemble(tree.toolchain, request(tree, command))
 
 
-def constants(tree: Tree, command: AsmCommand) -> dict[str, int]:
-    """Integer #defines the file can use: the package's go_asm.h, then the file's own."""
+def constants(tree: Tree, command: AsmCommand, also: tuple[Path, ...] = ()) -> dict[str, int]:
+    """Integer #defines the file can use: the package's go_asm.h, then the file's own, then those of the
+    files in ``also`` (another file of the tree that defines a layout the world needs, e.g. the TEB's)."""
     values: dict[str, int] = {}
     texts = []
     if command.package in tree.headers:
         texts.append((tree.headers[command.package] / "go_asm.h").read_text(errors="replace"))
     texts.append(command.path.read_text(errors="replace"))
+    texts += [path.read_text(errors="replace") for path in also if path.is_file()]
     for text in texts:
         for name, value in re.findall(r"^\s*#\s*define\s+(\w+)\s+(-?(?:0x[0-9a-fA-F]+|\d+))\s*(?://.*)?$", text, re.M):
             values[name] = int(value, 0)

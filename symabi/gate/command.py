@@ -10,6 +10,7 @@ from symabi.contracts import CONTRACTS
 from symabi.errors import CaseError
 from symabi.gate import baseline as baselines
 from symabi.gate.render import StderrProgress, render, render_json
+from symabi.ports import DEFAULT_PORT, PORTS
 from symabi.gate.run import ABSENT, ACCEPTED, REGRESSION, GateResult, Quiet, accepted_now, run_gate
 from symabi.verdicts import ObligationInfo
 from symabi.writers import sarif
@@ -28,9 +29,11 @@ def sarif_log(result: GateResult) -> str:
                       failing=i.status == REGRESSION)
         for i in result.items if i.result is not None
     ]
-    contract = CONTRACTS["windows-x64"]
-    obligations = next((i.result.obligations for i in result.items if i.result is not None),
-                       tuple(ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations))
+    contract = CONTRACTS[PORTS[result.ports[0] if result.ports else DEFAULT_PORT].contract]
+    # One rule per obligation id over every item's contract (ports of several host ABIs share most ids).
+    rules = {o.id: o for i in result.items if i.result is not None for o in i.result.obligations}
+    obligations = tuple(rules.values()) or tuple(
+        ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations)
     notes = [f"{i.key}: {'absent: ' if i.status == ABSENT else ''}{i.note}" for i in result.items if i.note]
     notes += [f"{i.key}: UNKNOWN: {i.unknown_reason}" for i in result.items if i.unknown_reason]
     return sarif.render(subjects, obligations, {"GOROOT": result.goroot, "SRCROOT": Path.cwd()}, notes,
@@ -49,7 +52,8 @@ def _check_cases(cases_dir: Path | None) -> None:
 
 
 def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif_out: Path | None,
-         json_out: bool, cases_dir: Path | None, go: str | None, out=None, err=None) -> int:
+         json_out: bool, cases_dir: Path | None, go: str | None, out=None, err=None,
+         ports: tuple[str, ...] = (DEFAULT_PORT,)) -> int:
     """Exit code: 0 no regression, 1 a regression; SymabiError (exit 2) for bad input or environment."""
     out, err = out or sys.stdout, err or sys.stderr
     _check_outputs(sarif_out, baseline if write_baseline else None)
@@ -61,7 +65,7 @@ def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif
     if found is not None and (not write_baseline or found.exists()):
         previous = baselines.read(found)  # when writing: to keep the reasons of unchanged entries
     progress = Quiet() if json_out else StderrProgress(err)
-    result = run_gate(goroot, go, cases_dir, previous, progress)
+    result = run_gate(goroot, go, cases_dir, previous, progress, ports=ports)
     if sarif_out is not None:
         try:
             sarif_out.write_text(sarif_log(result) + "\n", encoding="utf-8")

@@ -64,7 +64,7 @@ def render(result: GateResult, found: str = "") -> str:
         lines.append("")
     where = f" ({found})" if found and found != "--baseline" else ""
     baseline = f" · baseline {_shown(result.baseline)}{where}" if result.baseline else f" · no baseline ({found or 'none given'})"
-    lines.append(f"symabi gate · GOROOT {result.goroot} ({result.toolchain}) · windows/amd64{baseline}")
+    lines.append(f"symabi gate · GOROOT {result.goroot} ({result.toolchain}) · {', '.join(result.ports)}{baseline}")
     rows = [("item", "verdict", "status", "paths", "source")]
     for item in result.items:
         verdict = item.verdict.value.upper() if item.verdict else "-"
@@ -73,6 +73,7 @@ def render(result: GateResult, found: str = "") -> str:
     for row in rows:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4])
     notes = [(i.key, n) for i in result.items for n in (i.note, i.message if i.status != ABSENT else "") if n]
+    notes += sorted(result.port_notes.items())
     if notes:
         lines.append("")
         lines.extend(f"  {key}: {note}" for key, note in notes)
@@ -91,7 +92,8 @@ def to_dict(result: GateResult) -> dict:
     items = []
     for item in result.items:
         data = {
-            "key": item.key, "kind": item.kind, "name": item.name, "version": item.version, "source": item.source,
+            "key": item.key, "kind": item.kind, "name": item.name, "version": item.version, "port": item.port,
+            "source": item.source,
             "verdict": item.verdict.value if item.verdict else None, "status": item.status,
             "message": item.message or None, "note": item.note or None,
             "failing": list(item.failing), "unknown_reason": item.unknown_reason or None,
@@ -109,7 +111,9 @@ def to_dict(result: GateResult) -> dict:
         "schema": SCHEMA,
         "goroot": str(result.goroot),
         "toolchain": result.toolchain,
-        "target": "windows/amd64",
+        "target": result.ports[0] if len(result.ports) == 1 else None,  # kept for readers of schema 1
+        "ports": list(result.ports),
+        "port_notes": dict(result.port_notes),
         "baseline": str(result.baseline) if result.baseline else None,
         "exit_code": result.exit_code,
         "regressions": [i.key for i in result.regressions],

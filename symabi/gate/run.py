@@ -3,7 +3,8 @@ against a baseline.
 
 Items and what they must be:
 
-* ``tree/<entry>``: a registry entry point as the tree's Go build assembles it. Must be PROVED, unless
+* ``tree/<GOOS>/<GOARCH>/<entry>``: a registry entry point as the tree's Go build for that port assembles
+  it. Must be PROVED, unless
   the baseline accepts its current verdict (a REFUTED with a reason, failing no other obligation).
 * ``case/<case>/<version>``: a shipped case. Its newest version is judged like a tree entry point;
   an older version's verdict (and failing obligations) must equal the baseline's.
@@ -21,10 +22,12 @@ from pathlib import Path
 from typing import Protocol
 
 from symabi.casefile import default_cases_dir, list_cases, parse_case
-from symabi.errors import CaseError
+from symabi.errors import AssemblerError, CaseError
 from symabi.frontend import Listing
 from symabi.gate import build, registry
+from symabi.gate import ports as gate_ports
 from symabi.gate.baseline import Accepted, Baseline
+from symabi.ports import DEFAULT_PORT, Port
 from symabi.prover import Options, prove_case
 from symabi.toolchain import GoToolchain, find_toolchain
 from symabi.verdicts import CaseResult, Verdict, VersionResult
@@ -60,6 +63,7 @@ class Item:
     status: str = ""
     message: str = ""
     accepted: Accepted | None = None
+    port: str = DEFAULT_PORT  # GOOS/GOARCH the item was assembled and judged for
 
     @property
     def outcome(self) -> VersionResult | None:
@@ -85,6 +89,8 @@ class GateResult:
     items: list[Item]
     baseline: Path | None
     timings: dict[str, float] = field(default_factory=dict)
+    ports: tuple[str, ...] = (DEFAULT_PORT,)  # the ports whose entry points were checked
+    port_notes: dict[str, str] = field(default_factory=dict)  # a port not checked -> why
 
     @property
     def regressions(self) -> list[Item]:
@@ -147,26 +153,35 @@ class _Timer:
         return self.seconds
 
 
-def _tree_items(goroot: Path, fallback: GoToolchain, entries: list[registry.Entry], options: Options,
+def _tree_items(goroot: Path, fallback: GoToolchain, entries: list[registry.Entry], port: Port, options: Options,
                 progress: Progress, timings: dict[str, float], scratch: Path,
                 registry_path: Path) -> tuple[list[Item], str]:
+    entries = [e for e in entries if port.name in e.ports]
     packages = tuple(sorted({e.package for e in entries if (goroot / "src" / e.package).is_dir()}))
-    with _Timer(progress, f"planning the windows/amd64 build of {', '.join(packages)} (go build -n)") as t:
-        tree = build.open_tree(goroot, fallback.go, packages, scratch)
-        timings["plan"] = t.done(tree.toolchain.version)
-    listings: dict[tuple[str, str], Listing] = {}
+    race = tuple(sorted({e.package for e in entries if e.race and (goroot / "src" / e.package).is_dir()}))
+    with _Timer(progress, f"planning the {port.name} build of {', '.join(packages)} (go build -n)") as t:
+        tree = build.open_tree(goroot, fallback.go, packages, scratch / port.name.replace("/", "_"), port, race)
+        timings[f"plan {port.name}"] = t.done(tree.toolchain.version)
+    listings: dict[tuple[str, str, bool], Listing | str] = {}
     items = []
     for index, entry in enumerate(entries, 1):
-        item = Item(f"tree/{entry.name}", "tree", entry.name, registry.TREE_VERSION, True,
-                    f"src/{entry.package}/{entry.file}")
+        item = Item(f"tree/{port.name}/{entry.name}", "tree", entry.name, registry.TREE_VERSION, True,
+                    f"src/{entry.package}/{entry.file}", port=port.name)
         items.append(item)
-        command = tree.command(entry.package, entry.file)
+        command = _command(item, entry, tree, port)
         if command is None:
-            item.note = f"the tree's windows/amd64 build of {entry.package} assembles no {entry.file}"
             continue
-        if (entry.package, entry.file) not in listings:
-            listings[(entry.package, entry.file)] = _assemble(tree, command, item.source, progress, timings)
-        have = {s.name for s in listings[(entry.package, entry.file)].text_symbols()}
+        item.source = f"src/{entry.package}/{command.source}"
+        if entry.unstated:
+            item.unknown_reason = f"the registry cannot state the world of {entry.name} on {port.name}: {entry.unstated}"
+            continue
+        key = (entry.package, command.source, entry.race)
+        if key not in listings:
+            listings[key] = _assemble(tree, command, item.source, progress, timings)
+        if isinstance(listings[key], str):
+            item.unknown_reason = listings[key]
+            continue
+        have = {s.name for s in listings[key].text_symbols()}
         present = [s for s in entry.symbols if s in have]
         missing = [s for s in entry.symbols if s not in have]
         if not present:
@@ -175,23 +190,39 @@ def _tree_items(goroot: Path, fallback: GoToolchain, entries: list[registry.Entr
         if missing:
             item.note = f"the tree's {item.source} lacks {', '.join(missing)} (checked: {', '.join(present)})"
         with _Timer(progress, f"[{index}/{len(entries)}] {item.key}") as t:
-            _prove_entry(item, entry, tree, command, listings[(entry.package, entry.file)], present, options,
-                         registry_path)
+            _prove_entry(item, entry, tree, command, listings[key], present, options, registry_path)
             timings[item.key] = t.done(item.verdict.value.upper())
     return items, tree.toolchain.version
 
 
+def _command(item: Item, entry: registry.Entry, tree: build.Tree, port: Port) -> build.AsmCommand | None:
+    """The plan's command for the entry's file, or None with the item's note saying why there is none."""
+    build_kind = "-race build" if entry.race else "build"
+    if entry.race and tree.race_commands is None:
+        item.note = f"the tree's {port.name} toolchain has no -race build ({tree.race_error or 'no plan'})"
+        return None
+    source = entry.source_for(tree.files(entry.package, entry.race))
+    if source is None:
+        item.note = f"the tree's {port.name} {build_kind} of {entry.package} assembles no {entry.file}"
+        return None
+    return tree.command(entry.package, source, entry.race)
+
+
 def _assemble(tree: build.Tree, command: build.AsmCommand, source: str, progress: Progress,
-              timings: dict[str, float]) -> Listing:
+              timings: dict[str, float]) -> Listing | str:
     """The file as the tree's build assembles it, after generating its package's go_asm.h if it needs one."""
     if build.needs_go_asm_h(command) and command.package not in tree.headers:
-        with _Timer(progress, f"go_asm.h of {command.package}") as t:
+        with _Timer(progress, f"go_asm.h of {command.package} for {tree.port.name}") as t:
             _, cached = build.generate_header(tree, command.package)
-            timings[f"go_asm.h {command.package}"] = t.done(
+            timings[f"go_asm.h {tree.port.name} {command.package}"] = t.done(
                 "from the cache" if cached else f"generated (go build -a {command.package})")
-    with _Timer(progress, f"assembling {source}") as t:
-        listing = build.assemble_file(tree, command)
-        timings[f"assemble {source}"] = t.done("assembled")
+    with _Timer(progress, f"assembling {source} for {tree.port.name}") as t:
+        try:
+            listing = build.assemble_file(tree, command)
+        except AssemblerError as exc:  # every entry point in the file is UNKNOWN, with the assembler's words
+            t.done("does not assemble")
+            return f"{source} does not assemble for {tree.port.name}: {exc}"
+        timings[f"assemble {tree.port.name} {source}"] = t.done("assembled")
     return listing
 
 
@@ -199,10 +230,13 @@ def _prove_entry(item: Item, entry: registry.Entry, tree: build.Tree, command: b
                  symbols: list[str], options: Options, registry_path: Path) -> None:
     try:
         case = registry.case_for(entry, command.path, f"{tree.toolchain.version} at {tree.goroot}",
-                                 build.constants(tree, command), symbols, registry_path)
+                                 build.constants(tree, command, tuple(tree.goroot / "src" / f for f in
+                                                                      entry.constants_from)),
+                                 symbols, registry_path, tree.port)
     except registry.MissingConstant as exc:
-        item.unknown_reason = (f"the tree defines no {exc.args[0]} (in {entry.package}'s go_asm.h or "
-                               f"{entry.file}), which the registry's world for {entry.name} uses")
+        where = ", ".join((f"{entry.package}'s go_asm.h", command.source, *entry.constants_from))
+        item.unknown_reason = (f"the tree defines no {exc.args[0]} (in {where}), which the registry's world "
+                               f"for {entry.name} uses")
         return
     except CaseError as exc:
         raise CaseError(f"registry entry {entry.name}: {exc}") from None
@@ -219,28 +253,36 @@ def _case_items(cases_dir: Path, toolchain: GoToolchain, options: Options, progr
             timings[f"case/{name}"] = t.done(", ".join(f"{v.name} {v.verdict.value.upper()}" for v in result.versions))
         for v in result.versions:
             items.append(Item(f"case/{name}/{v.name}", "case", name, v.name, v is result.versions[-1],
-                              v.source, result))
+                              v.source, result, port=case.port))
     return items
 
 
 def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path | None = None,
              baseline: Baseline = Baseline(None), progress: Progress = Quiet(),
-             options: Options = Options(), registry_path: Path = registry.REGISTRY) -> GateResult:
-    """Raises SymabiError for bad input or a broken environment (the CLI's exit 2)."""
+             options: Options = Options(), registry_path: Path = registry.REGISTRY,
+             ports: tuple[str, ...] = (DEFAULT_PORT,)) -> GateResult:
+    """Raises SymabiError for bad input or a broken environment (the CLI's exit 2). ``ports``: GOOS/GOARCH
+    names, or ("all",): every amd64 port the tree's toolchain lists (``go tool dist list``)."""
     began = time.monotonic()
     toolchain = find_toolchain(go)
     goroot = build.require_tree(goroot or toolchain.goroot)
     entries = registry.load(registry_path)
     timings: dict[str, float] = {}
+    chosen, port_notes = gate_ports.choose(ports, goroot, toolchain)
+    items, version = [], toolchain.version
     with tempfile.TemporaryDirectory(prefix="symabi-gate-") as scratch:
-        items, version = _tree_items(goroot, toolchain, entries, options, progress, timings, Path(scratch),
-                                     registry_path)
+        for port in chosen:
+            port_items, version = _tree_items(goroot, toolchain, entries, port, options, progress, timings,
+                                              Path(scratch), registry_path)
+            items += port_items
     items += _case_items(cases_dir or default_cases_dir(), toolchain, options, progress, timings)
     for item in items:
         item.accepted = baseline.get(item.key)
+        if item.accepted is None and item.port == DEFAULT_PORT and item.kind == "tree":
+            item.accepted = baseline.get(f"tree/{item.name}")  # a baseline written before keys named the port
         item.status, item.message = judge(item, item.accepted)
     timings["total"] = time.monotonic() - began
-    return GateResult(goroot, version, items, baseline.path, timings)
+    return GateResult(goroot, version, items, baseline.path, timings, tuple(p.name for p in chosen), port_notes)
 
 
 def accepted_now(result: GateResult, previous: Baseline) -> dict[str, Accepted]:

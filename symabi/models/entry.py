@@ -16,8 +16,9 @@ from symabi.engine.memory import NULL_PAGES, SymbolicRegion, write_initial
 from symabi.engine.registers import RegisterFile
 from symabi.errors import CaseError
 from symabi.loader import Image
+from symabi.ports import WINDOWS_X64
 
-HOME_AREA = 32  # the four register-argument spill slots a Windows x64 caller reserves above the return address
+HOME_AREA = WINDOWS_X64.home_area  # the four register-argument spill slots a Windows x64 caller reserves
 STACK_RESERVE = 0x10000  # how far below the entry RSP the trampoline may use the stack (64 KiB)
 CALLER_FRAME = 0x1000  # how much of the caller's frame above its arguments is modelled (so a stray write is seen)
 LOWEST_STACK = 0x1_0000_0000
@@ -45,6 +46,7 @@ class EntryConventionModel:
     doc: str
     assumptions: tuple[str, ...]
     red_zone: int = 0  # Windows x64: nothing below RSP is safe from the OS, a debugger or an exception
+    home_area: int = HOME_AREA  # bytes the host's caller reserves above the return address (its ABI's)
 
     def preconditions(self, regs: RegisterFile) -> list[claripy.ast.Bool]:
         rsp = regs["rsp"]
@@ -70,7 +72,7 @@ class EntryConventionModel:
     def caller_window(self, stack_args: int) -> int:
         """Bytes at and above the entry RSP that are modelled: return address, home area, stack arguments and
         the rest of the caller's frame (whose contents are unknown; writing there breaks the contract)."""
-        return 8 + HOME_AREA + stack_args + CALLER_FRAME
+        return 8 + self.home_area + stack_args + CALLER_FRAME
 
     def describe(self, params: EntryConvention) -> tuple[str, ...]:
         """The assumptions with the case's parameters filled in."""

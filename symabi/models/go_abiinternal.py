@@ -66,6 +66,8 @@ GO_ABIINTERNAL = CalleeModel(
         "its outputs are fresh values named by (callee, call ordinal), shared by every version",
         f"the current g is *(*(GS + {TLS_G})) as the world holds it at entry; there is none (only 0 is "
         f"allowed in R14) when the TLS slot *(GS + {TLS_G}) is null",
+        "on a port whose linker fixes the g slot (ELF: FS-8, Mach-O: GS+0x30, see symabi.ports) the current g is "
+        "that slot's word as the world holds it at entry; there is none when it is 0",
     ),
 )
 CALLEE_MODELS.setdefault(GO_ABIINTERNAL.name, GO_ABIINTERNAL)  # importing this module registers the model
@@ -75,32 +77,56 @@ class _Uncovered(Exception):
     pass
 
 
-def current_g(state, tls_address: int | None, guard) -> CurrentG:
-    """Follow get_tls/g() through the world as the state holds it (read without counting as the code's reads)."""
-    if tls_address is None:
-        return CurrentG(None, reason=f"the code does not reference {TLS_G}, so the thread's g is not known")
-    words: list[tuple[str, int, int]] = []
+class _WorldReader:
+    """Reads words of the world as the state holds them at entry, recording each (region, offset): those
+    words count as read by the path. Reads never count as the code's own."""
 
-    def read(address, what: str) -> claripy.ast.BV:
-        where = guard.locate(state, address)
+    def __init__(self, state, guard):
+        self.state, self.guard = state, guard
+        self.words: list[tuple[str, int, int]] = []
+
+    def __call__(self, address, what: str) -> claripy.ast.BV:
+        where = self.guard.locate(self.state, address)
         if where is None:
             raise _Uncovered(f"{what} ({address}) is in no declared region")
         region, offset = where
-        words.append((region, offset, 8))
-        return state.memory.load(guard.address_of(Access(region, offset, 8, None)), 8, endness="Iend_LE",
-                                 inspect=False)
+        self.words.append((region, offset, 8))
+        return self.state.memory.load(self.guard.address_of(Access(region, offset, 8, None)), 8,
+                                      endness="Iend_LE", inspect=False)
 
+
+def current_g(state, tls_address: int | None, guard, segment: str = "gs") -> CurrentG:
+    """Follow get_tls/g() through the world: *(*(segment + runtime.tls_g)) (Windows' TlsAlloc slot)."""
+    if tls_address is None:
+        return CurrentG(None, reason=f"the code does not reference {TLS_G}, so the thread's g is not known")
+    read = _WorldReader(state, guard)
     try:
         offset = read(claripy.BVV(tls_address, 64), TLS_G)
-        slot = read(state.regs.gs + offset, f"the TLS slot GS+{TLS_G}")
+        slot = read(getattr(state.regs, segment) + offset, f"the TLS slot {segment.upper()}+{TLS_G}")
         if not slot.symbolic and slot.concrete_value == 0:
-            return CurrentG(claripy.BVV(0, 64), tuple(words))
-        return CurrentG(read(slot, "the TLS slot's g word"), tuple(words))
+            return CurrentG(claripy.BVV(0, 64), tuple(read.words))
+        return CurrentG(read(slot, "the TLS slot's g word"), tuple(read.words))
     except _Uncovered as exc:
-        return CurrentG(None, tuple(words), f"the current g is not known: {exc}")
+        return CurrentG(None, tuple(read.words), f"the current g is not known: {exc}")
 
 
-def entry_facts(callee_model: str, callees, state, image, guard) -> dict:
+def direct_g(state, segment: str, offset: int | None, guard, offset_at: int | None = None) -> CurrentG:
+    """The current g of a port whose TLS g slot holds g, at ``offset`` from a segment base (ELF, Mach-O),
+    or at the offset the data word at ``offset_at`` holds (android's runtime.tls_g)."""
+    read = _WorldReader(state, guard)
+    try:
+        if offset_at is not None:
+            word = read(claripy.BVV(offset_at, 64), TLS_G)
+            if word.symbolic:
+                raise _Uncovered(f"the world gives {TLS_G} no value")
+            offset = word.concrete_value
+        return CurrentG(read(getattr(state.regs, segment) + offset, f"the g slot {segment.upper()}{offset:+#x}"),
+                        tuple(read.words))
+    except _Uncovered as exc:
+        return CurrentG(None, tuple(read.words), f"the current g is not known: {exc}")
+
+
+def entry_facts(callee_model: str, callees, state, image, guard, tls=None) -> dict:
     """state.globals entries for a path that starts in ``state``: none unless the callees are ABIInternal.
 
     The words the current g is read from count as read by the path: what the contract demands of R14
@@ -109,7 +135,13 @@ def entry_facts(callee_model: str, callees, state, image, guard) -> dict:
     """
     if callee_model != GO_ABIINTERNAL.name:
         return {}
-    address = image.symbols.get(TLS_G, image.stub_for(TLS_G))
-    g = current_g(state, address, guard)
+    tls_g = image.symbols.get(TLS_G, image.stub_for(TLS_G))
+    if tls is not None and tls.slot == "g":  # the slot holds g itself (symabi.ports.TlsForm)
+        if tls.indirect and tls_g is None:
+            g = CurrentG(None, reason=f"the code does not reference {TLS_G}, so the thread's g is not known")
+        else:
+            g = direct_g(state, tls.segment, tls.g_offset, guard, tls_g if tls.indirect else None)
+    else:
+        g = current_g(state, tls_g, guard, tls.segment if tls is not None else "gs")
     reads = tuple(Access(region, offset, size, None) for region, offset, size in g.words)
     return {FACTS: Facts(frozenset(callees), g), "reads": state.globals["reads"] + reads}

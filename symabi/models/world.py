@@ -75,8 +75,9 @@ class Configuration:
 
 
 class WorldModel:
-    def __init__(self, world: World, where: str):
-        self.world, self.where = world, where
+    def __init__(self, world: World, where: str, tls_segment: str = "gs"):
+        """``tls_segment``: the segment register the port's TLS hangs from (symabi.ports), set to ``world.tls``."""
+        self.world, self.where, self.tls_segment = world, where, tls_segment
         self.bases: dict[str, claripy.ast.BV] = {}
         self.shadows: dict[str, int] = {}
         for index, region in enumerate(world.regions):
@@ -87,6 +88,7 @@ class WorldModel:
         if world.gs is not None and world.gs not in self.bases:
             raise CaseError(f"{where}: field `world.gs` names {world.gs!r}, which is not a region")
         self._fields = [self._field_choices(i, f) for i, f in enumerate(world.fields)]
+        self._segments = self._segment_bases()
 
     def _parse(self, text: str, field_name: str):
         m = _VALUE.match(text)
@@ -172,7 +174,19 @@ class WorldModel:
         )
 
     def gs_base(self) -> claripy.ast.BV | None:
-        return self.bases.get(self.world.gs) if self.world.gs else None
+        return self.segment_bases().get("gs")
+
+    def segment_bases(self) -> dict[str, claripy.ast.BV]:
+        """Segment register -> base: ``gs`` (a region), and ``tls`` on the port's TLS segment register."""
+        return dict(self._segments)
+
+    def _segment_bases(self) -> dict[str, claripy.ast.BV]:
+        bases = {"gs": self.bases[self.world.gs]} if self.world.gs else {}
+        if self.world.tls is not None:
+            if self.tls_segment in bases:
+                raise CaseError(f"{self.where}: fields `world.gs` and `world.tls` both set GS")
+            bases[self.tls_segment] = self.value(self.world.tls, "world.tls")
+        return bases
 
     def apply(self, state, config: Configuration, guard: MemoryGuard) -> None:
         """Lay the configuration's field values into the state's memory (world facts, not stores)."""
@@ -183,8 +197,8 @@ class WorldModel:
             address = guard.address_of(Access(choice.region, choice.offset, choice.field.size, None))
             state.memory.store(address, value, endness="Iend_LE", inspect=False)
             guard.touch(state, address, choice.field.size)
-        if (gs := self.gs_base()) is not None:
-            state.regs.gs = gs
+        for segment, base in self._segments.items():
+            setattr(state.regs, segment, base)
 
     def assumptions(self) -> tuple[str, ...]:
         out = [self.world.doc] if self.world.doc else []
@@ -196,6 +210,8 @@ class WorldModel:
                        + (f" — {r.doc}" if r.doc else ""))
         if self.world.gs:
             out.append(f"GS points at region {self.world.gs}")
+        if self.world.tls:
+            out.append(f"{self.tls_segment.upper()} (the thread pointer) points at {self.world.tls}")
         for f in self.world.fields:
             running = getattr(f, "running_on", ()) or ("",) * len(f.values)
             values = " or ".join(f"{v}" + (f" ({lbl})" if lbl else "") + (f", entered on {on}'s stack" if on else "")

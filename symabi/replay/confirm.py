@@ -53,7 +53,11 @@ def judge(violation, run: ConcreteRun) -> str:
     if violation.obligation in NOT_REPLAYED or violation.obligation not in CHECKS:
         return ""  # not replayed: no concrete check (see constants.NOT_REPLAYED)
     ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
-    finding = next(f for f in evaluate(run) if f.obligation == violation.obligation)
+    # the contract whose obligation this is: sysv-amd64's stack obligation has its own id; the rest are shared
+    contract = "sysv-amd64" if violation.obligation == "stack-writes-below-entry-rsp" else "windows-x64"
+    finding = next((f for f in evaluate(run, contract) if f.obligation == violation.obligation), None)
+    if finding is None:
+        return ""  # an obligation replay does not model (the control state): not replayed
     if finding.status != VIOLATED:
         what = f"{violation.obligation} {finding.status} on the concrete run, which {_ending(run)}"
         return f"{NOT_REPRODUCED}: {what}{ignored}"
@@ -123,13 +127,16 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
     """One setup per (entry symbol, world configuration) of ``case`` (a ``symabi.casefile.Case``), in the
     prover's order; ``image`` is the laid-out version to run. Reads only the case's data: no address the
     symbolic model chose enters the replay."""
+    from symabi.ports import PORTS  # pure data
+
     sites = crash_sites(case, image)
+    tls = PORTS[case.port].tls
     setups = []
     for name in case.entries:
         for words, facts, running_on in _configurations(case.world):
             plan = WorldPlan(_region_plans(case.world), words + _data_words(case, image),
                              _data_regions(case, image), case.world.gs, dict(case.entry_convention.registers),
-                             running_on)
+                             running_on, case.world.tls, tls.segment if tls else "gs")
             setups.append(ReplaySetup(image, image.symbols[name], case.callees, (), None, case.entry_convention,
                                       {}, budget, name, facts, plan, sites))
     return setups

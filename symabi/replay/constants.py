@@ -6,6 +6,8 @@ that they do, so a change on the symbolic side cannot silently drift away from t
 
 from __future__ import annotations
 
+from symabi.ports import WINDOWS_X64  # pure data: no angr, no claripy
+
 # symabi.engine.registers
 GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
 XMMS = tuple(f"xmm{i}" for i in range(16))
@@ -16,16 +18,16 @@ RFLAGS_FIXED = 0x2  # bit 1 of RFLAGS always reads as one
 # symabi.engine.memory
 STACK_SHADOW = 0x7FF0_0000_0000  # where the engine places the byte at entry RSP + 0
 
-# symabi.models.entry
-HOME_AREA = 32
+# symabi.models.entry (the home area is the Windows x64 ABI's, symabi.ports)
+HOME_AREA = WINDOWS_X64.home_area
 STACK_RESERVE = 0x10000
 CALLER_FRAME = 0x1000
 LOWEST_STACK = 0x1_0000_0000
 HIGHEST_STACK = 0x7FFE_FFFF_0000
 
-# symabi.contracts.windows_x64
-NONVOLATILE_GPRS = ("rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15")
-NONVOLATILE_XMMS = tuple(f"xmm{i}" for i in range(6, 16))
+# symabi.contracts.windows_x64 (its callee-saved registers: the Windows x64 ABI's, symabi.ports)
+NONVOLATILE_GPRS = tuple(c.register for c in WINDOWS_X64.callee_saved if c.bits == 64)
+NONVOLATILE_XMMS = tuple(c.register for c in WINDOWS_X64.callee_saved if c.bits == 128)
 # (obligation id, location), in the contract's order
 OBLIGATIONS = (
     *((f"preserve-{r}", r) for r in NONVOLATILE_GPRS + NONVOLATILE_XMMS),
@@ -44,6 +46,18 @@ APPLIES_ON_ABORT = frozenset({"df-clear-at-call", "stack-writes-in-frame", "x15-
 # obligations replay does not model (which calls are ABIInternal, and the current g, are not replayed):
 # a counterexample of one is left unreplayed (Violation.replay == ""), never "not reproduced"
 NOT_REPLAYED = frozenset({"x15-zero-at-abiinternal-call", "r14-g-at-abiinternal-call"})
+
+
+def obligations_for(contract: str) -> tuple[tuple[str, str], ...]:
+    """(obligation id, location) of a contract replay checks, from its host ABI's data (symabi.ports):
+    windows-x64's are OBLIGATIONS; sysv-amd64 has its own callee-saved set and no home area."""
+    from symabi.ports import HOST_ABIS
+
+    abi = HOST_ABIS[contract]
+    stack = "stack-writes-in-frame" if abi.home_area else "stack-writes-below-entry-rsp"
+    return (*((f"preserve-{r}", r) for r in abi.callee_saved_registers),
+            *(ob for ob in OBLIGATIONS if not ob[0].startswith(("preserve-", "stack-writes"))),
+            (stack, "stack"))
 
 
 def width(register: str) -> int:

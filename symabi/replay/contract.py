@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from symabi.replay.constants import HOME_AREA, NONVOLATILE_GPRS, NONVOLATILE_XMMS, OBLIGATIONS
+from symabi.replay.constants import HOME_AREA, NONVOLATILE_GPRS, NONVOLATILE_XMMS, OBLIGATIONS, obligations_for
 from symabi.replay.machine import ABORTED, ESCAPED, FAULTED, RETURNED, ConcreteRun
 from symabi.verdicts import format_value
 
@@ -127,10 +127,12 @@ def df_clear_at_calls(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
     return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
 
 
-@obligation("stack-writes-in-frame")
+@obligation("stack-writes-in-frame", "stack-writes-below-entry-rsp")
 def stack_writes_in_frame(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
     """The code's own stores, and a callee's own frame (which lands where the code put RSP); a callee's
-    writes through pointers break whatever they overwrite, and are judged by that."""
+    writes through pointers break whatever they overwrite, and are judged by that. Windows x64 lets the
+    trampoline use the caller's home area; System V (``stack-writes-below-entry-rsp``) has none."""
+    home_area = HOME_AREA if ob == "stack-writes-in-frame" else 0
     for w in run.writes:
         if w.kind == "through":
             continue
@@ -142,7 +144,7 @@ def stack_writes_in_frame(run: ConcreteRun, ob: str, loc: str) -> ConcreteFindin
         if w.region != "stack":
             continue
         below = w.offset + w.size <= 0
-        home = 8 <= w.offset and w.offset + w.size <= 8 + HOME_AREA
+        home = 8 <= w.offset and w.offset + w.size <= 8 + home_area
         if not (below or home):
             what = "the return address" if w.offset < 8 else "the caller's frame"
             return ConcreteFinding(ob, loc, VIOLATED, None, w.offset,
@@ -158,11 +160,13 @@ def no_fault(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
     return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
 
 
-def evaluate(run: ConcreteRun) -> list[ConcreteFinding]:
-    """One finding per obligation this module checks, in the contract's order."""
-    return [CHECKS[ob](run, ob, loc) for ob, loc in OBLIGATIONS if ob in CHECKS]
+def evaluate(run: ConcreteRun, contract: str = "windows-x64") -> list[ConcreteFinding]:
+    """One finding per obligation this module checks, in the contract's order (windows-x64 or sysv-amd64,
+    whose obligations come from its host ABI: constants.obligations_for)."""
+    obligations = OBLIGATIONS if contract == "windows-x64" else obligations_for(contract)
+    return [CHECKS[ob](run, ob, loc) for ob, loc in obligations if ob in CHECKS]
 
 
-def check(run: ConcreteRun) -> list[ConcreteViolation]:
+def check(run: ConcreteRun, contract: str = "windows-x64") -> list[ConcreteViolation]:
     """The obligations that fail on this run (an empty list: the run keeps the contract, as far as it went)."""
-    return [f for f in evaluate(run) if f.status == VIOLATED]
+    return [f for f in evaluate(run, contract) if f.status == VIOLATED]

@@ -180,6 +180,7 @@ class _Machine:
         # Looked up in this order: data symbols sit inside the code mapping and win over it.
         self.regions: tuple[Region, ...] = (self.stack, *data, code, *self.world)
         self.gs_base = gs_base if gs_base is not None else self.placed.gs_base
+        self.fs_base = self.placed.fs_base  # the thread pointer on an ELF port (symabi.ports: TLS through FS)
         self.caller_return = self.placed.return_address
         self.entry_regs = {**{r: inputs.regs[r] for r in GPRS + XMMS}, **self.placed.registers}
         self.entry_rflags = (FIXED_BIT | IF_BIT | (inputs.rflags & ARITH_FLAGS_MASK)
@@ -294,6 +295,8 @@ class _Machine:
         self.uc.reg_write(X.UC_X86_REG_RFLAGS, self.entry_rflags)
         if self.gs_base is not None:
             self.uc.reg_write(X.UC_X86_REG_GS_BASE, self.gs_base)
+        if self.fs_base is not None:
+            self.uc.reg_write(X.UC_X86_REG_FS_BASE, self.fs_base)
 
     def _hook(self) -> None:
         uc = self.uc
@@ -340,7 +343,7 @@ class _Machine:
         self.last = address
         self.trace.append(address)
         self.sp_at_step = uc.reg_read(X.UC_X86_REG_RSP)
-        ea = self.decoder.misaligned(uc, address, gs_base=self.gs_base or 0)
+        ea = self.decoder.misaligned(uc, address, fs_base=self.fs_base or 0, gs_base=self.gs_base or 0)
         if ea is not None:
             name = self.decoder.decode(address).mnemonic.upper()
             self.fault(f"#GP: {name} at {address:#x} needs a 16-byte aligned operand, not {ea:#x}")

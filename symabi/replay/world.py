@@ -57,6 +57,8 @@ class WorldPlan:
     gs: str | None = None  # the region GS points at
     registers: Mapping[str, str] = field(default_factory=dict)  # entry registers bound to world values
     running_on: str = ""  # a stack region the trampoline is entered on: it is the thread's stack itself
+    tls: str | None = None  # where the port's TLS segment register points ("tcb+0x8"; world.tls)
+    tls_segment: str = "gs"  # that register: "fs" on ELF ports, "gs" on Windows and Mach-O (symabi.ports)
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class PlacedWorld:
     registers: Mapping[str, int]
     words: Mapping[int, bytes]  # absolute address -> initial bytes
     return_address: int
+    fs_base: int | None = None  # the thread pointer of an ELF port
 
 
 def evaluate(text: str, bases: Mapping[str, int]) -> int:
@@ -137,5 +140,7 @@ def lay_out_world(plan: WorldPlan, inputs: ConcreteInputs, taken: Sequence[tuple
     registers = {reg: evaluate(text, bases) for reg, text in plan.registers.items()}
     given = inputs.entry.get("return_address")
     ret = given if given is not None else random_return_address(rng_for(inputs.seed, "return-address"), taken)
-    gs = bases.get(plan.gs) if plan.gs else None
-    return PlacedWorld(bases, gs, registers, words, ret)
+    segments = {"gs": bases[plan.gs]} if plan.gs else {}
+    if plan.tls is not None:
+        segments[plan.tls_segment] = evaluate(plan.tls, bases)
+    return PlacedWorld(bases, segments.get("gs"), registers, words, ret, segments.get("fs"))
