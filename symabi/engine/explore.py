@@ -219,11 +219,21 @@ class Explorer:
         return ended
 
     def _symbolic_target(self, state, successors: list) -> list[PathOutcome]:
-        """Split a symbolic jump target over where it can go: a declared callee (by its symbol, or by the
-        input that holds it, ``[callees."entry.rcx"]``), the caller's return address, or elsewhere."""
+        """Split a symbolic jump target over where it can go. A RET or JMP may reach the caller's return
+        address (returned), a callee whose address the code took (a tail call), or elsewhere (escaped).
+        A CALL may reach a declared callee, by its symbol or by the input that holds it
+        (``[callees."entry.rcx"]``); a call that reaches nothing declared is UNKNOWN, not a verdict."""
         target = state.regs.rip
+        calling = state.history.jumpkind == "Ijk_Call"
         ended, excluded = [], []
-        for name, value in self._indirect_callees():
+        if not calling:
+            home = target == self.return_address
+            if state.solver.satisfiable(extra_constraints=[home]):
+                back = state.copy()
+                back.add_constraints(home)
+                ended.append(self._end(back, RETURNED, ins_addr=self._last_instruction(state)))
+            excluded.append(claripy.Not(home))
+        for name, value in self._indirect_callees(inputs=calling):
             hit = target == value
             if state.solver.satisfiable(extra_constraints=[hit, *excluded]):
                 into = state.copy()
@@ -236,17 +246,11 @@ class Explorer:
                     into.regs.rip = value
                     successors.append(into)
             excluded.append(claripy.Not(hit))
-        home = target == self.return_address
-        if state.solver.satisfiable(extra_constraints=[home, *excluded]):
-            back = state.copy()
-            back.add_constraints(home, *excluded)
-            ended.append(self._end(back, RETURNED, ins_addr=self._last_instruction(state)))
-        away = [claripy.Not(home), *excluded]
-        if state.solver.satisfiable(extra_constraints=away):
+        if state.solver.satisfiable(extra_constraints=excluded):
             state = state.copy()
-            state.add_constraints(*away)
+            state.add_constraints(*excluded)
             site = self._last_instruction(state)
-            if state.history.jumpkind == "Ijk_Call":  # a call the case has not told us about: not a verdict
+            if calling:
                 inputs = sorted(v for v in target.variables if v.startswith("entry."))
                 hint = f'declare it as [callees."{inputs[0]}"]' if inputs else "declare the callee it reaches"
                 ended.append(self._end(state, UNKNOWN, f"an indirect call through {target} reaches no declared "
@@ -256,13 +260,14 @@ class Explorer:
                                        target=target, ins_addr=site))
         return ended
 
-    def _indirect_callees(self) -> list[tuple[str, claripy.ast.BV]]:
-        """Callees a symbolic target may be: those whose address the code takes, and inputs the case
-        declares as callees (``entry.rcx``: the host passed a Go function there)."""
+    def _indirect_callees(self, inputs: bool = True) -> list[tuple[str, claripy.ast.BV]]:
+        """Callees a symbolic target may be: those whose address the code takes, and (``inputs``) inputs
+        the case declares as callees (``entry.rcx``: the host passed a Go function there)."""
         out = []
         for name in self.callees:
             if name.startswith("entry.") and name[len("entry."):] in self.inputs:
-                out.append((name, self.inputs[name[len("entry."):]]))
+                if inputs:
+                    out.append((name, self.inputs[name[len("entry."):]]))
             elif (stub := self.image.stub_for(name)) is not None:
                 out.append((name, claripy.BVV(stub, 64)))
         return out
@@ -294,8 +299,9 @@ class Explorer:
             return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
                               ins_addr=site)], []
         if after.regs.rip.symbolic:  # the callee returned through a word its own call clobbered
-            ended = self._symbolic_target(after, successors := [])
-            return ended, successors
+            site = self._last_instruction(state)
+            return [self._end(after, ESCAPED, f"{name} returns to an address its call clobbered",
+                              target=after.regs.rip, ins_addr=site)], []
         return [], [after]
 
     @staticmethod

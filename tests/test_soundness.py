@@ -1,0 +1,251 @@
+"""Issue 9's classes: each is a trampoline that a model narrower than reality PROVED (or refuted
+wrongly, or left UNKNOWN); each test fails on the old model. Verdicts come from the prover, and every
+refutation must replay on the independent oracle ("confirmed")."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import write_case
+from symabi.casefile import parse_case
+from symabi.errors import CaseError
+from symabi.prover import prove_case
+from symabi.verdicts import Verdict
+
+FOO = '[callees."runtime.foo"]\nargs = 8\n'
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def prove(tmp_path, toolchain):
+    def run(body: str, callees: str = FOO, extra: str = "", world: str = ""):
+        folder = write_case(tmp_path / "cases", "t", body, callees + world, extra=extra)
+        (version,) = prove_case(parse_case(folder), toolchain).versions
+        return version
+
+    return run
+
+
+def refuted(version, obligation: str):
+    """The violations of one obligation, all confirmed by the oracle."""
+    found = [v for v in version.violations if v.obligation == obligation]
+    assert version.verdict is Verdict.REFUTED and found, (version.verdict, version.violations, version.unknowns)
+    assert all(v.replay == "confirmed" for v in found), [v.replay for v in found]
+    return found
+
+
+# --- 1. memory below the stack pointer does not survive a call --------------------------------------
+
+def test_a_save_below_sp_during_a_call_is_lost_to_the_callees_frame(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$16, SP
+        	MOVQ	BX, 0(SP)	// saved at entry RSP - 0x10 ...
+        	ADDQ	$16, SP	// ... which is below SP during the call
+        	CALL	runtime·foo(SB)
+        	SUBQ	$16, SP
+        	MOVQ	0(SP), BX
+        	ADDQ	$16, SP
+        	RET
+        """)
+    (x,) = refuted(v, "preserve-rbx")
+    assert any(name.startswith("runtime.foo#1.below-") for name in x.inputs), x.inputs
+
+
+def test_a_save_above_sp_survives_the_call(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$24, SP
+        	MOVQ	BX, 16(SP)
+        	CALL	runtime·foo(SB)
+        	MOVQ	16(SP), BX
+        	ADDQ	$24, SP
+        	RET
+        """)
+    assert v.verdict is Verdict.PROVED, (v.violations, v.unknowns)
+
+
+def test_a_read_below_sp_sees_what_windows_may_have_left_there(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	BX, -8(SP)
+        	MOVQ	-8(SP), BX
+        	RET
+        """, callees="")
+    (x,) = refuted(v, "preserve-rbx")
+    assert any(name.startswith("below-rsp#1.") for name in x.inputs), x.inputs
+
+
+# --- 2. a callee writes what its pointer arguments reach ---------------------------------------------
+
+POINTER_TO_SAVE = """
+    TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+    	SUBQ	$32, SP
+    	MOVQ	BX, 16(SP)
+    	LEAQ	16(SP), AX
+    	MOVQ	AX, 0(SP)	// the argument points at the save slot
+    	CALL	runtime·foo(SB)
+    	MOVQ	16(SP), BX
+    	ADDQ	$32, SP
+    	RET
+    """
+
+
+def test_a_callee_may_write_through_a_pointer_to_a_save_slot(prove):
+    v = prove(POINTER_TO_SAVE)
+    (x,) = refuted(v, "preserve-rbx")
+    assert "runtime.foo#1.*frame+0x0+0x0" in x.inputs
+
+
+def test_a_narrowed_callee_needs_a_reason_and_then_keeps_the_slot(prove):
+    with pytest.raises(CaseError, match="writes_reason"):
+        prove(POINTER_TO_SAVE, callees=FOO + "writes = [{ pointer_at = 0, offset = 8 }]\n")
+    v = prove(POINTER_TO_SAVE, callees=FOO + 'writes = [{ pointer_at = 0, offset = 8 }]\nwrites_reason = "test"\n')
+    assert v.verdict is Verdict.PROVED, (v.violations, v.unknowns)
+
+
+# --- 3. values reality varies are not fixed ----------------------------------------------------------
+
+def test_a_branch_on_the_return_address_sees_both_ways(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	0(SP), AX
+        	TESTQ	$1, AX
+        	JEQ	even
+        	XORQ	BX, BX
+        even:
+        	RET
+        """, callees="")
+    (x,) = refuted(v, "preserve-rbx")
+    assert int(x.inputs["entry.return_address"], 16) & 1
+
+
+WORLD = """
+[world]
+doc = "one runtime structure"
+[world.regions.r]
+size = 0x40
+writable = true
+"""
+
+
+def test_a_branch_on_a_world_pointer_sees_every_placement(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	TESTQ	$0x10, CX
+        	JEQ	ok
+        	XORQ	BX, BX
+        ok:
+        	RET
+        """, callees="", extra="", world=WORLD + '[entry_convention]\nregisters = { rcx = "r" }\n')
+    (x,) = refuted(v, "preserve-rbx")
+    assert int(x.inputs["world.r"], 16) & 0x10
+
+
+def test_a_pushfq_image_has_if_set(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	PUSHFQ
+        	POPQ	AX
+        	TESTQ	$0x200, AX
+        	JNE	ok
+        	XORQ	BX, BX
+        ok:
+        	RET
+        """, callees="")
+    assert v.verdict is Verdict.PROVED, (v.violations, v.unknowns)
+
+
+def test_a_branch_on_cpuid_sees_every_cpu(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	BX, R8
+        	MOVL	$1, AX
+        	CPUID
+        	MOVQ	R8, BX
+        	TESTL	$1, CX	// SSE3
+        	JNE	ok
+        	XORQ	BX, BX
+        ok:
+        	RET
+        """, callees="")
+    (x,) = refuted(v, "preserve-rbx")
+    assert int(x.inputs["cpuid#1.ecx"], 16) & 1 == 0
+
+
+# --- 4. a fault is not a way out ---------------------------------------------------------------------
+
+def test_a_misaligned_movaps_faults(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$16, SP	// entry RSP is 8 mod 16: so is this
+        	MOVAPS	X6, 0(SP)
+        	ADDQ	$16, SP
+        	RET
+        """, callees="")
+    (x,) = refuted(v, "no-fault")
+    assert "aligned" in x.detail
+
+
+def test_an_aligned_movaps_does_not_fault(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$24, SP
+        	MOVAPS	X6, 0(SP)
+        	MOVAPS	0(SP), X6
+        	ADDQ	$24, SP
+        	RET
+        """, callees="")
+    assert v.verdict is Verdict.PROVED, (v.violations, v.unknowns)
+
+
+def test_a_pointer_a_callee_left_may_be_null(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$16, SP
+        	CALL	runtime·foo(SB)
+        	MOVQ	8(DX), AX	// DX is whatever the callee left
+        	ADDQ	$16, SP
+        	RET
+        """)
+    (x,) = refuted(v, "no-fault")
+    assert "runtime.foo#1.rdx" in x.inputs
+
+
+# --- 9. indirect calls -------------------------------------------------------------------------------
+
+def test_a_call_through_an_input_declared_as_a_callee_clobbers_like_one(prove):
+    # the 2016 crosscall2 called the Go function the host passed in CX
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$8, SP
+        	CALL	CX
+        	ADDQ	$8, SP
+        	RET
+        """, callees='[callees."entry.rcx"]\nargs = 0\n')
+    (x,) = refuted(v, "preserve-rbx")
+    assert "entry.rcx#1.rbx" in x.inputs, x.inputs
+
+
+def test_an_undeclared_indirect_call_is_unknown_and_says_what_to_declare(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$8, SP
+        	CALL	CX
+        	ADDQ	$8, SP
+        	RET
+        """, callees="")
+    assert v.verdict is Verdict.UNKNOWN
+    assert any('[callees."entry.rcx"]' in u.reason for u in v.unknowns), v.unknowns
+
+
+# --- the model itself --------------------------------------------------------------------------------
+
+def test_a_world_that_contradicts_the_entry_convention_is_an_error(prove):
+    # RSP bound to 0 contradicts "RSP is 8 mod 16": no execution is left, so nothing may be PROVED
+    with pytest.raises(CaseError, match="contradict"):
+        prove("""
+            TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+            	RET
+            """, callees="", world=WORLD + '[entry_convention]\nregisters = { rsp = "0" }\n')
