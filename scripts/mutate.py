@@ -34,7 +34,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from symabi.casefile import parse_case
-from symabi.mutation import Outcome, choose, generate, judge_mutant, record, sample, sample_issue9
+from symabi.mutation import (
+    Outcome,
+    choose,
+    generate,
+    judge_mutant,
+    record,
+    sample,
+    sample_issue9,
+)
 
 CASES = ("crosscall2", "sigtramp", "callbackasm1", "tstart_stdcall")
 _TOOLCHAIN = None

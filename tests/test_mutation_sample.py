@@ -8,10 +8,16 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import CASES, REPO, load
 
-from symabi.mutation import apply, concrete_trials, generate, record, sample, sample_issue9
+from symabi.mutation import (
+    apply,
+    concrete_trials,
+    generate,
+    record,
+    sample,
+    sample_issue9,
+)
 
 ALL = ("crosscall2", "sigtramp", "callbackasm1", "tstart_stdcall")
 
@@ -108,7 +114,7 @@ def test_shards_cover_the_campaign_once():
     script = _script()
     items = list(range(10))
     parts = [script.shard(items, f"{k}/3") for k in (1, 2, 3)]
-    assert parts[1] == [1, 4, 7] and sorted(sum(parts, [])) == items
+    assert parts[1] == [1, 4, 7] and sorted(x for p in parts for x in p) == items
     with pytest.raises(SystemExit):
         script.shard(items, "0/3")
 

@@ -7,13 +7,21 @@ import dataclasses
 import random
 
 import pytest
+from conftest import write_case
 
 from symabi.casefile import parse_case
 from symabi.frontend import AssembleRequest, assemble
 from symabi.loader import CALLER_RETURN, lay_out
-from symabi.replay import ABORTED, FAULTED, RETURNED, ConcreteInputs, RegionPlan, WorldPlan, check, setups_for_case
-
-from conftest import write_case
+from symabi.replay import (
+    ABORTED,
+    FAULTED,
+    RETURNED,
+    ConcreteInputs,
+    RegionPlan,
+    WorldPlan,
+    check,
+    setups_for_case,
+)
 
 FOO = """
 [callees."runtime.foo"]

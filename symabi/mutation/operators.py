@@ -36,14 +36,23 @@ from __future__ import annotations
 import random
 import re
 import shutil
-from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
 from symabi.casefile import Case
-
 from symabi.mutation import environment
-from symabi.mutation.mutant import MOV, REG, SPMEM, STACK_ADJ, Mutant, Text, code_of, is_instruction, replace_code, shift
+from symabi.mutation.mutant import (
+    MOV,
+    REG,
+    SPMEM,
+    STACK_ADJ,
+    Mutant,
+    Text,
+    code_of,
+    is_instruction,
+    replace_code,
+    shift,
+)
 
 
 def _active_lines(lines: list[str], defines: set[str]) -> list[bool]:

@@ -12,7 +12,13 @@ from symabi.loader import Image
 from symabi.replay.constants import NOT_REPLAYED
 from symabi.replay.contract import CHECKS, VIOLATED, evaluate
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
-from symabi.replay.machine import DEFAULT_BUDGET, ConcreteRun, Region, ReplayError, replay
+from symabi.replay.machine import (
+    DEFAULT_BUDGET,
+    ConcreteRun,
+    Region,
+    ReplayError,
+    replay,
+)
 from symabi.replay.world import RegionPlan, WordPlan, WorldPlan
 
 CONFIRMED = "confirmed"

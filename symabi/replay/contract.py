@@ -21,7 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from symabi.replay.constants import HOME_AREA, NONVOLATILE_GPRS, NONVOLATILE_XMMS, OBLIGATIONS
+from symabi.replay.constants import (
+    HOME_AREA,
+    NONVOLATILE_GPRS,
+    NONVOLATILE_XMMS,
+    OBLIGATIONS,
+)
 from symabi.replay.machine import ABORTED, ESCAPED, FAULTED, RETURNED, ConcreteRun
 from symabi.verdicts import format_value
 
