@@ -7,13 +7,21 @@ import dataclasses
 import random
 
 import pytest
+from conftest import write_case
 
 from symabi.casefile import parse_case
 from symabi.frontend import AssembleRequest, assemble
 from symabi.loader import lay_out
-from symabi.replay import ABORTED, FAULTED, RETURNED, ConcreteInputs, RegionPlan, WorldPlan, check, setups_for_case
-
-from conftest import write_case
+from symabi.replay import (
+    ABORTED,
+    FAULTED,
+    RETURNED,
+    ConcreteInputs,
+    RegionPlan,
+    WorldPlan,
+    check,
+    setups_for_case,
+)
 
 FOO = """
 [callees."runtime.foo"]
@@ -308,3 +316,27 @@ def test_world_plan_without_a_case():
                   stubs={}, instructions={})
     run = replay(image, CODE_BASE, ConcreteInputs({}, seed="x"), {}, world=plan)
     assert run.kind == RETURNED and run.entry_regs["rcx"] == run.world["m"] + 8 and run.world["m"] % 0x40 == 0
+
+
+def test_a_witness_confirms_only_if_what_it_leaves_open_does_not_matter(setup_of):
+    from symabi.replay import CONFIRMED
+    from symabi.verdicts import SourceLine, Violation
+
+    setup = setup_of("""
+TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+	PUSHFQ
+	POPQ	BX
+	RET
+""")
+    ret = next(a for a, i in setup.image.instructions.items() if i.text == "RET")
+
+    def violation(**inputs):
+        return Violation("preserve-rbx", "rbx", 0, "0x0000000000000000", "0x0000000000000202", "", SourceLine(ret, "", ""),
+                         (), inputs={"entry.rbx": "0x0", "entry.rflags": "0x0", **inputs})
+
+    # RFLAGS.AC and ID are the host's: a witness that does not fix them is not reproduced on every draw
+    assert setup.confirm(violation(**{"entry.ac": "0x0"}), seeds=8).startswith("not reproduced")
+    assert setup.confirm(violation(**{"entry.ac": "0x0", "entry.id": "0x0"}), seeds=8) == CONFIRMED
+    # the model's IF-clear image is not reality
+    wrong = dataclasses.replace(violation(**{"entry.ac": "0x0", "entry.id": "0x0"}), exit="0x0000000000000002")
+    assert "0x0000000000000202" in setup.confirm(wrong)

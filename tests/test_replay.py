@@ -225,6 +225,27 @@ def test_witness_names_map_onto_inputs():
     assert again.callee_value("f", 1, "rax", 64) != again.callee_value("f", 2, "rax", 64)
 
 
+def test_witness_names_of_the_oracle():
+    """Names for what the oracle draws itself unless a witness fixes it (issue 9)."""
+    inputs = ConcreteInputs.from_witness({
+        "entry.return_address": "0x7ff600001235", "entry.ac": "0x1", "entry.id": "0x0", "world.m": "0x5550000",
+        "world.g0stack": "0x6660000", "cpuid#2.ecx": "0x10000000", "below-rsp#3.stack-0x10": "0x42",
+        "runtime.cgocallback#1.below-0x8": "0x99", "runtime.cgocallback#1.frame+0x008": "0x7",
+    })
+    assert inputs.ignored == ()
+    assert inputs.entry == {"return_address": 0x7FF600001235, "ac": 1, "id": 0}
+    assert inputs.entry_bit("ac") == 1 and inputs.entry_bit("id") == 0
+    assert inputs.world == {"m": 0x5550000, "g0stack": 0x6660000}
+    assert inputs.cpuid(2, "ecx") == 0x10000000 and inputs.below_rsp(3, 0x10) == 0x42
+    assert inputs.callee_fixed("runtime.cgocallback", 1, "below-0x8") == 0x99
+    assert inputs.callee_value("runtime.cgocallback", 1, "frame+0x8", 64) == 7  # one spelling per name
+    # what no witness names is drawn from the seed: fixed for one seed, different for another
+    a, b = ConcreteInputs.from_witness({}, seed="a"), ConcreteInputs.from_witness({}, seed="b")
+    assert a.cpuid(1, "eax") == ConcreteInputs.from_witness({}, seed="a").cpuid(1, "eax") != b.cpuid(1, "eax")
+    assert a.rflags != b.rflags or a.regs != b.regs
+    assert a.rsp % 16 == 8
+
+
 # ---- the machine on small programs ---------------------------------------------------------------
 
 

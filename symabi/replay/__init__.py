@@ -31,9 +31,15 @@ from symabi.replay.confirm import (
     select,
     setups_for_case,
 )
-from symabi.replay.contract import CHECKS, ConcreteFinding, ConcreteViolation, check, evaluate, hex_value
+from symabi.replay.contract import (
+    CHECKS,
+    ConcreteFinding,
+    ConcreteViolation,
+    check,
+    evaluate,
+    hex_value,
+)
 from symabi.replay.inputs import ConcreteInputs, default_value
-from symabi.replay.world import RegionPlan, WordPlan, WorldPlan
 from symabi.replay.machine import (
     ABORTED,
     DEFAULT_BUDGET,
@@ -49,9 +55,11 @@ from symabi.replay.machine import (
     ReplayError,
     replay,
 )
+from symabi.replay.world import RegionPlan, WordPlan, WorldPlan
 
 __all__ = [
     "ABORTED",
+    "CHECKS",
     "CONFIRMED",
     "DEFAULT_BUDGET",
     "ERROR",
@@ -60,7 +68,6 @@ __all__ = [
     "LOOP",
     "NOT_REPRODUCED",
     "RETURNED",
-    "CHECKS",
     "ConcreteCall",
     "ConcreteFinding",
     "ConcreteInputs",
@@ -68,8 +75,8 @@ __all__ = [
     "ConcreteViolation",
     "ConcreteWrite",
     "Region",
-    "ReplayError",
     "RegionPlan",
+    "ReplayError",
     "ReplaySetup",
     "WordPlan",
     "WorldPlan",

@@ -12,11 +12,20 @@ from symabi.loader import Image
 from symabi.replay.constants import NOT_REPLAYED
 from symabi.replay.contract import CHECKS, VIOLATED, evaluate
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
-from symabi.replay.machine import DEFAULT_BUDGET, ConcreteRun, Region, ReplayError, replay
+from symabi.replay.machine import (
+    DEFAULT_BUDGET,
+    ConcreteRun,
+    Region,
+    ReplayError,
+    replay,
+)
 from symabi.replay.world import RegionPlan, WordPlan, WorldPlan
 
 CONFIRMED = "confirmed"
 NOT_REPRODUCED = "not reproduced"  # followed by ": <why>" (the wording of ``Violation.replay``)
+
+
+CONFIRM_SEEDS = 3  # a witness must reproduce whatever the oracle draws for the inputs it leaves open
 
 
 def confirm(
@@ -32,20 +41,18 @@ def confirm(
     seed: str = DEFAULT_SEED,
     world: WorldPlan | None = None,
     crash_sites: Iterable[int] = (),
+    seeds: int = CONFIRM_SEEDS,
 ) -> str:
     """Replay ``violation.inputs`` (a ``symabi.verdicts.Violation``) and say whether it reproduces.
 
     "confirmed" when the same obligation fails at the same instruction (``violation.site``) with the same
-    entry and exit values; otherwise "not reproduced: <why>". The world (``regions``, ``gs_base``) and the
-    entry must be those of the path the violation was found on.
+    entry and exit values, on each of ``seeds`` runs that draw what the witness leaves open afresh;
+    otherwise "not reproduced: <why>". The world and the entry must be those of the path the violation
+    was found on.
     """
-    inputs = ConcreteInputs.from_witness(violation.inputs, seed=seed)
-    try:
-        run = replay(image, entry, inputs, callees, regions=regions, gs_base=gs_base, convention=convention,
-                     budget=budget, world=world, crash_sites=crash_sites)
-    except ReplayError as exc:
-        return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
-    return judge(violation, run)
+    setup = ReplaySetup(image, entry, callees, tuple(regions), gs_base, convention or EntryConvention(), {}, budget,
+                        world=world or WorldPlan(), crash_sites=frozenset(crash_sites))
+    return setup.confirm(violation, seed=seed, seeds=seeds)
 
 
 def judge(violation, run: ConcreteRun) -> str:
@@ -114,13 +121,18 @@ class ReplaySetup:
         entries = self.convention.table_entries if self.convention.name == "callbackasm-table" else None
         return ConcreteInputs.random(rng, pinned=dict(self.pinned), callback_entries=entries or None)
 
-    def confirm(self, violation, *, seed: str = DEFAULT_SEED) -> str:
-        inputs = ConcreteInputs.from_witness(violation.inputs, seed=seed)
-        try:
-            run = self.run(inputs)
-        except ReplayError as exc:
-            return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
-        return judge(violation, run)
+    def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
+        """See ``confirm``: the first disagreement over ``seeds`` runs, or "confirmed"."""
+        for n in range(max(1, seeds)):
+            drawn = seed if n == 0 else f"{seed}#{n}"
+            inputs = ConcreteInputs.from_witness(violation.inputs, seed=drawn)
+            try:
+                status = judge(violation, self.run(inputs))
+            except ReplayError as exc:
+                return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
+            if status != CONFIRMED:
+                return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n and status else "")
+        return CONFIRMED
 
 
 def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list[ReplaySetup]:

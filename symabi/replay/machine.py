@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import unicorn
 import unicorn.x86_const as X
@@ -38,7 +39,15 @@ import unicorn.x86_const as X
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import STUB_SLOT, Image
 from symabi.replay import callee as _callee
-from symabi.replay.constants import ARITH_FLAGS_MASK, CALLER_FRAME, DF_BIT, GPRS, HOME_AREA, STACK_RESERVE, XMMS
+from symabi.replay.constants import (
+    ARITH_FLAGS_MASK,
+    CALLER_FRAME,
+    DF_BIT,
+    GPRS,
+    HOME_AREA,
+    STACK_RESERVE,
+    XMMS,
+)
 from symabi.replay.faults import INTERRUPTS, POPF, AlignmentCheck
 from symabi.replay.inputs import ConcreteInputs, default_bytes
 from symabi.replay.world import PAGE, LayoutError, PlacedWorld, WorldPlan, lay_out_world
@@ -233,7 +242,7 @@ class _Machine:
 
     def _map(self) -> None:
         ordered = sorted(self.world + (self.stack,), key=lambda r: r.start)
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in pairwise(ordered):
             if b.start < a.start + a.size:
                 raise ReplayError(f"region {b.name} ({b.start:#x}) overlaps region {a.name} ({a.start:#x})")
         code = Region("code", _page_down(self.image.base), _page_up(self.image.end) - _page_down(self.image.base))
@@ -267,7 +276,7 @@ class _Machine:
         self._lay(self.rsp0, self.caller_return.to_bytes(8, "little"), "the caller's return address")
 
     def _lay(self, address: int, data: bytes, what: str) -> None:
-        if self._region(address, len(data)) is None:
+        if self.region(address, len(data)) is None:
             raise ReplayError(f"{what} at {address:#x} ({len(data)} bytes) is outside every region")
         self.uc.mem_write(address, data)
 
@@ -351,7 +360,6 @@ class _Machine:
     def region(self, address: int, size: int) -> Region | None:
         return next((r for r in self.regions if r.contains(address, size)), None)
 
-    _region = region
 
     def check(self, kind: str, address: int, size: int, *, write: bool, who: str = "") -> Region | None:
         """The region an access falls in; a page fault (and None) when there is none or it is read-only."""
