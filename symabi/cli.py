@@ -167,11 +167,13 @@ def gate(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON; no progress display."),
     cases_dir: Optional[Path] = CasesDir,
     go: Optional[str] = GoPath,
+    real_run: bool = typer.Option(False, "--real-run", help="Also build each entry point's harness against the "
+                                  "tree and run it (Wine, natively, qemu): exit 2 if a PROVED one loses a register."),
 ) -> None:
     def run():
         from symabi.gate.command import gate as run_gate_command
 
-        return run_gate_command(goroot, baseline, write_baseline, sarif, json_out, cases_dir, go)
+        return run_gate_command(goroot, baseline, write_baseline, sarif, json_out, cases_dir, go, real_run=real_run)
 
     raise typer.Exit(_guard(run))
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from symabi.contracts import CONTRACTS
+from symabi.realrun import gate as real_runs
 from symabi.gate import baseline as baselines
 from symabi.gate.render import StderrProgress, render, render_json
 from symabi.gate.run import ABSENT, ACCEPTED, REGRESSION, GateResult, Quiet, accepted_now, run_gate
@@ -29,11 +30,11 @@ def sarif_log(result: GateResult) -> str:
     notes = [f"{i.key}: {'absent: ' if i.status == ABSENT else ''}{i.note}" for i in result.items if i.note]
     notes += [f"{i.key}: UNKNOWN: {i.unknown_reason}" for i in result.items if i.unknown_reason]
     return sarif.render(subjects, obligations, {"GOROOT": result.goroot, "SRCROOT": Path.cwd()}, notes,
-                        result.exit_code)
+                        result.exit_code, properties=real_runs.sarif_properties(result.items))
 
 
 def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif_out: Path | None,
-         json_out: bool, cases_dir: Path | None, go: str | None, out=None, err=None) -> int:
+         json_out: bool, cases_dir: Path | None, go: str | None, out=None, err=None, real_run: bool = False) -> int:
     """Exit code: 0 no regression, 1 a regression; SymabiError (exit 2) for bad input or environment."""
     out, err = out or sys.stdout, err or sys.stderr
     for path in (sarif_out, baseline if write_baseline else None):
@@ -44,13 +45,16 @@ def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif
     if (baseline is not None and not write_baseline) or (write_baseline and target.exists()):
         previous = baselines.read(target)  # when writing: to keep the reasons of unchanged entries
     progress = Quiet() if json_out else StderrProgress(err)
-    result = run_gate(goroot, go, cases_dir, previous, progress)
+    result = run_gate(goroot, go, cases_dir, previous, progress, real_run=real_run)
     if sarif_out is not None:
         try:
             sarif_out.write_text(sarif_log(result) + "\n", encoding="utf-8")
         except OSError as exc:
             raise baselines.BaselineError(f"cannot write {sarif_out}: {exc.strerror or exc}") from None
-    out.write((render_json(result) if json_out else render(result)) + "\n")
+    out.write((render_json(result) if json_out else "\n".join([render(result), *real_runs.lines(result.items)]))
+              + "\n")
+    for alarm in real_runs.alarms(result.items):
+        err.write(alarm + "\n")
     if write_baseline:
         accepted = accepted_now(result, previous)
         baselines.write(target, accepted)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from symabi.casefile import default_cases_dir, list_cases, parse_case
 from symabi.errors import CaseError
@@ -28,6 +28,9 @@ from symabi.gate.baseline import Accepted, Baseline
 from symabi.prover import Options, prove_case
 from symabi.toolchain import GoToolchain, find_toolchain
 from symabi.verdicts import CaseResult, Verdict, VersionResult
+
+if TYPE_CHECKING:
+    from symabi.realrun.records import RealRun
 
 OK, ACCEPTED, IMPROVED, REGRESSION, ABSENT, UNCHECKED = "ok", "accepted", "improved", "regression", "absent", "unchecked"
 
@@ -60,6 +63,7 @@ class Item:
     status: str = ""
     message: str = ""
     accepted: Accepted | None = None
+    real_run: RealRun | None = None  # with --real-run, for an entry point with a harness
 
     @property
     def outcome(self) -> VersionResult | None:
@@ -92,6 +96,10 @@ class GateResult:
 
     @property
     def exit_code(self) -> int:
+        from symabi.realrun.gate import contradictions
+
+        if contradictions(self.items):  # PROVED, yet the real run lost a register: a symabi bug
+            return 2
         return 1 if self.regressions else 0
 
 
@@ -225,7 +233,8 @@ def _case_items(cases_dir: Path, toolchain: GoToolchain, options: Options, progr
 
 def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path | None = None,
              baseline: Baseline = Baseline(None), progress: Progress = Quiet(),
-             options: Options = Options(), registry_path: Path = registry.REGISTRY) -> GateResult:
+             options: Options = Options(), registry_path: Path = registry.REGISTRY,
+             real_run: bool = False) -> GateResult:
     """Raises SymabiError for bad input or a broken environment (the CLI's exit 2)."""
     began = time.monotonic()
     toolchain = find_toolchain(go)
@@ -239,6 +248,10 @@ def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path 
     for item in items:
         item.accepted = baseline.get(item.key)
         item.status, item.message = judge(item, item.accepted)
+    if real_run:
+        from symabi.realrun.gate import attach
+
+        attach(items, goroot, toolchain.go, version, progress, timings)
     timings["total"] = time.monotonic() - began
     return GateResult(goroot, version, items, baseline.path, timings)
 
