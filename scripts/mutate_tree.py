@@ -201,10 +201,10 @@ def main(argv: list[str] | None = None) -> int:
         judged.append(j)
         print(f"[{index}/{len(chosen)}] {m.name}: symabi {j.symbolic or '-'} replay {j.replay or '-'} "
               f"real {j.real} -> {agreement(j)} ({j.seconds:.0f} s)", flush=True)
-        if args.json:
+        if args.json:  # after every mutant: a long run interrupted keeps what it judged
             args.json.write_text(json.dumps([{**asdict(x), "agreement": agreement(x)} for x in judged], indent=2))
-    if args.markdown:
-        args.markdown.write_text(markdown(judged, goroot, toolchain.version))
+        if args.markdown:
+            args.markdown.write_text(markdown(judged, goroot, toolchain.version))
     return 0
 
 

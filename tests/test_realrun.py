@@ -50,6 +50,12 @@ def test_parse_reads_losses_and_crashes(tmp_path):
     assert (lost.status, lost.lost) == (LOST, ("xmm9",)) and lost.summary() == "real run (wine-8.0): XMM9 lost"
     crashed = parse(_built(tmp_path), "wine-8.0", 139, head, "fatal error: unexpected signal", 2.0)
     assert crashed.status == ERROR and "unexpected signal" in crashed.detail
+    thread = "symabi-realrun entry crosscall2/c-thread seed=0x2 registers=18\n"
+    unfinished = parse(_built(tmp_path), "wine-8.0", 2, head + "symabi-realrun done crosscall2 lost=0\n" + thread, "", 2.0)
+    assert unfinished.status == ERROR  # the second entry into Go never came back
+    both = parse(_built(tmp_path), "wine-8.0", 1, head + "symabi-realrun done crosscall2 lost=0\n" + thread
+                 + "symabi-realrun lost rbx expected=0x1 got=0x2\nsymabi-realrun done crosscall2/c-thread lost=1\n", "", 2.0)
+    assert (both.status, both.lost, both.seed) == (LOST, ("rbx",), "0x1,0x2") and "c-thread: rbx" in both.detail
 
 
 def test_missing_packages_is_one_message_naming_them():

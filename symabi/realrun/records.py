@@ -25,7 +25,7 @@ class RealRun:
     registers: int = 0  # how many callee-saved registers the harness checked
     lost: tuple[str, ...] = ()  # lower-case register names ("xmm9", "df", "rsp")
     detail: str = ""  # the lost values, or what went wrong
-    seed: str = ""  # SYMABI_REALRUN_SEED replays the same sentinels
+    seed: str = ""  # the seed of each entry into Go; the first, as SYMABI_REALRUN_SEED, replays the run
     build_s: float = 0.0
     run_s: float = 0.0
 

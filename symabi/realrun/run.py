@@ -3,7 +3,8 @@
 The harness prints (see harness/common/realrun.c), each line prefixed "symabi-realrun ":
 ``entry NAME seed=0x... registers=N``, one ``lost REG expected=0x... got=0x...`` per lost register,
 ``wrong-result ...`` when the entry point returned the wrong value, ``return 0x...`` and
-``done NAME lost=K``. A run without its ``done`` line crashed or hung: an error, with the output's tail.
+``done NAME lost=K``, once per entry into Go. A run without its ``done`` lines crashed or hung: an
+error, with the output's tail.
 """
 
 from __future__ import annotations
@@ -44,20 +45,24 @@ def execute(built: Built, runner: Runner, seed: int | None = None) -> RealRun:
 
 
 def parse(built: Built, runner: str, code: int, stdout: str, stderr: str, seconds: float) -> RealRun:
+    """A harness may enter Go more than once (crosscall2: from a Go-called C function and from a C
+    thread); every entry must reach its ``done`` line, and a register lost by any of them is lost."""
     lines = [line[len(PREFIX):] for line in stdout.splitlines() if line.startswith(PREFIX)]
-    registers, seed, lost, details, wrong, done = 0, "", [], [], [], False
+    registers, seeds, entries, done, lost, details, wrong = 0, [], [], 0, [], [], []
     for line in lines:
         if m := _ENTRY.match(line):
-            seed, registers = m[2], int(m[3])
+            entries.append(m[1])
+            seeds.append(m[2])
+            registers = int(m[3])
         elif m := _LOST.match(line):
-            lost.append(m[1])
-            details.append(f"{m[1]}: {m[2]}")
+            lost += [m[1]] if m[1] not in lost else []
+            details.append(f"{entries[-1] if entries else '?'}: {m[1]}: {m[2]}")
         elif line.startswith("wrong-result"):
             wrong.append(line.removeprefix("wrong-result").strip())
         elif line.startswith("done "):
-            done = True
-    common = dict(registers=registers, lost=tuple(lost), seed=seed, build_s=built.seconds, run_s=seconds)
-    if not done or wrong:
+            done += 1
+    common = dict(registers=registers, lost=tuple(lost), seed=",".join(seeds), build_s=built.seconds, run_s=seconds)
+    if not entries or done != len(entries) or wrong:
         tail = " | ".join((stderr or stdout).strip().splitlines()[-4:])
         why = f"wrong result: {'; '.join(wrong)}" if wrong else f"the harness ended without a result (exit {code}): {tail}"
         return RealRun(built.harness, built.port, runner, ERROR, detail="; ".join([why, *details]), **common)
