@@ -132,3 +132,39 @@ def test_linux_arm64_tree_without_the_x19_x20_restore_loses_both(toolchain, tmp_
     tree = _mutant(toolchain, tmp_path, "abi_arm64.h", "\tLDP\t((offset)+0*8)(RSP), (R19, R20) \\\n")
     result = _run(toolchain, "crosscall2", "linux/arm64", tree, tmp_path / "gocache")
     assert (result.status, result.lost) == (LOST, ("x19", "x20")), result.detail
+
+
+def _gate(*args: str):
+    from typer.testing import CliRunner
+
+    from symabi.cli import app
+
+    result = CliRunner().invoke(app, ["gate", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_gate_real_run_without_the_packages_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.delenv("SYMABI_GO", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no C compiler, no Wine: stopped before any proof
+    result = _gate("--real-run", "--cases-dir", str(tmp_path))
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("symabi: error:")]
+    assert len(errors) == 1 and "apt-get install wine64 gcc-mingw-w64-x86-64" in errors[0], result.output
+
+
+@needs("windows/amd64")
+def test_gate_real_run_shows_each_harness_beside_its_verdict(monkeypatch, tmp_path):
+    import json
+
+    monkeypatch.delenv("SYMABI_GO", raising=False)
+    (tmp_path / "cases").mkdir()
+    result = _gate("--real-run", "--json", "--cases-dir", str(tmp_path / "cases"))
+    assert result.exit_code == 0, result.output
+    items = {i["name"]: i for i in json.loads(result.stdout)["items"]}
+    for name in ("crosscall2", "callbackasm1", "sigtramp"):
+        run = items[name]["real_run"]
+        assert (items[name]["verdict"], run["status"], run["lost"]) == ("proved", "clean", []), run
+        assert run["runner"].startswith("wine-") and run["registers"] == 18
+    assert items["sehtramp"]["real_run"] is None and items["tstart_stdcall"]["real_run"] is None

@@ -240,6 +240,10 @@ def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path 
     toolchain = find_toolchain(go)
     goroot = build.require_tree(goroot or toolchain.goroot)
     entries = registry.load(registry_path)
+    if real_run:
+        from symabi.realrun.gate import preflight
+
+        preflight([e.name for e in entries])
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="symabi-gate-") as scratch:
         items, version = _tree_items(goroot, toolchain, entries, options, progress, timings, Path(scratch),

@@ -40,6 +40,13 @@ def port_of(item: _Item) -> str:
     return getattr(item, "port", None) or DEFAULT_PORT
 
 
+def preflight(entry_names: Sequence[str], port: str = DEFAULT_PORT) -> None:
+    """Before any proof: raise MissingPackages if a runner the entries' harnesses need is not installed."""
+    cat = catalog.load()
+    if any(cat.harness(name, port) for name in entry_names):
+        require([cat.runners[port]])
+
+
 def attach(items: Sequence[_Item], goroot: Path, fallback_go: Path, version: str, progress: _Progress,
            timings: dict[str, float]) -> None:
     """Build and run the harness of every tree item that has one; raises MissingPackages up front."""
