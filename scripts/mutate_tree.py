@@ -155,28 +155,39 @@ def judge(goroot: Path, mutant: Mutant, toolchain, scratch: Path) -> Judged:
 
 
 def agreement(j: Judged) -> str:
-    """Do symabi, the replay and the real run name the same registers (per entry point)?"""
+    """Per entry point: do symabi's refutation and the real run name the same registers? "model only"
+    is a register the model lets the Go callee clobber and the real callee keeps (an over-approximation;
+    sound); "real only" is a register the real run lost and symabi did not name (unsound: a symabi bug)."""
     if not j.symbolic:
         return "real run only (no symbolic port yet)"
-    verdicts = []
+    out = []
     for entry, verdict in j.symbolic.items():
         named = set(verdict.split(": ", 1)[1].split()) if ": " in verdict else set()
         real = next((v for k, v in j.real.items() if k.startswith(entry + " ")), None)
-        lost = set(real.removeprefix("lost ").split()) if real and real.startswith("lost") else set()
-        verdicts.append("agree" if named == lost else f"{entry}: differ")
-    return "agree" if all(v == "agree" for v in verdicts) else "; ".join(v for v in verdicts if v != "agree")
+        if real is None or real.startswith("error"):
+            out.append(f"{entry}: no real run" + (f" ({real})" if real else ""))
+            continue
+        lost = set(real.removeprefix("lost ").split()) if real.startswith("lost") else set()
+        if lost - named:
+            out.append(f"{entry}: REAL ONLY {' '.join(sorted(lost - named))} (unsound)")
+        if named - lost:
+            out.append(f"{entry}: model only {' '.join(sorted(named - lost))}")
+    return "; ".join(out) or "agree"
 
 
 def markdown(judged: list[Judged], goroot: Path, version: str) -> str:
-    rows = ["| mutant (line removed) | symabi (windows/amd64) | unicorn replay | real run | agreement |",
-            "| --- | --- | --- | --- | --- |"]
+    rows = ["| mutant | line removed | symabi (windows/amd64) | unicorn replay | real run | agreement |",
+            "| --- | --- | --- | --- | --- | --- |"]
     for j in judged:
-        sym = "<br>".join(f"{k}: {v}" for k, v in j.symbolic.items()) or "—"
-        rep = "<br>".join(f"{k}: {v}" for k, v in j.replay.items()) or "—"
-        real = "<br>".join(f"{k}: {v}" for k, v in j.real.items()) or "—"
-        rows.append(f"| {j.mutant.name} (`{j.mutant.text}`, {j.mutant.header.split('/')[-1]}:{j.mutant.line}) "
-                    f"| {sym} | {rep} | {real} | {agreement(j)} |")
-    return "\n".join(rows) + f"\n\n{len(judged)} mutants of {goroot} ({version}).\n"
+        cell = lambda d: "<br>".join(f"{k.split()[0]}: {v}" for k, v in d.items()) or "—"  # noqa: E731
+        line = " ".join(j.mutant.text.rstrip("\\ \t").split())
+        rows.append(f"| {j.mutant.name} | `{line}` ({j.mutant.header.split('/')[-1]}:{j.mutant.line}) "
+                    f"| {cell(j.symbolic)} | {cell(j.replay)} | {cell(j.real)} | {agreement(j)} |")
+    verdicts = [agreement(j) for j in judged]
+    tally = (f"{sum(v == 'agree' for v in verdicts)} agree, {sum('model only' in v for v in verdicts)} with a register "
+             f"only the model names, {sum('REAL ONLY' in v for v in verdicts)} with a register only the real run lost, "
+             f"{sum(v.startswith('real run only') for v in verdicts)} real run only")
+    return "\n".join(rows) + f"\n\n{len(judged)} mutants of {goroot} ({version}): {tally}.\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,9 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="at most N mutants per branch")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path, help="write the table (not the rest of the document)")
+    parser.add_argument("--render", type=Path, help="only turn an earlier --json file into --markdown")
     args = parser.parse_args(argv)
     toolchain = find_toolchain()
     goroot = (args.goroot or toolchain.goroot).resolve()
+    if args.render:
+        judged = [Judged(Mutant(**{**x["mutant"], "registers": tuple(x["mutant"]["registers"])}), x["symbolic"],
+                         x["replay"], x["real"], x["seconds"]) for x in json.loads(args.render.read_text())]
+        (args.markdown or Path("/dev/stdout")).write_text(markdown(judged, goroot, toolchain.version))
+        return 0
     chosen, counts = [], {}
     for m in mutants(goroot):
         if m.branch in args.only.split(",") and (not args.limit or counts.get(m.branch, 0) < args.limit):
