@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,14 +28,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symabi.gate import registry  # noqa: E402
-from symabi.gate.run import Quiet, _tree_items  # noqa: E402 - the gate's own per-entry proof, without the cases
-from symabi.prover import Options  # noqa: E402
-from symabi.realrun import catalog  # noqa: E402
-from symabi.realrun.build import go_command  # noqa: E402
-from symabi.realrun.run import real_run  # noqa: E402
-from symabi.toolchain import find_toolchain  # noqa: E402
-from symabi.verdicts import Verdict  # noqa: E402
+from symabi.gate import registry
+from symabi.gate.run import (  # the gate's own proof of each entry point, without the cases
+    Quiet,
+    _tree_items,
+)
+from symabi.prover import Options
+from symabi.realrun import catalog
+from symabi.realrun.build import go_command
+from symabi.realrun.run import real_run
+from symabi.toolchain import find_toolchain
+from symabi.verdicts import Verdict
 
 AMD64_H, ARM64_H = "src/runtime/cgo/abi_amd64.h", "src/runtime/cgo/abi_arm64.h"
 # A register save or restore inside one of the macros: MOVQ/MOVUPS to or from an SP slot, STP/LDP/FSTPD/FLDPD.
@@ -179,7 +181,7 @@ def markdown(judged: list[Judged], goroot: Path, version: str) -> str:
     rows = ["| mutant | line removed | symabi (windows/amd64) | unicorn replay | real run | agreement |",
             "| --- | --- | --- | --- | --- | --- |"]
     for j in judged:
-        cell = lambda d: "<br>".join(f"{k.split()[0]}: {v}" for k, v in d.items()) or "—"  # noqa: E731
+        cell = lambda d: "<br>".join(f"{k.split()[0]}: {v}" for k, v in d.items()) or "—"
         line = " ".join(j.mutant.text.rstrip("\\ \t").split())
         rows.append(f"| {j.mutant.name} | `{line}` ({j.mutant.header.split('/')[-1]}:{j.mutant.line}) "
                     f"| {cell(j.symbolic)} | {cell(j.replay)} | {cell(j.real)} | {agreement(j)} |")

@@ -65,7 +65,7 @@ def build(harness: Harness, runner: Runner, goroot: Path, go: Path, gocache: Pat
     began = time.monotonic()
     try:
         proc = subprocess.run(cmd + ["."], cwd=module, env=environment(runner, goroot, gocache, scratch),
-                              capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+                              check=False, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"building the {harness.name} harness for {runner.port} took over "
                              f"{BUILD_TIMEOUT_S} s") from None

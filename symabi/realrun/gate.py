@@ -7,8 +7,9 @@ clobber everything it may, the real Go code does less)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 from symabi.realrun import catalog
 from symabi.realrun.build import go_command

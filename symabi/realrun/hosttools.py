@@ -57,7 +57,7 @@ def runner_name(runner: Runner) -> str:
         return "native"
     tool = _which(runner.version[0]) or runner.version[0]
     try:
-        out = subprocess.run([tool, *runner.version[1:]], capture_output=True, text=True, timeout=60).stdout
+        out = subprocess.run([tool, *runner.version[1:]], check=False, capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.TimeoutExpired):
         return runner.version[0]
     words = out.split()

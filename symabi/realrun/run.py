@@ -36,8 +36,8 @@ def execute(built: Built, runner: Runner, seed: int | None = None) -> RealRun:
     name = runner_name(runner)
     began = time.monotonic()
     try:
-        proc = subprocess.run([*command(runner), str(built.program)], capture_output=True, text=True,
-                              timeout=RUN_TIMEOUT_S, env=env, cwd=built.program.parent)
+        proc = subprocess.run([*command(runner), str(built.program)], check=False, capture_output=True,
+                              text=True, timeout=RUN_TIMEOUT_S, env=env, cwd=built.program.parent)
     except subprocess.TimeoutExpired:
         return RealRun(built.harness, built.port, name, ERROR, detail=f"no result in {RUN_TIMEOUT_S} s",
                        build_s=built.seconds, run_s=RUN_TIMEOUT_S)
@@ -61,7 +61,8 @@ def parse(built: Built, runner: str, code: int, stdout: str, stderr: str, second
             wrong.append(line.removeprefix("wrong-result").strip())
         elif line.startswith("done "):
             done += 1
-    common = dict(registers=registers, lost=tuple(lost), seed=",".join(seeds), build_s=built.seconds, run_s=seconds)
+    common = {"registers": registers, "lost": tuple(lost), "seed": ",".join(seeds), "build_s": built.seconds,
+              "run_s": seconds}
     if not entries or done != len(entries) or wrong:
         tail = " | ".join((stderr or stdout).strip().splitlines()[-4:])
         why = f"wrong result: {'; '.join(wrong)}" if wrong else f"the harness ended without a result (exit {code}): {tail}"

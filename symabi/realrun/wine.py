@@ -35,15 +35,15 @@ def environment(runner: Runner) -> dict[str, str]:
 def _create(runner: Runner, env: dict[str, str], dll: Path) -> None:
     wine = command(runner)
     try:
-        boot = subprocess.run([*wine, "wineboot", "--init"], env=env, capture_output=True, text=True,
-                              timeout=TIMEOUT_S)
+        boot = subprocess.run([*wine, "wineboot", "--init"], check=False, env=env, capture_output=True,
+                              text=True, timeout=TIMEOUT_S)
         if not dll.parent.is_dir():
             raise ToolchainError(f"wineboot did not create the prefix {env['WINEPREFIX']}: "
                                  f"{(boot.stderr or boot.stdout).strip()[-400:]}")
         tmp = dll.with_suffix(".tmp")
         build = subprocess.run([runner.cc, "-shared", "-O2", "-o", str(tmp), str(DLL_SOURCE / "bcryptprimitives.c"),
                                 str(DLL_SOURCE / "bcryptprimitives.def"), "-ladvapi32"],
-                               capture_output=True, text=True, timeout=TIMEOUT_S)
+                               check=False, capture_output=True, text=True, timeout=TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ToolchainError(f"cannot prepare the Wine prefix {env['WINEPREFIX']}: {exc}") from None
     if build.returncode != 0:
