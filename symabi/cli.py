@@ -186,6 +186,8 @@ def gate(
     port: list[str] = typer.Option([], "--port", help="A port to check, GOOS/GOARCH (repeatable; default "
                                    "windows/amd64)."),
     ports: Optional[str] = typer.Option(None, "--ports", help="`all`: every amd64 port the tree has."),
+    real_run: bool = typer.Option(False, "--real-run", help="Also build each entry point's harness against the "
+                                  "tree and run it (Wine, natively, qemu): exit 2 if a PROVED one loses a register."),
 ) -> None:
     def run():
         from symabi.gate.command import gate as run_gate_command
@@ -195,7 +197,8 @@ def gate(
         if ports is not None and ports != ALL:
             raise PortError(f"--ports takes `{ALL}`, not {ports!r} (name single ports with --port GOOS/GOARCH)")
         chosen = (ALL,) if ports else tuple(port) or (DEFAULT_PORT,)
-        return run_gate_command(goroot, baseline, write_baseline, sarif, json_out, cases_dir, go, ports=chosen)
+        return run_gate_command(goroot, baseline, write_baseline, sarif, json_out, cases_dir, go, ports=chosen,
+                                real_run=real_run)
 
     raise typer.Exit(_guard(run))
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from symabi.casefile import list_cases
 from symabi.contracts import CONTRACTS
 from symabi.errors import CaseError
+from symabi.realrun import gate as real_runs
 from symabi.gate import baseline as baselines
 from symabi.gate.render import StderrProgress, render, render_json
 from symabi.ports import DEFAULT_PORT, PORTS
@@ -37,7 +38,7 @@ def sarif_log(result: GateResult) -> str:
     notes = [f"{i.key}: {'absent: ' if i.status == ABSENT else ''}{i.note}" for i in result.items if i.note]
     notes += [f"{i.key}: UNKNOWN: {i.unknown_reason}" for i in result.items if i.unknown_reason]
     return sarif.render(subjects, obligations, {"GOROOT": result.goroot, "SRCROOT": Path.cwd()}, notes,
-                        result.exit_code)
+                        result.exit_code, properties=real_runs.sarif_properties(result.items))
 
 
 def _check_outputs(*paths: Path | None) -> None:
@@ -53,7 +54,7 @@ def _check_cases(cases_dir: Path | None) -> None:
 
 def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif_out: Path | None,
          json_out: bool, cases_dir: Path | None, go: str | None, out=None, err=None,
-         ports: tuple[str, ...] = (DEFAULT_PORT,)) -> int:
+         ports: tuple[str, ...] = (DEFAULT_PORT,), real_run: bool = False) -> int:
     """Exit code: 0 no regression, 1 a regression; SymabiError (exit 2) for bad input or environment."""
     out, err = out or sys.stdout, err or sys.stderr
     _check_outputs(sarif_out, baseline if write_baseline else None)
@@ -65,13 +66,16 @@ def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif
     if found is not None and (not write_baseline or found.exists()):
         previous = baselines.read(found)  # when writing: to keep the reasons of unchanged entries
     progress = Quiet() if json_out else StderrProgress(err)
-    result = run_gate(goroot, go, cases_dir, previous, progress, ports=ports)
+    result = run_gate(goroot, go, cases_dir, previous, progress, ports=ports, real_run=real_run)
     if sarif_out is not None:
         try:
             sarif_out.write_text(sarif_log(result) + "\n", encoding="utf-8")
         except OSError as exc:
             raise baselines.BaselineError(f"cannot write {sarif_out}: {exc.strerror or exc}") from None
-    out.write((render_json(result) if json_out else render(result, where)) + "\n")
+    out.write((render_json(result) if json_out else "\n".join([render(result, where), *real_runs.lines(result.items)]))
+              + "\n")
+    for alarm in real_runs.alarms(result.items):
+        err.write(alarm + "\n")
     if write_baseline:
         accepted = accepted_now(result, previous)
         baselines.write(target, accepted)

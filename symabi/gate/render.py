@@ -101,6 +101,7 @@ def to_dict(result: GateResult) -> dict:
                 "verdict": item.accepted.verdict.value, "obligations": list(item.accepted.obligations),
                 "reason": item.accepted.reason},
             "result": None,
+            "real_run": item.real_run.to_json() if item.real_run else None,
         }
         if item.result is not None:
             case = json_writer.to_dict(item.result)

@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from symabi.casefile import default_cases_dir, list_cases, parse_case
 from symabi.errors import AssemblerError, CaseError
@@ -31,6 +31,9 @@ from symabi.ports import DEFAULT_PORT, Port
 from symabi.prover import Options, prove_case
 from symabi.toolchain import GoToolchain, find_toolchain
 from symabi.verdicts import CaseResult, Verdict, VersionResult
+
+if TYPE_CHECKING:
+    from symabi.realrun.records import RealRun
 
 OK, ACCEPTED, IMPROVED, REGRESSION, ABSENT, UNCHECKED = "ok", "accepted", "improved", "regression", "absent", "unchecked"
 
@@ -64,6 +67,7 @@ class Item:
     message: str = ""
     accepted: Accepted | None = None
     port: str = DEFAULT_PORT  # GOOS/GOARCH the item was assembled and judged for
+    real_run: RealRun | None = None  # with --real-run, for an entry point with a harness
 
     @property
     def outcome(self) -> VersionResult | None:
@@ -98,6 +102,10 @@ class GateResult:
 
     @property
     def exit_code(self) -> int:
+        from symabi.realrun.gate import contradictions
+
+        if contradictions(self.items):  # PROVED, yet the real run lost a register: a symabi bug
+            return 2
         return 1 if self.regressions else 0
 
 
@@ -260,13 +268,17 @@ def _case_items(cases_dir: Path, toolchain: GoToolchain, options: Options, progr
 def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path | None = None,
              baseline: Baseline = Baseline(None), progress: Progress = Quiet(),
              options: Options = Options(), registry_path: Path = registry.REGISTRY,
-             ports: tuple[str, ...] = (DEFAULT_PORT,)) -> GateResult:
+             ports: tuple[str, ...] = (DEFAULT_PORT,), real_run: bool = False) -> GateResult:
     """Raises SymabiError for bad input or a broken environment (the CLI's exit 2). ``ports``: GOOS/GOARCH
     names, or ("all",): every amd64 port the tree's toolchain lists (``go tool dist list``)."""
     began = time.monotonic()
     toolchain = find_toolchain(go)
     goroot = build.require_tree(goroot or toolchain.goroot)
     entries = registry.load(registry_path)
+    if real_run:
+        from symabi.realrun.gate import preflight
+
+        preflight([e.name for e in entries])
     timings: dict[str, float] = {}
     chosen, port_notes = gate_ports.choose(ports, goroot, toolchain)
     items, version = [], toolchain.version
@@ -281,6 +293,10 @@ def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path 
         if item.accepted is None and item.port == DEFAULT_PORT and item.kind == "tree":
             item.accepted = baseline.get(f"tree/{item.name}")  # a baseline written before keys named the port
         item.status, item.message = judge(item, item.accepted)
+    if real_run:
+        from symabi.realrun.gate import attach
+
+        attach(items, goroot, toolchain.go, version, progress, timings)
     timings["total"] = time.monotonic() - began
     return GateResult(goroot, version, items, baseline.path, timings, tuple(p.name for p in chosen), port_notes)
 

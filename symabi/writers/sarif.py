@@ -151,7 +151,7 @@ def _results(subject: Subject, index: dict[str, int], where: _Locations) -> list
 
 
 def to_dict(subjects: Sequence[Subject], obligations: Sequence[ObligationInfo], roots: dict[str, Path],
-            notes: Sequence[str] = (), exit_code: int = 0) -> dict:
+            notes: Sequence[str] = (), exit_code: int = 0, properties: dict | None = None) -> dict:
     """The SARIF log of one run; ``notes`` become tool notifications (an absent entry point, a version
     that could not be analysed at all)."""
     where = _Locations(roots)
@@ -171,10 +171,12 @@ def to_dict(subjects: Sequence[Subject], obligations: Sequence[ObligationInfo], 
             "invocations": [invocation],
             "results": results,
             "columnKind": "unicodeCodePoints",
+            **({"properties": properties} if properties else {}),
         }],
     }
 
 
 def render(subjects: Sequence[Subject], obligations: Sequence[ObligationInfo], roots: dict[str, Path],
-           notes: Sequence[str] = (), exit_code: int = 0) -> str:
-    return json.dumps(to_dict(subjects, obligations, roots, notes, exit_code), indent=2, ensure_ascii=False)
+           notes: Sequence[str] = (), exit_code: int = 0, properties: dict | None = None) -> str:
+    return json.dumps(to_dict(subjects, obligations, roots, notes, exit_code, properties), indent=2,
+                      ensure_ascii=False)

@@ -1,0 +1,3 @@
+module symabi.realrun
+
+go 1.22

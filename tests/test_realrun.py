@@ -1,0 +1,170 @@
+"""Real runs: the harness catalog, the output parser, and each runner building and running a harness
+against the pinned tree (clean) and against a tree whose shared macro lost one save (the register is
+lost). The end-to-end tests need the Debian packages .ci/run installs; outside CI they skip, with the
+packages to install, when those are missing. Under CI=1 they never skip."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from symabi.gate import registry
+from symabi.gate.run import GateResult, Item
+from symabi.realrun import catalog, gate, hosttools
+from symabi.realrun.catalog import Runner
+from symabi.realrun.records import CLEAN, ERROR, LOST, Built, RealRun
+from symabi.realrun.run import parse, real_run
+from symabi.verdicts import Verdict
+
+CAT = catalog.load()
+
+
+def needs(port: str):
+    tools, packages = hosttools.missing([CAT.runners[port]])
+    return pytest.mark.skipif(bool(tools) and not os.environ.get("CI"),
+                              reason=f"real runs of {port} need the Debian packages {' '.join(packages)} "
+                                     "(.ci/run installs them; CI runs these tests)")
+
+
+def test_every_registry_entry_has_a_harness_or_says_why_not():
+    for entry in registry.load():
+        assert (entry.name in CAT.harnesses) != (entry.name in CAT.no_harness), entry.name
+    for harness in CAT.harnesses.values():
+        assert harness.folder.is_dir() and list(harness.folder.glob("main*.go"))
+
+
+def _built(tmp_path):
+    return Built("crosscall2", "windows/amd64", tmp_path / "x.exe", 1.5)
+
+
+def test_parse_reads_losses_and_crashes(tmp_path):
+    head = "symabi-realrun entry crosscall2 seed=0x1 registers=18\n"
+    clean = parse(_built(tmp_path), "wine-8.0", 0, head + "symabi-realrun done crosscall2 lost=0\n", "", 2.0)
+    assert (clean.status, clean.registers, clean.lost) == (CLEAN, 18, ())
+    assert clean.summary() == "real run (wine-8.0): all 18 callee-saved registers survived"
+    lost = parse(_built(tmp_path), "wine-8.0", 1, head + "noise\nsymabi-realrun lost xmm9 expected=0x1 got=0x2\n"
+                 "symabi-realrun done crosscall2 lost=1\n", "", 2.0)
+    assert (lost.status, lost.lost) == (LOST, ("xmm9",)) and lost.summary() == "real run (wine-8.0): XMM9 lost"
+    crashed = parse(_built(tmp_path), "wine-8.0", 139, head, "fatal error: unexpected signal", 2.0)
+    assert crashed.status == ERROR and "unexpected signal" in crashed.detail
+    thread = "symabi-realrun entry crosscall2/c-thread seed=0x2 registers=18\n"
+    unfinished = parse(_built(tmp_path), "wine-8.0", 2, head + "symabi-realrun done crosscall2 lost=0\n" + thread, "", 2.0)
+    assert unfinished.status == ERROR  # the second entry into Go never came back
+    both = parse(_built(tmp_path), "wine-8.0", 1, head + "symabi-realrun done crosscall2 lost=0\n" + thread
+                 + "symabi-realrun lost rbx expected=0x1 got=0x2\nsymabi-realrun done crosscall2/c-thread lost=1\n", "", 2.0)
+    assert (both.status, both.lost, both.seed) == (LOST, ("rbx",), "0x1,0x2") and "c-thread: rbx" in both.detail
+
+
+def test_missing_packages_is_one_message_naming_them():
+    runner = Runner("windows/amd64", "Windows x64", "windows", "amd64", "no-such-cc-symabi", ("no-such-wine",), (),
+                    ("wine64", "gcc-mingw-w64-x86-64"))
+    with pytest.raises(hosttools.MissingPackages, match="apt-get install wine64 gcc-mingw-w64-x86-64"):
+        hosttools.require([runner])
+
+
+def test_a_proved_entry_point_whose_real_run_loses_a_register_exits_2(tmp_path):
+    item = Item("tree/crosscall2", "tree", "crosscall2", "tree", True, "src/runtime/cgo/asm_amd64.s",
+                unknown_reason="stand-in")  # an UNKNOWN item: no contradiction
+    item.real_run = RealRun("crosscall2", "windows/amd64", "wine-8.0", LOST, 18, ("xmm9",))
+    result = GateResult(tmp_path, "go1.27.3", [item], None)
+    assert result.exit_code == 0
+    proved = type("Proved", (), {"key": "tree/crosscall2", "kind": "tree", "name": "crosscall2",
+                                 "verdict": Verdict.PROVED, "real_run": item.real_run})()
+    assert gate.contradictions([proved]) == [proved]
+    assert "symabi bug" in gate.alarms([proved])[0] and "XMM9" in gate.alarms([proved])[0]
+    assert any("no harness (" in line for line in gate.lines([Item("tree/tstart_stdcall", "tree", "tstart_stdcall",
+                                                                    "tree", True, "x")]))
+
+
+def _run(toolchain, name: str, port: str, goroot: Path | None = None, gocache: Path | None = None) -> RealRun:
+    goroot = goroot or toolchain.goroot
+    result = real_run(CAT.harnesses[name], CAT.runners[port], goroot, toolchain.go, toolchain.version, gocache)
+    print(f"{name} {port}: {result.summary()} (build {result.build_s:.1f} s, run {result.run_s:.1f} s)")
+    return result
+
+
+def _mutant(toolchain, tmp_path: Path, header: str, line: str) -> Path:
+    """A hard-linked copy of the pinned tree with one line of a shared macro removed (written anew)."""
+    tree = tmp_path / "tree"
+    subprocess.run(["cp", "-al", str(toolchain.goroot), str(tree)], check=True)
+    path = tree / "src" / "runtime" / "cgo" / header
+    text = path.read_text()
+    assert text.count(line) == 1, line
+    path.unlink()
+    path.write_text(text.replace(line, "", 1))
+    return tree
+
+
+@needs("windows/amd64")
+@pytest.mark.parametrize("name", ["crosscall2", "callbackasm1"])
+def test_windows_amd64_pinned_tree_is_clean_under_wine(toolchain, name):
+    result = _run(toolchain, name, "windows/amd64")
+    assert (result.status, result.registers) == (CLEAN, 18), result.detail
+    assert result.runner.startswith("wine-")
+
+
+@needs("linux/amd64")
+@pytest.mark.parametrize("name", ["crosscall2", "sigtramp"])
+def test_linux_amd64_pinned_tree_is_clean_natively(toolchain, name):
+    result = _run(toolchain, name, "linux/amd64")
+    assert (result.status, result.registers, result.runner) == (CLEAN, 8, "native"), result.detail
+
+
+@needs("linux/arm64")
+def test_linux_arm64_pinned_tree_is_clean_under_qemu(toolchain):
+    result = _run(toolchain, "crosscall2", "linux/arm64")
+    assert (result.status, result.registers) == (CLEAN, 19), result.detail
+    assert result.runner.startswith("qemu-aarch64-")
+
+
+@needs("windows/amd64")
+def test_windows_amd64_tree_without_the_xmm9_save_loses_xmm9(toolchain, tmp_path):
+    tree = _mutant(toolchain, tmp_path, "abi_amd64.h", "\tMOVUPS\tX9, (14*8)(SP)\t\\\n")
+    result = _run(toolchain, "crosscall2", "windows/amd64", tree, tmp_path / "gocache")
+    assert (result.status, result.lost) == (LOST, ("xmm9",)), result.detail
+
+
+@needs("linux/arm64")
+def test_linux_arm64_tree_without_the_x19_x20_restore_loses_both(toolchain, tmp_path):
+    tree = _mutant(toolchain, tmp_path, "abi_arm64.h", "\tLDP\t((offset)+0*8)(RSP), (R19, R20) \\\n")
+    result = _run(toolchain, "crosscall2", "linux/arm64", tree, tmp_path / "gocache")
+    assert (result.status, result.lost) == (LOST, ("x19", "x20")), result.detail
+
+
+def _gate(*args: str):
+    from typer.testing import CliRunner
+
+    from symabi.cli import app
+
+    result = CliRunner().invoke(app, ["gate", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_gate_real_run_without_the_packages_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.delenv("SYMABI_GO", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no C compiler, no Wine: stopped before any proof
+    result = _gate("--real-run", "--cases-dir", str(tmp_path))
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("symabi: error:")]
+    assert len(errors) == 1 and "apt-get install wine64 gcc-mingw-w64-x86-64" in errors[0], result.output
+
+
+@needs("windows/amd64")
+def test_gate_real_run_shows_each_harness_beside_its_verdict(monkeypatch, tmp_path):
+    import json
+
+    monkeypatch.delenv("SYMABI_GO", raising=False)
+    (tmp_path / "cases").mkdir()
+    result = _gate("--real-run", "--json", "--cases-dir", str(tmp_path / "cases"))
+    assert result.exit_code == 0, result.output
+    items = {i["name"]: i for i in json.loads(result.stdout)["items"]}
+    for name in ("crosscall2", "callbackasm1", "sigtramp"):
+        run = items[name]["real_run"]
+        assert (items[name]["verdict"], run["status"], run["lost"]) == ("proved", "clean", []), run
+        assert run["runner"].startswith("wine-") and run["registers"] == 18
+    assert items["sehtramp"]["real_run"] is None and items["tstart_stdcall"]["real_run"] is None
