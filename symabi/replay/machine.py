@@ -442,11 +442,15 @@ class _Machine:
 
     def run(self) -> ConcreteRun:
         pc, kind, reason, target = self.entry, None, "", None
+        # callees the case declares by the input that holds them ([callees."entry.rcx"]): the function the
+        # host passed lives at that register's entry value
+        by_input = {self.entry_regs[name[len("entry."):]]: name for name in self.callees
+                    if name.startswith("entry.") and name[len("entry."):] in self.entry_regs}
         while kind is None:
             if pc == self.caller_return:
                 kind, target = RETURNED, pc
-            elif pc in self.image.stubs:
-                next_pc = _callee.call(self, self.image.stubs[pc])
+            elif pc in self.image.stubs or pc in by_input:
+                next_pc = _callee.call(self, self.image.stubs.get(pc) or by_input[pc])
                 if next_pc is None:
                     kind, reason = self.stop
                     target = pc
