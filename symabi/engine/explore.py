@@ -29,6 +29,14 @@ from symabi.loader import Image
 from symabi.models.go_abi0 import CalleeModel, CallEvent
 
 RETURNED, ABORTED, FAULTED, ESCAPED, UNKNOWN = "returned", "aborted", "faulted", "escaped", "unknown"
+# Exits VEX itself takes where the CPU faults
+_CPU_FAULTS = {
+    "Ijk_SigSEGV": "the CPU faults here (#GP or a page fault: VEX's own check, e.g. a misaligned SSE operand)",
+    "Ijk_SigBUS": "the CPU faults here (an alignment check)",
+    "Ijk_SigILL": "the instruction is invalid here (#UD)",
+    "Ijk_SigFPE_IntDiv": "division fault (#DE)",
+    "Ijk_SigFPE_IntOvf": "overflow trap (#OF)",
+}
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,8 @@ class Explorer:
                 successors.append(s)
             elif jumpkind == "Ijk_SigTRAP" or jumpkind == "Ijk_Sys_int" and self._is_int3(s):
                 ended.append(self._end(s, ABORTED, "a trap (INT $3) ends the path", ins_addr=self._last_instruction(s)))
+            elif jumpkind in _CPU_FAULTS:  # VEX's own checks (a misaligned MOVAPS, a BOUND, UD2)
+                ended.append(self._end(s, FAULTED, _CPU_FAULTS[jumpkind], ins_addr=s.scratch.exit_ins_addr))
             elif jumpkind == "Ijk_NoDecode":
                 ended.append(self._end(s, UNKNOWN, f"instruction at {s.addr:#x} cannot be decoded", ins_addr=s.addr))
             else:
