@@ -153,18 +153,28 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
     An execution is determined by the values it reads; if a configuration agrees with an explored one
     on every field that the explored one's paths read, it would repeat those paths exactly.
     """
-    done: list[tuple[Configuration, frozenset[tuple[str, int]]]] = []
+    done: list[tuple[Configuration, frozenset[tuple[str, int]], frozenset[str]]] = []
     for config in setup.world.configurations():
-        # a configuration that runs on another stack lays out memory differently: never a repeat
-        if any(config.running_on == prev.running_on and config.agrees_on(prev, fields) for prev, fields in done):
+        if any(_repeats(config, prev, fields, touched) for prev, fields, touched in done):
             continue
         state = _start(case, setup, entry, config, regs, convention)
         fields: set[tuple[str, int]] = set()
+        touched: set[str] = set()
         for path in explorer.run(state).paths:
             read = setup.world.fields_read(config, path.state.globals["reads"])
             fields.update((c.region, c.offset) for c in read)
+            touched.update(a.region for a in (*path.state.globals["reads"], *path.state.globals["writes"]))
             yield path, read, config
-        done.append((config, frozenset(fields)))
+        done.append((config, frozenset(fields), frozenset(touched)))
+
+
+def _repeats(config: Configuration, prev: Configuration, fields, touched) -> bool:
+    """Whether exploring ``config`` would repeat ``prev``'s paths: the same value in every field they
+    read, and, where one of the two is entered on a world stack (``running_on``), paths that never touch
+    that region — the only other difference is then the placement constraint, which can remove
+    executions but add none."""
+    stacks = {config.running_on, prev.running_on} - {""}
+    return config.agrees_on(prev, fields) and not (stacks & touched)
 
 
 def _label(entry: str, many_entries: bool, words: str, path: PathOutcome) -> str:

@@ -22,6 +22,7 @@ import pyvex
 from angr import options as o
 
 from symabi.casefile import CalleeSpec
+from symabi.engine import addresses
 from symabi.engine.cpu import CpuGaps, UnmodelledFault
 from symabi.engine.memory import CertainFault, MemoryGuard, UncoveredAccess
 from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY, GPRS, XMMS, RegisterFile
@@ -199,8 +200,8 @@ class Explorer:
             faulted, unknown = state.copy(), state.copy()
             faulted.add_constraints(exc.fault)
             unknown.add_constraints(claripy.Not(exc.fault))
-            ended.append(self._end(faulted, FAULTED, f"a {exc.kind} through {exc.address}, which can be null: "
-                                   "a page fault", ins_addr=exc.ins_addr))
+            ended.append(self._end(faulted, FAULTED, f"a {exc.kind} through {addresses.shown(exc.address)}, "
+                                   "which can be null: a page fault", ins_addr=exc.ins_addr))
         ended.append(self._end(unknown, UNKNOWN, f"uncovered memory access: {exc}", ins_addr=exc.ins_addr))
         return ended
 
