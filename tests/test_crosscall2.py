@@ -60,7 +60,7 @@ def test_old_crosscall2_is_proved(toolchain):
     assert old.verdict is Verdict.PROVED
     assert not old.violations and not old.unknowns
     assert [p.kind for p in old.paths] == ["returned"]
-    assert any("DF, AC and ID are clear at entry" in a for a in result.assumptions["entry convention windows-x64-call"])
+    assert any("DF and TF are clear at entry; IF and RFLAGS bit 1 are set" in a for a in result.assumptions["entry convention windows-x64-call"])
 
 
 def test_old_without_the_frame_pointer_loses_bp(case_copy, toolchain):
@@ -204,9 +204,11 @@ def test_std_before_ret_is_refuted(case_copy, toolchain):
 def test_ret_replaced_by_jump_through_ax_is_refuted(case_copy, toolchain):
     new = _new_mutant(case_copy, toolchain, (S, RET_LINE, "POP_REGS_HOST_TO_ABI0()\n\tJMP\tAX"))
     assert new.verdict is Verdict.REFUTED
-    assert sorted(p.kind for p in new.paths) == ["escaped", "returned"]
-    assert {(v.obligation, v.location) for v in new.violations} == {
-        ("return-to-caller", "return_address"), ("restore-rsp", "rsp")}
+    # AX may be the caller's return address, cgocallback's own address (the code takes it: a tail call
+    # back into it), or anything else
+    assert {"escaped", "returned"} <= {p.kind for p in new.paths}
+    assert {("return-to-caller", "return_address"), ("restore-rsp", "rsp")} <= {
+        (v.obligation, v.location) for v in new.violations}
     escape = next(v for v in new.violations if v.obligation == "return-to-caller")
     assert escape.site.text == "JMP AX" and "runtime.cgocallback#1.rax" in escape.inputs
 

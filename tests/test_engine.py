@@ -384,7 +384,7 @@ def test_division_that_may_fault_splits_the_path(prove):
     assert sorted(p.kind for p in v.paths) == ["faulted", "returned"]
     assert v.verdict is Verdict.REFUTED and {x.obligation for x in v.violations} == {"no-fault"}
     (x,) = v.violations
-    assert site(x) == "t.s:4: DIVL CX" and x.replay == "confirmed"
+    assert site(x) == "t.s:5: DIVL CX" and x.replay == "confirmed"
 
 
 def test_division_that_cannot_fault_has_one_path(prove):

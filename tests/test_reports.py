@@ -344,8 +344,9 @@ def test_registers_that_differ_together_are_one_row(sigtramp):
     assert len(rows) == 1 and rows[0].startswith("| contract-fix | XMM6–XMM15 at return |")
     page = html.render(sigtramp)
     assert page.count('class="kind k-contract-fix"') == 1
-    assert page.count('<div class="cx">') == 1  # six failing paths, one failure: one card, a chip per path
-    for path in (2, 3, 6, 7, 10, 11):
+    # six failing paths, one failure: one card, a chip per path (the g = nil paths' no-fault: another card)
+    assert page.count('<div class="cx">') == 2
+    for path in (3, 4, 8, 9, 13, 14):
         assert f'<label for="v0-p{path}" class="chip bad"' in page
 
 
@@ -370,4 +371,5 @@ def test_browser_listings_come_early_and_cards_select_their_path(sigtramp, tmp_p
     probe = json.loads(re.search(r'<pre id="probe">(.*?)</pre>', run.stdout, re.S).group(1))
     assert probe["listings"] < 1200  # was 2,250 px below ten contract-fix rows
     assert probe["asm_lines"] < 1.2  # every Go assembler cell is one line: nothing breaks mid-word
-    assert probe["clicked"] == [f"v0-p{p}" for p in (2, 3, 6, 7, 10, 11)]
+    # the first card is the g = nil paths' no-fault (1, 6, 11), the second the XMM registers'
+    assert probe["clicked"] == [f"v0-p{p}" for p in (1, 6, 11)] + [f"v1-p{p}" for p in (3, 4, 8, 9, 13, 14)]

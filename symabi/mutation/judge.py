@@ -200,8 +200,9 @@ SAMPLE_ISSUE9 = (
     ("tstart_stdcall", "sys_windows_amd64.s", "branch-world", "PUSH_REGS_HOST_TO_ABI0()", "violates"),
     ("sigtramp", "sys_windows_amd64.s", "sp-unwritten", "MOVQ	40(SP), SP", "violates"),
     ("callbackasm1", "sys_windows_amd64.s", "ptr-slot+32", "LEAQ	24(SP), AX", "violates"),
-    ("sigtramp", "case.toml", "falls-through", "noreturn = true", "violates"),
 )
+# falls-through (a noreturn callee that returns) has no target in the shipped cases any more: sigtramp's
+# badsignal2, the one that was declared noreturn, is modelled as the function that returns that it is.
 
 
 def _find(cases: dict[str, Case], case_name: str, suffix: str, op: str, text: str) -> Mutant:

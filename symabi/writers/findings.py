@@ -189,12 +189,14 @@ _REG = re.compile(r"^(RBX|RBP|RDI|RSI|RSP|R\d+|XMM\d+) (.*)$")
 
 
 def difference_groups(differences) -> list[tuple[Difference, tuple[str, ...]]]:
-    """Differences in registers that differ together (same kind, values and wording) as one, with the
-    registers (empty for a difference that is not about a register)."""
+    """Differences in registers that differ together (same kind and wording; for a behavioural one also the
+    same values) as one, with the registers (empty for a difference that is not about a register). A
+    contract fix or a regression is the same fact whatever the witness's values (they are examples)."""
     groups: dict = {}
     for d in differences:
         m = _REG.match(d.what)
-        key = (d.kind, m[2], d.old, d.new, _template(d.detail, m[1].lower())) if m else (id(d),)
+        values = () if d.kind in ("contract-fix", "regression") else (d.old, d.new)
+        key = (d.kind, m[2], *values, _template(d.detail, m[1].lower())) if m else (id(d),)
         groups.setdefault(key, (d, []))[1].append(m[1].lower() if m else None)
     return [(d, tuple(r for r in regs if r)) for d, regs in groups.values()]
 
