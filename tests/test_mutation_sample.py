@@ -80,8 +80,6 @@ def test_issue9_operators_meet_the_truth_the_oracle_finds(toolchain):
     assert wrong == []
 
 
-@pytest.mark.xfail(reason="needs the symbolic model of issue 9 (lead's branch): today some of these are PROVED",
-                   strict=False)
 def test_issue9_sample_is_sound(toolchain):
     script = _script()
     cases = {name: load(CASES / name) for name in ALL}

@@ -277,10 +277,11 @@ def _unknowns(result: CaseResult) -> str:
     for v in result.versions:
         if v.error:
             items.append(f"<li><strong>{e(v.name)}</strong> {_badge(Verdict.UNKNOWN)} the whole version: {e(v.error)}</li>")
-        for u in v.unknowns:
-            where = f" at {_code(u.site.location)} {_code(u.site.text)}" if u.site else ""
-            items.append(f"<li><strong>{e(v.name)}</strong> {_code(u.obligation)} on path {u.path}{where}: "
-                         f"{e(u.reason)}</li>")
+        every = tuple(dict.fromkeys(ob for p in v.paths for ob in p.statuses))
+        for g in findings.unknown_groups(v.unknowns):  # one reason on many obligations and paths: one line
+            where = f" at {_code(g.site.location)} {_code(g.site.text)}" if g.site else ""
+            items.append(f"<li><strong>{e(v.name)}</strong> {e(findings.obligations_text(g.obligations, every))} on "
+                         f"{e(findings.paths_text(g.paths))}{where}: {e(g.reason)}</li>")
     if not items:
         return ""
     return '<h2 id="unknowns">Unknowns</h2><ul class="unknowns">' + "".join(items) + "</ul>"
