@@ -225,8 +225,10 @@ def test_pinned_gate_runs_the_shipped_cases_against_the_baseline(pinned_gate):
     shipped = {p.name for p in CASES.iterdir() if (p / "case.toml").is_file()}
     assert {k.split("/")[1] for k in cases} == shipped
     for key, item in cases.items():
+        # every new version is PROVED but sigtramp's: its g = nil paths fault after badsignal2 returns
+        # (accepted in the baseline with that reason)
         if key.endswith("/new"):
-            assert item["verdict"] == "proved", key
+            assert item["verdict"] == ("refuted" if key == "case/sigtramp/new" else "proved"), key
         assert item["status"] in ("ok", "accepted"), (key, item["message"])
 
 

@@ -6,6 +6,7 @@ packages to install, when those are missing. Under CI=1 they never skip."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from symabi.realrun.run import parse, real_run
 from symabi.verdicts import Verdict
 
 CAT = catalog.load()
+CASES = Path(__file__).resolve().parent.parent / "cases"
 
 
 def needs(port: str):
@@ -148,7 +150,8 @@ def _gate(*args: str):
 def test_gate_real_run_without_the_packages_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.delenv("SYMABI_GO", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))  # no C compiler, no Wine: stopped before any proof
-    result = _gate("--real-run", "--cases-dir", str(tmp_path))
+    shutil.copytree(CASES / "crosscall2", tmp_path / "cases" / "crosscall2")  # an empty folder is an error
+    result = _gate("--real-run", "--cases-dir", str(tmp_path / "cases"))
     assert result.exit_code == 2
     errors = [line for line in result.output.splitlines() if line.startswith("symabi: error:")]
     assert len(errors) == 1 and "apt-get install wine64 gcc-mingw-w64-x86-64" in errors[0], result.output
@@ -159,7 +162,7 @@ def test_gate_real_run_shows_each_harness_beside_its_verdict(monkeypatch, tmp_pa
     import json
 
     monkeypatch.delenv("SYMABI_GO", raising=False)
-    (tmp_path / "cases").mkdir()
+    shutil.copytree(CASES / "crosscall2", tmp_path / "cases" / "crosscall2")  # an empty folder is an error
     result = _gate("--real-run", "--json", "--cases-dir", str(tmp_path / "cases"))
     assert result.exit_code == 0, result.output
     items = {i["name"]: i for i in json.loads(result.stdout)["items"]}
