@@ -72,8 +72,8 @@ def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif
             sarif_out.write_text(sarif_log(result) + "\n", encoding="utf-8")
         except OSError as exc:
             raise baselines.BaselineError(f"cannot write {sarif_out}: {exc.strerror or exc}") from None
-    out.write((render_json(result) if json_out else "\n".join([render(result, where), *real_runs.lines(result.items)]))
-              + "\n")
+    real = real_runs.lines(result.items) if real_run else []
+    out.write((render_json(result) if json_out else "\n".join([render(result, where), *real])) + "\n")
     for alarm in real_runs.alarms(result.items):
         err.write(alarm + "\n")
     if write_baseline:

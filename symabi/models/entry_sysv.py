@@ -13,18 +13,23 @@ from symabi.ports import SYSV_AMD64
 
 _COMMON = (
     "RSP at entry is 8 mod 16 (16-byte aligned before the CALL pushed the return address)",
-    "the return address on top of the stack is a concrete sentinel",
-    "DF, AC and ID are clear at entry (the System V ABI requires DF clear); every other register and flag "
-    "is an unconstrained symbolic value (unless the case binds it below)",
+    "the return address on top of the stack is any user-space code address (entry.return_address, odd or "
+    "even): not in the null page, the trampoline's code, a callee, the stack or a runtime region",
+    "DF and TF are clear at entry (the System V ABI requires DF clear); IF and RFLAGS bit 1 are set (as in all "
+    "user-mode code); every other register and flag, AC and ID included, is an unconstrained symbolic value "
+    "(unless the case binds it below)",
     f"no home area (System V): the caller's frame, then its stack arguments, start right above the return "
-    f"address; the {SYSV_AMD64.red_zone}-byte red zone below RSP belongs to the trampoline",
+    f"address; the {SYSV_AMD64.red_zone}-byte red zone below RSP belongs to the trampoline (no signal handler "
+    "writes there), but nothing below RSP survives a call; below the red zone memory is volatile (a read there "
+    "sees a fresh value below-rsp#<k>)",
     f"the stack region spans entry RSP - {STACK_RESERVE:#x} up to {CALLER_FRAME:#x} bytes above the caller's "
     "arguments (the caller's frame, contents unknown) and overlaps no other region",
 )
 
 
 def _convention(name: str, doc: str, *extra: str) -> EntryConventionModel:
-    return EntryConventionModel(name=name, doc=doc, assumptions=_COMMON + extra, home_area=SYSV_AMD64.home_area)
+    return EntryConventionModel(name=name, doc=doc, assumptions=_COMMON + extra, home_area=SYSV_AMD64.home_area,
+                                red_zone=SYSV_AMD64.red_zone)
 
 
 SYSV_CALL = _convention("sysv-call", "A System V AMD64 caller (C) CALLs the trampoline directly.")
