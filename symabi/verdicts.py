@@ -67,7 +67,7 @@ class Unknown:
 @dataclass(frozen=True)
 class PathSummary:
     index: int
-    kind: str  # returned | aborted | escaped | unknown
+    kind: str  # returned | aborted | faulted | escaped | unknown
     label: str  # the path in words
     reason: str
     lines: tuple[SourceLine, ...]
