@@ -170,11 +170,12 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
 
 def _repeats(config: Configuration, prev: Configuration, fields, touched) -> bool:
     """Whether exploring ``config`` would repeat ``prev``'s paths: the same value in every field they
-    read, and, where one of the two is entered on a world stack (``running_on``), paths that never touch
-    that region — the only other difference is then the placement constraint, which can remove
-    executions but add none."""
-    stacks = {config.running_on, prev.running_on} - {""}
-    return config.agrees_on(prev, fields) and not (stacks & touched)
+    read; and when only ``config`` is entered on a world stack (``running_on``), ``prev``'s paths never
+    touched that region, so the only difference is ``config``'s placement constraint, which removes
+    executions and adds none. The other way round ``prev`` had fewer executions: never a repeat."""
+    if config.running_on != prev.running_on and (prev.running_on or config.running_on in touched):
+        return False
+    return config.agrees_on(prev, fields)
 
 
 def _label(entry: str, many_entries: bool, words: str, path: PathOutcome) -> str:

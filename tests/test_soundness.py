@@ -255,3 +255,18 @@ def test_a_world_that_contradicts_the_entry_convention_is_an_error(prove):
             TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
             	RET
             """, callees="", world=WORLD + '[entry_convention]\nregisters = { rsp = "0" }\n')
+
+
+def test_a_world_entered_on_another_stack_repeats_only_a_wider_world():
+    # a configuration entered on g0's stack has fewer executions: it may reuse a wider world's paths that
+    # never touched that stack, never the other way round
+    from symabi.casefile import FieldSpec
+    from symabi.models.world import Choice, Configuration
+    from symabi.prover import _repeats
+
+    spec = FieldSpec("m+0x58", ("g", "g0"), ("g ≠ g0", "g = g0"), running_on=("", "g0stack"))
+    wide = Configuration((Choice(spec, "m", 0x58, "g", "g ≠ g0"),))
+    narrow = Configuration((Choice(spec, "m", 0x58, "g", "g ≠ g0", running_on="g0stack"),))
+    assert _repeats(narrow, wide, frozenset(), frozenset({"m"}))
+    assert not _repeats(narrow, wide, frozenset(), frozenset({"g0stack"}))
+    assert not _repeats(wide, narrow, frozenset(), frozenset())
