@@ -61,7 +61,8 @@ def _accounted(version):
             assert p.statuses["return-to-caller"] == "holds", p
         elif p.kind in ("aborted", "faulted"):
             assert p.statuses["return-to-caller"] == "n/a" and p.statuses["restore-rsp"] == "n/a", p
-            assert p.statuses["no-fault"] == ("violated" if p.kind == "faulted" else "holds"), p
+            assert p.statuses["no-fault"] == ("violated" if p.kind == "faulted" else "holds"), (
+                p, [u.reason for u in version.unknowns if u.path == p.index and u.obligation == "no-fault"])
         elif p.kind == "escaped":
             assert p.statuses["return-to-caller"] == "violated", p
         else:

@@ -32,6 +32,7 @@ from symabi.errors import CaseError
 
 WORLD_SHADOW = 0x6000_0000_0000  # where region bytes are placed in the engine's memory (values stay symbolic)
 WORLD_SLOT = 0x100_0000  # 16 MiB apart: no region may be larger
+PAGE = 0x1000
 USER_SPACE_END = 0x8000_0000_0000
 _VALUE = re.compile(r"^\s*(?:(?P<region>[A-Za-z_]\w*)\s*(?:(?P<sign>[+-])\s*(?P<off>0x[0-9a-fA-F]+|\d+))?"
                     r"|(?P<number>-?(?:0x[0-9a-fA-F]+|\d+)))\s*$")
@@ -144,7 +145,11 @@ class WorldModel:
         RSP, ``stack_low`` and ``stack_size`` span the modelled thread stack; ``taken`` are concrete
         (start, size) spans of code."""
         out = []
-        spans = [(stack_low, stack_size, "")]
+        # the thread's stack is mapped by whole pages: no runtime structure shares a page with it (the oracle
+        # maps it so, and a guard page on either side keeps it clear of its neighbours)
+        page_low = (stack_low & ~(PAGE - 1)) - PAGE
+        page_high = ((stack_low + stack_size + PAGE - 1) & ~(PAGE - 1)) + PAGE
+        spans = [(page_low, page_high - page_low, "")]
         for r in self.world.regions:
             base = self.bases[r.name]
             out += [claripy.UGE(base, NULL_PAGES), claripy.ULE(base, USER_SPACE_END - r.size),
