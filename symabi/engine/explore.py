@@ -276,9 +276,10 @@ class Explorer:
         the case declares as callees (``entry.rcx``: the host passed a Go function there)."""
         out = []
         for name in self.callees:
-            if name.startswith("entry.") and name[len("entry."):] in self.inputs:
+            register = name.removeprefix("entry.")
+            if register != name and register in self.inputs:
                 if inputs:
-                    out.append((name, self.inputs[name[len("entry."):]]))
+                    out.append((name, self.inputs[register]))
             elif (stub := self.image.stub_for(name)) is not None:
                 out.append((name, claripy.BVV(stub, 64)))
         return out

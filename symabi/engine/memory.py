@@ -28,6 +28,14 @@ from symabi.engine import addresses
 
 STACK_SHADOW = 0x7FF0_0000_0000
 NULL_PAGES = 0x10000  # no OS maps the first 64 KiB: an access there is a page fault
+USER_SPACE_END = 0x8000_0000_0000  # canonical user-space addresses end here
+PAGE = 0x1000
+
+
+def guarded_pages(start, size: int):
+    """(low, high) of the whole pages a span occupies, one guard page more on either side: memory is
+    mapped by pages, so nothing else (host code, another structure) shares them. Works on ints and BVs."""
+    return (start & ~(PAGE - 1)) - PAGE, ((start + size + PAGE - 1) & ~(PAGE - 1)) + PAGE
 
 
 class CertainFault(Exception):

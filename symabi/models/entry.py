@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import EntryConvention
-from symabi.engine.memory import NULL_PAGES, SymbolicRegion, write_initial
+from symabi.engine.memory import NULL_PAGES, USER_SPACE_END, SymbolicRegion, guarded_pages, write_initial
 from symabi.engine.registers import RegisterFile
 from symabi.errors import CaseError
 from symabi.loader import Image
@@ -23,8 +23,6 @@ STACK_RESERVE = 0x10000  # how far below the entry RSP the trampoline may use th
 CALLER_FRAME = 0x1000  # how much of the caller's frame above its arguments is modelled (so a stray write is seen)
 LOWEST_STACK = 0x1_0000_0000
 HIGHEST_STACK = 0x7FFE_FFFF_0000
-USER_SPACE_END = 0x8000_0000_0000  # canonical user-space addresses end here
-PAGE = 0x1000
 
 _COMMON = (
     "RSP at the host's CALL is 8 mod 16 (16-byte aligned before the CALL pushed the return address)",
@@ -62,10 +60,7 @@ class EntryConventionModel:
         ra = regs.return_address
         out = [claripy.UGE(ra, NULL_PAGES), claripy.ULT(ra, USER_SPACE_END)]
         for start, size in taken:
-            # Memory is mapped by pages and code shares no page with a stack or a data structure; one
-            # more page on either side keeps the host's code clear of whatever borders the span.
-            low = (start & ~(PAGE - 1)) - PAGE
-            high = ((start + size + PAGE - 1) & ~(PAGE - 1)) + PAGE
+            low, high = guarded_pages(start, size)  # code shares no page with a stack or a structure
             out.append(claripy.Or(claripy.ULT(ra, low), claripy.UGE(ra, high)))
         return out
 

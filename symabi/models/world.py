@@ -27,13 +27,11 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import FieldSpec, World
-from symabi.engine.memory import NULL_PAGES, Access, MemoryGuard, SymbolicRegion
+from symabi.engine.memory import NULL_PAGES, USER_SPACE_END, Access, MemoryGuard, SymbolicRegion, guarded_pages
 from symabi.errors import CaseError
 
 WORLD_SHADOW = 0x6000_0000_0000  # where region bytes are placed in the engine's memory (values stay symbolic)
 WORLD_SLOT = 0x100_0000  # 16 MiB apart: no region may be larger
-PAGE = 0x1000
-USER_SPACE_END = 0x8000_0000_0000
 _VALUE = re.compile(r"^\s*(?:(?P<region>[A-Za-z_]\w*)\s*(?:(?P<sign>[+-])\s*(?P<off>0x[0-9a-fA-F]+|\d+))?"
                     r"|(?P<number>-?(?:0x[0-9a-fA-F]+|\d+)))\s*$")
 
@@ -147,8 +145,7 @@ class WorldModel:
         out = []
         # the thread's stack is mapped by whole pages: no runtime structure shares a page with it (the oracle
         # maps it so, and a guard page on either side keeps it clear of its neighbours)
-        page_low = (stack_low & ~(PAGE - 1)) - PAGE
-        page_high = ((stack_low + stack_size + PAGE - 1) & ~(PAGE - 1)) + PAGE
+        page_low, page_high = guarded_pages(stack_low, stack_size)
         spans = [(page_low, page_high - page_low, "")]
         for r in self.world.regions:
             base = self.bases[r.name]
