@@ -23,7 +23,7 @@ from symabi.equivalence import TracedPath, VersionTrace, compare_versions
 from symabi.errors import CaseError
 from symabi.frontend import AssembleRequest, Listing, assemble
 from symabi.loader import STUB_BASE, STUB_SLOT, Image, UnsupportedRelocation, build_project, lay_out
-from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS
+from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS, host_callee
 from symabi.models.entry import STACK_RESERVE
 from symabi.models.go_abiinternal import entry_facts
 from symabi.models.world import Configuration, WorldModel
@@ -55,14 +55,19 @@ class Options:
 
 
 def _models(case: Case):
+    port = PORTS[case.port]
+    callee_model = host_callee.for_port(case.callee_model, port)  # "host": the port's host ABI
     for kind, table, key in (
         ("case.contract", CONTRACTS, case.contract),
-        ("case.callee_model", CALLEE_MODELS, case.callee_model),
+        ("case.callee_model", CALLEE_MODELS, callee_model),
         ("entry_convention.name", ENTRY_CONVENTIONS, case.entry_convention.name),
     ):
         if key not in table:
             raise CaseError(f"case {case.name}: field `{kind}` names {key!r}; known: {', '.join(sorted(table))}")
-    return CONTRACTS[case.contract], CALLEE_MODELS[case.callee_model], ENTRY_CONVENTIONS[case.entry_convention.name]
+    contract = CONTRACTS[case.contract]
+    if hasattr(contract, "for_port"):  # a contract over the port's host ABI (go-to-host)
+        contract = contract.for_port(port)
+    return contract, CALLEE_MODELS[callee_model], ENTRY_CONVENTIONS[case.entry_convention.name]
 
 
 def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
@@ -160,11 +165,15 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
         state = _start(case, setup, entry, config, regs, convention)
         fields: set[tuple[str, int]] = set()
         touched: set[str] = set()
-        for path in explorer.run(state).paths:
-            read = setup.world.fields_read(config, path.state.globals["reads"])
-            fields.update((c.region, c.offset) for c in read)
-            touched.update(a.region for a in (*path.state.globals["reads"], *path.state.globals["writes"]))
-            yield path, read, config
+        # a convention may split the entry into situations reality allows (Go's RSP 0 or 8 mod 16)
+        starts = convention.split(state, regs) if hasattr(convention, "split") else [("", state)]
+        for situation, start in starts:
+            start.globals["situation"] = situation
+            for path in explorer.run(start).paths:
+                read = setup.world.fields_read(config, path.state.globals["reads"])
+                fields.update((c.region, c.offset) for c in read)
+                touched.update(a.region for a in (*path.state.globals["reads"], *path.state.globals["writes"]))
+                yield path, read, config
         done.append((config, frozenset(fields), frozenset(touched)))
 
 
@@ -355,7 +364,8 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     for entry in case.entries:
         for path, read, config in _explore_worlds(case, setup, explorer, entry, regs, convention):
             path.index = len(explored)
-            explored.append((path, _label(entry, len(case.entries) > 1, config.label_for(read), path)))
+            words = ", ".join(w for w in (path.state.globals.get("situation", ""), config.label_for(read)) if w)
+            explored.append((path, _label(entry, len(case.entries) > 1, words, path)))
             traced.append(TracedPath(path, entry, {(c.region, c.offset): c.text for c in read}, {}))
             replay_keys.append((entry, config.label))
     timings["explore"] = time.monotonic() - began

@@ -1,9 +1,10 @@
 """Contracts: the obligations a trampoline owes its host caller, one named object per host ABI."""
 
 from symabi.contracts.base import Contract, Finding, Obligation
+from symabi.contracts.go_to_host import GO_TO_HOST
 from symabi.contracts.sysv_amd64 import SYSV_AMD64
 from symabi.contracts.windows_x64 import WINDOWS_X64
 
-CONTRACTS: dict[str, Contract] = {c.name: c for c in (WINDOWS_X64, SYSV_AMD64)}
+CONTRACTS: dict[str, Contract] = {c.name: c for c in (WINDOWS_X64, SYSV_AMD64, GO_TO_HOST)}
 
 __all__ = ["CONTRACTS", "Contract", "Finding", "Obligation"]

@@ -277,12 +277,21 @@ class Explorer:
         out = []
         for name in self.callees:
             register = name.removeprefix("entry.")
-            if register != name and register in self.inputs:
+            if register != name and (value := self._input(register)) is not None:
                 if inputs:
-                    out.append((name, self.inputs[register]))
+                    out.append((name, value))
             elif (stub := self.image.stub_for(name)) is not None:
                 out.append((name, claripy.BVV(stub, 64)))
         return out
+
+    def _input(self, name: str) -> claripy.ast.BV | None:
+        """An entry input by name: a register (``rcx``), or a word the caller left on the stack
+        (``stack+0x8``: a Go ABI0 argument, named as unwritten stack memory is, ``init.stack+0x8``)."""
+        if name in self.inputs:
+            return self.inputs[name]
+        if name.startswith("stack+0x"):
+            return claripy.BVS(f"init.{name}", 64, explicit_name=True)
+        return None
 
     def _call(self, state, name: str) -> tuple[list[PathOutcome], list]:
         spec = self.callees.get(name)

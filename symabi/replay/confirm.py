@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import Image
+from symabi.replay import go_to_host as _go_to_host  # noqa: F401 - registers the go-to-host checks
 from symabi.replay.constants import NOT_REPLAYED
 from symabi.replay.contract import CHECKS, VIOLATED, evaluate
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
@@ -63,6 +64,8 @@ def judge(violation, run: ConcreteRun) -> str:
     # the contract whose obligation this is: sysv-amd64's stack obligation has its own id; the rest are shared
     contract = "sysv-amd64" if violation.obligation == "stack-writes-below-entry-rsp" else "windows-x64"
     finding = next((f for f in evaluate(run, contract) if f.obligation == violation.obligation), None)
+    if finding is None and violation.obligation in CHECKS:  # a check of another contract (go-to-host)
+        finding = CHECKS[violation.obligation](run, violation.obligation, violation.location)
     if finding is None:
         return ""  # an obligation replay does not model (the control state): not replayed
     if finding.status != VIOLATED:
@@ -106,6 +109,7 @@ class ReplaySetup:
     facts: tuple[str, ...] = ()  # the world configuration in words, one phrase per field value
     world: WorldPlan = field(default_factory=WorldPlan)
     crash_sites: frozenset[int] = frozenset()  # instructions whose fault is the intended end
+    callee_model: str = ""  # "host-<abi>" when the callees are host code (symabi.replay.callee)
 
     @property
     def label(self) -> str:
@@ -113,7 +117,8 @@ class ReplaySetup:
 
     def run(self, inputs: ConcreteInputs) -> ConcreteRun:
         return replay(self.image, self.entry, inputs, self.callees, regions=self.regions, gs_base=self.gs_base,
-                      convention=self.convention, budget=self.budget, world=self.world, crash_sites=self.crash_sites)
+                      convention=self.convention, budget=self.budget, world=self.world, crash_sites=self.crash_sites,
+                      callee_model=self.callee_model)
 
     def random_inputs(self, rng: _random.Random) -> ConcreteInputs:
         """Random inputs that satisfy the entry convention (a table index in range); the world, the
@@ -143,6 +148,8 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
 
     sites = crash_sites(case, image)
     tls = PORTS[case.port].tls
+    abi = PORTS[case.port].abi
+    model = f"host-{abi.name}" if case.callee_model == "host" and abi else case.callee_model
     setups = []
     for name in case.entries:
         for words, facts, running_on in _configurations(case.world):
@@ -150,7 +157,7 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
                              _data_regions(case, image), case.world.gs, dict(case.entry_convention.registers),
                              running_on, case.world.tls, tls.segment if tls else "gs")
             setups.append(ReplaySetup(image, image.symbols[name], case.callees, (), None, case.entry_convention,
-                                      {}, budget, name, facts, plan, sites))
+                                      {}, budget, name, facts, plan, sites, model))
     return setups
 
 

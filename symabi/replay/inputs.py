@@ -15,6 +15,7 @@ by accident, and nothing the symbolic model assumes leaks in. Input names and th
     <callee>#<n>.frame+0x<o>        its argument/result word at callee RSP + 8 + o
     <callee>#<n>.*frame+0x<p>+0x<o> the word it writes at *(frame+p) + o
     <callee>#<n>.below-0x<d>        the word it leaves at callee entry RSP - d (its own frame)
+    <callee>#<n>.home+0x<o>         a host callee's home-area word at callee entry RSP + 8 + o
     below-rsp#<k>.stack-0x<d>       the k-th read below the then-current RSP: the word at entry RSP - d
     cpuid#<n>.eax|ebx|ecx|edx       what the n-th CPUID returns
     init.stack-0x<o>                the 8-byte word the caller left at entry RSP - o: stack[-o]
@@ -57,6 +58,7 @@ _CALLEE_WHAT = (
     re.compile(r"^(?P<kind>frame)\+0x(?P<a>[0-9a-f]+)$"),
     re.compile(r"^(?P<kind>\*frame)\+0x(?P<a>[0-9a-f]+)\+0x(?P<b>[0-9a-f]+)$"),
     re.compile(r"^(?P<kind>below)-0x(?P<a>[0-9a-f]+)$"),
+    re.compile(r"^(?P<kind>home)\+0x(?P<a>[0-9a-f]+)$"),  # a host callee's home area (Windows x64)
 )
 _INIT_ABS = re.compile(r"^init\.mem@0x(?P<addr>[0-9a-f]+)(?P<byte>\.b)?$")
 _INIT = re.compile(r"^init\.(?P<region>.+)(?P<sign>[+-])0x(?P<off>[0-9a-f]+)(?P<byte>\.b)?$")
@@ -98,8 +100,8 @@ def _normalize_callee_what(what: str) -> str | None:
             a = int(m["a"], 16)
             if m["kind"] == "frame":
                 return f"frame+{a:#x}"
-            if m["kind"] == "below":
-                return f"below-{a:#x}"
+            if m["kind"] in ("below", "home"):
+                return f"{m['kind']}{'-' if m['kind'] == 'below' else '+'}{a:#x}"
             return f"*frame+{a:#x}+{int(m['b'], 16):#x}"
     return None
 

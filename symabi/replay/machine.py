@@ -134,6 +134,7 @@ class ConcreteRun:
     trace: tuple[int, ...] = field(repr=False, default=())  # every executed instruction address, in order
     other_stacks: dict[str, int] = field(default_factory=dict)  # region -> free_below, as the contract sees it
     world: Mapping[str, int] = field(default_factory=dict)  # region -> the base this run gave it
+    stack_args: int = 0  # bytes of the caller's stack arguments (a Go caller's argument and result words)
 
     @property
     def entry_rsp(self) -> int:
@@ -170,8 +171,9 @@ def _spans(regions: Iterable[Region]) -> list[tuple[int, int]]:
 class _Machine:
     def __init__(self, image: Image, entry: int, inputs: ConcreteInputs, callees: Mapping[str, CalleeSpec],
                  fixed: Sequence[Region], gs_base: int | None, convention: EntryConvention, budget: int,
-                 plan: WorldPlan | None, crash_sites: frozenset[int]):
+                 plan: WorldPlan | None, crash_sites: frozenset[int], callee_model: str = ""):
         self.image, self.entry, self.inputs, self.callees = image, entry, inputs, callees
+        self.callee_model = callee_model  # "host-<abi>": callees are host code (symabi.replay.callee)
         self.convention, self.budget, self.crash_sites = convention, budget, crash_sites
         self.rsp0 = inputs.rsp
         self.window_top = self.rsp0 + 8 + HOME_AREA + convention.stack_args + CALLER_FRAME
@@ -446,6 +448,10 @@ class _Machine:
         # host passed lives at that register's entry value
         by_input = {self.entry_regs[name[len("entry."):]]: name for name in self.callees
                     if name.startswith("entry.") and name[len("entry."):] in self.entry_regs}
+        # ... or a word the caller left on the stack (a Go ABI0 argument: entry.stack+0x8)
+        by_input.update({int.from_bytes(self.uc.mem_read(self.rsp0 + int(name[len("entry.stack+"):], 16), 8),
+                                        "little"): name
+                         for name in self.callees if name.startswith("entry.stack+0x")})
         while kind is None:
             if pc == self.caller_return:
                 kind, target = RETURNED, pc
@@ -468,6 +474,7 @@ class _Machine:
             site=self.stop_site if self.stop_site is not None else self.last,
             calls=tuple(self.calls), writes=tuple(self.writes), steps=self.steps, trace=tuple(self.trace),
             other_stacks={r.name: r.free_below for r in self.world if r.free_below}, world=dict(self.placed.bases),
+            stack_args=self.convention.stack_args,
         )
 
     def _execute(self, pc: int) -> tuple[int, str | None, str]:
@@ -504,6 +511,7 @@ def replay(
     budget: int = DEFAULT_BUDGET,
     world: WorldPlan | None = None,
     crash_sites: Iterable[int] = (),
+    callee_model: str = "",
 ) -> ConcreteRun:
     """Run ``image`` from ``entry`` on ``inputs`` until it returns, aborts, faults, escapes or loops.
 
@@ -519,5 +527,5 @@ def replay(
         for r in regions
     ]
     machine = _Machine(image, entry, inputs, callees, fixed, gs_base, convention or EntryConvention(), budget,
-                       world, frozenset(crash_sites))
+                       world, frozenset(crash_sites), callee_model)
     return machine.run()

@@ -1,0 +1,129 @@
+"""Host callee models: what a call from Go code into host code (C, the OS) may do to the machine state.
+
+One model per host ABI, built from that ABI's data (``symabi.ports.abi.HostAbi``): the registers the
+ABI makes callee-saved survive the call, every other register of the architecture but the stack
+pointer gets a fresh value, and so do the arithmetic flags; everything below the callee's stack
+pointer and, where the ABI has one, the home area its caller reserved above the return address hold
+fresh values afterwards. The callee returns to the address on top of its stack with the stack pointer
+restored, and with DF clear when the ABI says so. An arm64 host ABI is one more ``HostAbi`` value:
+the model reads registers, widths, the stack pointer and the home area from the data, never by name.
+
+``callee_model = "host"`` in a case means the host model of the case's port (``for_port``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from symabi.casefile import CalleeSpec
+from symabi.engine.memory import Havoc, MemoryGuard, UncoveredAccess
+from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY
+from symabi.models.go_abi0 import CALLEE_MODELS, fresh
+from symabi.ports import HOST_ABIS, HostAbi
+
+PORT_HOST = "host"  # the case-file name that means "the host model of the case's port"
+
+
+def volatile(abi: HostAbi) -> tuple[str, ...]:
+    """The registers a host callee may leave changed: all but the callee-saved ones and the stack pointer.
+    (A callee-saved register the ABI keeps only partly, the low 64 bits of V8-V15 on arm64, is volatile
+    in its other bits: the model keeps the whole register only when ``bits`` covers it.)"""
+    kept = {c.register for c in abi.callee_saved if c.bits >= abi.arch.width(c.register)}
+    return tuple(r.name for r in abi.arch.registers if r.name not in kept and r.name != abi.arch.stack_pointer)
+
+
+def _assumptions(abi: HostAbi) -> tuple[str, ...]:
+    regs = volatile(abi)
+    gprs = ", ".join(r.upper() for r in regs if abi.arch.register(r).kind == "gpr")
+    vectors = ", ".join(r.upper() for r in regs if abi.arch.register(r).kind == "vector")
+    saved = ", ".join(c.register.upper() for c in abi.callee_saved)
+    out = [
+        f"follows {abi.reference}",
+        f"may clobber every volatile register: {gprs}; {vectors or 'no vector register'}; and the arithmetic flags",
+        f"keeps the callee-saved registers {saved} and the stack pointer",
+        "returns to the address on top of its stack, with the stack pointer restored to the value at the call + 8",
+        "leaves fresh values in every byte below its return address (its own frame, its red zone, whatever it "
+        "calls): nothing stored below the stack pointer at the call survives it",
+    ]
+    if abi.home_area:
+        out.append(f"may write the {abi.home_area}-byte home area its caller reserves above the return address: "
+                   "nothing stored there survives the call")
+    out += [
+        "returns with DF clear" if abi.df_clear_at_return else "may return with DF set",
+        "writes no memory the model holds above its home area: what it writes through its pointer arguments is "
+        "the Go caller's (its argument structure, the heap), never the trampoline's frame or the runtime "
+        "structures the world declares",
+        "its outputs are fresh values named by (callee, call ordinal), shared by every version",
+        "a callee declared noreturn ends the path (an abort: no return obligations apply)",
+    ]
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class HostCalleeModel:
+    name: str
+    doc: str
+    assumptions: tuple[str, ...]
+    abi: HostAbi
+
+    def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
+        """Turn ``state`` (at the callee's first instruction) into the state after it returns."""
+        arch = self.abi.arch
+        sp = getattr(state.regs, arch.stack_pointer)
+        at = guard.locate(state, sp)
+        if at is None:
+            raise UncoveredAccess("call", sp, 8, site, "the host callee's stack pointer is in no declared region, "
+                                  "so what it leaves below it cannot be modelled")
+        region, offset = at
+        prefix = f"{spec.name}#{ordinal}"
+        low, high = guard.bounds(region)
+        guard.havoc(state, Havoc(region, low, offset, lambda word: f"{prefix}.below-{offset - word:#x}"))
+        if self.abi.home_area:
+            top = min(offset + 8 + self.abi.home_area, high)
+            guard.havoc(state, Havoc(region, offset + 8, top, lambda word: f"{prefix}.home+{word - offset - 8:#x}"))
+        for reg in volatile(self.abi):
+            state.registers.store(reg, fresh(spec.name, ordinal, reg, arch.width(reg)))
+        state.regs.cc_op = CC_OP_COPY
+        state.regs.cc_dep1 = fresh(spec.name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK
+        state.regs.cc_dep2 = 0
+        state.regs.cc_ndep = 0
+        if self.abi.df_clear_at_return:
+            state.regs.d = 1
+        else:  # either value: VEX keeps DF as +1 (clear) or -1 (set)
+            import claripy
+
+            df = fresh(spec.name, ordinal, "df", 1)
+            state.regs.d = claripy.If(df == 1, claripy.BVV(-1, 64), claripy.BVV(1, 64))
+        state.regs.rip = state.memory.load(sp, 8, endness="Iend_LE")
+        setattr(state.regs, arch.stack_pointer, sp + 8)
+
+
+def host_model(abi: HostAbi) -> HostCalleeModel:
+    return HostCalleeModel(
+        name=f"host-{abi.name}",
+        doc=f"A host function (C, the OS) called under the {abi.name} ABI: callee-saved registers survive, "
+            "volatile ones and everything below its stack pointer do not.",
+        assumptions=_assumptions(abi),
+        abi=abi,
+    )
+
+
+HOST_CALLEE_MODELS = {m.name: m for m in (host_model(abi) for abi in HOST_ABIS.values())}
+for _model in HOST_CALLEE_MODELS.values():
+    CALLEE_MODELS.setdefault(_model.name, _model)  # importing this module registers the models
+
+
+def is_host(name: str) -> bool:
+    return name == PORT_HOST or name in HOST_CALLEE_MODELS
+
+
+def for_port(name: str, port) -> str:
+    """A case's callee model name with ``host`` resolved to its port's host ABI (``host-windows-x64``)."""
+    if name == PORT_HOST and port.abi is not None:
+        return f"host-{port.abi.name}"
+    return name
+
+
+def abi_of(name: str) -> HostAbi | None:
+    model = HOST_CALLEE_MODELS.get(name)
+    return model.abi if model else None
