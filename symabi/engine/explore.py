@@ -285,11 +285,13 @@ class Explorer:
         return out
 
     def _input(self, name: str) -> claripy.ast.BV | None:
-        """An entry input by name: a register (``rcx``), or a word the caller left on the stack
-        (``stack+0x8``: a Go ABI0 argument, named as unwritten stack memory is, ``init.stack+0x8``)."""
+        """An entry input by name: a register (``rcx``), or a word as it was at entry on the stack
+        (``stack+0x8``: a Go ABI0 argument) or in a world region (``info+0x0``), named as memory nobody wrote
+        is (``init.stack+0x8``, ``init.info+0x0``)."""
         if name in self.inputs:
             return self.inputs[name]
-        if name.startswith("stack+0x"):
+        region, plus, offset = name.partition("+0x")
+        if plus and region and all(c in "0123456789abcdef" for c in offset):
             return claripy.BVS(f"init.{name}", 64, explicit_name=True)
         return None
 

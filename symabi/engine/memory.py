@@ -226,6 +226,9 @@ class MemoryGuard:
     def _on_read(self, state) -> None:
         addr = state.inspect.mem_read_address
         size = _size(state.inspect.mem_read_length)
+        if _dead(state):
+            state.inspect.mem_read_address = claripy.BVV(STACK_SHADOW, 64)
+            return
         resolved = self._resolve(state, "read", addr, size, write=False)
         state.inspect.mem_read_address = resolved
         self._volatile(state, resolved.concrete_value, size)
@@ -294,6 +297,9 @@ class MemoryGuard:
         addr = state.inspect.mem_write_address
         size = state.inspect.mem_write_length
         size = _size(size) if size is not None else state.inspect.mem_write_expr.size() // 8
+        if _dead(state):
+            state.inspect.mem_write_address = claripy.BVV(STACK_SHADOW, 64)
+            return
         resolved = self._resolve(state, "write", addr, size, write=True)
         state.inspect.mem_write_address = resolved
         self.touch(state, resolved.concrete_value, size)
@@ -354,6 +360,14 @@ class MemoryGuard:
         # Reads are kept for fixed regions only: they tell which world facts a path depended on.
         key = "writes" if write else "reads"
         state.globals[key] = state.globals[key] + (access,)
+
+
+def _dead(state) -> bool:
+    """Whether the state went past an exit VEX always takes (a REP string instruction whose count reached
+    0 leaves the rest of its block to a state constrained by False): angr drops such a state, so its
+    accesses are not resolved (asking the solver about it would raise)."""
+    guard = getattr(state.scratch, "guard", None)  # what the block's earlier exits leave for the rest of it
+    return guard is not None and guard.is_false()
 
 
 def _null_page_fault(state, addr) -> claripy.ast.Bool | None:

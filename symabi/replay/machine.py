@@ -448,10 +448,10 @@ class _Machine:
         # host passed lives at that register's entry value
         by_input = {self.entry_regs[name[len("entry."):]]: name for name in self.callees
                     if name.startswith("entry.") and name[len("entry."):] in self.entry_regs}
-        # ... or a word the caller left on the stack (a Go ABI0 argument: entry.stack+0x8)
-        by_input.update({int.from_bytes(self.uc.mem_read(self.rsp0 + int(name[len("entry.stack+"):], 16), 8),
-                                        "little"): name
-                         for name in self.callees if name.startswith("entry.stack+0x")})
+        # ... or a word as it was at entry on the stack (a Go ABI0 argument: entry.stack+0x8) or in a world
+        # region (entry.info+0x0)
+        by_input.update({int.from_bytes(self.uc.mem_read(address, 8), "little"): name
+                         for name in self.callees if (address := self._input_word(name)) is not None})
         while kind is None:
             if pc == self.caller_return:
                 kind, target = RETURNED, pc
@@ -476,6 +476,14 @@ class _Machine:
             other_stacks={r.name: r.free_below for r in self.world if r.free_below}, world=dict(self.placed.bases),
             stack_args=self.convention.stack_args,
         )
+
+    def _input_word(self, name: str) -> int | None:
+        """The address of the word a callee name ``entry.<region>+0x<offset>`` designates, if it is one."""
+        region, plus, offset = name.removeprefix("entry.").partition("+0x")
+        if not name.startswith("entry.") or not plus:
+            return None
+        base = self.rsp0 if region == "stack" else self.placed.bases.get(region)
+        return None if base is None else base + int(offset, 16)
 
     def _execute(self, pc: int) -> tuple[int, str | None, str]:
         """Run the code from ``pc`` until control leaves it; (next pc, end kind or None, reason)."""

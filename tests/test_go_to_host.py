@@ -1,0 +1,140 @@
+"""The Go -> host direction (issue 13): host callee models, Go entry conventions, the go-to-host contract.
+
+Verdicts come from the prover over the real assembler's bytes; every refutation must be confirmed by the
+concrete replay (an unconfirmed one would have been demoted to UNKNOWN). Mutants copy a shipped case and
+edit exactly one occurrence of a line.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from symabi.casefile import parse_case
+from symabi.contracts import CONTRACTS
+from symabi.models import CALLEE_MODELS
+from symabi.models.host_callee import volatile
+from symabi.ports import PORTS, SYSV_AMD64, WINDOWS_X64
+from symabi.prover import prove_case
+from symabi.verdicts import Verdict
+
+from conftest import mutate
+
+ALIGN = "\tANDQ\t$~15, SP\t// alignment\n"
+
+
+def _prove(case_dir, toolchain):
+    return prove_case(parse_case(case_dir), toolchain).versions[-1]
+
+
+def _failing(version) -> set[str]:
+    return {v.obligation for v in version.violations}
+
+
+def _confirmed(version) -> None:
+    assert version.violations
+    assert all(v.replay == "confirmed" for v in version.violations), [v.replay for v in version.violations]
+
+
+def _port(case_dir, port: str) -> None:
+    mutate(case_dir / "case.toml", 'port = "linux/amd64"', f'port = "{port}"')
+
+
+def _narrow_n(case_dir, *values: str) -> None:
+    """stdcall: check only some argument counts (the shipped case checks N = 0 .. 7)."""
+    toml = case_dir / "case.toml"
+    text = toml.read_text()
+    start = text.index("values = [\"0\", \"1\"")
+    end = text.index("\n", text.index("labels = [\"N = 0\"", start))
+    toml.write_text(text[:start] + "values = [" + ", ".join(f'"{v}"' for v in values) + "]\nlabels = ["
+                    + ", ".join(f'"N = {v}"' for v in values) + "]" + text[end:])
+
+
+# --- the models as data --------------------------------------------------------------------------
+
+def test_host_models_clobber_exactly_the_volatile_registers():
+    assert volatile(WINDOWS_X64) == ("rax", "rcx", "rdx", "r8", "r9", "r10", "r11",
+                                     *(f"xmm{i}" for i in range(6)))
+    assert volatile(SYSV_AMD64) == ("rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",
+                                    *(f"xmm{i}" for i in range(16)))
+    assert {"host-windows-x64", "host-sysv-amd64"} <= set(CALLEE_MODELS)
+
+
+def test_go_to_host_has_a_home_area_obligation_only_where_the_host_abi_has_one():
+    contract = CONTRACTS["go-to-host"]
+    windows = [o.id for o in contract.for_port(PORTS["windows/amd64"]).obligations]
+    linux = [o.id for o in contract.for_port(PORTS["linux/amd64"]).obligations]
+    assert "home-area-at-call" in windows and "home-area-at-call" not in linux
+    for ids in (windows, linux):
+        assert {"host-stack-aligned-at-call", "df-clear-at-call", "restore-rsp", "return-to-caller", "preserve-rbp",
+                "x15-zero-at-return", "preserve-r14", "stack-writes-in-go-frame", "no-fault"} <= set(ids)
+
+
+# --- asmcgocall_no_g ----------------------------------------------------------------------------
+
+def test_asmcgocall_no_g_is_proved_on_linux(case_copy, toolchain):
+    version = _prove(case_copy("asmcgocall_no_g"), toolchain)
+    assert version.verdict is Verdict.PROVED
+    assert {p.label.split(":")[0] for p in version.paths} == {"RSP 0 mod 16 at entry", "RSP 8 mod 16 at entry"}
+
+
+def test_asmcgocall_no_g_without_the_alignment_is_refuted_at_the_call(case_copy, toolchain):
+    case = case_copy("asmcgocall_no_g")
+    mutate(case / "new" / "asm_amd64.s", ALIGN, "\tNOP\n")
+    version = _prove(case, toolchain)
+    assert version.verdict is Verdict.REFUTED and _failing(version) == {"host-stack-aligned-at-call"}
+    _confirmed(version)
+    (v,) = version.violations
+    assert v.site.text == "CALL AX" and v.exit == "0x0000000000000008"
+    assert version.paths[v.path].label.startswith("RSP 0 mod 16 at entry")
+
+
+def test_asmcgocall_no_g_keeping_the_saved_sp_in_a_volatile_register_is_refuted(case_copy, toolchain):
+    """Without the reload from 8(SP), SP comes back from DX, which the C function may have clobbered."""
+    case = case_copy("asmcgocall_no_g")
+    mutate(case / "new" / "asm_amd64.s", "\tMOVQ\t8(SP), DX\n", "\tNOP\n")
+    version = _prove(case, toolchain)
+    assert version.verdict is Verdict.REFUTED and _failing(version) == {"no-fault"}
+    _confirmed(version)
+    assert all("#1.rdx" in v.detail for v in version.violations)
+
+
+def test_asmcgocall_no_g_on_windows_keeps_the_saved_sp_in_the_callees_home_area(case_copy, toolchain):
+    """On windows/amd64 the 32-byte frame aligned down is the C function's home area, and 8(SP), where
+    asmcgocall_no_g keeps the caller's SP, is its second slot: a callee may overwrite it (go1.27.3)."""
+    case = case_copy("asmcgocall_no_g")
+    _port(case, "windows/amd64")
+    version = _prove(case, toolchain)
+    assert version.verdict is Verdict.REFUTED and _failing(version) == {"no-fault"}
+    _confirmed(version)
+    assert all("home+0x8" in v.detail for v in version.violations)
+
+
+# --- StdCall / asmstdcall (windows/amd64) ---------------------------------------------------------
+
+@pytest.mark.slow
+def test_stdcall_is_proved_for_every_argument_count_it_states(case_copy, toolchain):
+    version = _prove(case_copy("stdcall"), toolchain)
+    assert version.verdict is Verdict.PROVED
+    assert len(version.paths) == 16 and all(p.kind == "returned" for p in version.paths)
+
+
+def test_stdcall_without_the_home_area_is_refuted(case_copy, toolchain):
+    case = case_copy("stdcall")
+    _narrow_n(case, "1")
+    mutate(case / "new" / "asm_windows_amd64.s", "\tSUBQ\t$32, SP\t// reserve shadow space (Windows x64 ABI)\n",
+           "\tNOP\n")
+    version = _prove(case, toolchain)
+    assert version.verdict is Verdict.REFUTED and "home-area-at-call" in _failing(version)
+    _confirmed(version)
+    home = next(v for v in version.violations if v.obligation == "home-area-at-call")
+    assert home.site.text == "CALL AX"
+
+
+def test_stdcall_without_the_alignment_is_refuted(case_copy, toolchain):
+    case = case_copy("stdcall")
+    _narrow_n(case, "5")
+    mutate(case / "new" / "asm_windows_amd64.s", "\tANDQ\t$~15, SP\t// alignment as per Windows requirement\n",
+           "\tNOP\n")
+    version = _prove(case, toolchain)
+    assert version.verdict is Verdict.REFUTED and _failing(version) == {"host-stack-aligned-at-call"}
+    _confirmed(version)
