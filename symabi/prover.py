@@ -16,7 +16,7 @@ from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
 from symabi.engine.cpu import CpuGaps
-from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state
+from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state, input_callees
 from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, SymbolicRegion
 from symabi.engine.registers import RegisterFile
 from symabi.equivalence import TracedPath, VersionTrace, compare_versions
@@ -253,6 +253,8 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
     params = case.entry_convention
     stack = setup.stack
     constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
+    # a callee is entered at its first instruction, never at the instruction after the caller's CALL
+    constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
     constraints += setup.world.placement(regs["rsp"], stack.base + stack.low, stack.high - stack.low,
                                          _code_spans(setup), config)
     bound = {}

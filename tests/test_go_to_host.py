@@ -66,7 +66,7 @@ def test_go_to_host_has_a_home_area_obligation_only_where_the_host_abi_has_one()
     assert "home-area-at-call" in windows and "home-area-at-call" not in linux
     for ids in (windows, linux):
         assert {"host-stack-aligned-at-call", "df-clear-at-call", "restore-rsp", "return-to-caller", "preserve-rbp",
-                "x15-zero-at-return", "preserve-r14", "stack-writes-in-go-frame", "no-fault"} <= set(ids)
+                "x15-zero-at-return", "r14-g-at-return", "stack-writes-in-go-frame", "no-fault"} <= set(ids)
 
 
 # --- asmcgocall_no_g ----------------------------------------------------------------------------

@@ -16,7 +16,7 @@ When the trampoline returns to Go, Go's rules (src/cmd/compile/abi-internal.md, 
     restore-rsp, return-to-caller    RSP = entry RSP + 8, control back at the Go caller's return address
     preserve-rbp                     the frame pointer as the caller left it ("Same" in both Go ABIs)
     df-clear-at-return               Go expects DF clear
-    x15-zero-at-return, preserve-r14 (ABIInternal entries only) X15 = 0 and R14 = g ("Same"); ABI0
+    x15-zero-at-return, r14-g-at-return (ABIInternal entries only) X15 = 0 and R14 = g ("Same"); ABI0
                                      leaves both undefined (n/a)
     stack-writes-in-go-frame         no store at or above the entry RSP outside the argument and result words
     no-fault                         no instruction faults
@@ -54,7 +54,7 @@ PRESERVE_RBP = Obligation("preserve-rbp", "rbp", "go-callee-saved",
                           "RBP at return equals RBP at entry (Go's frame pointer)")
 X15_AT_RETURN = Obligation("x15-zero-at-return", "xmm15", "abiinternal-return",
                            "X15 is zero when control returns to an ABIInternal caller")
-R14_AT_RETURN = Obligation("preserve-r14", "r14", "abiinternal-return",
+R14_AT_RETURN = Obligation("r14-g-at-return", "r14", "abiinternal-return",
                            "R14 at return equals R14 at entry, the current g (ABIInternal callers only)")
 GO_STACK_WRITES = Obligation("stack-writes-in-go-frame", "stack", "stack-writes",
                              "stack writes stay below the entry RSP or in the argument and result words above the "

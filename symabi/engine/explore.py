@@ -97,6 +97,24 @@ def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: 
     return state
 
 
+def entry_input(name: str, registers: dict) -> claripy.ast.BV | None:
+    """An entry input by name: a register (``rcx``), or a word as it was at entry on the stack
+    (``stack+0x8``: a Go ABI0 argument) or in a world region (``info+0x0``), named as memory nobody wrote
+    is (``init.stack+0x8``, ``init.info+0x0``)."""
+    if name in registers:
+        return registers[name]
+    region, plus, offset = name.partition("+0x")
+    if plus and region and all(c in "0123456789abcdef" for c in offset):
+        return claripy.BVS(f"init.{name}", 64, explicit_name=True)
+    return None
+
+
+def input_callees(callees, registers: dict) -> list[claripy.ast.BV]:
+    """The entry values of the callees a case declares by the input that holds them (``entry.rcx``)."""
+    values = (entry_input(n.removeprefix("entry."), registers) for n in callees if n.startswith("entry."))
+    return [v for v in values if v is not None]
+
+
 class Explorer:
     def __init__(
         self,
@@ -233,7 +251,8 @@ class Explorer:
         """Split a symbolic jump target over where it can go. A RET or JMP may reach the caller's return
         address (returned), a callee whose address the code took (a tail call), or elsewhere (escaped).
         A CALL may reach a declared callee, by its symbol or by the input that holds it
-        (``[callees."entry.rcx"]``); a call that reaches nothing declared is UNKNOWN, not a verdict."""
+        (``[callees."entry.rcx"]``), and so may a JMP (a tail call); a call that reaches nothing declared is
+        UNKNOWN, not a verdict."""
         target = state.regs.rip
         calling = state.history.jumpkind == "Ijk_Call"
         ended, excluded = [], []
@@ -244,7 +263,9 @@ class Explorer:
                 back.add_constraints(home)
                 ended.append(self._end(back, RETURNED, ins_addr=self._last_instruction(state)))
             excluded.append(claripy.Not(home))
-        for name, value in self._indirect_callees(inputs=calling):
+        # a CALL, or a JMP (a tail call: asmcgocall_landingpad's JMP AX), may reach an input-declared callee;
+        # a RET never does
+        for name, value in self._indirect_callees(inputs=state.history.jumpkind != "Ijk_Ret"):
             hit = target == value
             if state.solver.satisfiable(extra_constraints=[hit, *excluded]):
                 into = state.copy()
@@ -285,15 +306,7 @@ class Explorer:
         return out
 
     def _input(self, name: str) -> claripy.ast.BV | None:
-        """An entry input by name: a register (``rcx``), or a word as it was at entry on the stack
-        (``stack+0x8``: a Go ABI0 argument) or in a world region (``info+0x0``), named as memory nobody wrote
-        is (``init.stack+0x8``, ``init.info+0x0``)."""
-        if name in self.inputs:
-            return self.inputs[name]
-        region, plus, offset = name.partition("+0x")
-        if plus and region and all(c in "0123456789abcdef" for c in offset):
-            return claripy.BVS(f"init.{name}", 64, explicit_name=True)
-        return None
+        return entry_input(name, self.inputs)
 
     def _call(self, state, name: str) -> tuple[list[PathOutcome], list]:
         spec = self.callees.get(name)

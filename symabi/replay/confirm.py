@@ -156,8 +156,10 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
             plan = WorldPlan(_region_plans(case.world), words + _data_words(case, image),
                              _data_regions(case, image), case.world.gs, dict(case.entry_convention.registers),
                              running_on, case.world.tls, tls.segment if tls else "gs")
+            # an ABIInternal Go caller enters with X15 = 0 (symabi.models.entry_go)
+            pinned = {"xmm15": 0} if case.entry_convention.name == "go-abiinternal-call" else {}
             setups.append(ReplaySetup(image, image.symbols[name], case.callees, (), None, case.entry_convention,
-                                      {}, budget, name, facts, plan, sites, model))
+                                      pinned, budget, name, facts, plan, sites, model))
     return setups
 
 

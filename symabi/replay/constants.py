@@ -48,11 +48,29 @@ APPLIES_ON_ABORT = frozenset({"df-clear-at-call", "stack-writes-in-frame", "x15-
 NOT_REPLAYED = frozenset({"x15-zero-at-abiinternal-call", "r14-g-at-abiinternal-call"})
 
 
+# symabi.contracts.go_to_host (home-area-at-call holds trivially where the host ABI has no home area)
+GO_TO_HOST_OBLIGATIONS = (
+    ("host-stack-aligned-at-call", "rsp"),
+    ("home-area-at-call", "stack"),
+    ("df-clear-at-call", "df"),
+    ("restore-rsp", "rsp"),
+    ("return-to-caller", "return_address"),
+    ("preserve-rbp", "rbp"),
+    ("df-clear-at-return", "df"),
+    ("x15-zero-at-return", "xmm15"),
+    ("r14-g-at-return", "r14"),
+    ("stack-writes-in-go-frame", "stack"),
+    ("no-fault", "fault"),
+)
+
+
 def obligations_for(contract: str) -> tuple[tuple[str, str], ...]:
     """(obligation id, location) of a contract replay checks, from its host ABI's data (symabi.ports):
     windows-x64's are OBLIGATIONS; sysv-amd64 has its own callee-saved set and no home area."""
     from symabi.ports import HOST_ABIS
 
+    if contract == "go-to-host":
+        return GO_TO_HOST_OBLIGATIONS
     abi = HOST_ABIS[contract]
     stack = "stack-writes-in-frame" if abi.home_area else "stack-writes-below-entry-rsp"
     return (*((f"preserve-{r}", r) for r in abi.callee_saved_registers),

@@ -5,7 +5,8 @@
     home-area-at-call           the 32-byte home area above each host callee's return address lies below the
                                 entry RSP, or below the free-space limit of the world stack it is on
                                 (exit: the callee's RSP as an offset from that stack's base)
-    x15-zero-at-return          X15 is zero when the run returns
+    x15-zero-at-return          X15 is zero when the run returns (ABIInternal callers only)
+    r14-g-at-return             R14 at return is R14 at entry, the current g (ABIInternal callers only)
     stack-writes-in-go-frame    the code's stores at or above the entry RSP stay in the Go caller's argument
                                 and result words (entry RSP + 8 .. + 8 + stack_args)
 
@@ -16,8 +17,10 @@ go-to-host case, whose port has one (the symbolic contract has no such obligatio
 from __future__ import annotations
 
 from symabi.replay.constants import HOME_AREA
-from symabi.replay.contract import HOLDS, VIOLATED, ConcreteFinding, _on_return, _unfinished, obligation
+from symabi.replay.contract import HOLDS, NA, VIOLATED, ConcreteFinding, _on_return, _unfinished, obligation
 from symabi.replay.machine import ConcreteRun
+
+ABIINTERNAL_CALL = "go-abiinternal-call"  # symabi.models.entry_go: the entry that owes X15 and R14 back
 
 _ALIGN = 16
 
@@ -51,20 +54,41 @@ def _stack_of(run: ConcreteRun, rsp: int) -> tuple[str, int, int] | None:
 
 @obligation("home-area-at-call")
 def home_area(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+    if not _home_area(run):
+        return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
     for call in run.calls:
         where = _stack_of(run, call.rsp)
         if where is None:
             continue
         name, base, limit = where
         offset = _signed(call.rsp - base)
-        if offset + 8 + HOME_AREA > limit:
+        if offset + 8 + _home_area(run) > limit:
             return ConcreteFinding(ob, loc, VIOLATED, None, offset,
                                    f"the home area of the call to {call.callee} reaches above the free space of "
                                    f"{name}", call.site)
     return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
 
 
+def _home_area(run: ConcreteRun) -> int:
+    """The home area of the run's host ABI (its callee model ``host-<abi>``); Windows x64's by default."""
+    from symabi.ports import HOST_ABIS  # pure data
+
+    abi = HOST_ABIS.get(run.callee_model.removeprefix("host-"))
+    return abi.home_area if abi is not None else HOME_AREA
+
+
+def _abiinternal(check):
+    """A check that applies only to a run entered by an ABIInternal Go caller (n/a otherwise)."""
+    def gated(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+        if run.convention != ABIINTERNAL_CALL:
+            return ConcreteFinding(ob, loc, NA, detail="the Go caller used ABI0", site=run.site)
+        return check(run, ob, loc)
+    gated.__name__ = check.__name__
+    return gated
+
+
 @obligation("x15-zero-at-return")
+@_abiinternal
 @_on_return
 def x15_zero(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
     x15 = run.exit_regs["xmm15"]
@@ -88,3 +112,14 @@ def go_stack_writes(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
             return ConcreteFinding(ob, loc, VIOLATED, None, w.offset,
                                    f"writes {w.size} bytes at entry RSP {w.offset:+#x}", w.site)
     return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
+
+
+@obligation("r14-g-at-return")
+@_abiinternal
+@_on_return
+def r14_g(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+    entry, exit_ = run.entry_regs["r14"], run.exit_regs["r14"]
+    if entry != exit_:
+        return ConcreteFinding(ob, loc, VIOLATED, entry, exit_, "R14 is not the current g at the return to "
+                               "ABIInternal code", run.site)
+    return ConcreteFinding(ob, loc, HOLDS, site=run.site)

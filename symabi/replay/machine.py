@@ -135,6 +135,8 @@ class ConcreteRun:
     other_stacks: dict[str, int] = field(default_factory=dict)  # region -> free_below, as the contract sees it
     world: Mapping[str, int] = field(default_factory=dict)  # region -> the base this run gave it
     stack_args: int = 0  # bytes of the caller's stack arguments (a Go caller's argument and result words)
+    convention: str = ""  # the entry convention's name
+    callee_model: str = ""  # "host-<abi>" when the callees are host code
 
     @property
     def entry_rsp(self) -> int:
@@ -474,7 +476,7 @@ class _Machine:
             site=self.stop_site if self.stop_site is not None else self.last,
             calls=tuple(self.calls), writes=tuple(self.writes), steps=self.steps, trace=tuple(self.trace),
             other_stacks={r.name: r.free_below for r in self.world if r.free_below}, world=dict(self.placed.bases),
-            stack_args=self.convention.stack_args,
+            stack_args=self.convention.stack_args, convention=self.convention.name, callee_model=self.callee_model,
         )
 
     def _input_word(self, name: str) -> int | None:
