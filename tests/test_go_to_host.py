@@ -138,3 +138,39 @@ def test_stdcall_without_the_alignment_is_refuted(case_copy, toolchain):
     version = _prove(case, toolchain)
     assert version.verdict is Verdict.REFUTED and _failing(version) == {"host-stack-aligned-at-call"}
     _confirmed(version)
+
+
+# --- registry entries on a tree ------------------------------------------------------------------
+
+def _registry(target, *keys: str):
+    """The shipped registry reduced to the entries ``keys`` (their [entries.KEY...] tables, verbatim)."""
+    import re
+
+    from symabi.gate import registry
+
+    blocks = re.split(r"(?m)^(?=\[\[?entries\.)", registry.REGISTRY.read_text())
+    kept = [b for b in blocks[1:] if re.match(r"\[\[?entries\.(\w+)", b).group(1) in keys]
+    target.write_text("".join(kept))
+    return target
+
+
+@pytest.mark.slow
+def test_asmcgocall_without_its_gcc_alignment_is_refuted_where_g0s_sp_is_8_mod_16(tmp_path, monkeypatch):
+    """On a goroutine asmcgocall switches to g0.sched.sp - 16 and aligns it; without the ANDQ the C function
+    is entered misaligned exactly when g0's saved SP is 8 mod 16 (a world fact, both values real)."""
+    from test_gate import copy_goroot
+
+    from symabi.gate.run import run_gate
+    from symabi.toolchain import find_toolchain
+
+    monkeypatch.delenv("SYMABI_GO", raising=False)
+    (tmp_path / "cases").mkdir()
+    goroot = copy_goroot(find_toolchain().goroot, tmp_path / "goroot")
+    mutate(goroot / "src/runtime/asm_amd64.s", "\tANDQ\t$~15, SP\t// alignment for gcc ABI\n", "\tNOP\n")
+    result = run_gate(goroot=goroot, cases_dir=tmp_path / "cases", ports=("linux/amd64",),
+                      registry_path=_registry(tmp_path / "registry.toml", "asmcgocall_sysv"))
+    (item,) = result.items
+    assert item.verdict is Verdict.REFUTED and item.failing == ("host-stack-aligned-at-call",)
+    _confirmed(item.outcome)
+    labels = {item.outcome.paths[v.path].label for v in item.outcome.violations}
+    assert labels and all("on a goroutine" in lbl and "g0 SP 8 mod 16" in lbl for lbl in labels)
