@@ -174,3 +174,45 @@ def test_asmcgocall_without_its_gcc_alignment_is_refuted_where_g0s_sp_is_8_mod_1
     _confirmed(item.outcome)
     labels = {item.outcome.paths[v.path].label for v in item.outcome.violations}
     assert labels and all("on a goroutine" in lbl and "g0 SP 8 mod 16" in lbl for lbl in labels)
+
+
+@pytest.mark.slow
+def test_racewrite_without_rezeroing_x15_after_the_c_call_is_refuted(tmp_path, monkeypatch):
+    """racecall<> returns into ABIInternal code after calling the race runtime, which (System V) may
+    leave anything in X15: without XORPS X15, X15 the caller's zero register is lost."""
+    from test_gate import copy_goroot
+
+    from symabi.gate.run import run_gate
+    from symabi.toolchain import find_toolchain
+
+    monkeypatch.delenv("SYMABI_GO", raising=False)
+    (tmp_path / "cases").mkdir()
+    goroot = copy_goroot(find_toolchain().goroot, tmp_path / "goroot")
+    mutate(goroot / "src/runtime/race_amd64.s", "\tXORPS\tX15, X15\n", "\tNOP\n")
+    result = run_gate(goroot=goroot, cases_dir=tmp_path / "cases", ports=("linux/amd64",),
+                      registry_path=_registry(tmp_path / "registry.toml", "racewrite"))
+    (item,) = result.items
+    assert item.verdict is Verdict.REFUTED and item.failing == ("x15-zero-at-return",)
+    _confirmed(item.outcome)
+    assert all(v.origin == ("__tsan_write#1.xmm15",) and v.site.text == "RET" for v in item.outcome.violations)
+
+
+@pytest.mark.slow
+def test_racewrite_on_windows_gives_the_race_runtime_no_home_area(tmp_path, monkeypatch):
+    """A finding on go1.27.3: racecall<> aligns SP and calls the race runtime without reserving the Windows
+    x64 home area, so the callee may overwrite the 32 bytes above its return address: g0's live frames, or,
+    on g0, the Go caller's frame. (Why racewrite is registered for linux/amd64 only.)"""
+    from symabi.gate.run import run_gate
+
+    monkeypatch.delenv("SYMABI_GO", raising=False)
+    (tmp_path / "cases").mkdir()
+    registry = _registry(tmp_path / "registry.toml", "racewrite")
+    mutate(registry, 'ports = ["linux/amd64"]', 'ports = ["windows/amd64"]')
+    result = run_gate(cases_dir=tmp_path / "cases", ports=("windows/amd64",), registry_path=registry)
+    (item,) = result.items
+    # on g0 the home area covers racewrite's own return address: the RET then goes where the callee chose
+    # (and may even reach __tsan_write again, misaligned); every one of these is confirmed concretely
+    assert item.verdict is Verdict.REFUTED and "home-area-at-call" in item.failing
+    assert set(item.failing) <= {"home-area-at-call", "return-to-caller", "host-stack-aligned-at-call"}
+    _confirmed(item.outcome)
+    assert {v.site.text for v in item.outcome.violations if v.obligation == "home-area-at-call"} == {"CALL AX"}

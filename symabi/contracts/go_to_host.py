@@ -140,7 +140,7 @@ class GoToHostContract(HostAbiContract):
         callee's RSP as an offset from the base of the stack it is on."""
         rsp, home = event.rsp, self.abi.home_area
         if ctx.regs["rsp"].variables <= rsp.variables:
-            base, limit, where = ctx.regs["rsp"], 0, "its return address"
+            base, limit, where, name = ctx.regs["rsp"], 0, "its return address", "entry RSP"
         else:
             stacks = [name for name in ctx.other_stacks if f"world.{name}" in rsp.variables]
             if not stacks:
@@ -158,8 +158,8 @@ class GoToHostContract(HostAbiContract):
             return Finding(HOME_AREA, path.index, "unknown", detail=answer.reason, site=event.site)
         offset = _signed(answer.values["exit"])
         return Finding(HOME_AREA, path.index, "violated", exit=offset, site=event.site, inputs=answer.inputs,
-                       detail=f"the {home}-byte home area of the call to {event.callee} (RSP{offset + 8:+#x} .. "
-                              f"RSP{offset + 8 + home:+#x} from the stack's base) reaches above {where}")
+                       detail=f"the {home}-byte home area of the call to {event.callee} ({name}{offset + 8:+#x} .. "
+                              f"{name}{offset + 8 + home:+#x}) reaches above {where}")
 
     # ---- stack writes -------------------------------------------------------------------------------
 
