@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import random as _random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from symabi.replay.machine import (
 from symabi.replay.world import RegionPlan, WordPlan, WorldPlan
 
 CONFIRMED = "confirmed"
+_SITUATION = re.compile(r"^RSP \d+ mod \d+ at entry$")
 NOT_REPRODUCED = "not reproduced"  # followed by ": <why>" (the wording of ``Violation.replay``)
 
 
@@ -217,7 +219,8 @@ def select(setups: Sequence[ReplaySetup], path_label: str) -> ReplaySetup | None
     configuration with those facts runs the same path, so the first setup that has them all is chosen.
     """
     head = path_label.split(": ", 1)[0] if ": " in path_label else ""
-    words = [w for w in head.split(", ") if w]
+    # an entry situation (symabi.models.entry_go: "RSP 8 mod 16 at entry") is in the witness, not the world
+    words = [w for w in head.split(", ") if w and not _SITUATION.match(w)]
     return next((s for s in setups if all(w in (s.entry_name, *s.facts) for w in words)), None)
 
 
