@@ -216,3 +216,12 @@ def test_racewrite_on_windows_gives_the_race_runtime_no_home_area(tmp_path, monk
     assert set(item.failing) <= {"home-area-at-call", "return-to-caller", "host-stack-aligned-at-call"}
     _confirmed(item.outcome)
     assert {v.site.text for v in item.outcome.violations if v.obligation == "home-area-at-call"} == {"CALL AX"}
+
+
+def test_a_paths_entry_situation_does_not_hide_its_replay_setup():
+    from types import SimpleNamespace
+
+    from symabi.replay.confirm import select
+
+    setups = [SimpleNamespace(entry_name="e", facts=("N = 0",)), SimpleNamespace(entry_name="e", facts=("N = 1",))]
+    assert select(setups, "RSP 8 mod 16 at entry, N = 1: returns to the caller") is setups[1]
