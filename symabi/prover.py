@@ -362,7 +362,8 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
 
     began = time.monotonic()
     other_stacks = {r.name: r.free_below for r in setup.world.regions() if r.free_below}
-    ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks)
+    caller_frame = 8 + convention.home_area + case.entry_convention.stack_args
+    ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks, caller_frame)
     lines = _Lines(explorer, image, folder)
     paths, violations, unknowns = [], [], []
     for (path, label), trace in zip(explored, traced):
@@ -379,8 +380,10 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     violations, unknowns, paths, _ = _demote_unconfirmed(violations, unknowns, paths)
     timings["replay"] = time.monotonic() - began
     statuses = [st for p in paths for st in p.statuses.values()]
+    host_reads = tuple(dict.fromkeys(r.describe() for path, _ in explored if path.state is not None
+                                     for r in path.state.globals.get("host_reads", ())))
     result = VersionResult(verdict=combine(statuses), violations=tuple(violations), unknowns=tuple(unknowns),
-                           paths=tuple(paths), timings=timings, **base)
+                           paths=tuple(paths), timings=timings, host_reads=host_reads, **base)
     return result, VersionTrace(version.name, traced, setup.guard)
 
 
@@ -402,8 +405,12 @@ def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = 
         equivalence = compare_versions(case, regs, old, new, options.solver_timeout_ms,
                                        names=(chosen[0].name, chosen[-1].name))
         results[-1].timings["equivalence"] = time.monotonic() - began
+    stated = assumptions(case)
+    for r in results:
+        if r.host_reads:  # made by the paths themselves: printed with the case's own
+            stated[f"memory the host's values point to ({r.name})"] = r.host_reads
     return CaseResult(
         case=case.name, summary=case.summary, entry=case.entry, contract=contract.name, contract_doc=contract.doc,
         obligations=tuple(ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations),
-        assumptions=assumptions(case), versions=results, toolchain=toolchain.version, equivalence=equivalence,
+        assumptions=stated, versions=results, toolchain=toolchain.version, equivalence=equivalence,
     )

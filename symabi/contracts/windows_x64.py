@@ -67,6 +67,12 @@ R14_AT_CALL = Obligation("r14-g-at-abiinternal-call", "r14", "abiinternal-call",
                          "R14 holds the current g, or zero, on every call into Go with ABIInternal",
                          applies_on_abort=True)
 ABI_INTERNAL = (X15_AT_CALL, R14_AT_CALL)
+WRITES_OWNED = Obligation(
+    "writes-owned-memory", "memory", "memory-writes",
+    "no store goes through an address the host's values choose (an entry register, the caller's memory, "
+    "bytes nobody wrote): it could land anywhere, the caller's frame included", applies_on_abort=True)
+# Where a wild write's witness aims: a word of the caller's own frame, inside the part that is modelled.
+WILD_WRITE_TARGET = 0x100
 NO_FAULT = Obligation("no-fault", "fault", "fault",
                       "no instruction faults (#DE, #DB, #GP, a page fault); only INT $3 and a callee that never "
                       "returns end a path on purpose", applies_on_abort=True)
@@ -88,8 +94,8 @@ class HostAbiContract:
         set_(self, "stack_writes", stack_writes(self.abi))
         if not self.obligations:
             set_(self, "obligations", (*preserved(self.abi), RSP, RETURN, DF_AT_RETURN, DF_AT_CALL,
-                                       self.stack_writes, *control_state.obligations(self.abi), *ABI_INTERNAL,
-                                       NO_FAULT))
+                                       self.stack_writes, WRITES_OWNED, *control_state.obligations(self.abi),
+                                       *ABI_INTERNAL, NO_FAULT))
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
         ctx = _WithSolver(ctx, solver.PathSolver(path.state.solver.constraints, ctx.timeout_ms))
@@ -105,6 +111,8 @@ class HostAbiContract:
                 findings.append(self._abi_internal(ob, path, ctx))
             elif ob is NO_FAULT:
                 findings.append(self._no_fault(path, ctx))
+            elif ob is WRITES_OWNED:
+                findings.append(self._writes_owned(path, ctx))
             elif path.kind == UNKNOWN:
                 findings.append(Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr))
             elif path.kind in (ABORTED, FAULTED):
@@ -163,6 +171,21 @@ class HostAbiContract:
         if path.kind == UNKNOWN:
             return Finding(NO_FAULT, path.index, "unknown", detail=path.reason, site=path.ins_addr)
         return Finding(NO_FAULT, path.index, "holds")
+
+    def _writes_owned(self, path: PathOutcome, ctx: CheckContext) -> Finding:
+        wild = path.wild_write
+        if wild is None:
+            if path.kind == UNKNOWN:
+                return Finding(WRITES_OWNED, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+            return Finding(WRITES_OWNED, path.index, "holds")
+        detail = f"writes {wild.size} bytes through an address the host's values choose"
+        aim = ctx.regs["rsp"] + ctx.caller_frame + WILD_WRITE_TARGET
+        finding = self._ask(WRITES_OWNED, path, wild.address == aim, {"exit": wild.address}, ctx, wild.ins_addr,
+                            detail + ", here into the caller's frame")
+        if finding.status == "holds":  # it cannot reach the caller's frame: it lands wherever the host's values say
+            finding = self._ask(WRITES_OWNED, path, claripy.BoolV(True), {"exit": wild.address}, ctx,
+                                wild.ins_addr, detail)
+        return finding
 
     def _df_at_calls(self, path: PathOutcome, ctx: CheckContext) -> Finding:
         for event in path.calls:

@@ -8,7 +8,8 @@ A path ends in exactly one of these ways, and none is ever dropped:
     escaped   control went somewhere the inputs choose, or to an address that is neither code, a
               callee, nor the caller (a violation of the return obligation, never a silent drop)
     unknown   the analysis could not continue: a lifting error, an unsupported instruction, an
-              uncovered memory access, an undeclared callee, a bound or a deadline
+              uncovered memory access, an undeclared callee, a bound or a deadline; or a store
+              through an address the host chooses (``wild_write``: writes-owned-memory judges it)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from angr import options as o
 from symabi.casefile import CalleeSpec
 from symabi.engine import addresses
 from symabi.engine.cpu import CpuGaps, UnmodelledFault
-from symabi.engine.memory import CertainFault, MemoryGuard, UncoveredAccess
+from symabi.engine.memory import CertainFault, HostChosenWrite, MemoryGuard, UncoveredAccess, WildWrite
 from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY, GPRS, XMMS, RegisterFile
 from symabi.loader import Image
 from symabi.models.go_abi0 import CalleeModel, CallEvent
@@ -57,6 +58,7 @@ class PathOutcome:
     target: claripy.ast.BV | None = None  # where an escaped path went
     ins_addr: int | None = None  # the instruction where the path ended or failed
     index: int = 0
+    wild_write: WildWrite | None = None  # the store through a host-chosen address the path stopped at
 
 
 @dataclass
@@ -170,6 +172,9 @@ class Explorer:
             return [self._end(state, UNKNOWN, str(exc), ins_addr=exc.ins_addr)], []
         except CertainFault as exc:
             return [self._end(state, FAULTED, str(exc), ins_addr=exc.ins_addr)], []
+        except HostChosenWrite as exc:  # where the store lands is the host's choice: the path stops here
+            return [self._end(state, UNKNOWN, f"{exc}; what follows is not modelled", ins_addr=exc.wild.ins_addr,
+                              wild_write=exc.wild)], []
         except (angr.errors.AngrError, angr.errors.SimError, claripy.errors.ClaripyError, pyvex.PyVEXError) as exc:
             # angr raises both hierarchies (SimIRSBNoDecodeError is a SimError): all mean "cannot continue".
             where = state.scratch.ins_addr if state.scratch.ins_addr is not None else state.addr

@@ -98,12 +98,16 @@ class ConcreteCall:
     frame: int = 0  # bytes of its own frame the callee filled below its RSP
 
 
+UNMAPPED = "unmapped"  # the region of a faulting store no region holds
+
+
 @dataclass(frozen=True)
 class ConcreteWrite:
     """One store: by the code (``by="code"``) or by a callee (``by=<callee>``).
 
     ``kind``: "store" (an instruction), "frame" (a callee's own frame and its argument/result words),
-    "through" (a callee writing through a pointer argument).
+    "through" (a callee writing through a pointer argument), "attempt" (an instruction's store that
+    faulted: read-only or unmapped memory, region ``UNMAPPED`` when no region holds it).
     """
 
     address: int
@@ -133,6 +137,7 @@ class ConcreteRun:
     steps: int  # instructions executed
     trace: tuple[int, ...] = field(repr=False, default=())  # every executed instruction address, in order
     other_stacks: dict[str, int] = field(default_factory=dict)  # region -> free_below, as the contract sees it
+    caller_frame: int = 8 + HOME_AREA  # offset from the entry RSP where the caller's own frame begins
     world: Mapping[str, int] = field(default_factory=dict)  # region -> the base this run gave it
 
     @property
@@ -365,6 +370,8 @@ class _Machine:
         """The region an access falls in; a page fault (and None) when there is none or it is read-only."""
         region = self.region(address, size)
         where = f" in the call to {who}" if who else ""
+        if write and not who and self.stop is None and (region is None or not region.writable):
+            self._attempt(address, size)
         if region is None:
             null = " (the null page)" if address < 0x1_0000 else ""
             self.fault(f"#PF: {kind} of {size} bytes at {address:#x}{null}{where}: nothing is mapped there")
@@ -407,6 +414,18 @@ class _Machine:
         write = access in (unicorn.UC_MEM_WRITE_UNMAPPED, unicorn.UC_MEM_WRITE_PROT)
         self.check("write" if write else "read", address, size, write=write)
         return False
+
+    def _attempt(self, address: int, size: int) -> None:
+        """A store that faults is still a store the code made: above the entry RSP it is a write into the
+        caller's frame (beyond what the run maps), elsewhere a write to memory nobody gave the code."""
+        region = self.region(address, size)
+        if region is not None:
+            name, offset = region.name, address - (self.rsp0 if region is self.stack else region.start)
+        elif self.rsp0 <= address < self.rsp0 + (1 << 32):
+            name, offset = self.stack.name, address - self.rsp0
+        else:
+            name, offset = UNMAPPED, address
+        self.writes.append(ConcreteWrite(address, size, name, offset, self.last, "code", "attempt"))
 
     def _on_interrupt(self, uc, number, _):
         if number == 3:
@@ -468,6 +487,7 @@ class _Machine:
             site=self.stop_site if self.stop_site is not None else self.last,
             calls=tuple(self.calls), writes=tuple(self.writes), steps=self.steps, trace=tuple(self.trace),
             other_stacks={r.name: r.free_below for r in self.world if r.free_below}, world=dict(self.placed.bases),
+            caller_frame=8 + HOME_AREA + self.convention.stack_args,
         )
 
     def _execute(self, pc: int) -> tuple[int, str | None, str]:
