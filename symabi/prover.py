@@ -274,8 +274,11 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
     return state
 
 
-def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]]) -> list[Violation]:
-    """Confirm each counterexample by running the bytes concretely (unicorn), independently of angr."""
+def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]],
+            states: list) -> list[Violation]:
+    """Confirm each counterexample by running the bytes concretely (unicorn), independently of angr.
+    ``states``: each path's final state, whose reads through host-chosen addresses the witness must lay out."""
+    from symabi.replay.host_reads import witness_memory
     try:
         setups = {(s.entry_name, ", ".join(s.facts)): s for s in setups_for_case(case, image)}
     except Exception as exc:  # noqa: BLE001 — no replay, no confirmation
@@ -284,8 +287,14 @@ def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tu
     confirmed = []
     for v in violations:
         setup = setups.get(keys[v.path])
+        state = states[v.path]
+        if state is not None and state.globals.get("host_reads"):
+            extra = witness_memory(v.inputs, state.globals["host_reads"], state.solver.constraints)
+            witness = replace(v, inputs={**v.inputs, **extra})
+        else:
+            witness = v
         try:
-            status = setup.confirm(v) if setup else f"not reproduced: {why if not setups else 'no replay setup for this path'}"
+            status = setup.confirm(witness) if setup else f"not reproduced: {why if not setups else 'no replay setup for this path'}"
         except Exception as exc:  # noqa: BLE001 — a replay that cannot judge confirms nothing
             status = f"not reproduced: the concrete replay failed ({type(exc).__name__}: {exc})"
         confirmed.append(replace(v, replay=status))
@@ -376,7 +385,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     timings["solve"] = time.monotonic() - began
 
     began = time.monotonic()
-    violations = _replay(case, image, violations, replay_keys)
+    violations = _replay(case, image, violations, replay_keys, [path.state for path, _ in explored])
     violations, unknowns, paths, _ = _demote_unconfirmed(violations, unknowns, paths)
     timings["replay"] = time.monotonic() - began
     statuses = [st for p in paths for st in p.statuses.values()]

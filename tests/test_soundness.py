@@ -372,3 +372,13 @@ def test_a_world_entered_on_another_stack_repeats_only_a_wider_world():
     assert _repeats(narrow, wide, frozenset(), frozenset({"m"}))
     assert not _repeats(narrow, wide, frozenset(), frozenset({"g0stack"}))
     assert not _repeats(wide, narrow, frozenset(), frozenset())
+
+
+def test_a_refutation_resting_on_host_memory_replays_with_that_memory_laid_out(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	16(R8), BX	// RBX restored from the host's memory: not its entry value
+        	RET
+        """, callees="")
+    (x,) = refuted(v, "preserve-rbx")
+    assert any(name.startswith("host-mem#1[") for name in x.origin), x.origin

@@ -22,7 +22,7 @@ saved stack pointer stays ``entry.rsp - 0x118`` and is checked as such.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import claripy
 from angr.errors import SimMemoryMissingError
@@ -92,6 +92,7 @@ class HostRead:
     value: str  # the fresh value's name
     slot: int  # where the value lives in the state's memory
     key: int = 0  # the address expression's structural hash
+    expression: claripy.ast.BV | None = field(default=None, compare=False, repr=False)  # for the oracle
 
     def describe(self) -> str:
         where = f" (at {self.ins_addr:#x})" if self.ins_addr is not None else ""
@@ -416,7 +417,7 @@ class MemoryGuard:
         if size > HOST_SLOT:
             raise UncoveredAccess("read", addr, size, ins, f"a {size}-byte read through a host-chosen address")
         slot = HOST_SHADOW + HOST_SLOT * len(state.globals["host_reads"])
-        read = HostRead(text, size, ins, f"host-mem#{len(state.globals['host_reads']) + 1}[{text}]", slot, key)
+        read = HostRead(text, size, ins, f"host-mem#{len(state.globals['host_reads']) + 1}[{text}]", slot, key, addr)
         state.memory.store(slot, claripy.BVS(read.value, size * 8, explicit_name=True), endness="Iend_LE",
                            inspect=False)
         state.globals["host_reads"] = state.globals["host_reads"] + (read,)

@@ -189,10 +189,11 @@ class _Machine:
             for name, kind in image.kinds.items() if kind != "STEXT" and image.sizes.get(name)
         ]
         code = Region("code", image.base, len(image.code), False)
+        self.host = self._host_pages((self.stack, code, *data, *fixed))
         self.placed = self._place(plan or WorldPlan(), fixed)
         self.world = tuple(fixed) + self._world_regions(plan or WorldPlan())
         # Looked up in this order: data symbols sit inside the code mapping and win over it.
-        self.regions: tuple[Region, ...] = (self.stack, *data, code, *self.world)
+        self.regions: tuple[Region, ...] = (self.stack, *data, code, *self.world, *self.host)
         self.gs_base = gs_base if gs_base is not None else self.placed.gs_base
         self.fs_base = self.placed.fs_base  # the thread pointer on an ELF port (symabi.ports: TLS through FS)
         self.caller_return = self.placed.return_address
@@ -225,7 +226,7 @@ class _Machine:
         spans = [(_page_down(self.image.base), _page_up(self.image.end)),
                  (_page_down(self.stack.start), _page_up(self.stack.start + self.stack.size))]
         spans += [(_page_down(s), _page_up(s + STUB_SLOT)) for s in self.image.stubs]
-        spans += [(_page_down(r.start), _page_up(r.start + r.size)) for r in fixed]
+        spans += [(_page_down(r.start), _page_up(r.start + r.size)) for r in (*fixed, *self.host)]
         return spans
 
     def _place(self, plan: WorldPlan, fixed: Sequence[Region]) -> PlacedWorld:
@@ -245,13 +246,20 @@ class _Machine:
             out.append(Region(name, start, size, writable, init=init, free_below=free_below))
         return tuple(out)
 
+    def _host_pages(self, taken: Sequence[Region]) -> tuple[Region, ...]:
+        """Read-only pages for the witness's memory at absolute addresses no region holds: what the host's
+        pointers reach (see ``host_reads``), as the model assumed it readable."""
+        pages = sorted({_page_down(a) for a, data in self.inputs.memory.items()
+                        if not any(r.contains(a, len(data)) for r in taken)})
+        return tuple(Region(f"host@{p:#x}", p, PAGE, False) for p in pages)
+
     def _map(self) -> None:
-        ordered = sorted(self.world + (self.stack,), key=lambda r: r.start)
+        ordered = sorted(self.world + self.host + (self.stack,), key=lambda r: r.start)
         for a, b in pairwise(ordered):
             if b.start < a.start + a.size:
                 raise ReplayError(f"region {b.name} ({b.start:#x}) overlaps region {a.name} ({a.start:#x})")
         code = Region("code", _page_down(self.image.base), _page_up(self.image.end) - _page_down(self.image.base))
-        for lo, hi in _spans((code, self.stack, *self.world)):
+        for lo, hi in _spans((code, self.stack, *self.world, *self.host)):
             self.uc.mem_map(lo, hi - lo, unicorn.UC_PROT_ALL)
             world_data = {r.name for r in self.world}
             if self.caller_return in range(lo, hi) or any(
