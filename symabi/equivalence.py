@@ -31,6 +31,9 @@ from symabi.verdicts import Difference, Equivalence, Verdict
 
 CONTRACT_FIX, STACK_LAYOUT, BEHAVIOURAL = "contract-fix", "stack-layout", "behavioural"
 REGRESSION = "regression"  # the reverse of a contract fix: the old version keeps the contract, the new does not
+# Fresh values for reads the model approximates (memory below the stack pointer, memory a host-chosen
+# address reaches): one version's and the other's may in reality be the same bytes.
+_APPROXIMATED = ("below-rsp#", "host-mem[")
 # Registers a contract obligation protects at return, by obligation id.
 _PROTECTED = {f"preserve-{r}": r for r in
               ("rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15", *(f"xmm{i}" for i in range(6, 16)))}
@@ -89,6 +92,10 @@ class _Pair:
         delta = self._stack_delta(a, b)
         if delta is not None and kind == BEHAVIOURAL:
             kind = STACK_LAYOUT
+        approximated = sorted(v for v in a.variables ^ b.variables if v.startswith(_APPROXIMATED))
+        if approximated and kind == BEHAVIOURAL:
+            raise _Undecided(f"{what}: the difference rests on fresh values the model gives reads it approximates "
+                             f"({', '.join(approximated[:3])}), which may hold the same in both versions")
         detail = self._describe(what, kind, delta)
         return Difference(kind, what, _hex(answer.values["old"], a.size()), _hex(answer.values["new"], b.size()),
                           detail, delta, {k: hex(v) for k, v in sorted(answer.inputs.items())})

@@ -381,4 +381,4 @@ def test_a_refutation_resting_on_host_memory_replays_with_that_memory_laid_out(p
         	RET
         """, callees="")
     (x,) = refuted(v, "preserve-rbx")
-    assert any(name.startswith("host-mem#1[") for name in x.origin), x.origin
+    assert any(name.startswith("host-mem[") for name in x.origin), x.origin

@@ -417,7 +417,8 @@ class MemoryGuard:
         if size > HOST_SLOT:
             raise UncoveredAccess("read", addr, size, ins, f"a {size}-byte read through a host-chosen address")
         slot = HOST_SHADOW + HOST_SLOT * len(state.globals["host_reads"])
-        read = HostRead(text, size, ins, f"host-mem#{len(state.globals['host_reads']) + 1}[{text}]", slot, key, addr)
+        # named by the expression itself (its hash keeps the name exact), so both versions share the value
+        read = HostRead(text, size, ins, f"host-mem[{text}]@{key & (2**64 - 1):x}.{size}", slot, key, addr)
         state.memory.store(slot, claripy.BVS(read.value, size * 8, explicit_name=True), endness="Iend_LE",
                            inspect=False)
         state.globals["host_reads"] = state.globals["host_reads"] + (read,)

@@ -3,7 +3,7 @@
 An address the guard cannot place in a region is either the host's doing or a gap in the model:
 
 * ``HOST``: every input it depends on is the host's to choose: an entry register, a word of the caller's
-  frame (``init.stack+0x..``), what a host-chosen address held (``host-mem#..``). A write there lands wherever the host's values lead (its own frame, say):
+  frame (``init.stack+0x..``), what a host-chosen address held (``host-mem[...]``). A write there lands wherever the host's values lead (its own frame, say):
   the writes-owned-memory obligation refutes it. A read gives a fresh value, an assumption the report
   prints (the host's pointer is readable).
 * ``GARBAGE``: the host's, and it depends on memory nobody wrote (stack below the entry RSP the code never
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 HOST, GARBAGE = "host", "garbage"
 _GARBAGE = ("init.stack-", "below-rsp#")
-_HOST = ("entry.", "init.stack+", "host-mem#", *_GARBAGE)  # host-mem#: read through a host-chosen address
+_HOST = ("entry.", "init.stack+", "host-mem[", *_GARBAGE)  # host-mem[: read through a host-chosen address
 
 
 def origin(address) -> str | None:

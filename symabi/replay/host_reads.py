@@ -1,7 +1,7 @@
 """Make a witness that rests on reads through host-chosen addresses realizable on the oracle.
 
 The model gives such a read a fresh value (``symabi.engine.memory.HostRead``): it assumes the host's
-pointer reaches readable memory holding anything. The witness names that value (``host-mem#<k>[...]``)
+pointer reaches readable memory holding anything. The witness names that value (``host-mem[<address>]``)
 but not where it lies, and the oracle maps no memory there. ``witness_memory`` fixes, from one model of
 the path, every input the read addresses depend on and the bytes at each address (``init.mem@0x<a>.b``
 inputs), so the oracle lays the host's memory where the witness's pointers lead. It prefers addresses
