@@ -141,6 +141,8 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
     symbolic model chose enters the replay."""
     from symabi.ports import PORTS  # pure data
 
+    if image.arch.name != "amd64":  # this oracle runs x86-64 code only
+        raise ReplayError(f"no concrete oracle for {image.arch.name} code")
     sites = crash_sites(case, image)
     tls = PORTS[case.port].tls
     setups = []
