@@ -1,0 +1,134 @@
+"""arm64: the port data, the loader's relocations, the CPU gaps and crosscall2 on linux/arm64 (real
+assembler, angr's AArch64 lifter, Z3), with broken variants."""
+
+from __future__ import annotations
+
+import capstone
+import pytest
+
+from symabi.casefile import parse_case
+from symabi.contracts import CONTRACTS
+from symabi.engine import cpu_arm64
+from symabi.frontend import AssembleRequest, assemble
+from symabi.loader import lay_out
+from symabi.ports import ARM64, PORTS
+from symabi.prover import prove_case
+from symabi.verdicts import Verdict
+
+from conftest import CASES, mutate, write_asm, write_case
+
+ARM64_PORTS = ("linux", "freebsd", "netbsd", "openbsd", "darwin", "ios", "windows")
+
+
+def test_arm64_ports_are_data():
+    for goos in ARM64_PORTS:
+        port = PORTS[f"{goos}/arm64"]
+        assert port.arch is ARM64 and port.abi is not None and port.contract in CONTRACTS
+    assert ARM64.link_register == "x30" and ARM64.return_slot == 0
+    assert ARM64.register("d8").within == "v8" and ARM64.width("d8") == 64
+    aapcs = PORTS["linux/arm64"].abi
+    assert aapcs.callee_saved_registers == (*(f"x{i}" for i in range(19, 30)), *(f"d{i}" for i in range(8, 16)))
+    assert aapcs.reserved == () and PORTS["darwin/arm64"].abi.reserved == ("x18",)
+    assert PORTS["windows/arm64"].abi.reserved == ("x18",)
+    ids = {o.id for o in CONTRACTS["darwin-arm64"].obligations}
+    assert {"preserve-x19", "preserve-x29", "preserve-d15", "restore-sp", "return-to-caller", "x18-untouched",
+            "x28-g-at-abiinternal-call", "stack-writes-below-entry-sp", "no-fault"} <= ids
+    assert "x18-untouched" not in {o.id for o in CONTRACTS["aapcs64"].obligations}
+
+
+def _listing(tmp_path, toolchain, body, goos="linux"):
+    source = write_asm(tmp_path / "asm", body)
+    return assemble(toolchain, AssembleRequest(source, (source.parent,), (), "x", goos, "arm64"))
+
+
+def test_arm64_relocations_are_resolved(tmp_path, toolchain):
+    listing = _listing(tmp_path, toolchain, """
+        TEXT ·f(SB),NOSPLIT|NOFRAME,$0
+        \tMOVD\t·v(SB), R1
+        \tMOVD\t$·v(SB), R2
+        \tBL\t·g(SB)
+        \tRET
+        GLOBL ·v(SB), NOPTR, $8
+        """)
+    image = lay_out(listing, None, ARM64)
+    f, v, g = image.symbols["x.f"], image.symbols["x.v"], image.stub_for("x.g")
+    md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    ins = list(md.disasm(image.code[f - image.base:][:24], f))
+    texts = [(i.mnemonic, i.op_str) for i in ins]
+    page = v & ~0xFFF
+    assert texts[0] == ("adrp", f"x27, #{page:#x}") and texts[1][0] == "ldr" and f"#{v - page:#x}" in texts[1][1]
+    assert texts[2] == ("adrp", f"x2, #{page:#x}") and texts[3] == ("add", f"x2, x2, #{v - page:#x}")
+    assert texts[4] == ("bl", f"#{g:#x}")
+
+
+def _prove(case_dir, toolchain):
+    (version,) = prove_case(parse_case(case_dir), toolchain).versions
+    return version
+
+
+def _failing(version) -> set[str]:
+    """Obligations with a counterexample: refuted, or a counterexample the replay did not confirm."""
+    return {v.obligation for v in version.violations} | \
+        {u.obligation for u in version.unknowns if "counterexample" in u.reason}
+
+
+def test_crosscall2_on_linux_arm64_is_proved(toolchain):
+    version = _prove(CASES / "crosscall2_arm64", toolchain)
+    assert version.verdict is Verdict.PROVED, (version.violations, version.unknowns)
+    assert [p.kind for p in version.paths] == ["returned"]
+    assert {"preserve-x19", "preserve-d8", "return-to-caller", "restore-sp"} <= set(version.paths[0].statuses)
+
+
+@pytest.mark.parametrize("old, new, register", [
+    ("\tFLDPD\t((offset)+0*8)(RSP), (F8, F9) \\\n", "\tFMOVD\t((offset)+1*8)(RSP), F9 \\\n", "preserve-d8"),
+    ("\tLDP\t((offset)+2*8)(RSP), (R21, R22) \\\n", "", "preserve-x21"),
+])
+def test_crosscall2_arm64_missing_restore_is_refuted(case_copy, toolchain, old, new, register):
+    case = case_copy("crosscall2_arm64")
+    mutate(case / "new" / "abi_arm64.h", old, new)
+    version = _prove(case, toolchain)
+    assert version.verdict is not Verdict.PROVED
+    failing = _failing(version)
+    assert register in failing and len(failing) <= 2  # the pair's other register too, when both are dropped
+    found = [v for v in version.violations if v.obligation == register]
+    if found:  # a refutation stands only with its witness confirmed concretely
+        assert found[0].replay == "confirmed" and found[0].entry != found[0].exit
+
+
+def test_mrs_tpidrro_el0_is_modelled(tmp_path, toolchain, monkeypatch):
+    """VEX lifts MRS TPIDRRO_EL0 as a no-op: R19 would look preserved. The CPU module gives it the thread
+    pointer, which the host did not leave in R19."""
+    case = write_case(tmp_path, "tpidrro", """
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0
+        \tMRS\tTPIDRRO_EL0, R19
+        \tRET
+        """, extra='port = "darwin/arm64"\npackage = "runtime"')
+    version = _prove(case, toolchain)
+    assert "preserve-x19" in _failing(version)
+    monkeypatch.setattr(cpu_arm64, "MRS_TPIDRRO", 0)  # the gap unmodelled: VEX's no-op
+    assert _prove(case, toolchain).verdict is Verdict.PROVED
+
+
+def test_sp_alignment_fault_is_modelled(tmp_path, toolchain):
+    case = write_case(tmp_path, "spalign", """
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0
+        \tSUB\t$8, RSP
+        \tMOVD\tR0, (RSP)
+        \tADD\t$8, RSP
+        \tRET
+        """, extra='port = "linux/arm64"')
+    version = _prove(case, toolchain)
+    assert "no-fault" in _failing(version)
+    assert [p.kind for p in version.paths] in (["faulted"], ["faulted", "returned"], ["returned", "faulted"])
+
+
+def test_x18_is_the_platforms_on_darwin(tmp_path, toolchain):
+    body = """
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0
+        \tMOVD\tR0, R18_PLATFORM
+        \tRET
+        """
+    darwin = _prove(write_case(tmp_path / "d", "x18", body, extra='port = "darwin/arm64"'), toolchain)
+    assert "x18-untouched" in _failing(darwin)
+    linux = _prove(write_case(tmp_path / "l", "x18", body, extra='port = "linux/arm64"'), toolchain)
+    assert linux.verdict is Verdict.PROVED
