@@ -67,9 +67,10 @@ def _prove(case_dir, toolchain):
 
 
 def _failing(version) -> set[str]:
-    """Obligations with a counterexample: refuted, or a counterexample the replay did not confirm."""
-    return {v.obligation for v in version.violations} | \
-        {u.obligation for u in version.unknowns if "counterexample" in u.reason}
+    """Obligations refuted, each with its witness confirmed by the arm64 oracle (unicorn)."""
+    assert version.verdict is Verdict.REFUTED, version.unknowns
+    assert all(v.replay == "confirmed" for v in version.violations)
+    return {v.obligation for v in version.violations}
 
 
 def test_crosscall2_on_linux_arm64_is_proved(toolchain):
@@ -87,12 +88,39 @@ def test_crosscall2_arm64_missing_restore_is_refuted(case_copy, toolchain, old, 
     case = case_copy("crosscall2_arm64")
     mutate(case / "new" / "abi_arm64.h", old, new)
     version = _prove(case, toolchain)
-    assert version.verdict is not Verdict.PROVED
     failing = _failing(version)
     assert register in failing and len(failing) <= 2  # the pair's other register too, when both are dropped
-    found = [v for v in version.violations if v.obligation == register]
-    if found:  # a refutation stands only with its witness confirmed concretely
-        assert found[0].replay == "confirmed" and found[0].entry != found[0].exit
+    found = next(v for v in version.violations if v.obligation == register)
+    assert found.entry != found.exit and found.site.text == "RET (R30)"
+
+
+def test_arm64_oracle_rejects_a_false_witness(toolchain):
+    """The oracle judges by running the code: a refutation of the proved crosscall2 does not reproduce."""
+    from dataclasses import replace
+
+    from symabi.replay.arm64 import setups_for_case
+    from symabi.verdicts import Violation
+
+    case = parse_case(CASES / "crosscall2_arm64")
+    (version,) = case.versions
+    listing = assemble(toolchain, AssembleRequest(version.source, version.include_dirs, (), case.package,
+                                                  "linux", "arm64"))
+    image = lay_out(listing, 16, ARM64)
+    (setup,) = setups_for_case(case, image)
+    fake = Violation(obligation="preserve-x19", location="x19", path=0, entry="0x" + "0" * 16,
+                     exit="0x" + "0" * 15 + "1", detail="", site=None, path_lines=(), inputs={"entry.x19": "0x0"})
+    assert setup.confirm(fake).startswith("not reproduced: preserve-x19 holds")
+    escaped = replace(fake, obligation="return-to-caller", location="return_address")
+    assert setup.confirm(escaped).startswith("not reproduced")
+    # and random inputs (random callee outputs and frames) never break the proved contract
+    from symabi.replay.arm64 import Inputs, evaluate
+
+    for trial in range(5):
+        run = setup.run(Inputs({}, seed=f"random-{trial}"))
+        assert run.kind == "returned", run.reason
+        broken = [o.id for o in CONTRACTS[case.contract].obligations
+                  if evaluate(run, setup.abi, o.id, o.location)[0] == "violated"]
+        assert broken == []
 
 
 def test_mrs_tpidrro_el0_is_modelled(tmp_path, toolchain, monkeypatch):
