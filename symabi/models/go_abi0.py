@@ -37,6 +37,7 @@ class CalleeModel:
     doc: str
     assumptions: tuple[str, ...]
     kept: tuple[str, ...] = ()  # registers besides the stack pointer the callee never writes (arm64: X18)
+    reserved_below: int = 0  # bytes right below its entry SP it never writes (arm64: its caller's saved FP)
 
     def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
         """Turn ``state`` (at the callee's first instruction) into the state after it returns."""
@@ -56,7 +57,8 @@ class CalleeModel:
         # Every Go function builds its frame below its return address: nothing there survives the call.
         region, offset = at
         low, _ = guard.bounds(region)
-        guard.havoc(state, Havoc(region, low, offset, lambda word: f"{prefix}.below-{offset - word:#x}"))
+        guard.havoc(state, Havoc(region, low, offset - self.reserved_below,
+                                 lambda word: f"{prefix}.below-{offset - word:#x}"))
         # Where it returns: the word on top of the stack (amd64), or the link register at the call (arm64).
         link = arch.link_register
         back = state.registers.load(link) if link else state.memory.load(sp, 8, endness="Iend_LE")

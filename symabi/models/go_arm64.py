@@ -29,8 +29,10 @@ _COMMON = (
     "never writes X18 (R18_PLATFORM: the Go toolchain never allocates it, darwin and windows reserve it)",
     "overwrites its own argument and result words at 8(RSP) and up (sizes declared per callee in the case "
     "file) with fresh values; it never writes 0(RSP), the caller's saved-LR slot",
-    "leaves fresh values in every byte below its entry SP (its frame, saved LR and frame pointer, and "
-    "whatever it calls)",
+    "leaves fresh values in every byte below its entry SP - 8 (its frame, saved LR and frame pointer, and "
+    "whatever it calls); the word at entry SP - 8 is its caller's: the caller saved its frame pointer there "
+    "(abi-internal.md's arm64 stack layout: R29 is saved at -8(RSP); cmd/internal/obj/arm64 allocates those "
+    "8 bytes on top of every frame)",
     "may write anything each pointer argument reaches, up to the end of the region it points into, unless "
     "the case narrows that to declared words with a reason; it writes no other modelled memory",
     "leaves FPCR as it found it",
@@ -43,6 +45,7 @@ GO_ARM64_ABI0 = CalleeModel(
     doc="A Go function called with ABI0 on arm64: arguments and results in stack words from 8(RSP).",
     assumptions=_COMMON,
     kept=("x18",),
+    reserved_below=8,
 )
 
 GO_ARM64_ABIINTERNAL = CalleeModel(
@@ -56,6 +59,7 @@ GO_ARM64_ABIINTERNAL = CalleeModel(
         *_COMMON,
     ),
     kept=("x18",),
+    reserved_below=8,
 )
 
 for _m in (GO_ARM64_ABI0, GO_ARM64_ABIINTERNAL):

@@ -14,7 +14,8 @@ It shares no choice with the symbolic model but the input names (``symabi.replay
 The CPU is unicorn's (TPIDRRO_EL0 is a real system register there); the SP alignment check, which
 unicorn does not make, is made here from capstone's decoding of each executed instruction. A Go callee
 is adversarial as in ``symabi.replay.callee``: every X register but SP and X18 and every V register
-gets a fresh value, a random-size frame below its SP gets random bytes, its frame words and what its
+gets a fresh value, a random-size frame below its SP - 8 gets random bytes (the word at SP - 8 holds
+its caller's saved frame pointer, Go's arm64 frame layout), its frame words and what its
 pointer arguments reach are overwritten; it returns to the X30 of the call. Worlds (runtime regions)
 are not laid out here: a case with one gets no arm64 replay (its refutations stay UNKNOWN).
 """
@@ -246,7 +247,7 @@ class Machine:
             fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
             if fixed is not None:
                 frame[size - depth: size - depth + 8] = (fixed & (2**64 - 1)).to_bytes(8, "little")
-        uc.mem_write(sp - size, bytes(frame))
+        uc.mem_write(sp - size, bytes(frame[:-8]))  # the word at SP - 8 is the caller's saved FP
         for at, pointer in enumerate(args):
             if sp <= pointer < self.window_top and not spec.writes:
                 data = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, f"*frame+{8 * at:#x}"),
