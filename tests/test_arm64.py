@@ -15,7 +15,7 @@ from symabi.ports import ARM64, PORTS
 from symabi.prover import prove_case
 from symabi.verdicts import Verdict
 
-from conftest import CASES, mutate, write_asm, write_case
+from conftest import CASES, REPO, mutate, write_asm, write_case
 
 ARM64_PORTS = ("linux", "freebsd", "netbsd", "openbsd", "darwin", "ios", "windows")
 
@@ -160,3 +160,54 @@ def test_x18_is_the_platforms_on_darwin(tmp_path, toolchain):
     assert "x18-untouched" in _failing(darwin)
     linux = _prove(write_case(tmp_path / "l", "x18", body, extra='port = "linux/arm64"'), toolchain)
     assert linux.verdict is Verdict.PROVED
+
+
+# --- the gate on arm64 ports ---------------------------------------------------------------------
+
+R21_RESTORE = "\tLDP\t((offset)+2*8)(RSP), (R21, R22) \\\n"
+D12_RESTORE = "\tFLDPD\t((offset)+4*8)(RSP), (F12, F13) \\\n"
+
+
+def test_registry_covers_every_arm64_port():
+    from symabi.gate import registry
+
+    entries = registry.load()
+    for goos in ("linux", "darwin", "windows", "freebsd", "netbsd", "openbsd"):
+        names = {e.name for e in entries if f"{goos}/arm64" in e.ports}
+        assert {"crosscall2", "rt0_arm64_lib"} <= names, goos
+    unstated = {(e.name, p) for e in entries for p in e.ports if e.unstated and p.endswith("/arm64")}
+    assert ("sigtramp", "netbsd/arm64") in unstated and ("sigtramp", "windows/arm64") in unstated
+
+
+@pytest.mark.slow
+def test_gate_on_arm64_ports_and_a_broken_tree(tmp_path, monkeypatch):
+    """The pinned tree passes against the shipped baseline; with one restore gone from RESTORE_R19_TO_R28 and
+    one from RESTORE_F8_TO_F15, the gate exits 1 naming the registers wherever the macros are used."""
+    from symabi.gate import baseline, build
+    from symabi.gate.run import ABSENT, run_gate
+    from symabi.toolchain import find_toolchain
+
+    from test_gate import copy_goroot
+
+    monkeypatch.delenv("SYMABI_GO", raising=False)
+    monkeypatch.setenv(build.CACHE_ENV_VAR, str(tmp_path / "cache"))
+    (tmp_path / "cases").mkdir()
+    ports = ("linux/arm64", "windows/arm64")
+    accepted = baseline.read(REPO / "gate-baseline.json")  # the arm64 findings, accepted with their reasons
+    good = run_gate(cases_dir=tmp_path / "cases", ports=ports, baseline=accepted)
+    assert good.exit_code == 0, [(i.key, i.status) for i in good.items]
+    crosscall2 = {i.port: i for i in good.items if i.name == "crosscall2"}
+    assert set(crosscall2) == set(ports) and all(i.verdict is Verdict.PROVED for i in crosscall2.values())
+    goroot = copy_goroot(find_toolchain().goroot, tmp_path / "goroot")
+    header = goroot / "src/runtime/cgo/abi_arm64.h"
+    mutate(header, R21_RESTORE, "")
+    mutate(header, D12_RESTORE, "")
+    bad = run_gate(goroot=goroot, cases_dir=tmp_path / "cases", ports=ports, baseline=accepted)
+    assert bad.exit_code == 1
+    for item in bad.items:
+        if item.status == ABSENT or item.verdict is Verdict.UNKNOWN:
+            continue
+        assert item.verdict is Verdict.REFUTED and {"preserve-x21", "preserve-x22"} <= set(item.failing), item.key
+        assert all(v.replay == "confirmed" for v in item.outcome.violations), item.key
+    for item in (i for i in bad.items if i.name == "crosscall2"):
+        assert {"preserve-d12", "preserve-d13"} <= set(item.failing), item.key

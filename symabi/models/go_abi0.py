@@ -38,6 +38,7 @@ class CalleeModel:
     assumptions: tuple[str, ...]
     kept: tuple[str, ...] = ()  # registers besides the stack pointer the callee never writes (arm64: X18)
     reserved_below: int = 0  # bytes right below its entry SP it never writes (arm64: its caller's saved FP)
+    g_register: str | None = None  # the register holding g across every Go call (arm64: x28), None on amd64
 
     def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
         """Turn ``state`` (at the callee's first instruction) into the state after it returns."""
@@ -63,8 +64,11 @@ class CalleeModel:
         link = arch.link_register
         back = state.registers.load(link) if link else state.memory.load(sp, 8, endness="Iend_LE")
         for reg in arch.gprs:
-            if reg != arch.stack_pointer and reg not in self.kept:
+            if reg != arch.stack_pointer and reg not in self.kept and reg != self.g_register:
                 state.registers.store(reg, fresh(spec.name, ordinal, reg, 64))
+        if self.g_register and spec.sets_g:
+            g = _thread_g(state)
+            state.registers.store(self.g_register, fresh(spec.name, ordinal, self.g_register, 64) if g is None else g)
         for reg in arch.vectors:
             state.registers.store(reg, fresh(spec.name, ordinal, reg, 128))
         state.regs.cc_op = CC_OP_COPY
@@ -99,6 +103,14 @@ class CalleeModel:
             for low, end in spans:
                 yield Havoc(region, low, end,
                             lambda word, at=at, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
+
+
+def _thread_g(state):
+    """The thread's g as the world holds it at entry (recorded for ABIInternal callees), or None."""
+    from symabi.models.go_abiinternal import FACTS  # that module imports this one
+
+    facts = state.globals.get(FACTS)
+    return facts.current_g.value if facts is not None else None
 
 
 GO_ABI0 = CalleeModel(

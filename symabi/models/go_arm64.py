@@ -24,8 +24,11 @@ from symabi.models.go_abiinternal import GO_ABIINTERNAL
 
 _COMMON = (
     "is entered by BL with the return address in X30, and returns to it (RET) with SP as at the call",
-    "may clobber X0-X17, X19-X30 (R29, the frame pointer, and R28, g, included: conservatively) and "
+    "may clobber X0-X17, X19-X27, X29 and X30 (R29, the frame pointer, included: conservatively) and "
     "V0-V31 (all 128 bits) and NZCV",
+    "returns with R28 = g as at the call (Go keeps the current goroutine in R28 in ABI0 and ABIInternal code "
+    "alike), except a callee the case declares `sets_g` (runtime·load_g): it loads R28 from the thread's TLS "
+    "g slot, which is the world's value at entry when the case states one and a fresh value otherwise",
     "never writes X18 (R18_PLATFORM: the Go toolchain never allocates it, darwin and windows reserve it)",
     "overwrites its own argument and result words at 8(RSP) and up (sizes declared per callee in the case "
     "file) with fresh values; it never writes 0(RSP), the caller's saved-LR slot",
@@ -46,6 +49,7 @@ GO_ARM64_ABI0 = CalleeModel(
     assumptions=_COMMON,
     kept=("x18",),
     reserved_below=8,
+    g_register="x28",
 )
 
 GO_ARM64_ABIINTERNAL = CalleeModel(
@@ -60,6 +64,7 @@ GO_ARM64_ABIINTERNAL = CalleeModel(
     ),
     kept=("x18",),
     reserved_below=8,
+    g_register="x28",
 )
 
 for _m in (GO_ARM64_ABI0, GO_ARM64_ABIINTERNAL):

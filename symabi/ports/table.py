@@ -94,10 +94,10 @@ _ARM64_CODE_RELOCS = frozenset({"R_CALLARM64", "R_ADDRARM64", "R_ARM64_PCREL_LDS
 _ARM64_ELF_TLS = TlsForm("tpidr_el0", 16, relocation="R_ARM64_TLS_LE",
                          doc="g at TPIDR_EL0+16: MOVD runtime·tls_g(SB), R27 is a MOVZ whose R_ARM64_TLS_LE the Go "
                              "linker resolves to tls_g's offset (0) plus the 16-byte TCB")
-# android: runtime·tls_g is a variable (TLSG_IS_VARIABLE) whose DATA is 16; g at TPIDR_EL0 + runtime.tls_g.
-_ARM64_ANDROID_TLS = TlsForm("tpidr_el0", 16, indirect="runtime.tls_g",
-                             doc="runtime.tls_g holds the offset from TPIDR_EL0 of Go's g slot (DATA 16 in "
-                                 "tls_arm64.s; runtime/cgo may move it); g is at TPIDR_EL0+runtime.tls_g")
+# android: runtime·tls_g is a variable (TLSG_IS_VARIABLE) whose DATA is 16: the offset assumed (the code
+# reaches the slot only through load_g, which reads that variable).
+_ARM64_ANDROID_TLS = TlsForm("tpidr_el0", 16,
+                             doc="g at TPIDR_EL0 + runtime.tls_g, a variable tls_arm64.s initialises to 16 (assumed)")
 _ARM64_DARWIN_TLS = TlsForm("tpidrro_el0", None, indirect="runtime.tls_g",
                             doc="g at (TPIDRRO_EL0 &^ 7) + runtime.tls_g, a variable runtime·tlsinit sets at run time")
 _ARM64_WINDOWS_TLS = TlsForm("x18", None, indirect="runtime.tls_g",

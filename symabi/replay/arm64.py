@@ -14,10 +14,16 @@ It shares no choice with the symbolic model but the input names (``symabi.replay
 The CPU is unicorn's (TPIDRRO_EL0 is a real system register there); the SP alignment check, which
 unicorn does not make, is made here from capstone's decoding of each executed instruction. A Go callee
 is adversarial as in ``symabi.replay.callee``: every X register but SP and X18 and every V register
-gets a fresh value, a random-size frame below its SP - 8 gets random bytes (the word at SP - 8 holds
+gets a fresh value (R28 stays g, or is loaded from the TLS slot by a ``sets_g`` callee such as
+runtime·load_g), a random-size frame below its SP - 8 gets random bytes (the word at SP - 8 holds
 its caller's saved frame pointer, Go's arm64 frame layout), its frame words and what its
-pointer arguments reach are overwritten; it returns to the X30 of the call. Worlds (runtime regions)
-are not laid out here: a case with one gets no arm64 replay (its refutations stay UNKNOWN).
+pointer arguments reach are overwritten; it returns to the X30 of the call.
+
+The world (runtime regions, their fields, data symbols, registers bound to world values, where the
+thread pointer points) is laid out by each run at random bases (``symabi.replay.world``'s helpers;
+``world.<region>`` and ``init.<region>+0x<o>`` in a witness fix a base or a byte). A world entered on
+another stack (``running_on``) is not laid out: such a setup reproduces nothing. At each call into an
+ABIInternal callee the oracle reads the port's TLS g slot from memory and checks R28 against it.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from symabi.models.entry import CALLER_FRAME, HIGHEST_STACK, LOWEST_STACK, STACK
 from symabi.replay.confirm import CONFIRM_SEEDS, CONFIRMED, NOT_REPRODUCED
 from symabi.replay.inputs import DEFAULT_SEED, callee_name, default_bytes, default_value, rng_for
 from symabi.replay.machine import ReplayError
+from symabi.replay.world import LayoutError, evaluate as world_value, random_base
 from symabi.verdicts import format_value
 
 PAGE = 0x1000
@@ -48,7 +55,8 @@ _REG = {**{r: getattr(A, f"UC_ARM64_REG_{r.upper()}") for r in GPRS}, "sp": A.UC
 _WIDTH = {**{r: 64 for r in (*GPRS, "sp", "tpidrro_el0", "tpidr_el0")}, **{v: 128 for v in VECTORS}, "nzcv": 32}
 _ENTRY = re.compile(r"^entry\.(?P<reg>\w+)$")
 _CALLEE = re.compile(r"^(?P<callee>.+)#(?P<n>\d+)\.(?P<what>.+)$")
-_INIT = re.compile(r"^init\.stack(?P<sign>[+-])0x(?P<off>[0-9a-f]+)(?P<byte>\.b)?$")
+_INIT = re.compile(r"^init\.(?P<region>[^+-]+)(?P<sign>[+-])0x(?P<off>[0-9a-f]+)(?P<byte>\.b)?$")
+_WORLD = re.compile(r"^world\.(?P<region>.+)$")
 _BELOW = re.compile(r"^below-rsp#(?P<k>\d+)\.stack-0x(?P<d>[0-9a-f]+)$")
 
 
@@ -59,19 +67,27 @@ class Inputs:
     values: dict[str, int]
     stack: dict[int, bytes] = field(default_factory=dict)
     seed: str = DEFAULT_SEED
+    named: dict[tuple[str, int], bytes] = field(default_factory=dict)  # (region, offset) -> initial bytes
+    bases: dict[str, int] = field(default_factory=dict)  # world region -> base address
 
     @classmethod
     def from_witness(cls, inputs: dict, seed: str) -> Inputs:
-        values, stack = {}, {}
+        out = cls({}, seed=seed)
         for name, raw in inputs.items():
             value = int(raw, 0) if isinstance(raw, str) else int(raw)
             if m := _INIT.match(name):
                 size = 1 if m["byte"] else 8
                 offset = int(m["off"], 16) * (-1 if m["sign"] == "-" else 1)
-                stack[offset] = (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")
+                data = (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")
+                if m["region"] == "stack":
+                    out.stack[offset] = data
+                else:
+                    out.named[(m["region"], offset)] = data
+            elif m := _WORLD.match(name):
+                out.bases[m["region"]] = value
             else:
-                values[_canonical(name)] = value
-        return cls(values, stack, seed)
+                out.values[_canonical(name)] = value
+        return out
 
     def get(self, name: str, bits: int) -> int:
         value = self.values.get(name)
@@ -97,9 +113,25 @@ class Run:
     stack_write: tuple[int, int, int] | None = None  # (offset from entry SP, size, instruction) of the first one
 
 
+@dataclass(frozen=True)
+class World:
+    """One configuration of a case's world, before any address is chosen (values as text)."""
+
+    regions: tuple = ()  # RegionPlan
+    words: tuple = ()  # WordPlan: (region+offset or an address, value text, size)
+    data: tuple = ()  # (symbol, address, size) of data symbols outside the file, at their stub address
+    registers: tuple[tuple[str, str], ...] = ()  # entry registers bound to world values
+    tls: str | None = None  # where the port's thread pointer points
+    tls_segment: str = "tpidr_el0"
+    g_slot: tuple[str, int | None, str | None] | None = None  # (segment, offset, indirect symbol) of the g slot
+    abi_internal: bool = False  # the callees are ABIInternal: R28 is checked at each call
+
+
 class Machine:
-    def __init__(self, image: Image, entry: int, callees, red_zone: int, inputs: Inputs, budget: int = BUDGET):
+    def __init__(self, image: Image, entry: int, callees, red_zone: int, inputs: Inputs, budget: int = BUDGET,
+                 world: World = World()):
         self.image, self.callees, self.red_zone, self.inputs, self.budget = image, callees, red_zone, inputs, budget
+        self.world = world
         self.entry_pc = entry
         self.uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
         self.stubs = dict(image.stubs)
@@ -131,8 +163,9 @@ class Machine:
         uc.mem_write(self.stack_low, default_bytes(self.inputs.seed, "init.stack", top - self.stack_low))
         for offset, data in self.inputs.stack.items():
             uc.mem_write(self.sp0 + offset, data)
+        bound = self._lay_out_world()
         for reg in (*GPRS, *VECTORS, "nzcv", "tpidrro_el0", "tpidr_el0"):
-            value = self.inputs.get(f"entry.{reg}", _WIDTH[reg])
+            value = bound.get(reg, self.inputs.get(f"entry.{reg}", _WIDTH[reg]))
             if reg == "nzcv":
                 value &= 0xF000_0000
             uc.reg_write(_REG[reg], value)
@@ -148,6 +181,60 @@ class Machine:
                         end=STUB_BASE + STUB_SLOT * len(self.stubs) - 1)
         uc.hook_add(UC_HOOK_MEM_WRITE, self._write)
         uc.hook_add(UC_HOOK_MEM_READ, self._read)
+
+    def _lay_out_world(self) -> dict[str, int]:
+        """Map the world's regions at this run's bases; the registers it binds (the thread pointer too)."""
+        world, uc = self.world, self.uc
+        taken = [(start, start + size) for start, size in self._mapped()]
+        rng = rng_for(self.inputs.seed, "world-layout")
+        self.bases, world_pages = {}, set()
+        for region in world.regions:
+            base = self.inputs.bases.get(region.name)
+            if base is None:
+                base = random_base(rng, region.size, region.align, taken)
+            low, high = base & ~(PAGE - 1), (base + region.size + PAGE - 1) & ~(PAGE - 1)
+            for page in range(low, high, PAGE):  # two regions may share a page; nothing else may
+                if page in world_pages:
+                    continue
+                try:
+                    uc.mem_map(page, PAGE)
+                except UcError:
+                    raise ReplayError(f"region {region.name} at {base:#x} overlaps mapped memory") from None
+                world_pages.add(page)
+            uc.mem_write(base, default_bytes(self.inputs.seed, f"init.{region.name}", region.size))
+            taken.append((low, high))
+            self.bases[region.name] = base
+        for (region, offset), data in self.inputs.named.items():
+            if region in self.bases:
+                uc.mem_write(self.bases[region] + offset, data)
+        try:
+            for word in world.words:
+                value = world_value(word.value, self.bases) & ((1 << 8 * word.size) - 1)
+                uc.mem_write(world_value(word.at, self.bases), value.to_bytes(word.size, "little"))
+            bound = {reg: world_value(text, self.bases) for reg, text in world.registers}
+            if world.tls is not None:
+                bound[world.tls_segment] = world_value(world.tls, self.bases)
+        except LayoutError as exc:
+            raise ReplayError(str(exc)) from None
+        return bound
+
+    def current_g(self) -> int | None:
+        """The port's TLS g slot, read from memory now; None when the world has none."""
+        if self.world.g_slot is None:
+            return None
+        segment, offset, indirect = self.world.g_slot
+        pointer = self.run.entry.get(segment, self.uc.reg_read(_REG[segment]) if segment in _REG else 0)
+        if segment == "tpidrro_el0":
+            pointer &= ~7  # darwin masks the low bits (runtime/tls_arm64.s)
+        if indirect is not None:
+            address = next((a for a, n in self.stubs.items() if n == indirect), None)
+            if address is None:
+                return None
+            offset = int.from_bytes(self.uc.mem_read(address, 8), "little")
+        try:
+            return int.from_bytes(self.uc.mem_read((pointer + offset) & (2**64 - 1), 8), "little")
+        except UcError:
+            return None
 
     def _return_address(self) -> int:
         value = self.inputs.values.get("entry.x30")
@@ -229,6 +316,8 @@ class Machine:
         uc, name = self.uc, self.stubs[stub]
         spec = self.callees.get(name)
         registers = {r: uc.reg_read(_REG[r]) for r in (*GPRS, "sp", *VECTORS)}
+        if self.world.abi_internal and not getattr(spec, "sets_g", False):
+            registers["g"] = self.current_g()
         self.run.calls.append((name, self.last, registers))
         if spec is None:
             self.run.kind, self.run.reason = "error", f"call to {name}, which the case does not declare"
@@ -261,8 +350,11 @@ class Machine:
             n = min(8, spec.args + spec.results - off)
             uc.mem_write(sp + 8 + off, value(f"frame+{off:#x}", n * 8).to_bytes(n, "little"))
         for reg in GPRS:
-            if reg != "x18":  # Go never writes R18_PLATFORM
+            if reg not in ("x18", "x28"):  # Go never writes R18_PLATFORM, and keeps g in R28
                 uc.reg_write(_REG[reg], value(reg, 64))
+        if spec.sets_g:  # runtime·load_g: g from the thread's TLS slot, as memory holds it now
+            g = self.current_g()
+            uc.reg_write(_REG["x28"], g if g is not None else value("x28", 64))
         for reg in VECTORS:
             uc.reg_write(_REG[reg], value(reg, 128))
         uc.reg_write(A.UC_ARM64_REG_NZCV, value("nzcv", 64) & 0xF000_0000)
@@ -279,6 +371,16 @@ def evaluate(run: Run, abi, obligation: str, location: str) -> tuple[str, int | 
             offset, _, site = run.stack_write
             return "violated", None, offset, site
         return "holds", None, None, None
+    if obligation == "x28-g-at-abiinternal-call":
+        for _, site, registers in run.calls:
+            if "g" not in registers:
+                continue  # not an ABIInternal callee
+            g = registers["g"]
+            if g is None:
+                return "n/a", None, None, None  # no g slot in this world: not judged here
+            if registers["x28"] not in (0, g):
+                return "violated", g, registers["x28"], site
+        return "holds", None, None, None
     if obligation.endswith("-untouched"):
         entry = run.entry[location]
         for _, site, registers in run.calls:
@@ -292,7 +394,7 @@ def evaluate(run: Run, abi, obligation: str, location: str) -> tuple[str, int | 
             return "violated", run.entry["x30"], run.exit["pc"], run.site
         return ("holds" if run.kind == "returned" else "n/a"), None, None, None
     if run.kind != "returned" or not obligation.startswith(("preserve-", "restore-sp")):
-        return "n/a", None, None, None  # x28-g-at-abiinternal-call: not replayed here (no world, no g)
+        return "n/a", None, None, None
     if obligation == "restore-sp":
         return ("violated" if run.exit["sp"] != run.entry["sp"] else "holds"), run.entry["sp"], run.exit["sp"], run.site
     reg = abi.arch.register(location)
@@ -313,14 +415,21 @@ class Arm64ReplaySetup:
     red_zone: int
     entry_name: str = ""
     facts: tuple[str, ...] = ()
+    world: World = World()
+    unsupported: str = ""  # why this configuration cannot be run here
 
     def run(self, inputs: Inputs) -> Run:
-        return Machine(self.image, self.entry, self.callees, self.red_zone, inputs).go()
+        return Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world).go()
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
+        if self.unsupported:
+            return f"{NOT_REPRODUCED}: {self.unsupported}"
         for n in range(max(1, seeds)):
             drawn = seed if n == 0 else f"{seed}#{n}"
-            run = self.run(Inputs.from_witness(violation.inputs, drawn))
+            try:
+                run = self.run(Inputs.from_witness(violation.inputs, drawn))
+            except ReplayError as exc:
+                return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
             status = self._judge(violation, run)
             if status != CONFIRMED:
                 return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n else "")
@@ -343,13 +452,24 @@ class Arm64ReplaySetup:
 
 
 def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:
+    """One setup per (entry symbol, world configuration), in the prover's order (symabi.replay.confirm's)."""
     from symabi.contracts import CONTRACTS
     from symabi.models import ENTRY_CONVENTIONS
+    from symabi.ports import PORTS
+    from symabi.replay.confirm import _configurations, _data_regions, _data_words, _region_plans
 
-    if case.world.regions or case.world.fields or case.world.data or case.world.tls or case.entry_convention.registers:
-        raise ReplayError("the arm64 oracle lays out no runtime world (regions, fields, data, TLS or bound "
-                          "entry registers)")
     abi = CONTRACTS[case.contract].abi
     red_zone = ENTRY_CONVENTIONS[case.entry_convention.name].red_zone
-    return [Arm64ReplaySetup(image, image.symbols[name], dict(case.callees), abi, red_zone, name)
-            for name in case.entries]
+    tls = PORTS[case.port].tls
+    g_slot = (tls.segment, tls.g_offset, tls.indirect) if tls is not None and tls.slot == "g" else None
+    setups = []
+    for name in case.entries:
+        for words, facts, running_on in _configurations(case.world):
+            world = World(_region_plans(case.world), words + _data_words(case, image), _data_regions(case, image),
+                          tuple(case.entry_convention.registers.items()), case.world.tls,
+                          tls.segment if tls else "tpidr_el0", g_slot, case.callee_model == "go-abiinternal")
+            why = f"the world is entered on the stack region {running_on!r}, which this oracle does not lay out" \
+                if running_on else ""
+            setups.append(Arm64ReplaySetup(image, image.symbols[name], dict(case.callees), abi, red_zone, name,
+                                           facts, world, why))
+    return setups
