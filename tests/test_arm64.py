@@ -61,9 +61,8 @@ def test_arm64_relocations_are_resolved(tmp_path, toolchain):
     assert texts[4] == ("bl", f"#{g:#x}")
 
 
-def _prove(case_dir, toolchain):
-    (version,) = prove_case(parse_case(case_dir), toolchain).versions
-    return version
+def _prove(case_dir, toolchain, versions=None):
+    return prove_case(parse_case(case_dir), toolchain, versions).versions[-1]
 
 
 def _failing(version) -> set[str]:
@@ -74,7 +73,7 @@ def _failing(version) -> set[str]:
 
 
 def test_crosscall2_on_linux_arm64_is_proved(toolchain):
-    version = _prove(CASES / "crosscall2_arm64", toolchain)
+    version = _prove(CASES / "crosscall2_arm64", toolchain, ["new"])
     assert version.verdict is Verdict.PROVED, (version.violations, version.unknowns)
     assert [p.kind for p in version.paths] == ["returned"]
     assert {"preserve-x19", "preserve-d8", "return-to-caller", "restore-sp"} <= set(version.paths[0].statuses)
@@ -87,7 +86,7 @@ def test_crosscall2_on_linux_arm64_is_proved(toolchain):
 def test_crosscall2_arm64_missing_restore_is_refuted(case_copy, toolchain, old, new, register):
     case = case_copy("crosscall2_arm64")
     mutate(case / "new" / "abi_arm64.h", old, new)
-    version = _prove(case, toolchain)
+    version = _prove(case, toolchain, ["new"])
     failing = _failing(version)
     assert register in failing and len(failing) <= 2  # the pair's other register too, when both are dropped
     found = next(v for v in version.violations if v.obligation == register)
@@ -102,7 +101,7 @@ def test_arm64_oracle_rejects_a_false_witness(toolchain):
     from symabi.verdicts import Violation
 
     case = parse_case(CASES / "crosscall2_arm64")
-    (version,) = case.versions
+    version = case.version("new")
     listing = assemble(toolchain, AssembleRequest(version.source, version.include_dirs, (), case.package,
                                                   "linux", "arm64"))
     image = lay_out(listing, 16, ARM64)
@@ -121,6 +120,19 @@ def test_arm64_oracle_rejects_a_false_witness(toolchain):
         broken = [o.id for o in CONTRACTS[case.contract].obligations
                   if evaluate(run, setup.abi, o.id, o.location)[0] == "violated"]
         assert broken == []
+
+
+def test_crosscall2_arm64_history_the_d8_d15_fix(toolchain):
+    """The arm64 port's first crosscall2 saved X19-X30 but no F register: D8-D15 come back as fn left them
+    (refuted, each witness replayed); the pinned tree's saves them; the equivalence check calls the
+    difference a contract fix."""
+    result = prove_case(parse_case(CASES / "crosscall2_arm64"), toolchain)
+    old, new = result.versions
+    assert _failing(old) == {f"preserve-d{i}" for i in range(8, 16)}
+    assert all("entry.x0" in v.origin[0] for v in old.violations)  # what fn (the host's X0) left there
+    assert new.verdict is Verdict.PROVED
+    fixes = {d.what for d in result.equivalence.differences if d.kind == "contract-fix"}
+    assert {f"D{i} at return" for i in range(8, 16)} <= fixes
 
 
 def test_mrs_tpidrro_el0_is_modelled(tmp_path, toolchain, monkeypatch):

@@ -63,14 +63,17 @@ class CalleeModel:
         # Where it returns: the word on top of the stack (amd64), or the link register at the call (arm64).
         link = arch.link_register
         back = state.registers.load(link) if link else state.memory.load(sp, 8, endness="Iend_LE")
+        changed = spec.clobbers  # the case may narrow them (a runtime assembly function it has read)
         for reg in arch.gprs:
-            if reg != arch.stack_pointer and reg not in self.kept and reg != self.g_register:
+            if reg != arch.stack_pointer and reg not in self.kept and reg != self.g_register and \
+                    (changed is None or reg in changed):
                 state.registers.store(reg, fresh(spec.name, ordinal, reg, 64))
         if self.g_register and spec.sets_g:
             g = _thread_g(state)
             state.registers.store(self.g_register, fresh(spec.name, ordinal, self.g_register, 64) if g is None else g)
         for reg in arch.vectors:
-            state.registers.store(reg, fresh(spec.name, ordinal, reg, 128))
+            if changed is None or reg in changed:
+                state.registers.store(reg, fresh(spec.name, ordinal, reg, 128))
         state.regs.cc_op = CC_OP_COPY
         state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
         state.regs.cc_dep2 = 0

@@ -27,6 +27,7 @@ class Architecture:
     program_counter: str
     link: str  # "stack": a CALL pushes the return address; "register:<name>": a BL writes it to a register
     flags: str  # the entry flags' symbol: "rflags" (amd64's arithmetic flags), "nzcv"
+    result: str  # the register a C function returns its integer result in: "rax", "x0"
     pointer_bits: int
     entry_alignment: tuple[int, int]  # (modulus, remainder) of the stack pointer at a function's entry
     direction_flag: str | None  # where string instructions' direction lives (VEX's "d"), None if no such flag
@@ -75,6 +76,7 @@ AMD64 = Architecture(
     program_counter="rip",
     link="stack",
     flags="rflags",
+    result="rax",
     pointer_bits=64,
     entry_alignment=(16, 8),  # 16-byte aligned before the CALL, which pushed 8 bytes
     direction_flag="d",
@@ -96,6 +98,7 @@ ARM64 = Architecture(
     program_counter="pc",
     link="register:x30",  # BL writes the return address to X30 (LR); RET jumps to it
     flags="nzcv",
+    result="x0",
     pointer_bits=64,
     entry_alignment=(16, 0),  # AAPCS64: SP is 16-byte aligned at every public interface (a BL pushes nothing)
     direction_flag=None,

@@ -175,12 +175,20 @@ class Machine:
         self.run.entry["x30"] = self.ret
         uc.reg_write(A.UC_ARM64_REG_SP, self.sp0)
         self.run.entry["sp"] = self.sp0
+        self.by_input = self._input_callees()
         uc.hook_add(UC_HOOK_CODE, self._code, begin=image.base, end=image.end - 1)
         if self.stubs:  # control reaching a callee's stub stops the CPU: the callee is emulated here
             uc.hook_add(UC_HOOK_CODE, lambda uc, *_: uc.emu_stop(), begin=STUB_BASE,
                         end=STUB_BASE + STUB_SLOT * len(self.stubs) - 1)
         uc.hook_add(UC_HOOK_MEM_WRITE, self._write)
         uc.hook_add(UC_HOOK_MEM_READ, self._read)
+
+    def _input_callees(self) -> dict[int, str]:
+        """Callees the case declares by the input holding them ([callees."entry.x0"]): the function the host
+        passed lives at that register's entry value; control reaching it (a fetch there faults, as nothing
+        is mapped) is handed to the callee."""
+        return {self.run.entry[name.removeprefix("entry.")]: name for name in self.callees
+                if name.startswith("entry.") and name.removeprefix("entry.") in self.run.entry}
 
     def _lay_out_world(self) -> dict[str, int]:
         """Map the world's regions at this run's bases; the registers it binds (the thread pointer too)."""
@@ -292,6 +300,10 @@ class Machine:
             try:
                 self.uc.emu_start(pc, self.ret, count=self.budget - steps)
             except UcError as exc:
+                pc = self.uc.reg_read(A.UC_ARM64_REG_PC)
+                if not self.run.kind and pc in self.by_input:
+                    pc = self._call(self.by_input[pc])
+                    continue
                 if not self.run.kind:
                     self.run.kind, self.run.reason = "faulted", f"the CPU faults: {exc}"
                     self.run.site = self.uc.reg_read(A.UC_ARM64_REG_PC)
@@ -303,7 +315,9 @@ class Machine:
             if pc == self.ret:
                 self.run.kind, self.run.site = "returned", self.last
             elif STUB_BASE <= pc < STUB_BASE + STUB_SLOT * len(self.stubs):
-                pc = self._call(STUB_BASE + (pc - STUB_BASE) // STUB_SLOT * STUB_SLOT)
+                pc = self._call(self.stubs[STUB_BASE + (pc - STUB_BASE) // STUB_SLOT * STUB_SLOT])
+            elif pc in self.by_input:
+                pc = self._call(self.by_input[pc])
             elif not self.image.in_code(pc):
                 self.run.kind, self.run.site, self.run.reason = "escaped", self.last, f"control reached {pc:#x}"
         if not self.run.kind:
@@ -312,8 +326,8 @@ class Machine:
         self.run.exit["pc"] = self.uc.reg_read(A.UC_ARM64_REG_PC)
         return self.run
 
-    def _call(self, stub: int) -> int:
-        uc, name = self.uc, self.stubs[stub]
+    def _call(self, name: str) -> int:
+        uc = self.uc
         spec = self.callees.get(name)
         registers = {r: uc.reg_read(_REG[r]) for r in (*GPRS, "sp", *VECTORS)}
         if self.world.abi_internal and not getattr(spec, "sets_g", False):
@@ -349,14 +363,16 @@ class Machine:
         for off in range(0, spec.args + spec.results, 8):
             n = min(8, spec.args + spec.results - off)
             uc.mem_write(sp + 8 + off, value(f"frame+{off:#x}", n * 8).to_bytes(n, "little"))
-        for reg in GPRS:
-            if reg not in ("x18", "x28"):  # Go never writes R18_PLATFORM, and keeps g in R28
+        changed = spec.clobbers  # None: all the model allows
+        for reg in GPRS:  # Go never writes R18_PLATFORM, and keeps g in R28
+            if reg not in ("x18", "x28") and (changed is None or reg in changed):
                 uc.reg_write(_REG[reg], value(reg, 64))
         if spec.sets_g:  # runtime·load_g: g from the thread's TLS slot, as memory holds it now
             g = self.current_g()
             uc.reg_write(_REG["x28"], g if g is not None else value("x28", 64))
         for reg in VECTORS:
-            uc.reg_write(_REG[reg], value(reg, 128))
+            if changed is None or reg in changed:
+                uc.reg_write(_REG[reg], value(reg, 128))
         uc.reg_write(A.UC_ARM64_REG_NZCV, value("nzcv", 64) & 0xF000_0000)
         uc.reg_write(A.UC_ARM64_REG_PC, back)
         return back
