@@ -223,3 +223,14 @@ def test_gate_on_arm64_ports_and_a_broken_tree(tmp_path, monkeypatch):
         assert all(v.replay == "confirmed" for v in item.outcome.violations), item.key
     for item in (i for i in bad.items if i.name == "crosscall2"):
         assert {"preserve-d12", "preserve-d13"} <= set(item.failing), item.key
+
+
+def test_a_write_to_fpcr_is_unknown(tmp_path, toolchain):
+    case = write_case(tmp_path, "fpcr", """
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0
+        \tMSR\tR0, FPCR
+        \tRET
+        """, extra='port = "linux/arm64"')
+    version = _prove(case, toolchain)
+    assert version.verdict is Verdict.UNKNOWN
+    assert {u.obligation for u in version.unknowns} == {"preserve-fpcr"}

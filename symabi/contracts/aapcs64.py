@@ -16,6 +16,9 @@ Obligation ids:
     x18-untouched                      darwin-arm64, windows-arm64: X18 as at entry at every call and at
                                        return; a path that writes X18 at all is UNKNOWN (what an
                                        asynchronous event sees in between is not modelled)
+    preserve-fpcr                      FPCR's control bits (rounding, flush-to-zero: callee-saved in AAPCS64
+                                       6.1.2) as at entry: a path that executes MSR FPCR is UNKNOWN (FPCR is not
+                                       modelled; the Go callees leave it alone, a stated assumption)
     x28-g-at-abiinternal-call          R28 holds the current g (or 0) at every call into ABIInternal
     no-fault                           no instruction faults (an SP alignment fault, a page fault)
 
@@ -47,6 +50,8 @@ STACK_WRITES = Obligation(
 R28_AT_CALL = Obligation("x28-g-at-abiinternal-call", "x28", "abiinternal-call",
                          "R28 holds the current g, or zero, on every call into Go with ABIInternal",
                          applies_on_abort=True)
+FPCR = Obligation("preserve-fpcr", "fpcr", "control-state",
+                  "FPCR at return is as at entry (the code executes no MSR FPCR, or the verdict is UNKNOWN)")
 NO_FAULT = Obligation("no-fault", "fault", "fault",
                       "no instruction faults (an SP alignment fault, a page fault); only BRK and a callee that never "
                       "returns end a path on purpose", applies_on_abort=True)
@@ -76,7 +81,7 @@ class Aapcs64Contract(HostAbiContract):
         set_(self, "name", self.name or self.abi.name)
         set_(self, "stack_writes", STACK_WRITES)
         set_(self, "obligations", (*preserved(self.abi), SP, RETURN, STACK_WRITES,
-                                   *(untouched(r) for r in self.abi.reserved), R28_AT_CALL, NO_FAULT))
+                                   *(untouched(r) for r in self.abi.reserved), FPCR, R28_AT_CALL, NO_FAULT))
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
         ctx = _WithSolver(ctx, solver.PathSolver(path.state.solver.constraints, ctx.timeout_ms))
@@ -90,6 +95,8 @@ class Aapcs64Contract(HostAbiContract):
                 findings.append(self._no_fault(path, ctx, NO_FAULT))
             elif ob.family == "reserved":
                 findings.append(self._untouched(ob, path, ctx))
+            elif ob is FPCR:
+                findings.append(self._fpcr(path, ctx))
             elif path.kind == UNKNOWN:
                 findings.append(Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr))
             elif path.kind in (ABORTED, FAULTED):
@@ -133,6 +140,20 @@ class Aapcs64Contract(HostAbiContract):
         return Finding(ob, path.index, "holds")
 
 
+    def _fpcr(self, path: PathOutcome, ctx: CheckContext) -> Finding:
+        if path.kind == UNKNOWN:
+            return Finding(FPCR, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+        if path.kind != RETURNED:
+            return Finding(FPCR, path.index, "n/a", detail=path.reason or "the path never returns", site=path.ins_addr)
+        writers = executed_writers(path, ctx.image, "fpcr")
+        if writers:
+            located = ctx.image.instruction_at(writers[0])
+            return Finding(FPCR, path.index, "unknown", site=writers[0],
+                           detail=f"the path executes {located.text if located else 'an instruction'}, which writes "
+                                  "FPCR; whether the value at return is the entry value is not modelled")
+        return Finding(FPCR, path.index, "holds", site=path.ins_addr)
+
+
 @lru_cache(maxsize=32)
 def _writes(code: bytes, base: int, addresses: tuple[int, ...]) -> dict[int, tuple[frozenset[str], bool]]:
     """address -> (registers the instruction writes, whether it ends a straight-line run)."""
@@ -145,6 +166,8 @@ def _writes(code: bytes, base: int, addresses: tuple[int, ...]) -> dict[int, tup
             out[address] = (frozenset(), True)
             continue
         written = frozenset(ins.reg_name(r) for r in ins.regs_access()[1])
+        if ins.mnemonic == "msr" and ins.op_str.split(",")[0].strip() == "fpcr":
+            written |= {"fpcr"}  # a system register capstone does not list among the written ones
         ends = any(g in (capstone.CS_GRP_JUMP, capstone.CS_GRP_CALL, capstone.CS_GRP_RET) for g in ins.groups)
         out[address] = (written, ends)
     return out
