@@ -409,7 +409,7 @@ def evaluate(run: Run, abi, obligation: str, location: str) -> tuple[str, int | 
         if run.kind == "escaped":
             return "violated", run.entry["x30"], run.exit["pc"], run.site
         return ("holds" if run.kind == "returned" else "n/a"), None, None, None
-    if run.kind != "returned" or not obligation.startswith(("preserve-", "restore-sp")):
+    if run.kind != "returned" or not obligation.startswith(("preserve-", "restore-sp")) or location == "fpcr":
         return "n/a", None, None, None
     if obligation == "restore-sp":
         return ("violated" if run.exit["sp"] != run.entry["sp"] else "holds"), run.entry["sp"], run.exit["sp"], run.site
