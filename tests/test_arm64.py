@@ -234,3 +234,11 @@ def test_a_write_to_fpcr_is_unknown(tmp_path, toolchain):
     version = _prove(case, toolchain)
     assert version.verdict is Verdict.UNKNOWN
     assert {u.obligation for u in version.unknowns} == {"preserve-fpcr"}
+
+
+def test_html_report_reads_arm64_bytes_as_arm64(toolchain):
+    from symabi.writers import html
+
+    result = prove_case(parse_case(CASES / "crosscall2_arm64"), toolchain, ["new"])
+    page = html.render(result)
+    assert '<td class="cs">sub sp, sp, #0xc0' in page and '<td class="cs">ret' in page
