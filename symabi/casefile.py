@@ -42,6 +42,13 @@ class CalleeSpec:
     # Why the callee writes only ``writes`` through its pointer arguments. Without it (the default) a
     # callee may write anything its pointer arguments reach, up to the end of the region they point into.
     writes_reason: str = ""
+    # arm64: the callee loads g from the thread's TLS slot into R28 (runtime·load_g); every other Go
+    # callee returns with R28 as it was at the call
+    sets_g: bool = False
+    # Narrows the registers the callee may change to these (lower case, "v27"), for a runtime assembly
+    # function whose body is known; ``clobbers_reason`` says why. None: every register the model allows.
+    clobbers: tuple[str, ...] | None = None
+    clobbers_reason: str = ""
 
     @property
     def narrowed(self) -> bool:
@@ -218,7 +225,8 @@ def _version(path: Path, directory: Path, index: int, raw: Any) -> VersionSpec:
 
 def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     f = _Fields(path, f"callees.{name}", raw)
-    f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args"})
+    f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args", "sets_g",
+                     "clobbers", "clobbers_reason"})
     pointer_args = []
     for i, raw_arg in enumerate(f.get("pointer_args", list, [])):
         pf = _Fields(path, f"callees.{name}.pointer_args[{i}]", raw_arg)
@@ -239,7 +247,13 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
         writes=tuple(writes),
         pointer_args=tuple(pointer_args),
         writes_reason=f.get("writes_reason", str, ""),
+        sets_g=f.get("sets_g", bool, False),
+        clobbers=tuple(r.lower() for r in f.strings("clobbers")) if "clobbers" in f.table else None,
+        clobbers_reason=f.get("clobbers_reason", str, ""),
     )
+    if spec.clobbers is not None and not spec.clobbers_reason:
+        raise CaseError(f"{path}: field `callees.{name}.clobbers` narrows the registers the callee changes; "
+                        f"say why in `callees.{name}.clobbers_reason`")
     if spec.writes and not spec.writes_reason:
         raise CaseError(f"{path}: field `callees.{name}.writes` narrows what the callee writes through its "
                         f"pointer arguments; say why in `callees.{name}.writes_reason`")

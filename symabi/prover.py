@@ -16,6 +16,7 @@ from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
 from symabi.engine.cpu import CpuGaps
+from symabi.engine.cpu_arm64 import gaps_for
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state
 from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, SymbolicRegion
 from symabi.engine.registers import RegisterFile
@@ -26,6 +27,7 @@ from symabi.loader import STUB_BASE, STUB_SLOT, Image, UnsupportedRelocation, bu
 from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS
 from symabi.models.entry import STACK_RESERVE
 from symabi.models.go_abiinternal import entry_facts
+from symabi.models.go_arm64 import for_arch
 from symabi.models.world import Configuration, WorldModel
 from symabi.ports import PORTS
 from symabi.replay.confirm import CONFIRMED, setups_for_case
@@ -62,7 +64,8 @@ def _models(case: Case):
     ):
         if key not in table:
             raise CaseError(f"case {case.name}: field `{kind}` names {key!r}; known: {', '.join(sorted(table))}")
-    return CONTRACTS[case.contract], CALLEE_MODELS[case.callee_model], ENTRY_CONVENTIONS[case.entry_convention.name]
+    callee_model = for_arch(CALLEE_MODELS[case.callee_model], PORTS[case.port].goarch)
+    return CONTRACTS[case.contract], callee_model, ENTRY_CONVENTIONS[case.entry_convention.name]
 
 
 def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
@@ -71,6 +74,9 @@ def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
     callees = tuple(
         f"{c.name}: " + ("does not return" if c.noreturn else f"{c.args} bytes of arguments, {c.results} of results")
         + "".join(f"; writes {w.size} bytes at *(frame+{w.pointer_at:#x})+{w.offset:#x}" for w in c.writes)
+        + ("; sets g (R28) from the thread's TLS slot" if c.sets_g else "")
+        + (f"; changes only {', '.join(r.upper() for r in c.clobbers) or 'no register'} ({c.clobbers_reason})"
+           if c.clobbers is not None else "")
         + (f" ({c.doc})" if c.doc else "")
         for c in case.callees.values()
     )
@@ -207,7 +213,7 @@ def _world(case: Case) -> WorldModel:
 
 def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
     world = _world(case)
-    stack = SymbolicRegion("stack", regs["rsp"], -STACK_RESERVE,
+    stack = SymbolicRegion("stack", regs.stack_pointer, -STACK_RESERVE,
                            convention.caller_window(case.entry_convention.stack_args), STACK_SHADOW,
                            doc="the thread's stack, addressed relative to the entry RSP")
     data = tuple(
@@ -221,9 +227,10 @@ def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
     external = tuple(FixedRegion(d.symbol, address, d.size, writable=False, doc=d.doc or "world data")
                      for d, address in world_data if d.symbol not in image.symbols)
     guard = MemoryGuard((stack, *world.regions()), (*data, code, *external))
-    cpu = CpuGaps(image)
+    cpu = gaps_for(image)
     guard.address_checks.append(cpu.alignment)
     guard.red_zone = convention.red_zone
+    guard.caller_floor = image.arch.return_slot
     return _Setup(build_project(image), image, stack, guard, world, cpu, world_data)
 
 
@@ -244,7 +251,7 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
     params = case.entry_convention
     stack = setup.stack
     constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
-    constraints += setup.world.placement(regs["rsp"], stack.base + stack.low, stack.high - stack.low,
+    constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
                                          _code_spans(setup), config)
     bound = {}
     for reg, text in params.registers.items():
@@ -339,7 +346,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     began = time.monotonic()
     try:
         port = PORTS[case.port]
-        image = lay_out(listing, port.tls.g_offset if "R_TLS_LE" in port.relocations else None)
+        image = lay_out(listing, port.tls.g_offset if port.tls and port.tls.relocation else None, port.arch)
     except UnsupportedRelocation as exc:
         return VersionResult(verdict=Verdict.UNKNOWN, error=f"loader: {exc}", timings=timings, **base), None
     missing = [e for e in case.entries if e not in image.symbols]
@@ -404,7 +411,7 @@ def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = 
     if options.timeout_s is not None:
         deadline = time.monotonic() + options.timeout_s
         options = replace(options, limits=replace(options.limits, deadline=deadline))
-    regs = RegisterFile.fresh()
+    regs = RegisterFile.fresh(arch=PORTS[case.port].arch)
     proved = [_prove_version(case, v, toolchain, regs, options, (listings or {}).get(v.name)) for v in chosen]
     results = tuple(r for r, _ in proved)
     equivalence = None

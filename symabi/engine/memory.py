@@ -165,6 +165,9 @@ class MemoryGuard:
         # handlers, the OS's exception dispatch, a debugger): 0 on Windows x64, 128 on System V. Below
         # that, memory is volatile: a read there sees a fresh value. None: not modelled.
         self.red_zone: int | None = None
+        # Stack offsets from the entry stack pointer at and above which the caller's memory starts: 8 on
+        # amd64 (above the return address), 0 on arm64 (a BL leaves the return address in X30).
+        self.caller_floor = 8
 
     def address_of(self, access: Access) -> int:
         """Where an access's bytes live in the state's memory (the shadow address for the stack)."""
@@ -176,7 +179,7 @@ class MemoryGuard:
     def observable(self, access: Access) -> bool:
         """Whether a write lands outside the trampoline's own frame (so the caller or Go can see it)."""
         if access.region == "stack":
-            return access.offset >= 8  # the caller's home area and frame, above the return address
+            return access.offset >= self.caller_floor  # the caller's home area and frame
         region = next((r for r in (*self.symbolic, *self.fixed) if r.name == access.region), None)
         return region is None or access.offset >= region.free_below
 
@@ -283,7 +286,7 @@ class MemoryGuard:
         where = self._where(address)
         if self.red_zone is None or where is None:
             return
-        sp = self.locate(state, state.regs.rsp)
+        sp = self.locate(state, state.regs.sp)
         region, offset = where
         if sp is None or sp[0] != region or offset >= sp[1] - self.red_zone:
             return

@@ -141,6 +141,10 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
     symbolic model chose enters the replay."""
     from symabi.ports import PORTS  # pure data
 
+    if image.arch.name == "arm64":  # its own oracle (unicorn in AArch64 mode)
+        from symabi.replay.arm64 import setups_for_case as arm64_setups
+
+        return arm64_setups(case, image)
     sites = crash_sites(case, image)
     tls = PORTS[case.port].tls
     setups = []
