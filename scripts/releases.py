@@ -215,6 +215,30 @@ def rows(runs: list[Run]) -> list[str]:
     return lines
 
 
+def not_proved(runs: list[Run]) -> list[str]:
+    """Each UNKNOWN or absent reason once (the port's name generalised), with where it holds."""
+    where: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for r in runs:
+        for i in tree_items(r):
+            if i.get("verdict") in ("unknown", None):
+                reason = why(i, r.result["goroot"]).replace(i["port"], "PORT")
+                where[(SHORT[i.get("verdict")], i["name"], reason)].append(f"{i['port']}@go{r.version}")
+    lines = ["| verdict | entry point | reason (PORT: the port) | where (port@release) |", "| --- | --- | --- | --- |"]
+    for (verdict, name, reason), hits in sorted(where.items()):
+        lines.append(f"| {verdict} | {name} | {_cell(reason)} | {_where(hits, len(runs))} |")
+    return lines
+
+
+def _where(hits: list[str], releases: int) -> str:
+    """``linux/amd64@go1.21.13 ...`` folded to ``linux/amd64 (every release)`` where it holds in all."""
+    by_port: dict[str, list[str]] = defaultdict(list)
+    for hit in hits:
+        port, _, version = hit.partition("@")
+        by_port[port].append(version)
+    return ", ".join(f"{port} ({'every release' if len(v) == releases else ' '.join(v)})"
+                     for port, v in sorted(by_port.items()))
+
+
 def port_notes(runs: list[Run]) -> list[str]:
     notes = sorted({(port, note) for r in runs for port, note in (r.result or {}).get("port_notes", {}).items()})
     return [f"- {port}: {note}" for port, note in notes]
@@ -251,6 +275,14 @@ def report(runs: list[Run], wall_s: float, command: str) -> str:
         "(`confirmed`: the unicorn replay of the path reproduced the violation).",
         "",
         *findings(runs),
+        "",
+        "A real run confirms a finding where the port runs here (`symabi gate --real-run`; pass",
+        "`--real-run` to this script): solaris and illumos do not run on this machine, so their",
+        "findings rest on the solver and the independent replay.",
+        "",
+        "## Not proved, and why",
+        "",
+        *not_proved(runs),
         "",
         "## Matrix",
         "",
