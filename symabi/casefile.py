@@ -42,6 +42,9 @@ class CalleeSpec:
     # Why the callee writes only ``writes`` through its pointer arguments. Without it (the default) a
     # callee may write anything its pointer arguments reach, up to the end of the region they point into.
     writes_reason: str = ""
+    # Registers the callee leaves as it found them. Empty for Go code (ABI0 keeps none but RSP); a callee
+    # that is host-ABI code (crosscall2, a C function) keeps the host's callee-saved registers.
+    keeps: tuple[str, ...] = ()
 
     @property
     def narrowed(self) -> bool:
@@ -218,7 +221,7 @@ def _version(path: Path, directory: Path, index: int, raw: Any) -> VersionSpec:
 
 def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     f = _Fields(path, f"callees.{name}", raw)
-    f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args"})
+    f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args", "keeps"})
     pointer_args = []
     for i, raw_arg in enumerate(f.get("pointer_args", list, [])):
         pf = _Fields(path, f"callees.{name}.pointer_args[{i}]", raw_arg)
@@ -239,6 +242,7 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
         writes=tuple(writes),
         pointer_args=tuple(pointer_args),
         writes_reason=f.get("writes_reason", str, ""),
+        keeps=f.strings("keeps"),
     )
     if spec.writes and not spec.writes_reason:
         raise CaseError(f"{path}: field `callees.{name}.writes` narrows what the callee writes through its "

@@ -56,10 +56,11 @@ class CalleeModel:
         low, _ = guard.bounds(region)
         guard.havoc(state, Havoc(region, low, offset, lambda word: f"{prefix}.below-{offset - word:#x}"))
         for reg in GPRS:
-            if reg != "rsp":
+            if reg != "rsp" and reg not in spec.keeps:
                 state.registers.store(reg, fresh(spec.name, ordinal, reg, 64))
         for reg in XMMS:
-            state.registers.store(reg, fresh(spec.name, ordinal, reg, 128))
+            if reg not in spec.keeps:
+                state.registers.store(reg, fresh(spec.name, ordinal, reg, 128))
         state.regs.cc_op = CC_OP_COPY
         state.regs.cc_dep1 = fresh(spec.name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK
         state.regs.cc_dep2 = 0
@@ -97,7 +98,9 @@ GO_ABI0 = CalleeModel(
     name="go-abi0",
     doc="A Go function called with ABI0: arguments and results in stack words above the return address.",
     assumptions=(
-        "may clobber every general-purpose register except RSP (BP included: it is caller-save in ABI0)",
+        "may clobber every general-purpose register except RSP (BP included: it is caller-save in ABI0), "
+        "except those a callee declares it keeps (`keeps`: a host-ABI callee such as crosscall2 keeps the "
+        "host's callee-saved registers)",
         "may clobber XMM0-XMM15 (all 128 bits) and the arithmetic flags",
         "expects DF clear on entry and returns with DF clear",
         "leaves MXCSR and the x87 control word as it found them",
