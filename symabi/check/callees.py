@@ -40,11 +40,23 @@ class Inferred:
     missing: str = ""  # why it cannot be modelled (the check is UNKNOWN)
 
 
-def called(listing: Listing) -> list[str]:
-    """Symbols outside the file that its code calls or jumps to, in order of first use."""
+def reachable(listing: Listing, entry: str) -> list:
+    """The entry's TEXT symbol and the file's own TEXT symbols it calls, jumps to or takes the address of."""
+    texts = {s.name: s for s in listing.text_symbols()}
+    order, work = [], [entry]
+    while work:
+        name = work.pop()
+        if name in texts and texts[name] not in order:
+            order.append(texts[name])
+            work += [r.target for r in texts[name].relocations if r.target in texts]
+    return order
+
+
+def called(listing: Listing, entry: str) -> list[str]:
+    """Symbols outside the file that the entry's code calls or jumps to, in order of first use."""
     own = {s.name for s in listing.symbols}
     out: dict[str, None] = {}
-    for symbol in listing.text_symbols():
+    for symbol in reachable(listing, entry):
         for reloc in symbol.relocations:
             if reloc.type in CALL_RELOCATIONS and reloc.target and reloc.target not in own:
                 out[reloc.target] = None

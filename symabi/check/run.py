@@ -95,25 +95,25 @@ def _settings(fc: configs.FunctionConfig | None) -> tuple:
     return (fc.returns, fc.entry_convention) if fc is not None else (None, {})
 
 
-def _column(path: Path, line: int) -> int:
+def _here(path: Path) -> str:
+    """A path as the user can click it: relative to the working folder when under it."""
     try:
-        text = path.read_text(errors="replace").splitlines()[line - 1]
-    except (OSError, IndexError):
-        return 1
-    return len(text) - len(text.lstrip()) + 1
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
-def world_needs(listing: Listing, world: dict, callee_names: set[str]) -> list[str]:
+def world_needs(listing: Listing, entry: str, folder: Path, world: dict, callee_names: set[str]) -> list[str]:
     """What the code reads that only a world can say: TLS, and data symbols outside the file (with the
     line that reads each), unless ``world`` (a case.toml [world] table) already covers it."""
     own = {s.name for s in listing.symbols}
     declared = set((world.get("data") or {}).keys())
     needs: dict[str, None] = {}
-    for symbol in listing.text_symbols():
+    for symbol in infer.reachable(listing, entry):
         instructions = symbol.real_instructions()
         for ins in instructions:
             if _SEGMENT.search(ins.text) and not (world.get("tls") or world.get("gs")):
-                needs[f"thread-local storage ({ins.text.split(chr(9))[0]} at {ins.location}): declare where the "
+                needs[f"thread-local storage ({ins.text.split(chr(9))[0]} at {_here(folder / ins.location)}): declare where the "
                       "TLS segment points, `tls = \"REGION+OFFSET\"`, and the region (`[worlds.NAME.regions.REGION] "
                       "size = ...`) with its words (`[[worlds.NAME.fields]]`)"] = None
         for reloc in symbol.relocations:
@@ -124,15 +124,15 @@ def world_needs(listing: Listing, world: dict, callee_names: set[str]) -> list[s
             ins = next((i for i in reversed(instructions) if i.offset <= reloc.offset), None)
             if ins is None or "$" in ins.text or ins.text.startswith("LEAQ"):
                 continue  # the address is taken, nothing is read
-            needs[f"{target} ({ins.location}: {ins.text.replace(chr(9), ' ')}), data outside the file: declare what "
+            needs[f"{target} ({_here(folder / ins.location)}: {ins.text.replace(chr(9), ' ')}), data outside the file: declare what "
                   f"it holds, `[worlds.NAME.data.\"{target}\"] value = \"REGION\"` (the address of a "
                   "`[worlds.NAME.regions.REGION]` it points to) or a number"] = None
     return list(needs)
 
 
-def _callees(listing: Listing, port: Port, config: configs.Config, asm_args, gofiles):
+def _callees(listing: Listing, entry: str, port: Port, config: configs.Config, asm_args, gofiles):
     tables, words, missing, host = {}, [], [], set()
-    for name in infer.called(listing):
+    for name in infer.called(listing, entry):
         if name in config.callees:
             table = dict(config.callees[name])
             tables[name] = table
@@ -154,13 +154,13 @@ def _callees(listing: Listing, port: Port, config: configs.Config, asm_args, gof
 def case_for(target: Target, port: Port, listing: Listing, module: Module, config: configs.Config,
              asm_args: dict[str, int], gofiles: dict[str, list[Path]]) -> tuple[Case | None, tuple[str, ...], str]:
     """The target's case (None with the reason when it cannot be checked) and its callee models."""
-    tables, words, missing, host = _callees(listing, port, config, asm_args, gofiles)
+    tables, words, missing, host = _callees(listing, target.text.name, port, config, asm_args, gofiles)
     world_name = target.keys.get("world")
     if world_name is not None and world_name not in config.worlds:
         raise CaseError(f"{target.marked_at}: world={world_name} names no [worlds.{world_name}] table in "
                         f"{config.where}")
     world = config.worlds.get(world_name, {}) if world_name else {}
-    needs = world_needs(listing, world, set(tables))
+    needs = world_needs(listing, target.text.name, target.text.file.parent, world, set(tables))
     if missing or needs:
         hint = "" if world_name else f" (in {config.where}, under a [worlds.NAME] table the function names with world=NAME)"
         said = "; ".join(missing + [f"it reads {n}" for n in needs])
