@@ -27,7 +27,7 @@ _SIZES = {**dict.fromkeys(("int", "uint", "uintptr", "int64", "uint64", "float64
           **dict.fromkeys(("int32", "uint32", "float32", "rune"), 4), **dict.fromkeys(("int16", "uint16"), 2),
           **dict.fromkeys(("int8", "uint8", "byte", "bool"), 1), "string": 16, "complex128": 16, "any": 16,
           "error": 16}
-_FUNC = re.compile(r"^func\s+(\w+)\s*\(([^)]*)\)\s*(\([^)]*\)|[\w.*\[\]]+)?\s*(\{)?", re.M)
+_FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*\(([^)]*)\)[ \t]*(\([^)]*\)|[\w.*\[\]]+)?", re.M)
 
 
 @dataclass(frozen=True)

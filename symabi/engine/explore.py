@@ -310,7 +310,13 @@ class Explorer:
         except UncoveredAccess as exc:
             return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
                               ins_addr=site)], []
-        if after.regs.rip.symbolic:  # the callee returned through a word its own call clobbered
+        if after.regs.rip.symbolic:
+            # A tail call from the entry (JMP with RSP at the host's return address): the callee returns
+            # straight to the host. That is a return, whose obligations apply, not an escape.
+            home = after.regs.rip == self.return_address
+            if not after.solver.satisfiable(extra_constraints=[claripy.Not(home)]):
+                return [self._end(after, RETURNED, ins_addr=site)], []
+            # else the callee returned through a word its own call clobbered
             site = self._last_instruction(state)
             return [self._end(after, ESCAPED, f"{name} returns to an address its call clobbered",
                               target=after.regs.rip, ins_addr=site)], []
