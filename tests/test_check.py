@@ -32,13 +32,13 @@ def _run(args, cwd: Path, monkeypatch):
     return result
 
 
-def _findings(output: str) -> dict[tuple[str, str], tuple[str, int]]:
-    """(function, port) -> (what failed, line) for each first-level finding line."""
-    out = {}
+def _findings(output: str) -> dict[tuple[str, str], set[tuple[str, int]]]:
+    """(function, port) -> {(what failed, line)} over the first-level finding lines."""
+    out: dict = {}
     for line in output.splitlines():
         m = LINE.match(line)
         if m:
-            out.setdefault((m["name"], m["port"]), (m["what"], int(m["line"])))
+            out.setdefault((m["name"], m["port"]), set()).add((m["what"], int(m["line"])))
     return out
 
 
@@ -71,14 +71,21 @@ def test_correct_trampolines_are_proved_and_planted_bugs_refuted_naming_register
         ("callbackBadSaved", "windows/amd64"): ("preserve-rsi", _line_of(win, "RET", "·callbackBadSaved")),
         ("callbackBadAlign", "windows/amd64"): ("host-call-aligned", _line_of(win, "CALL", "·callbackBadAlign")),
         ("callbackBadFrame", "windows/amd64"): ("preserve-rbp", _line_of(win, "RET", "·callbackBadFrame")),
+        ("callbackBadHome", "windows/amd64"): ("host-call-home-area", _line_of(win, "CALL", "·callbackBadHome")),
         ("callbackBadSaved", "linux/amd64"): ("preserve-r12", _line_of(unix, "RET", "·callbackBadSaved")),
         ("callbackBadAlign", "linux/amd64"): ("host-call-aligned", _line_of(unix, "CALL", "·callbackBadAlign")),
         ("callbackBadFrame", "linux/amd64"): ("preserve-rbp", _line_of(unix, "RET", "·callbackBadFrame")),
     }
-    assert found == expected, result.output
+    assert set(found) == set(expected), result.output
+    for key, finding in expected.items():
+        assert finding in found[key], (key, found[key])
+    # the bugs are these and only these: one obligation each (the missing home area also lets crosscall2
+    # overwrite the saved BP and the return address, which is said too)
+    assert all(len(found[k]) == 1 for k in expected if k[0] != "callbackBadHome"), found
     assert "R12 at return is RDI's value at entry" in result.output
     assert "\twitness: " in result.output and "\treplay: confirmed" in result.output
-    assert "2 proved, 6 refuted" in result.stderr
+    assert "\treplay: not" not in result.output
+    assert "2 proved, 7 refuted" in result.stderr
 
 
 def test_json_and_sarif(tmp_path, monkeypatch):
@@ -89,8 +96,8 @@ def test_json_and_sarif(tmp_path, monkeypatch):
     assert result.exit_code == 1
     doc = json.loads(result.output)
     verdicts = {f["symbol"].rsplit(".", 1)[1]: f["verdict"] for f in doc["functions"]}
-    assert verdicts == {"callbackTrampoline": "proved", "callbackBadSaved": "refuted",
-                        "callbackBadAlign": "refuted", "callbackBadFrame": "refuted"}
+    assert verdicts == {"callbackTrampoline": "proved", "callbackBadSaved": "refuted", "callbackBadAlign": "refuted",
+                        "callbackBadFrame": "refuted", "callbackBadHome": "refuted"}
     log = json.loads(sarif.read_text())
     rules = {r["ruleId"] for r in log["runs"][0]["results"] if r["level"] == "error"}
     assert {"preserve-rsi", "host-call-aligned", "preserve-rbp"} <= rules
@@ -154,3 +161,46 @@ def test_symabi_toml_declares_the_world_and_marks_code(tmp_path, monkeypatch):
     doc = json.loads(result.output)
     verdicts = {f["symbol"]: (f["verdict"], f["marked_at"].endswith("symabi.toml")) for f in doc["functions"]}
     assert verdicts == {"example.com/t/p.f": ("proved", False), "example.com/t/p.g": ("refuted", True)}, result.output
+
+
+CLOSURE_WORLD = """
+[worlds.closure.regions.funcval]
+size = 8
+doc = "the func value the variable points to; its first word is the code"
+[worlds.closure.regions.code]
+size = 1
+[[worlds.closure.fields]]
+at = "funcval+0"
+values = ["code"]
+[worlds.closure.data."example.com/t/p.entry_call"]
+value = "funcval"
+
+[callees."world.code"]
+args = 0
+doc = "the Go function the func value holds: Go code, which may clobber every register"
+"""
+THREAD_START = """//symabi:host-entry world=closure
+TEXT ·{name}(SB),NOSPLIT|NOFRAME,$0
+{save}	MOVQ	DI, AX
+	MOVQ	·entry_call(SB), R11
+	MOVQ	(R11), R11
+	CALL	R11
+{restore}	RET
+"""
+SAVE = "".join(f"\tPUSHQ\t{r}\n" for r in ("BX", "BP", "R12", "R13", "R14", "R15"))
+RESTORE = "".join(f"\tPOPQ\t{r}\n" for r in ("R15", "R14", "R13", "R12", "BP", "BX"))
+
+
+def test_a_callee_reached_through_a_go_variable_is_declared_by_the_world(tmp_path, monkeypatch):
+    """A C thread-start routine calls Go through a func value kept in a package variable (the shape of
+    cgo-free runtimes' threadentry trampolines): without the saves it is refuted, with them proved."""
+    asm = THREAD_START.format(name="before", save="", restore="") + "\n" + \
+        THREAD_START.format(name="after", save="\tSUBQ\t$8, SP\n" + SAVE, restore=RESTORE + "\tADDQ\t$8, SP\n")
+    root = _module(tmp_path, asm, "package p\n\nvar entry_call uintptr\n\nfunc before()\nfunc after()\n", CLOSURE_WORLD)
+    result = _run(["--port", "linux/amd64", "--json"], root, monkeypatch)
+    doc = json.loads(result.output)
+    verdicts = {f["symbol"].rsplit(".", 1)[1]: f["verdict"] for f in doc["functions"]}
+    assert verdicts == {"before": "refuted", "after": "proved"}, result.output
+    before = next(f for f in doc["functions"] if f["symbol"].endswith("before"))
+    assert any("preserve-rbx" in line and "world.code" in text for line in before["findings"][:1]
+               for text in before["findings"]), before["findings"]

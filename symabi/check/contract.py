@@ -18,16 +18,20 @@ from symabi.contracts.solver import PathSolver
 from symabi.contracts.windows_x64 import HostAbiContract, _WithSolver
 from symabi.engine.explore import UNKNOWN, PathOutcome
 from symabi.ports import HostAbi
+from symabi.replay.contract import HOLDS, VIOLATED, ConcreteFinding, _unfinished, obligation
 
 HOST_CALL_ALIGNED = Obligation(
     "host-call-aligned", "rsp", "host-call",
     "RSP is a multiple of 16 at every CALL into host-ABI code (RSP + 8 on the callee's entry), as the host "
     "ABI requires of its callers", applies_on_abort=True)
 HOST_CALL_HOME_AREA = Obligation(
-    "host-call-home-area", "stack", "host-call",
+    "host-call-home-area", "rsp", "host-call",
     "at every CALL into host-ABI code the 32 bytes above the return address (the callee's home area, which "
     "it may write) lie in the trampoline's own frame, below the entry RSP", applies_on_abort=True)
 ALIGNMENT = 16
+HOME_AREA = 32  # Windows x64; the only host ABI with one
+# Every callee some registered contract calls host code (the concrete checks below see only names).
+HOST_CALLEES: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,27 @@ def register(abi: HostAbi, host_callees: frozenset[str]) -> str:
     if not host_callees:
         return abi.name
     contract = HostCallsContract(abi, host_callees)
+    HOST_CALLEES.update(host_callees)
     name = f"{contract.name}({','.join(sorted(host_callees))})"
     if name not in CONTRACTS:
         CONTRACTS[name] = HostCallsContract(abi, host_callees, name=name)
     return name
+
+
+# The same obligations on one concrete run (symabi.replay): a refutation replays like every other.
+@obligation(HOST_CALL_ALIGNED.id)
+def _aligned_on_run(run, ob: str, loc: str) -> ConcreteFinding:
+    for call in run.calls:
+        if call.callee in HOST_CALLEES and (call.rsp + 8) % ALIGNMENT:
+            return ConcreteFinding(ob, loc, VIOLATED, run.entry_rsp, call.rsp + 8,
+                                   f"RSP is not a multiple of {ALIGNMENT} at the call to {call.callee}", call.site)
+    return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
+
+
+@obligation(HOST_CALL_HOME_AREA.id)
+def _home_area_on_run(run, ob: str, loc: str) -> ConcreteFinding:
+    for call in run.calls:
+        if call.callee in HOST_CALLEES and call.rsp + 8 + HOME_AREA > run.entry_rsp:
+            return ConcreteFinding(ob, loc, VIOLATED, run.entry_rsp, call.rsp + 8,
+                                   f"the home area of {call.callee} reaches above the entry RSP", call.site)
+    return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)

@@ -148,6 +148,12 @@ def _callees(listing: Listing, entry: str, port: Port, config: configs.Config, a
         tables[name], words = got.table, words + [got.how]
         if got.host:
             host.add(name)
+    for name, table in config.callees.items():  # reached through an input or the world: "entry.rcx", "world.code"
+        if name.startswith(("entry.", "world.")) and name not in tables:
+            tables[name] = dict(table)
+            words.append(f"{name}: as {config.where} declares it")
+            if table.get("keeps"):
+                host.add(name)
     return tables, tuple(words), missing, frozenset(host)
 
 

@@ -273,13 +273,19 @@ class Explorer:
 
     def _indirect_callees(self, inputs: bool = True) -> list[tuple[str, claripy.ast.BV]]:
         """Callees a symbolic target may be: those whose address the code takes, and (``inputs``) inputs
-        the case declares as callees (``entry.rcx``: the host passed a Go function there)."""
+        the case declares as callees (``entry.rcx``: the host passed a Go function there; ``world.code``: the
+        function at the address of the world's region ``code``, a code pointer the world holds)."""
         out = []
+        world = {r.name: r.base for r in self.guard.symbolic}
         for name in self.callees:
             register = name.removeprefix("entry.")
+            region = name.removeprefix("world.")
             if register != name and register in self.inputs:
                 if inputs:
                     out.append((name, self.inputs[register]))
+            elif region != name and region in world:
+                if inputs:
+                    out.append((name, world[region]))
             elif (stub := self.image.stub_for(name)) is not None:
                 out.append((name, claripy.BVV(stub, 64)))
         return out

@@ -63,6 +63,8 @@ def judge(violation, run: ConcreteRun) -> str:
     # the contract whose obligation this is: sysv-amd64's stack obligation has its own id; the rest are shared
     contract = "sysv-amd64" if violation.obligation == "stack-writes-below-entry-rsp" else "windows-x64"
     finding = next((f for f in evaluate(run, contract) if f.obligation == violation.obligation), None)
+    if finding is None and violation.obligation in CHECKS:  # an obligation a contract adds (symabi.check's host calls)
+        finding = CHECKS[violation.obligation](run, violation.obligation, violation.location)
     if finding is None:
         return ""  # an obligation replay does not model (the control state): not replayed
     if finding.status != VIOLATED:

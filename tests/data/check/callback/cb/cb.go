@@ -15,3 +15,4 @@ func callbackTrampoline()
 func callbackBadSaved()
 func callbackBadAlign()
 func callbackBadFrame()
+func callbackBadHome() // windows only

@@ -73,3 +73,23 @@ TEXT ·callbackBadFrame(SB),NOSPLIT,$48
 	CALL	crosscall2(SB)
 	MOVQ	(32+callbackArgs_result)(SP), AX
 	RET
+
+// Planted bug: the argument block is reserved, crosscall2's 32-byte home area is not: crosscall2 may
+// write it, over the saved BP and the return address.
+//symabi:host-entry
+TEXT ·callbackBadHome(SB),NOSPLIT|NOFRAME,$0
+	PUSHQ	BP
+	MOVQ	SP, BP
+	SUBQ	$callbackArgs__size, SP
+	ANDQ	$~15, SP
+	MOVQ	CX, callbackArgs_a(SP)
+	MOVQ	$0, callbackArgs_result(SP)
+	LEAQ	·callbackWrap(SB), CX
+	MOVQ	SP, DX
+	MOVQ	$callbackArgs__size, R8
+	MOVQ	$0, R9
+	CALL	crosscall2(SB)
+	MOVQ	callbackArgs_result(SP), AX
+	MOVQ	BP, SP
+	POPQ	BP
+	RET
