@@ -19,13 +19,31 @@ CASE_FILE = "case.toml"
 CASES_ENV_VAR = "SYMABI_CASES"
 
 
+# A host-ABI callee receives its pointers in registers: a write through the pointer in argument register
+# REGISTER_ORDER[k] is declared with ``register = "rsi"`` and stands at pointer_at REGISTER_ARGUMENT + 8*k,
+# past any stack argument word (the same name the callee model and the replay give its words).
+REGISTER_ARGUMENT = 0x1000
+REGISTER_ORDER = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
+
+
 @dataclass(frozen=True)
 class PointerWrite:
-    """A callee also writes ``size`` bytes at ``offset`` from the pointer in its argument word ``pointer_at``."""
+    """A callee also writes ``size`` bytes at ``offset`` from the pointer in its argument word ``pointer_at``
+    (or, at REGISTER_ARGUMENT and above, in an argument register: see ``register``)."""
 
     pointer_at: int
     offset: int
     size: int = 8
+
+    @property
+    def register(self) -> str:
+        """The argument register holding the pointer ("" for a stack argument word)."""
+        k = (self.pointer_at - REGISTER_ARGUMENT) // 8
+        return REGISTER_ORDER[k] if self.pointer_at >= REGISTER_ARGUMENT and k < len(REGISTER_ORDER) else ""
+
+
+def register_slot(register: str) -> int:
+    return REGISTER_ARGUMENT + 8 * REGISTER_ORDER.index(register)
 
 
 @dataclass(frozen=True)
@@ -230,9 +248,13 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     writes = []
     for i, w in enumerate(f.get("writes", list, [])):
         wf = _Fields(path, f"callees.{name}.writes[{i}]", w)
-        wf.reject_unknown({"pointer_at", "offset", "size"})
-        writes.append(PointerWrite(wf.get("pointer_at", int, required=True), wf.get("offset", int, 0),
-                                   wf.get("size", int, 8)))
+        wf.reject_unknown({"pointer_at", "register", "offset", "size"})
+        register = wf.get("register", str, "")
+        if register and register not in REGISTER_ORDER:
+            raise CaseError(f"{path}: field `callees.{name}.writes[{i}].register` must be one of "
+                            f"{', '.join(REGISTER_ORDER)}")
+        at = register_slot(register) if register else wf.get("pointer_at", int, required=True)
+        writes.append(PointerWrite(at, wf.get("offset", int, 0), wf.get("size", int, 8)))
     spec = CalleeSpec(
         name=name,
         args=f.get("args", int, 0),
@@ -248,7 +270,7 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
         raise CaseError(f"{path}: field `callees.{name}.writes` narrows what the callee writes through its "
                         f"pointer arguments; say why in `callees.{name}.writes_reason`")
     for i, w in enumerate(spec.writes):
-        if w.pointer_at + 8 > spec.args:
+        if not w.register and w.pointer_at + 8 > spec.args:
             raise CaseError(f"{path}: field `callees.{name}.writes[{i}].pointer_at` is outside the "
                             f"{spec.args} bytes of arguments")
     return spec

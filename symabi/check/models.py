@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symabi.casefile import CalleeSpec
+from symabi.casefile import CalleeSpec, register_slot
 from symabi.engine.memory import Havoc, MemoryGuard
+from symabi.models.entry import ENTRY_CONVENTIONS, CallbackTableConvention
+from symabi.models.entry_sysv import SYSV_CALL
 from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel
 
 # The integer argument registers of each host ABI, in order.
@@ -18,7 +20,6 @@ ARGUMENT_REGISTERS = {"windows-x64": ("rcx", "rdx", "r8", "r9"),
                       "sysv-amd64": ("rdi", "rsi", "rdx", "rcx", "r8", "r9")}
 
 
-REGISTER_ARGUMENT = 0x1000  # havoc names: "*frame+0x1008+0x10" is 0x10 bytes past the 2nd argument register's pointer
 CROSSCALL2 = ("crosscall2", "_crosscall2")
 
 
@@ -34,16 +35,29 @@ class CheckCallees(CalleeModel):
 
     def _through_registers(self, state, spec: CalleeSpec, prefix: str, guard: MemoryGuard):
         registers = ARGUMENT_REGISTERS[self.abi]
+        if spec.narrowed:  # the user declared what it writes through which register (with writes_reason)
+            for w in spec.writes:
+                if w.register:
+                    yield from self._span(state, guard, prefix, w.pointer_at, state.registers.load(w.register),
+                                          w.offset, w.size)
+            return
         if spec.name in CROSSCALL2:  # crosscall2(fn, a, n, ctxt): fn (run by cgocallback) writes the n bytes at a
-            pointer, size = state.registers.load(registers[1]), state.registers.load(registers[2])
-            where = guard.locate(state, pointer)
-            if where is not None and not size.symbolic:
-                region, start = where
+            size = state.registers.load(registers[2])
+            if not size.symbolic:
                 n = state.solver.eval_one(size) & 0xFFFFFFFF  # n is a C int
-                yield Havoc(region, start, start + n, lambda word, start=start: f"{prefix}.*frame+{REGISTER_ARGUMENT + 8:#x}+{word - start:#x}")
+                yield from self._span(state, guard, prefix, register_slot(registers[1]),
+                                      state.registers.load(registers[1]), 0, n)
                 return
-        pointers = [(REGISTER_ARGUMENT + 8 * i, state.registers.load(r)) for i, r in enumerate(registers)]
+        pointers = [(register_slot(r), state.registers.load(r)) for r in registers]
         yield from GO_ABI0._pointer_havocs(state, CalleeSpec(spec.name), prefix, pointers, guard)
+
+    @staticmethod
+    def _span(state, guard: MemoryGuard, prefix: str, at: int, pointer, offset: int, size: int):
+        where = guard.locate(state, pointer)
+        if where is not None and size:
+            region, start = where
+            yield Havoc(region, start + offset, start + offset + size,
+                        lambda word, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
 
 
 def _model(abi: str) -> CheckCallees:
@@ -68,3 +82,15 @@ def _model(abi: str) -> CheckCallees:
 MODELS = {abi: _model(abi) for abi in ARGUMENT_REGISTERS}
 for _m in MODELS.values():
     CALLEE_MODELS.setdefault(_m.name, _m)
+
+
+# The callback table of cgo-free FFI libraries on the System V ports (purego's callbackasm): the host
+# CALLs an entry of a table of CALL instructions, which CALLs the trampoline; no home area, a red zone.
+SYSV_CALLBACK_TABLE = CallbackTableConvention(
+    name="sysv-callbackasm-table",
+    doc="A System V AMD64 caller CALLs an entry of a table of CALL instructions, which CALLs the trampoline.",
+    assumptions=SYSV_CALL.assumptions,
+    home_area=SYSV_CALL.home_area,
+    red_zone=SYSV_CALL.red_zone,
+)
+ENTRY_CONVENTIONS.setdefault(SYSV_CALLBACK_TABLE.name, SYSV_CALLBACK_TABLE)

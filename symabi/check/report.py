@@ -13,6 +13,7 @@ from symabi.writers import findings, json_writer, sarif
 
 def _column(location: str) -> str:
     """``dir/file.s:12`` -> ``dir/file.s:12:COL``, COL the first non-blank column of that line."""
+    location = location.removeprefix("./")
     path, _, line = location.rpartition(":")
     try:
         text = Path(path).read_text(errors="replace").splitlines()[int(line) - 1]

@@ -50,7 +50,7 @@ def call(machine, name: str) -> int | None:
     _clobber_registers(machine, name, ordinal, spec.keeps)
     if not _frame_words(machine, spec, name, ordinal, sp, site):
         return None
-    if not _through_pointers(machine, spec, name, ordinal, sp, args, site):
+    if not _through_pointers(machine, spec, name, ordinal, sp, args, site, registers):
         return None
     ret = _words(machine, sp, 8, name)
     if ret is None:
@@ -122,11 +122,11 @@ def _frame_words(machine, spec: CalleeSpec, name: str, ordinal: int, sp: int, si
 
 
 def _through_pointers(machine, spec: CalleeSpec, name: str, ordinal: int, sp: int, args: tuple[int, ...],
-                      site: int | None) -> bool:
+                      site: int | None, registers: dict[str, int] | None = None) -> bool:
     value = machine.inputs.callee_value
     if spec.writes:  # the case narrows what the callee writes: exactly these words
         for w in spec.writes:
-            pointer = args[w.pointer_at // 8]
+            pointer = (registers or {}).get(w.register, 0) if w.register else args[w.pointer_at // 8]
             word = value(name, ordinal, f"*frame+{w.pointer_at:#x}+{w.offset:#x}", w.size * 8)
             if not _fill(machine, (pointer + w.offset) & (2**64 - 1), word.to_bytes(w.size, "little"), name, site,
                          "through"):

@@ -120,7 +120,7 @@ class ReplaySetup:
     def random_inputs(self, rng: _random.Random) -> ConcreteInputs:
         """Random inputs that satisfy the entry convention (a table index in range); the world, the
         return address and everything a callee does are drawn by the run from the inputs' seed."""
-        entries = self.convention.table_entries if self.convention.name == "callbackasm-table" else None
+        entries = self.convention.table_entries if self.convention.name.endswith("callbackasm-table") else None
         return ConcreteInputs.random(rng, pinned=dict(self.pinned), callback_entries=entries or None)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:

@@ -282,7 +282,7 @@ class _Machine:
 
     def _start_rsp(self) -> int:
         conv = self.convention
-        if conv.name != "callbackasm-table":
+        if not conv.name.endswith("callbackasm-table"):  # callbackasm-table, sysv-callbackasm-table
             return self.rsp0
         table = self.image.symbols.get(conv.table) if conv.table else None
         if table is None and conv.table:
