@@ -204,3 +204,20 @@ def test_a_callee_reached_through_a_go_variable_is_declared_by_the_world(tmp_pat
     before = next(f for f in doc["functions"] if f["symbol"].endswith("before"))
     assert any("preserve-rbx" in line and "world.code" in text for line in before["findings"][:1]
                for text in before["findings"]), before["findings"]
+
+
+def test_callback_table_on_system_v_and_symabi_toml_errors(tmp_path, monkeypatch):
+    """The host CALLs an entry of a table of CALLs (purego's callbackasm shape); the trampoline pops the
+    entry's return address and returns to the host straight away."""
+    asm = ("//symabi:host-entry convention=sysv-callbackasm-table\nTEXT ·cbasm1(SB),NOSPLIT|NOFRAME,$0\n"
+           "\tMOVQ\t0(SP), AX\n\tADDQ\t$8, SP\n\tMOVQ\t$·cbtable(SB), DX\n\tSUBQ\tDX, AX\n\tRET\n")
+    toml = ('[functions."example.com/t/p.cbasm1".entry_convention]\ntable = "example.com/t/p.cbtable"\n'
+            'stride = 5\ntable_entries = 100\n')
+    root = _module(tmp_path, asm, "package p\n\nfunc cbasm1()\n", toml)
+    result = _run(["--port", "linux/amd64"], root, monkeypatch)
+    assert result.exit_code == 0, result.output
+    (root / "symabi.toml").write_text(toml + '\n[functions."example.com/t/p.nothere"]\n')
+    result = _run(["--port", "linux/amd64"], root, monkeypatch)
+    assert result.exit_code == 2
+    assert re.match(r'symabi: error: \S+symabi\.toml: \[functions\."example\.com/t/p\.nothere"\] names no TEXT symbol',
+                    result.output), result.output

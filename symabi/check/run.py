@@ -83,10 +83,12 @@ def _targets(pkgs: list[Package], config: configs.Config) -> list[Target]:
         for name in pkg.sfiles:
             path = pkg.directory / name
             for m in marks(path, pkg.import_path):
-                out.append(Target(pkg, m.text, m.kind, m.keys, m.where, *_settings(named.pop(m.text.name, None))))
+                fc = named.get(m.text.name)  # symabi.toml may add to a directive; the directive's keys win
+                keys = {**(fc.keys if fc else {}), **m.keys}
+                out.append(Target(pkg, m.text, m.kind, keys, m.where, *_settings(fc)))
             for decl in text_decls(path, pkg.import_path):
                 fc = named.get(decl.name)
-                if fc is not None and not any(t.text.name == decl.name for t in out):
+                if fc is not None and not any(t.text.name == decl.name and t.package is pkg for t in out):
                     out.append(Target(pkg, decl, fc.kind, fc.keys, config.where, fc.returns, fc.entry_convention))
     return out
 
@@ -236,6 +238,11 @@ def check(start: Path, patterns: tuple[str, ...] = ("./...",), ports: tuple[str,
         for port in chosen:
             checked += _check_port(module, config, toolchain, port, patterns, options,
                                    Path(scratch) / port.name.replace("/", "_"))
+    unmatched = sorted(set(config.functions) - {c.target.text.name for c in checked})
+    if unmatched:
+        raise CaseError(f"{config.where}: [functions.\"{unmatched[0]}\"] names no TEXT symbol of the .s files "
+                        f"{' '.join(patterns)} assembles for {', '.join(p.name for p in chosen)} (a linker name: "
+                        "\"example.com/m/pkg.f\" for ·f, \"f\" for f)")
     if not checked:
         raise NothingMarked(f"no function in {' '.join(patterns)} of {module.path} is marked //symabi:host-entry "
                             f"or named in {configs.CONFIG_FILE} (for {', '.join(p.name for p in chosen)}); see docs/check.md")
