@@ -15,7 +15,6 @@ import pytest
 from typer.testing import CliRunner
 
 from symabi.check import directives
-from symabi.check.command import main as check_main
 from symabi.cli import app
 
 MODULE = Path(__file__).resolve().parent / "data" / "check" / "callback"
@@ -117,7 +116,8 @@ def test_bad_input_is_one_line(tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     result = _run([], tmp_path / "empty", monkeypatch)
     assert result.exit_code == 2 and result.output.startswith("symabi: error: no go.mod in ")
-    unmarked = _module(tmp_path / "unmarked", "TEXT ·f(SB),NOSPLIT,$0\n\tRET\n") if (tmp_path / "unmarked").mkdir() is None else None
+    (tmp_path / "unmarked").mkdir()
+    unmarked = _module(tmp_path / "unmarked", "TEXT ·f(SB),NOSPLIT,$0\n\tRET\n")
     result = _run([], unmarked, monkeypatch)
     assert result.exit_code == 2 and "symabi: error: no function in ./... of example.com/t is marked" in result.output
     (tmp_path / "badkey").mkdir()
@@ -152,8 +152,8 @@ def test_tls_and_outside_data_are_unknown_naming_what_to_declare(tmp_path, monke
 
 
 def test_symabi_toml_declares_the_world_and_marks_code(tmp_path, monkeypatch):
-    asm = ("//symabi:host-entry world=w\nTEXT ·f(SB),NOSPLIT|NOFRAME,$0\n\tMOVQ ·v(SB), AX\n\tMOVQ (AX), AX\n\tRET\n\n"
-           "TEXT ·g(SB),NOSPLIT|NOFRAME,$0\n\tMOVQ $0, BX\n\tRET\n")
+    asm = ("//symabi:host-entry world=w\nTEXT ·f(SB),NOSPLIT|NOFRAME,$0\n"
+           "\tMOVQ ·v(SB), AX\n\tMOVQ (AX), AX\n\tRET\n\nTEXT ·g(SB),NOSPLIT|NOFRAME,$0\n\tMOVQ $0, BX\n\tRET\n")
     toml = ('[functions."example.com/t/p.g"]\nkind = "host-entry"\n\n'
             '[worlds.w.regions.obj]\nsize = 8\n\n[worlds.w.data."example.com/t/p.v"]\nvalue = "obj"\n')
     root = _module(tmp_path, asm, "package p\n\nvar v *uintptr\n\nfunc f()\nfunc g()\n", toml)

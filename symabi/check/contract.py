@@ -50,8 +50,9 @@ class HostCallsContract:
         base = CONTRACTS.get(self.abi.name) or HostAbiContract(self.abi)
         set_(self, "base", base)
         set_(self, "name", self.name or f"{self.abi.name}+host-calls")
-        set_(self, "doc", self.doc or f"{base.doc}; at each call into host code ({', '.join(sorted(self.host_callees))}) "
-                                      "the stack is aligned and (Windows) the home area reserved")
+        callees = ", ".join(sorted(self.host_callees))
+        set_(self, "doc", self.doc or f"{base.doc}; at each call into host code ({callees}) the stack is aligned "
+                                      "and (Windows) the home area reserved")
         extra = (HOST_CALL_ALIGNED, HOST_CALL_HOME_AREA) if self.abi.home_area else (HOST_CALL_ALIGNED,)
         set_(self, "obligations", (*base.obligations, *extra))
 

@@ -94,7 +94,8 @@ def summary(run: CheckRun) -> str:
     counts = {v: sum(1 for c in run.checked if c.verdict is v) for v in Verdict}
     said = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n)
     notes = "".join(f"\n# {port}: {why}" for port, why in run.notes.items())
-    return f"# symabi check {run.module.path}: {len(run.checked)} function checks on {', '.join(run.ports)}: {said}{notes}"
+    ports = ", ".join(run.ports)
+    return f"# symabi check {run.module.path}: {len(run.checked)} function checks on {ports}: {said}{notes}"
 
 
 def to_json(run: CheckRun) -> dict:

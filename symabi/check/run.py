@@ -14,7 +14,7 @@ from symabi.casefile import Case, case_from_table
 from symabi.check import callees as infer
 from symabi.check import config as configs
 from symabi.check import contract as host_calls
-from symabi.check.directives import Mark, TextDecl, marks, text_decls
+from symabi.check.directives import TextDecl, marks, text_decls
 from symabi.check.models import MODELS
 from symabi.check.module import Module, Package, find_module, packages, plan
 from symabi.errors import AssemblerError, CaseError, SymabiError
@@ -105,6 +105,18 @@ def _here(path: Path) -> str:
         return str(path)
 
 
+def _tls_need(ins, folder: Path) -> str:
+    return (f"thread-local storage ({ins.text.split(chr(9))[0]} at {_here(folder / ins.location)}): declare where "
+            "the TLS segment points, `tls = \"REGION+OFFSET\"`, and the region (`[worlds.NAME.regions.REGION] "
+            "size = ...`) with its words (`[[worlds.NAME.fields]]`)")
+
+
+def _data_need(target: str, ins, folder: Path) -> str:
+    return (f"{target} ({_here(folder / ins.location)}: {ins.text.replace(chr(9), ' ')}), data outside the file: "
+            f"declare what it holds, `[worlds.NAME.data.\"{target}\"] value = \"REGION\"` (the address of a "
+            "`[worlds.NAME.regions.REGION]` it points to) or a number")
+
+
 def world_needs(listing: Listing, entry: str, folder: Path, world: dict, callee_names: set[str]) -> list[str]:
     """What the code reads that only a world can say: TLS, and data symbols outside the file (with the
     line that reads each), unless ``world`` (a case.toml [world] table) already covers it."""
@@ -115,20 +127,15 @@ def world_needs(listing: Listing, entry: str, folder: Path, world: dict, callee_
         instructions = symbol.real_instructions()
         for ins in instructions:
             if _SEGMENT.search(ins.text) and not (world.get("tls") or world.get("gs")):
-                needs[f"thread-local storage ({ins.text.split(chr(9))[0]} at {_here(folder / ins.location)}): declare where the "
-                      "TLS segment points, `tls = \"REGION+OFFSET\"`, and the region (`[worlds.NAME.regions.REGION] "
-                      "size = ...`) with its words (`[[worlds.NAME.fields]]`)"] = None
+                needs[_tls_need(ins, folder)] = None
         for reloc in symbol.relocations:
             target = reloc.target
-            if reloc.type not in _DATA_RELOCATIONS or not target or target in own or target in callee_names \
-                    or target in declared:
+            if reloc.type not in _DATA_RELOCATIONS or not target or target in own | callee_names | declared:
                 continue
             ins = next((i for i in reversed(instructions) if i.offset <= reloc.offset), None)
             if ins is None or "$" in ins.text or ins.text.startswith("LEAQ"):
                 continue  # the address is taken, nothing is read
-            needs[f"{target} ({_here(folder / ins.location)}: {ins.text.replace(chr(9), ' ')}), data outside the file: declare what "
-                  f"it holds, `[worlds.NAME.data.\"{target}\"] value = \"REGION\"` (the address of a "
-                  "`[worlds.NAME.regions.REGION]` it points to) or a number"] = None
+            needs[_data_need(target, ins, folder)] = None
     return list(needs)
 
 
@@ -170,7 +177,8 @@ def case_for(target: Target, port: Port, listing: Listing, module: Module, confi
     world = config.worlds.get(world_name, {}) if world_name else {}
     needs = world_needs(listing, target.text.name, target.text.file.parent, world, set(tables))
     if missing or needs:
-        hint = "" if world_name else f" (in {config.where}, under a [worlds.NAME] table the function names with world=NAME)"
+        hint = "" if world_name else \
+            f" (in {config.where}, under a [worlds.NAME] table the function names with world=NAME)"
         said = "; ".join(missing + [f"it reads {n}" for n in needs])
         return None, words, f"{said}{hint if needs else ''}"
     contract = target.keys.get("contract") or host_calls.register(port.abi, host)
@@ -245,5 +253,6 @@ def check(start: Path, patterns: tuple[str, ...] = ("./...",), ports: tuple[str,
                         "\"example.com/m/pkg.f\" for ·f, \"f\" for f)")
     if not checked:
         raise NothingMarked(f"no function in {' '.join(patterns)} of {module.path} is marked //symabi:host-entry "
-                            f"or named in {configs.CONFIG_FILE} (for {', '.join(p.name for p in chosen)}); see docs/check.md")
+                            f"or named in {configs.CONFIG_FILE} (for {', '.join(p.name for p in chosen)}); "
+                            "see docs/check.md")
     return CheckRun(module, checked, tuple(p.name for p in chosen), notes)
