@@ -214,9 +214,12 @@ CHECK_HELP = (
 
 @app.command(cls=PlainHelp, help=CHECK_HELP)
 def check(
-    patterns: Optional[list[str]] = typer.Argument(None, metavar="[PATTERN ...]", help="Package patterns (default ./...)."),
-    port: list[str] = typer.Option([], "--port", help="A port, GOOS/GOARCH (repeatable; default windows/amd64)."),
-    ports: Optional[str] = typer.Option(None, "--ports", help="`all`: every port symabi has a host ABI for."),
+    patterns: Optional[list[str]] = typer.Argument(None, metavar="PATTERN", show_default=False,
+                                                   help="Package patterns (default ./...)."),
+    port: list[str] = typer.Option([], "--port", metavar="GOOS/GOARCH", help="A port (repeatable; default "
+                                   "windows/amd64)."),
+    ports: Optional[str] = typer.Option(None, "--ports", metavar="all", help="Every port symabi has a host ABI "
+                                        "for."),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     sarif: Optional[Path] = typer.Option(None, "--sarif", metavar="FILE", help="Also write SARIF 2.1.0 to FILE."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also say what was proved and the callee models."),
