@@ -17,6 +17,7 @@ from symabi.ports import DEFAULT_PORT, PORTS
 
 CASE_FILE = "case.toml"
 CASES_ENV_VAR = "SYMABI_CASES"
+RESERVED_REGIONS = ("stack", "code")  # the thread's stack and the assembled code (symabi.prover)
 
 
 # A host-ABI callee receives its pointers in registers: a write through the pointer in argument register
@@ -296,6 +297,9 @@ def _world(path: Path, f: _Fields) -> World:
     regions_table = f.sub("regions", {})
     regions = []
     for name, raw in regions_table.table.items():
+        if name in RESERVED_REGIONS:  # the prover's own regions: a world region of that name would alias them
+            raise CaseError(f"{path}: field `world.regions.{name}`: {name!r} is reserved "
+                            f"({', '.join(RESERVED_REGIONS)} are the prover's own); choose another name")
         rf = _Fields(path, f"world.regions.{name}", raw)
         rf.reject_unknown({"size", "writable", "doc", "free_below", "align"})
         size = rf.get("size", int, required=True)

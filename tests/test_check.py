@@ -167,15 +167,15 @@ CLOSURE_WORLD = """
 [worlds.closure.regions.funcval]
 size = 8
 doc = "the func value the variable points to; its first word is the code"
-[worlds.closure.regions.code]
+[worlds.closure.regions.fn]
 size = 1
 [[worlds.closure.fields]]
 at = "funcval+0"
-values = ["code"]
+values = ["fn"]
 [worlds.closure.data."example.com/t/p.entry_call"]
 value = "funcval"
 
-[callees."world.code"]
+[callees."world.fn"]
 args = 0
 doc = "the Go function the func value holds: Go code, which may clobber every register"
 """
@@ -202,7 +202,7 @@ def test_a_callee_reached_through_a_go_variable_is_declared_by_the_world(tmp_pat
     verdicts = {f["symbol"].rsplit(".", 1)[1]: f["verdict"] for f in doc["functions"]}
     assert verdicts == {"before": "refuted", "after": "proved"}, result.output
     before = next(f for f in doc["functions"] if f["symbol"].endswith("before"))
-    assert any("preserve-rbx" in line and "world.code" in text for line in before["findings"][:1]
+    assert any("preserve-rbx" in line and "world.fn" in text for line in before["findings"][:1]
                for text in before["findings"]), before["findings"]
 
 
@@ -221,3 +221,11 @@ def test_callback_table_on_system_v_and_symabi_toml_errors(tmp_path, monkeypatch
     assert result.exit_code == 2
     assert re.match(r'symabi: error: \S+symabi\.toml: \[functions\."example\.com/t/p\.nothere"\] names no TEXT symbol',
                     result.output), result.output
+
+
+def test_a_world_region_may_not_take_the_provers_own_names(tmp_path, monkeypatch):
+    asm = "//symabi:host-entry world=w\nTEXT ·f(SB),NOSPLIT|NOFRAME,$0\n\tRET\n"
+    root = _module(tmp_path, asm, toml="[worlds.w.regions.code]\nsize = 8\n")
+    result = _run(["--port", "linux/amd64"], root, monkeypatch)
+    assert result.exit_code == 2
+    assert "field `world.regions.code`: 'code' is reserved" in result.output

@@ -157,7 +157,7 @@ def _callees(listing: Listing, entry: str, port: Port, config: configs.Config, a
         tables[name], words = got.table, words + [got.how]
         if got.host:
             host.add(name)
-    for name, table in config.callees.items():  # reached through an input or the world: "entry.rcx", "world.code"
+    for name, table in config.callees.items():  # reached through an input or the world: "entry.rcx", "world.fn"
         if name.startswith(("entry.", "world.")) and name not in tables:
             tables[name] = dict(table)
             words.append(f"{name}: as {config.where} declares it")

@@ -273,8 +273,8 @@ class Explorer:
 
     def _indirect_callees(self, inputs: bool = True) -> list[tuple[str, claripy.ast.BV]]:
         """Callees a symbolic target may be: those whose address the code takes, and (``inputs``) inputs
-        the case declares as callees (``entry.rcx``: the host passed a Go function there; ``world.code``: the
-        function at the address of the world's region ``code``, a code pointer the world holds)."""
+        the case declares as callees (``entry.rcx``: the host passed a Go function there; ``world.fn``: the
+        function at the address of the world's region ``fn``, a code pointer the world holds)."""
         out = []
         world = {r.name: r.base for r in self.guard.symbolic}
         for name in self.callees:

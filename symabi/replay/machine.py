@@ -446,7 +446,7 @@ class _Machine:
         # host passed lives at that register's entry value
         by_input = {self.entry_regs[name[len("entry."):]]: name for name in self.callees
                     if name.startswith("entry.") and name[len("entry."):] in self.entry_regs}
-        # and by the world region at whose address the function lives ([callees."world.code"])
+        # and by the world region at whose address the function lives ([callees."world.fn"])
         by_input.update({self.placed.bases[name[len("world."):]]: name for name in self.callees
                          if name.startswith("world.") and name[len("world."):] in self.placed.bases})
         while kind is None:
