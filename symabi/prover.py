@@ -73,7 +73,8 @@ def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
     world = _world(case).assumptions()
     callees = tuple(
         f"{c.name}: " + ("does not return" if c.noreturn else f"{c.args} bytes of arguments, {c.results} of results")
-        + "".join(f"; writes {w.size} bytes at *(frame+{w.pointer_at:#x})+{w.offset:#x}" for w in c.writes)
+        + "".join(f"; writes {w.size} bytes at *({w.register.upper() or f'frame+{w.pointer_at:#x}'})+{w.offset:#x}"
+                  for w in c.writes)
         + ("; sets g (R28) from the thread's TLS slot" if c.sets_g else "")
         + (f"; changes only {', '.join(r.upper() for r in c.clobbers) or 'no register'} ({c.clobbers_reason})"
            if c.clobbers is not None else "")

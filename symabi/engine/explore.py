@@ -282,13 +282,19 @@ class Explorer:
 
     def _indirect_callees(self, inputs: bool = True) -> list[tuple[str, claripy.ast.BV]]:
         """Callees a symbolic target may be: those whose address the code takes, and (``inputs``) inputs
-        the case declares as callees (``entry.rcx``: the host passed a Go function there)."""
+        the case declares as callees (``entry.rcx``: the host passed a Go function there; ``world.fn``: the
+        function at the address of the world's region ``fn``, a code pointer the world holds)."""
         out = []
+        world = {r.name: r.base for r in self.guard.symbolic}
         for name in self.callees:
             register = name.removeprefix("entry.")
+            region = name.removeprefix("world.")
             if register != name and register in self.inputs:
                 if inputs:
                     out.append((name, self.inputs[register]))
+            elif region != name and region in world:
+                if inputs:
+                    out.append((name, world[region]))
             elif (stub := self.image.stub_for(name)) is not None:
                 out.append((name, claripy.BVV(stub, 64)))
         return out
@@ -320,7 +326,13 @@ class Explorer:
         except UncoveredAccess as exc:
             return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
                               ins_addr=site)], []
-        if after.regs.ip.symbolic:  # the callee returned through a word its own call clobbered
+        if after.regs.ip.symbolic:
+            # A tail call from the entry (JMP with RSP at the host's return address): the callee returns
+            # straight to the host. That is a return, whose obligations apply, not an escape.
+            home = after.regs.ip == self.return_address
+            if not after.solver.satisfiable(extra_constraints=[claripy.Not(home)]):
+                return [self._end(after, RETURNED, ins_addr=site)], []
+            # else the callee returned through a word its own call clobbered
             site = self._last_instruction(state)
             return [self._end(after, ESCAPED, f"{name} returns to an address its call clobbered",
                               target=after.regs.ip, ins_addr=site)], []

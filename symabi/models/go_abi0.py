@@ -66,13 +66,13 @@ class CalleeModel:
         changed = spec.clobbers  # the case may narrow them (a runtime assembly function it has read)
         for reg in arch.gprs:
             if reg != arch.stack_pointer and reg not in self.kept and reg != self.g_register and \
-                    (changed is None or reg in changed):
+                    reg not in spec.keeps and (changed is None or reg in changed):
                 state.registers.store(reg, fresh(spec.name, ordinal, reg, 64))
         if self.g_register and spec.sets_g:
             g = _thread_g(state)
             state.registers.store(self.g_register, fresh(spec.name, ordinal, self.g_register, 64) if g is None else g)
         for reg in arch.vectors:
-            if changed is None or reg in changed:
+            if reg not in spec.keeps and (changed is None or reg in changed):
                 state.registers.store(reg, fresh(spec.name, ordinal, reg, 128))
         state.regs.cc_op = CC_OP_COPY
         state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
@@ -120,7 +120,9 @@ GO_ABI0 = CalleeModel(
     name="go-abi0",
     doc="A Go function called with ABI0: arguments and results in stack words above the return address.",
     assumptions=(
-        "may clobber every general-purpose register except RSP (BP included: it is caller-save in ABI0)",
+        "may clobber every general-purpose register except RSP (BP included: it is caller-save in ABI0), "
+        "except those a callee declares it keeps (`keeps`: a host-ABI callee such as crosscall2 keeps the "
+        "host's callee-saved registers)",
         "may clobber XMM0-XMM15 (all 128 bits) and the arithmetic flags",
         "expects DF clear on entry and returns with DF clear",
         "leaves MXCSR and the x87 control word as it found them",

@@ -295,7 +295,7 @@ class _Machine:
 
     def _start_rsp(self) -> int:
         conv = self.convention
-        if conv.name != "callbackasm-table":
+        if not conv.name.endswith("callbackasm-table"):  # callbackasm-table, sysv-callbackasm-table
             return self.rsp0
         table = self.image.symbols.get(conv.table) if conv.table else None
         if table is None and conv.table:
@@ -473,6 +473,9 @@ class _Machine:
         # host passed lives at that register's entry value
         by_input = {self.entry_regs[name[len("entry."):]]: name for name in self.callees
                     if name.startswith("entry.") and name[len("entry."):] in self.entry_regs}
+        # and by the world region at whose address the function lives ([callees."world.fn"])
+        by_input.update({self.placed.bases[name[len("world."):]]: name for name in self.callees
+                         if name.startswith("world.") and name[len("world."):] in self.placed.bases})
         while kind is None:
             if pc == self.caller_return:
                 kind, target = RETURNED, pc
