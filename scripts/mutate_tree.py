@@ -7,8 +7,8 @@ POP_REGS_HOST_TO_ABI0 in both branches of runtime/cgo/abi_amd64.h (GOOS_windows 
 SAVE_R19_TO_R28 / SAVE_F8_TO_F15 and their restores in runtime/cgo/abi_arm64.h. The mutants are found
 by reading the headers, not listed here.
 
-symabi's verdict exists for windows/amd64 only today (the gate's port); linux/amd64 and linux/arm64
-mutants get their real run now and join the comparison when those ports land.
+symabi's verdict is given for every mutant whose port symabi proves (``symabi.ports``: windows/amd64 and
+linux/amd64 today, linux/arm64 once that port is registered); the others get their real run alone.
 
     python scripts/mutate_tree.py [--goroot DIR] [--only windows,sysv,arm64] [--limit N]
                                   [--json out.json] [--markdown docs/real-runs.md]
@@ -33,6 +33,7 @@ from symabi.gate.run import (  # the gate's own proof of each entry point, witho
     Quiet,
     _tree_items,
 )
+from symabi.ports import PORTS
 from symabi.prover import Options
 from symabi.realrun import catalog
 from symabi.realrun.build import go_command
@@ -133,9 +134,10 @@ def judge(goroot: Path, mutant: Mutant, toolchain, scratch: Path) -> Judged:
     tree = make_tree(goroot, mutant, scratch / "tree")
     cat = catalog.load()
     port = _PORTS[mutant.branch]
-    if mutant.branch == "windows":
+    if port in PORTS and PORTS[port].abi is not None:  # a port symabi proves: its verdict beside the real run
         entries = [e for e in registry.load() if cat.harness(e.name, port)]
-        items, _ = _tree_items(tree, toolchain, entries, Options(), Quiet(), {}, scratch, registry.REGISTRY)
+        items, _ = _tree_items(tree, toolchain, entries, PORTS[port], Options(), Quiet(), {}, scratch,
+                               registry.REGISTRY)
         for item in items:
             if item.verdict is None:
                 judged.symbolic[item.name] = "absent"

@@ -17,15 +17,34 @@ from symabi.ports import DEFAULT_PORT, PORTS
 
 CASE_FILE = "case.toml"
 CASES_ENV_VAR = "SYMABI_CASES"
+RESERVED_REGIONS = ("stack", "code")  # the thread's stack and the assembled code (symabi.prover)
+
+
+# A host-ABI callee receives its pointers in registers: a write through the pointer in argument register
+# REGISTER_ORDER[k] is declared with ``register = "rsi"`` and stands at pointer_at REGISTER_ARGUMENT + 8*k,
+# past any stack argument word (the same name the callee model and the replay give its words).
+REGISTER_ARGUMENT = 0x1000
+REGISTER_ORDER = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
 
 
 @dataclass(frozen=True)
 class PointerWrite:
-    """A callee also writes ``size`` bytes at ``offset`` from the pointer in its argument word ``pointer_at``."""
+    """A callee also writes ``size`` bytes at ``offset`` from the pointer in its argument word ``pointer_at``
+    (or, at REGISTER_ARGUMENT and above, in an argument register: see ``register``)."""
 
     pointer_at: int
     offset: int
     size: int = 8
+
+    @property
+    def register(self) -> str:
+        """The argument register holding the pointer ("" for a stack argument word)."""
+        k = (self.pointer_at - REGISTER_ARGUMENT) // 8
+        return REGISTER_ORDER[k] if self.pointer_at >= REGISTER_ARGUMENT and k < len(REGISTER_ORDER) else ""
+
+
+def register_slot(register: str) -> int:
+    return REGISTER_ARGUMENT + 8 * REGISTER_ORDER.index(register)
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,16 @@ class CalleeSpec:
     # Why the callee writes only ``writes`` through its pointer arguments. Without it (the default) a
     # callee may write anything its pointer arguments reach, up to the end of the region they point into.
     writes_reason: str = ""
+    # arm64: the callee loads g from the thread's TLS slot into R28 (runtime·load_g); every other Go
+    # callee returns with R28 as it was at the call
+    sets_g: bool = False
+    # Narrows the registers the callee may change to these (lower case, "v27"), for a runtime assembly
+    # function whose body is known; ``clobbers_reason`` says why. None: every register the model allows.
+    clobbers: tuple[str, ...] | None = None
+    clobbers_reason: str = ""
+    # Registers the callee leaves as it found them. Empty for Go code (ABI0 keeps none but RSP); a callee
+    # that is host-ABI code (crosscall2, a C function) keeps the host's callee-saved registers.
+    keeps: tuple[str, ...] = ()
 
     @property
     def narrowed(self) -> bool:
@@ -218,7 +247,8 @@ def _version(path: Path, directory: Path, index: int, raw: Any) -> VersionSpec:
 
 def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     f = _Fields(path, f"callees.{name}", raw)
-    f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args"})
+    f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args", "sets_g",
+                     "clobbers", "clobbers_reason", "keeps"})
     pointer_args = []
     for i, raw_arg in enumerate(f.get("pointer_args", list, [])):
         pf = _Fields(path, f"callees.{name}.pointer_args[{i}]", raw_arg)
@@ -227,9 +257,13 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     writes = []
     for i, w in enumerate(f.get("writes", list, [])):
         wf = _Fields(path, f"callees.{name}.writes[{i}]", w)
-        wf.reject_unknown({"pointer_at", "offset", "size"})
-        writes.append(PointerWrite(wf.get("pointer_at", int, required=True), wf.get("offset", int, 0),
-                                   wf.get("size", int, 8)))
+        wf.reject_unknown({"pointer_at", "register", "offset", "size"})
+        register = wf.get("register", str, "")
+        if register and register not in REGISTER_ORDER:
+            raise CaseError(f"{path}: field `callees.{name}.writes[{i}].register` must be one of "
+                            f"{', '.join(REGISTER_ORDER)}")
+        at = register_slot(register) if register else wf.get("pointer_at", int, required=True)
+        writes.append(PointerWrite(at, wf.get("offset", int, 0), wf.get("size", int, 8)))
     spec = CalleeSpec(
         name=name,
         args=f.get("args", int, 0),
@@ -239,12 +273,19 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
         writes=tuple(writes),
         pointer_args=tuple(pointer_args),
         writes_reason=f.get("writes_reason", str, ""),
+        sets_g=f.get("sets_g", bool, False),
+        clobbers=tuple(r.lower() for r in f.strings("clobbers")) if "clobbers" in f.table else None,
+        clobbers_reason=f.get("clobbers_reason", str, ""),
+        keeps=f.strings("keeps"),
     )
+    if spec.clobbers is not None and not spec.clobbers_reason:
+        raise CaseError(f"{path}: field `callees.{name}.clobbers` narrows the registers the callee changes; "
+                        f"say why in `callees.{name}.clobbers_reason`")
     if spec.writes and not spec.writes_reason:
         raise CaseError(f"{path}: field `callees.{name}.writes` narrows what the callee writes through its "
                         f"pointer arguments; say why in `callees.{name}.writes_reason`")
     for i, w in enumerate(spec.writes):
-        if w.pointer_at + 8 > spec.args:
+        if not w.register and w.pointer_at + 8 > spec.args:
             raise CaseError(f"{path}: field `callees.{name}.writes[{i}].pointer_at` is outside the "
                             f"{spec.args} bytes of arguments")
     return spec
@@ -270,6 +311,9 @@ def _world(path: Path, f: _Fields) -> World:
     regions_table = f.sub("regions", {})
     regions = []
     for name, raw in regions_table.table.items():
+        if name in RESERVED_REGIONS:  # the prover's own regions: a world region of that name would alias them
+            raise CaseError(f"{path}: field `world.regions.{name}`: {name!r} is reserved "
+                            f"({', '.join(RESERVED_REGIONS)} are the prover's own); choose another name")
         rf = _Fields(path, f"world.regions.{name}", raw)
         rf.reject_unknown({"size", "writable", "doc", "free_below", "align"})
         size = rf.get("size", int, required=True)

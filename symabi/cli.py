@@ -203,6 +203,37 @@ def gate(
     raise typer.Exit(_guard(run))
 
 
+CHECK_HELP = (
+    "Check the functions a Go module marks `//symabi:host-entry` (or names in symabi.toml), assembled for each "
+    "port as `go build` does, like `go vet` checks Go: one file:line:col line per finding. Run inside the module; "
+    "PATTERN defaults to ./... (docs/check.md).\n\n"
+    "Exit codes: 0 every function PROVED; 1 one is REFUTED; 2 one is UNKNOWN, or bad input (no go.mod, nothing "
+    "marked, a bad directive or symabi.toml)."
+)
+
+
+@app.command(cls=PlainHelp, help=CHECK_HELP)
+def check(
+    patterns: Optional[list[str]] = typer.Argument(None, metavar="PATTERN", show_default=False,
+                                                   help="Package patterns (default ./...)."),
+    port: list[str] = typer.Option([], "--port", metavar="GOOS/GOARCH", help="A port (repeatable; default "
+                                   "windows/amd64)."),
+    ports: Optional[str] = typer.Option(None, "--ports", metavar="all", help="Every port symabi has a host ABI "
+                                        "for."),
+    json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    sarif: Optional[Path] = typer.Option(None, "--sarif", metavar="FILE", help="Also write SARIF 2.1.0 to FILE."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also say what was proved and the callee models."),
+    go: Optional[str] = GoPath,
+    timeout: Optional[str] = Timeout,
+) -> None:
+    def run():
+        from symabi.check import command
+
+        return command.main(tuple(patterns or ()), tuple(port), ports, json_out, sarif, verbose, go, seconds(timeout))
+
+    raise typer.Exit(_guard(run))
+
+
 def main() -> None:
     app()
 

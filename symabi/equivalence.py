@@ -31,9 +31,13 @@ from symabi.verdicts import Difference, Equivalence, Verdict
 
 CONTRACT_FIX, STACK_LAYOUT, BEHAVIOURAL = "contract-fix", "stack-layout", "behavioural"
 REGRESSION = "regression"  # the reverse of a contract fix: the old version keeps the contract, the new does not
+# Fresh values for reads the model approximates (memory below the stack pointer, memory a host-chosen
+# address reaches): one version's and the other's may in reality be the same bytes.
+_APPROXIMATED = ("below-rsp#", "host-mem[")
 # Registers a contract obligation protects at return, by obligation id.
 _PROTECTED = {f"preserve-{r}": r for r in
               ("rbx", "rbp", "rdi", "rsi", "r12", "r13", "r14", "r15", *(f"xmm{i}" for i in range(6, 16)))}
+_PROTECTED_ARM64 = {f"preserve-{r}": r for r in (*(f"x{i}" for i in range(19, 30)), *(f"d{i}" for i in range(8, 16)))}
 
 
 @dataclass
@@ -89,12 +93,16 @@ class _Pair:
         delta = self._stack_delta(a, b)
         if delta is not None and kind == BEHAVIOURAL:
             kind = STACK_LAYOUT
+        approximated = sorted(v for v in a.variables ^ b.variables if v.startswith(_APPROXIMATED))
+        if approximated and kind == BEHAVIOURAL:
+            raise _Undecided(f"{what}: the difference rests on fresh values the model gives reads it approximates "
+                             f"({', '.join(approximated[:3])}), which may hold the same in both versions")
         detail = self._describe(what, kind, delta)
         return Difference(kind, what, _hex(answer.values["old"], a.size()), _hex(answer.values["new"], b.size()),
                           detail, delta, {k: hex(v) for k, v in sorted(answer.inputs.items())})
 
     def _stack_delta(self, a, b) -> int | None:
-        rsp = self.regs["rsp"]
+        rsp = self.regs.stack_pointer
         if not (a.variables & rsp.variables and b.variables & rsp.variables):
             return None
         values = self.solver.eval(a - b, 2)
@@ -168,11 +176,14 @@ def _compare_ends(pair: _Pair, traces: tuple[VersionTrace, VersionTrace], return
     _compare_memory(pair, "at the end", old_writes, new_writes, out)
     if old.kind != RETURNED:
         return
+    arch = pair.regs.arch
     if returns:
-        a, b = old.state.regs.rax[returns - 1:0], new.state.regs.rax[returns - 1:0]
-        if (d := pair.differ("result (RAX)" if returns == 64 else "result (EAX)", a, b)) is not None:
+        result = arch.result
+        a, b = old.state.registers.load(result)[returns - 1:0], new.state.registers.load(result)[returns - 1:0]
+        name = result.upper() if returns == 64 else {"rax": "EAX", "x0": "W0"}[result]
+        if (d := pair.differ(f"result ({name})", a, b)) is not None:
             out.append(d)
-    for ob, reg in _PROTECTED.items():
+    for ob, reg in (_PROTECTED_ARM64 if arch.name == "arm64" else _PROTECTED).items():
         statuses = (pair.old.findings.get(ob), pair.new.findings.get(ob))
         kind = {("violated", "holds"): CONTRACT_FIX, ("holds", "violated"): REGRESSION}.get(statuses, BEHAVIOURAL)
         d = pair.differ(f"{reg.upper()} at return", old.state.registers.load(reg), new.state.registers.load(reg), kind)

@@ -16,7 +16,8 @@ import struct
 from dataclasses import dataclass, field
 
 from symabi.frontend.listing import Instruction, Listing, Relocation, Symbol
-from symabi.ports import AMD64
+from symabi import loader_arm64
+from symabi.ports import AMD64, Architecture
 
 CODE_BASE = 0x0040_0000
 STUB_BASE = 0x0100_0000
@@ -59,6 +60,7 @@ class Image:
     kinds: dict[str, str]  # symbol name -> listing kind (STEXT, SNOPTRBSS, ...)
     stubs: dict[int, str]  # stub address -> external symbol name
     instructions: dict[int, Located] = field(repr=False)
+    arch: Architecture = AMD64
 
     @property
     def end(self) -> int:
@@ -109,11 +111,12 @@ def _instruction_sizes(symbol: Symbol) -> list[tuple[Instruction, int]]:
     return out
 
 
-def lay_out(listing: Listing, tls_offset: int | None = None) -> Image:
+def lay_out(listing: Listing, tls_offset: int | None = None, arch: Architecture = AMD64) -> Image:
     """Place every symbol of the listing and resolve every relocation in it.
 
-    ``tls_offset``: what the port's linker resolves an R_TLS_LE (the g slot's offset from the thread
-    pointer, symabi.ports.TlsForm.g_offset); None where the port has no such relocation."""
+    ``tls_offset``: what the port's linker resolves an R_TLS_LE or R_ARM64_TLS_LE (the g slot's offset
+    from the thread pointer, symabi.ports.TlsForm.g_offset); None where the port has no such relocation.
+    ``arch``: whose relocations these are (arm64's patch instruction fields: symabi.loader_arm64)."""
     placed: dict[str, int] = {}
     cursor = CODE_BASE
     for sym in listing.symbols:
@@ -132,18 +135,18 @@ def lay_out(listing: Listing, tls_offset: int | None = None) -> Image:
         for reloc in sym.relocations:
             if reloc.type in _MARKERS:
                 continue
+            if arch.name == "arm64":
+                target = 0 if reloc.type == "R_ARM64_TLS_LE" else _target(reloc, placed, stubs, sym)
+                loader_arm64.patch(code, start + reloc.offset, reloc, placed[sym.name] + reloc.offset, target,
+                                   tls_offset, lambda why, s=sym, r=reloc: UnsupportedRelocation(f"{s.name}+{r.offset}: {why}"))
+                continue
             if reloc.type == "R_TLS_LE":
                 if tls_offset is None:
                     raise UnsupportedRelocation(f"{sym.name}+{reloc.offset}: R_TLS_LE, which this port's linker "
                                                 "does not resolve (its TLS is not reached through a relocation)")
                 _patch(code, start + reloc.offset, reloc.size, tls_offset + reloc.addend, reloc)
                 continue
-            if reloc.target in placed:
-                target = placed[reloc.target]
-            elif reloc.target:
-                target = stubs.setdefault(reloc.target, STUB_BASE + STUB_SLOT * len(stubs))
-            else:
-                raise UnsupportedRelocation(f"{sym.name}+{reloc.offset}: {reloc.type} without a target")
+            target = _target(reloc, placed, stubs, sym)
             value = _patch_value(reloc, placed[sym.name] + reloc.offset, target)
             _patch(code, start + reloc.offset, reloc.size, value, reloc)
         for ins, size in _instruction_sizes(sym):
@@ -158,11 +161,21 @@ def lay_out(listing: Listing, tls_offset: int | None = None) -> Image:
         kinds={s.name: s.kind for s in listing.symbols if s.name in placed},
         stubs={addr: name for name, addr in stubs.items()},
         instructions=instructions,
+        arch=arch,
     )
+
+
+def _target(reloc: Relocation, placed: dict[str, int], stubs: dict[str, int], sym: Symbol) -> int:
+    """The address a relocation refers to: a placed symbol, or the stub of an external one."""
+    if reloc.target in placed:
+        return placed[reloc.target]
+    if reloc.target:
+        return stubs.setdefault(reloc.target, STUB_BASE + STUB_SLOT * len(stubs))
+    raise UnsupportedRelocation(f"{sym.name}+{reloc.offset}: {reloc.type} without a target")
 
 
 def build_project(image: Image):
     """An angr project over the image's bytes (imported lazily: angr takes seconds to import)."""
     import angr
 
-    return angr.load_shellcode(image.code, arch=AMD64.angr_arch, load_address=image.base, start_offset=0)
+    return angr.load_shellcode(image.code, arch=image.arch.angr_arch, load_address=image.base, start_offset=0)

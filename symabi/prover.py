@@ -16,6 +16,7 @@ from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
 from symabi.engine.cpu import CpuGaps
+from symabi.engine.cpu_arm64 import gaps_for
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state, input_callees
 from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, SymbolicRegion
 from symabi.engine.registers import RegisterFile
@@ -26,6 +27,7 @@ from symabi.loader import STUB_BASE, STUB_SLOT, Image, UnsupportedRelocation, bu
 from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS, host_callee
 from symabi.models.entry import STACK_RESERVE
 from symabi.models.go_abiinternal import entry_facts
+from symabi.models.go_arm64 import for_arch
 from symabi.models.world import Configuration, WorldModel
 from symabi.ports import PORTS
 from symabi.replay.confirm import CONFIRMED, setups_for_case
@@ -67,7 +69,7 @@ def _models(case: Case):
     contract = CONTRACTS[case.contract]
     if hasattr(contract, "for_port"):  # a contract over the port's host ABI (go-to-host)
         contract = contract.for_port(port)
-    return contract, CALLEE_MODELS[callee_model], ENTRY_CONVENTIONS[case.entry_convention.name]
+    return contract, for_arch(CALLEE_MODELS[callee_model], port.goarch), ENTRY_CONVENTIONS[case.entry_convention.name]
 
 
 def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
@@ -75,7 +77,11 @@ def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
     world = _world(case).assumptions()
     callees = tuple(
         f"{c.name}: " + ("does not return" if c.noreturn else f"{c.args} bytes of arguments, {c.results} of results")
-        + "".join(f"; writes {w.size} bytes at *(frame+{w.pointer_at:#x})+{w.offset:#x}" for w in c.writes)
+        + "".join(f"; writes {w.size} bytes at *({w.register.upper() or f'frame+{w.pointer_at:#x}'})+{w.offset:#x}"
+                  for w in c.writes)
+        + ("; sets g (R28) from the thread's TLS slot" if c.sets_g else "")
+        + (f"; changes only {', '.join(r.upper() for r in c.clobbers) or 'no register'} ({c.clobbers_reason})"
+           if c.clobbers is not None else "")
         + (f" ({c.doc})" if c.doc else "")
         for c in case.callees.values()
     )
@@ -216,7 +222,7 @@ def _world(case: Case) -> WorldModel:
 
 def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
     world = _world(case)
-    stack = SymbolicRegion("stack", regs["rsp"], -STACK_RESERVE,
+    stack = SymbolicRegion("stack", regs.stack_pointer, -STACK_RESERVE,
                            convention.caller_window(case.entry_convention.stack_args), STACK_SHADOW,
                            doc="the thread's stack, addressed relative to the entry RSP")
     data = tuple(
@@ -230,9 +236,10 @@ def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
     external = tuple(FixedRegion(d.symbol, address, d.size, writable=False, doc=d.doc or "world data")
                      for d, address in world_data if d.symbol not in image.symbols)
     guard = MemoryGuard((stack, *world.regions()), (*data, code, *external))
-    cpu = CpuGaps(image)
+    cpu = gaps_for(image)
     guard.address_checks.append(cpu.alignment)
     guard.red_zone = convention.red_zone
+    guard.caller_floor = image.arch.return_slot
     return _Setup(build_project(image), image, stack, guard, world, cpu, world_data)
 
 
@@ -255,7 +262,7 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
     constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
     # a callee is entered at its first instruction, never at the instruction after the caller's CALL
     constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
-    constraints += setup.world.placement(regs["rsp"], stack.base + stack.low, stack.high - stack.low,
+    constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
                                          _code_spans(setup), config)
     bound = {}
     for reg, text in params.registers.items():
@@ -285,8 +292,11 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
     return state
 
 
-def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]]) -> list[Violation]:
-    """Confirm each counterexample by running the bytes concretely (unicorn), independently of angr."""
+def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]],
+            states: list) -> list[Violation]:
+    """Confirm each counterexample by running the bytes concretely (unicorn), independently of angr.
+    ``states``: each path's final state, whose reads through host-chosen addresses the witness must lay out."""
+    from symabi.replay.host_reads import witness_memory
     try:
         setups = {(s.entry_name, ", ".join(s.facts)): s for s in setups_for_case(case, image)}
     except Exception as exc:  # noqa: BLE001 — no replay, no confirmation
@@ -295,8 +305,14 @@ def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tu
     confirmed = []
     for v in violations:
         setup = setups.get(keys[v.path])
+        state = states[v.path]
+        if state is not None and state.globals.get("host_reads"):
+            extra = witness_memory(v.inputs, state.globals["host_reads"], state.solver.constraints)
+            witness = replace(v, inputs={**v.inputs, **extra})
+        else:
+            witness = v
         try:
-            status = setup.confirm(v) if setup else f"not reproduced: {why if not setups else 'no replay setup for this path'}"
+            status = setup.confirm(witness) if setup else f"not reproduced: {why if not setups else 'no replay setup for this path'}"
         except Exception as exc:  # noqa: BLE001 — a replay that cannot judge confirms nothing
             status = f"not reproduced: the concrete replay failed ({type(exc).__name__}: {exc})"
         confirmed.append(replace(v, replay=status))
@@ -341,7 +357,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     began = time.monotonic()
     try:
         port = PORTS[case.port]
-        image = lay_out(listing, port.tls.g_offset if "R_TLS_LE" in port.relocations else None)
+        image = lay_out(listing, port.tls.g_offset if port.tls and port.tls.relocation else None, port.arch)
     except UnsupportedRelocation as exc:
         return VersionResult(verdict=Verdict.UNKNOWN, error=f"loader: {exc}", timings=timings, **base), None
     missing = [e for e in case.entries if e not in image.symbols]
@@ -374,7 +390,8 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
 
     began = time.monotonic()
     other_stacks = {r.name: r.free_below for r in setup.world.regions() if r.free_below}
-    ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks)
+    caller_frame = 8 + convention.home_area + case.entry_convention.stack_args
+    ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks, caller_frame)
     lines = _Lines(explorer, image, folder)
     paths, violations, unknowns = [], [], []
     for (path, label), trace in zip(explored, traced):
@@ -387,12 +404,14 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     timings["solve"] = time.monotonic() - began
 
     began = time.monotonic()
-    violations = _replay(case, image, violations, replay_keys)
+    violations = _replay(case, image, violations, replay_keys, [path.state for path, _ in explored])
     violations, unknowns, paths, _ = _demote_unconfirmed(violations, unknowns, paths)
     timings["replay"] = time.monotonic() - began
     statuses = [st for p in paths for st in p.statuses.values()]
+    host_reads = tuple(dict.fromkeys(r.describe() for path, _ in explored if path.state is not None
+                                     for r in path.state.globals.get("host_reads", ())))
     result = VersionResult(verdict=combine(statuses), violations=tuple(violations), unknowns=tuple(unknowns),
-                           paths=tuple(paths), timings=timings, **base)
+                           paths=tuple(paths), timings=timings, host_reads=host_reads, **base)
     return result, VersionTrace(version.name, traced, setup.guard)
 
 
@@ -404,7 +423,7 @@ def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = 
     if options.timeout_s is not None:
         deadline = time.monotonic() + options.timeout_s
         options = replace(options, limits=replace(options.limits, deadline=deadline))
-    regs = RegisterFile.fresh()
+    regs = RegisterFile.fresh(arch=PORTS[case.port].arch)
     proved = [_prove_version(case, v, toolchain, regs, options, (listings or {}).get(v.name)) for v in chosen]
     results = tuple(r for r, _ in proved)
     equivalence = None
@@ -414,8 +433,12 @@ def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = 
         equivalence = compare_versions(case, regs, old, new, options.solver_timeout_ms,
                                        names=(chosen[0].name, chosen[-1].name))
         results[-1].timings["equivalence"] = time.monotonic() - began
+    stated = assumptions(case)
+    for r in results:
+        if r.host_reads:  # made by the paths themselves: printed with the case's own
+            stated[f"memory the host's values point to ({r.name})"] = r.host_reads
     return CaseResult(
         case=case.name, summary=case.summary, entry=case.entry, contract=contract.name, contract_doc=contract.doc,
         obligations=tuple(ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations),
-        assumptions=assumptions(case), versions=results, toolchain=toolchain.version, equivalence=equivalence,
+        assumptions=stated, versions=results, toolchain=toolchain.version, equivalence=equivalence,
     )

@@ -32,7 +32,7 @@ def _plain(message: str) -> str:
 def plain_help(text: str) -> str:
     """typer's help without its type labels: ``NAME``, not ``{NAME}`` or ``NAME <str>``."""
     text = re.sub(r"\{([A-Z_]+)\}", r"\1", text)
-    return re.sub(r" <(str|bool|path|float|int)>( ?)", lambda m: " " * (len(m[0]) - 1) if m[2] else "", text)
+    return re.sub(r" <(str|bool|path|float|int|list\[str\])>( ?)", lambda m: " " * (len(m[0]) - 1) if m[2] else "", text)
 
 
 class PlainHelp(TyperCommand):

@@ -87,6 +87,7 @@ class VersionResult:
     timings: dict[str, float] = field(default_factory=dict)
     error: str = ""  # why the whole version is UNKNOWN before any path ran (e.g. a relocation)
     listing: tuple[ListingRow, ...] = ()  # every instruction of the laid-out image, in address order
+    host_reads: tuple[str, ...] = ()  # assumptions a path made: memory a host-chosen address reaches is readable
 
 
 @dataclass(frozen=True)

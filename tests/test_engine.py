@@ -53,26 +53,38 @@ def site(finding) -> str:
 # --- what the engine cannot see --------------------------------------------------------------------
 
 
-def test_store_through_unconstrained_pointer_is_unknown(prove):
+def test_store_through_a_host_pointer_is_refuted_and_stops_the_path(prove):
     v = prove("""
         TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
         	MOVQ	AX, (CX)
         	RET
         """)
+    assert v.verdict is Verdict.REFUTED and violated(v) == {("writes-owned-memory", "memory")}
+    assert [p.kind for p in v.paths] == ["unknown"]  # what follows the wild store is not modelled
+    assert {site(x) for x in v.violations} == {"t.s:4: MOVQ AX, (CX)"}
+    assert all("entry.rcx" in u.reason for u in v.unknowns)
+
+
+def test_store_through_a_pointer_from_the_world_is_unknown(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	0x30(GS), CX
+        	MOVQ	AX, (CX)
+        	RET
+        """)
     assert v.verdict is Verdict.UNKNOWN and not v.violations
     assert [p.kind for p in v.paths] == ["unknown"]
-    assert v.unknowns and all("write of 8 bytes at" in u.reason and "entry.rcx" in u.reason for u in v.unknowns)
-    assert {site(u) for u in v.unknowns} == {"t.s:4: MOVQ AX, (CX)"}
+    assert {site(u) for u in v.unknowns} == {"t.s:4: MOVQ 48(GS), CX"}
 
 
-def test_load_through_unconstrained_pointer_is_unknown(prove):
+def test_load_through_a_host_pointer_is_a_fresh_value(prove):
     v = prove("""
         TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
         	MOVQ	8(DX), AX
         	RET
         """)
-    assert v.verdict is Verdict.UNKNOWN and not v.violations
-    assert all("read of 8 bytes at" in u.reason and "entry.rdx" in u.reason for u in v.unknowns)
+    assert v.verdict is Verdict.PROVED, (v.violations, v.unknowns)
+    assert len(v.host_reads) == 1 and "entry.rdx" in v.host_reads[0]
 
 
 def test_call_to_undeclared_external_is_unknown(prove):
@@ -285,14 +297,15 @@ def test_write_into_the_callers_frame_without_stack_arguments_is_refuted(prove):
     assert (x.obligation, x.exit) == ("stack-writes-in-frame", "+0x28") and "the caller's frame" in x.detail
 
 
-def test_write_beyond_the_modelled_callers_frame_is_unknown(prove):
+def test_write_beyond_the_modelled_callers_frame_is_still_a_write_into_it(prove):
     v = prove("""
         TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
         	MOVQ	AX, 0x2000(SP)
         	RET
         """)
-    assert v.verdict is Verdict.UNKNOWN and not v.violations
-    assert all("offset +0x2000 is outside region stack" in u.reason for u in v.unknowns)
+    assert v.verdict is Verdict.REFUTED
+    (x,) = v.violations
+    assert (x.obligation, x.exit, x.replay) == ("stack-writes-in-frame", "+0x2000", "confirmed")
 
 
 # --- the direction flag ----------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def test_one_contract_class_two_instances():
     ids = [o.id for o in sysv.obligations]
     assert ids == ["preserve-rbx", "preserve-rbp", "preserve-r12", "preserve-r13", "preserve-r14", "preserve-r15",
                    "restore-rsp", "return-to-caller", "df-clear-at-return", "df-clear-at-call",
-                   "stack-writes-below-entry-rsp", "preserve-x87-control-word", "preserve-mxcsr",
+                   "stack-writes-below-entry-rsp", "writes-owned-memory", "preserve-x87-control-word", "preserve-mxcsr",
                    "x15-zero-at-abiinternal-call", "r14-g-at-abiinternal-call", "no-fault"]
     assert "stack-writes-in-frame" in {o.id for o in windows.obligations}
     assert "preserve-rdi" not in ids and "preserve-xmm6" not in ids

@@ -166,7 +166,9 @@ def test_symbolic_counterexamples_are_confirmed(case_copy, toolchain):
 
 
 def _shipped_cases():
-    return sorted(p.name for p in CASES.iterdir() if (p / "case.toml").is_file())
+    """The amd64 cases (arm64's have their own oracle, symabi.replay.arm64: tests/test_arm64.py)."""
+    return sorted(p.name for p in CASES.iterdir() if (p / "case.toml").is_file() and
+                  not parse_case(p).port.endswith("/arm64"))
 
 
 @pytest.mark.slow
@@ -287,7 +289,8 @@ def test_memory_outside_every_region_faults():
                       (bytes.fromhex("880500000000c3"), "region code is read-only")):
         run = _run(code)
         assert run.kind == FAULTED and "#PF" in run.reason and why in run.reason, run.reason
-        assert run.site == CODE_BASE and {v.obligation for v in check(run)} == {"no-fault"}
+        stored = {"writes-owned-memory"} if "write" in run.reason else set()  # a faulting store is still a store
+        assert run.site == CODE_BASE and {v.obligation for v in check(run)} == {"no-fault"} | stored
     run = _run(bytes.fromhex("488b442420c3"))  # the last word of the home area is readable
     assert run.kind == RETURNED
     run = _run(bytes.fromhex("488b442428c3"), convention=EntryConvention(stack_args=8))  # a stack argument

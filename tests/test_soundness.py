@@ -219,6 +219,108 @@ def test_a_pointer_a_callee_left_may_be_null(prove):
     assert "runtime.foo#1.rdx" in x.inputs
 
 
+# --- 5. the stack pointer taken from memory nobody wrote --------------------------------------------
+
+def test_sp_reloaded_from_a_slot_nobody_filled_is_refuted_at_its_first_use(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$24, SP
+        	MOVQ	8(SP), SP	// nobody stored at entry RSP - 0x10: SP is garbage
+        	MOVQ	0(SP), BX
+        	RET
+        """, callees="")
+    (x,) = refuted(v, "no-fault")
+    assert any(name.startswith("init.stack-") for name in x.inputs), x.inputs
+
+
+def test_sp_reloaded_from_its_own_save_slot_is_proved(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	SP, AX
+        	SUBQ	$24, SP
+        	MOVQ	AX, 8(SP)
+        	MOVQ	8(SP), SP
+        	RET
+        """, callees="")
+    assert v.verdict is Verdict.PROVED, (v.violations, v.unknowns)
+
+
+# --- 6. writes through an address the host chooses --------------------------------------------------
+
+def test_a_write_through_a_host_register_is_refuted_into_the_callers_frame(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	$0, (BX)	// BX is the host's callee-saved value: it may point anywhere
+        	RET
+        """, callees="")
+    (x,) = refuted(v, "writes-owned-memory")
+    assert "entry.rbx" in x.inputs, x.inputs
+
+
+def test_a_host_chosen_index_into_the_stack_is_refuted(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$64, SP
+        	MOVQ	$0, (SP)(CX*8)	// CX is the host's: the index can reach the caller's frame
+        	ADDQ	$64, SP
+        	RET
+        """, callees="")
+    refuted(v, "writes-owned-memory")
+
+
+def test_a_write_through_what_a_callee_left_stays_unknown(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$16, SP
+        	CALL	runtime·foo(SB)
+        	MOVQ	$0, 0x10000(DX)	// DX is the callee's: a gap in the model, not the host's doing
+        	ADDQ	$16, SP
+        	RET
+        """)
+    assert not [x for x in v.violations if x.obligation == "writes-owned-memory"], v.violations
+    assert any(p.statuses.get("writes-owned-memory") == "unknown" for p in v.paths)
+
+
+# --- 7. reads through an address the host chooses --------------------------------------------------
+
+def test_a_read_through_a_host_pointer_is_a_fresh_value_and_an_assumption(prove, tmp_path, toolchain):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	8(DX), AX	// the host's pointer argument
+        	MOVQ	8(DX), CX	// the same address: the same value
+        	CMPQ	AX, CX
+        	JEQ	ok
+        	MOVQ	$0, BX	// unreachable: two reads of one address agree
+        ok:
+        	RET
+        """, callees="")
+    assert v.verdict is Verdict.PROVED, (v.violations, v.unknowns)
+    assert any("entry.rdx" in a for a in v.host_reads), v.host_reads
+
+
+def test_a_read_through_garbage_may_fault(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$24, SP
+        	MOVQ	8(SP), AX	// nobody wrote it
+        	MOVQ	(AX), AX
+        	ADDQ	$24, SP
+        	RET
+        """, callees="")
+    refuted(v, "no-fault")
+
+
+# --- 8. a write beyond the modelled part of the caller's frame ---------------------------------------
+
+def test_a_write_far_above_the_entry_rsp_is_refuted(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	$0, 0x2000(SP)	// the caller's frame, beyond the window symabi lays out
+        	RET
+        """, callees="")
+    refuted(v, "stack-writes-in-frame")
+
+
 # --- 9. indirect calls -------------------------------------------------------------------------------
 
 def test_a_call_through_an_input_declared_as_a_callee_clobbers_like_one(prove):
@@ -270,3 +372,13 @@ def test_a_world_entered_on_another_stack_repeats_only_a_wider_world():
     assert _repeats(narrow, wide, frozenset(), frozenset({"m"}))
     assert not _repeats(narrow, wide, frozenset(), frozenset({"g0stack"}))
     assert not _repeats(wide, narrow, frozenset(), frozenset())
+
+
+def test_a_refutation_resting_on_host_memory_replays_with_that_memory_laid_out(prove):
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	16(R8), BX	// RBX restored from the host's memory: not its entry value
+        	RET
+        """, callees="")
+    (x,) = refuted(v, "preserve-rbx")
+    assert any(name.startswith("host-mem[") for name in x.origin), x.origin

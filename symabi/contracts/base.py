@@ -45,6 +45,9 @@ class CheckContext:
     # Other stacks the world declares (g0's): region name -> offset below which it is free. A write at or
     # above that offset lands in the live frames of whoever owns that stack.
     other_stacks: dict[str, int] = field(default_factory=dict)
+    # Where the caller's own frame begins, as an offset from the entry RSP: above the return address, the
+    # home area and the stack arguments. A witness for a wild write aims there.
+    caller_frame: int = 0x28
 
 
 class Contract(Protocol):

@@ -67,6 +67,12 @@ R14_AT_CALL = Obligation("r14-g-at-abiinternal-call", "r14", "abiinternal-call",
                          "R14 holds the current g, or zero, on every call into Go with ABIInternal",
                          applies_on_abort=True)
 ABI_INTERNAL = (X15_AT_CALL, R14_AT_CALL)
+WRITES_OWNED = Obligation(
+    "writes-owned-memory", "memory", "memory-writes",
+    "no store goes through an address the host's values choose (an entry register, the caller's memory, "
+    "bytes nobody wrote): it could land anywhere, the caller's frame included", applies_on_abort=True)
+# Where a wild write's witness aims: a word of the caller's own frame, inside the part that is modelled.
+WILD_WRITE_TARGET = 0x100
 NO_FAULT = Obligation("no-fault", "fault", "fault",
                       "no instruction faults (#DE, #DB, #GP, a page fault); only INT $3 and a callee that never "
                       "returns end a path on purpose", applies_on_abort=True)
@@ -88,8 +94,8 @@ class HostAbiContract:
         set_(self, "stack_writes", stack_writes(self.abi))
         if not self.obligations:
             set_(self, "obligations", (*preserved(self.abi), RSP, RETURN, DF_AT_RETURN, DF_AT_CALL,
-                                       self.stack_writes, *control_state.obligations(self.abi), *ABI_INTERNAL,
-                                       NO_FAULT))
+                                       self.stack_writes, WRITES_OWNED, *control_state.obligations(self.abi),
+                                       *ABI_INTERNAL, NO_FAULT))
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
         ctx = _WithSolver(ctx, solver.PathSolver(path.state.solver.constraints, ctx.timeout_ms))
@@ -105,6 +111,8 @@ class HostAbiContract:
                 findings.append(self._abi_internal(ob, path, ctx))
             elif ob is NO_FAULT:
                 findings.append(self._no_fault(path, ctx))
+            elif ob is WRITES_OWNED:
+                findings.append(self._writes_owned(path, ctx))
             elif path.kind == UNKNOWN:
                 findings.append(Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr))
             elif path.kind in (ABORTED, FAULTED):
@@ -150,19 +158,34 @@ class HostAbiContract:
     def _return(self, path: PathOutcome, ctx: CheckContext) -> Finding:
         if path.kind == RETURNED:
             return Finding(RETURN, path.index, "holds", site=path.ins_addr)
-        target = path.target if path.target is not None else path.state.regs.rip
+        target = path.target if path.target is not None else path.state.regs.ip
         return self._ask(
             RETURN, path, target != ctx.regs.return_address,
             {"entry": ctx.regs.return_address, "exit": target}, ctx, path.ins_addr,
             f"control does not return to the caller: {path.reason}",
         )
 
-    def _no_fault(self, path: PathOutcome, ctx: CheckContext) -> Finding:
+    def _no_fault(self, path: PathOutcome, ctx: CheckContext, ob: Obligation = NO_FAULT) -> Finding:
         if path.kind == FAULTED:  # the path's constraints include the condition under which it faults
-            return self._ask(NO_FAULT, path, claripy.BoolV(True), {}, ctx, path.ins_addr, path.reason)
+            return self._ask(ob, path, claripy.BoolV(True), {}, ctx, path.ins_addr, path.reason)
         if path.kind == UNKNOWN:
-            return Finding(NO_FAULT, path.index, "unknown", detail=path.reason, site=path.ins_addr)
-        return Finding(NO_FAULT, path.index, "holds")
+            return Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+        return Finding(ob, path.index, "holds")
+
+    def _writes_owned(self, path: PathOutcome, ctx: CheckContext) -> Finding:
+        wild = path.wild_write
+        if wild is None:
+            if path.kind == UNKNOWN:
+                return Finding(WRITES_OWNED, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+            return Finding(WRITES_OWNED, path.index, "holds")
+        detail = f"writes {wild.size} bytes through an address the host's values choose"
+        aim = ctx.regs["rsp"] + ctx.caller_frame + WILD_WRITE_TARGET
+        finding = self._ask(WRITES_OWNED, path, wild.address == aim, {"exit": wild.address}, ctx, wild.ins_addr,
+                            detail + ", here into the caller's frame")
+        if finding.status == "holds":  # it cannot reach the caller's frame: it lands wherever the host's values say
+            finding = self._ask(WRITES_OWNED, path, claripy.BoolV(True), {"exit": wild.address}, ctx,
+                                wild.ins_addr, detail)
+        return finding
 
     def _df_at_calls(self, path: PathOutcome, ctx: CheckContext) -> Finding:
         for event in path.calls:
@@ -185,30 +208,30 @@ class HostAbiContract:
                 finding = self._ask(ob, path, x15 != 0, {"entry": claripy.BVV(0, 128), "exit": x15}, ctx,
                                     event.site, f"X15 is not zero at the call to {event.callee}")
             else:
-                finding = self._r14_at(event, facts.current_g, path, ctx)
+                finding = self._g_at(ob, event, facts.current_g, path, ctx)
             if finding.status != "holds":
                 return finding
         if path.kind == UNKNOWN:
             return Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr)
         return Finding(ob, path.index, "holds")
 
-    def _r14_at(self, event, g, path: PathOutcome, ctx: CheckContext) -> Finding:
-        """R14 = 0 or the current g; "entry" in a witness is the current g, "exit" R14 at the call."""
-        r14 = event.registers["r14"]
+    def _g_at(self, ob: Obligation, event, g, path: PathOutcome, ctx: CheckContext) -> Finding:
+        """The g register (``ob.location``: R14, arm64's R28) = 0 or the current g; "entry" in a witness is
+        the current g, "exit" the register at the call."""
+        r14, name = event.registers[ob.location], ob.location.upper()
         rewritten = [a for a, _ in event.memory if any(
             a.region == region and a.offset < offset + size and offset < a.offset + a.size
             for region, offset, size in g.words)]
         if g.value is None or rewritten:
             why = g.reason or (f"the code wrote {rewritten[0].region}{rewritten[0].offset:+#x} (the TLS slot or "
                                "the g word) before the call, so the current g is not the one at entry")
-            finding = self._ask(R14_AT_CALL, path, r14 != 0, {"entry": claripy.BVV(0, 64), "exit": r14}, ctx,
-                                event.site)
+            finding = self._ask(ob, path, r14 != 0, {"entry": claripy.BVV(0, 64), "exit": r14}, ctx, event.site)
             if finding.status == "holds":
                 return finding
-            return Finding(R14_AT_CALL, path.index, "unknown", site=event.site,
-                           detail=f"R14 may be non-zero at the call to {event.callee}, and {why}")
-        return self._ask(R14_AT_CALL, path, claripy.And(r14 != 0, r14 != g.value), {"entry": g.value, "exit": r14},
-                         ctx, event.site, f"R14 is neither 0 nor the current g at the call to {event.callee}")
+            return Finding(ob, path.index, "unknown", site=event.site,
+                           detail=f"{name} may be non-zero at the call to {event.callee}, and {why}")
+        return self._ask(ob, path, claripy.And(r14 != 0, r14 != g.value), {"entry": g.value, "exit": r14},
+                         ctx, event.site, f"{name} is neither 0 nor the current g at the call to {event.callee}")
 
     def _stack_writes(self, path: PathOutcome, ctx: CheckContext) -> Finding:
         ob, home_area = self.stack_writes, self.abi.home_area
@@ -226,10 +249,11 @@ class HostAbiContract:
             below = access.offset + access.size <= 0
             home = home_area > 0 and 8 <= access.offset and access.offset + access.size <= 8 + home_area
             if not (below or home):
-                what = "the return address" if access.offset < 8 else "the caller's frame"
+                what = "the return address" if access.offset < self.abi.arch.return_slot else "the caller's frame"
+                sp = self.abi.arch.stack_pointer.upper()
                 return Finding(
                     ob, path.index, "violated", exit=access.offset,
-                    detail=f"writes {access.size} bytes at entry RSP {access.offset:+#x} ({what})",
+                    detail=f"writes {access.size} bytes at entry {sp} {access.offset:+#x} ({what})",
                     site=access.ins_addr,
                 )
         if path.kind == UNKNOWN:

@@ -32,6 +32,7 @@ import capstone
 import claripy
 from angr.state_plugins.inspect import BP_AFTER, BP_BEFORE
 
+from symabi.engine.faults import may_fault
 from symabi.loader import Image
 
 TF_BIT = 8
@@ -45,13 +46,6 @@ CPUID_REGISTERS = ("eax", "ebx", "ecx", "edx")
 _ALIGNED_MOVES = frozenset({"movaps", "movapd", "movdqa", "movntps", "movntpd", "movntdq", "movntdqa",
                             "vmovaps", "vmovapd", "vmovdqa", "vmovntps", "vmovntpd", "vmovntdq", "vmovntdqa"})
 _UNALIGNED_SSE = frozenset({"movups", "movupd", "movdqu", "lddqu", "maskmovdqu"})
-
-
-@dataclass(frozen=True)
-class Fault:
-    ins_addr: int
-    condition: claripy.ast.Bool
-    reason: str
 
 
 class UnmodelledFault(Exception):
@@ -155,12 +149,7 @@ class CpuGaps:
             overflow = claripy.UGE(high, divisor)  # the quotient needs more than `bits` bits
         self._may_fault(state, addr, claripy.Or(divisor == 0, overflow), "division fault (#DE)")
 
-    @staticmethod
-    def _may_fault(state, addr: int, condition, reason: str) -> None:
-        if not state.solver.satisfiable(extra_constraints=[condition]):
-            return
-        state.globals["faults"] += (Fault(addr, condition, reason),)
-        state.add_constraints(claripy.Not(condition))
+    _may_fault = staticmethod(may_fault)
 
 
 def _alignment(ins) -> int | None:

@@ -8,7 +8,8 @@ A path ends in exactly one of these ways, and none is ever dropped:
     escaped   control went somewhere the inputs choose, or to an address that is neither code, a
               callee, nor the caller (a violation of the return obligation, never a silent drop)
     unknown   the analysis could not continue: a lifting error, an unsupported instruction, an
-              uncovered memory access, an undeclared callee, a bound or a deadline
+              uncovered memory access, an undeclared callee, a bound or a deadline; or a store
+              through an address the host chooses (``wild_write``: writes-owned-memory judges it)
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from angr import options as o
 from symabi.casefile import CalleeSpec
 from symabi.engine import addresses
 from symabi.engine.cpu import CpuGaps, UnmodelledFault
-from symabi.engine.memory import CertainFault, MemoryGuard, UncoveredAccess
-from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY, GPRS, XMMS, RegisterFile
+from symabi.engine.cpu_arm64 import gaps_for
+from symabi.engine.memory import CertainFault, HostChosenWrite, MemoryGuard, UncoveredAccess, WildWrite
+from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, RegisterFile, df_is_set
 from symabi.loader import Image
 from symabi.models.go_abi0 import CalleeModel, CallEvent
 
@@ -57,6 +59,7 @@ class PathOutcome:
     target: claripy.ast.BV | None = None  # where an escaped path went
     ins_addr: int | None = None  # the instruction where the path ended or failed
     index: int = 0
+    wild_write: WildWrite | None = None  # the store through a host-chosen address the path stopped at
 
 
 @dataclass
@@ -74,25 +77,28 @@ _OPTIONS_REMOVE = {o.LAZY_SOLVES, o.SIMPLIFY_MEMORY_READS}
 
 def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: MemoryGuard,
                   cpu: CpuGaps | None = None):
-    """The entry state: the shared register file, DF clear, the guard and CPU checks installed.
+    """The entry state: the shared register file, DF clear (amd64), the guard and CPU checks installed.
     Entry preconditions and the world are laid on by the caller (the prover)."""
     state = project.factory.blank_state(addr=entry, add_options=_OPTIONS_ADD, remove_options=_OPTIONS_REMOVE)
     # No strategy may turn a symbolic address into a concrete one: the guard resolves every address
     # first, and anything reaching angr's concretizer is an error, not a guess.
     state.memory.read_strategies = []
     state.memory.write_strategies = []
-    for reg in GPRS + XMMS:
+    arch = image.arch
+    for reg in arch.gprs + arch.vectors:
         state.registers.store(reg, regs[reg])
     state.regs.cc_op = CC_OP_COPY
-    state.regs.cc_dep1 = regs.rflags & ARITH_FLAGS_MASK
+    state.regs.cc_dep1 = regs.rflags & FLAG_MASKS[arch.flags]
     state.regs.cc_dep2 = 0
     state.regs.cc_ndep = 0
-    state.regs.d = 1  # DF clear at entry: every host ABI requires it at a call
-    # AC and ID are the host's to set: any value (VEX keeps each as 0 or 1 in a register of its own).
-    state.regs.ac = regs.ac.zero_extend(63)
-    state.regs.id = regs.id.zero_extend(63)
+    if arch.direction_flag:
+        state.regs.d = 1  # DF clear at entry: every host ABI requires it at a call
+    if regs.ac is not None:
+        # AC and ID are the host's to set: any value (VEX keeps each as 0 or 1 in a register of its own).
+        state.regs.ac = regs.ac.zero_extend(63)
+        state.regs.id = regs.id.zero_extend(63)
     guard.install(state)
-    (cpu or CpuGaps(image)).install(state)
+    (cpu or gaps_for(image)).install(state)
     state.globals["calls"] = ()
     return state
 
@@ -131,7 +137,7 @@ class Explorer:
         self.guard = guard
         self.return_address = regs.return_address  # the host's return address: reaching it is "returned"
         self.inputs = regs.values  # entry registers, for callees the case declares by the input holding them
-        self.cpu = cpu or CpuGaps(image)
+        self.cpu = cpu or gaps_for(image)
         self._block_cache: dict[int, tuple[int, ...]] = {}
 
     def run(self, start) -> Exploration:
@@ -170,7 +176,7 @@ class Explorer:
             return self._call(state, self.image.stubs[addr])
         if not self.image.in_code(addr):
             return [self._end(state, ESCAPED, f"control reached {addr:#x}, which is not code",
-                              target=state.regs.rip, ins_addr=self._last_instruction(state))], []
+                              target=state.regs.ip, ins_addr=self._last_instruction(state))], []
         if state.history.block_count >= self.limits.max_blocks_per_path:
             return [self._end(state, UNKNOWN, f"path bound: more than {self.limits.max_blocks_per_path} blocks "
                               "(a loop the analysis cannot bound)")], []
@@ -188,6 +194,9 @@ class Explorer:
             return [self._end(state, UNKNOWN, str(exc), ins_addr=exc.ins_addr)], []
         except CertainFault as exc:
             return [self._end(state, FAULTED, str(exc), ins_addr=exc.ins_addr)], []
+        except HostChosenWrite as exc:  # where the store lands is the host's choice: the path stops here
+            return [self._end(state, UNKNOWN, f"{exc}; what follows is not modelled", ins_addr=exc.wild.ins_addr,
+                              wild_write=exc.wild)], []
         except (angr.errors.AngrError, angr.errors.SimError, claripy.errors.ClaripyError, pyvex.PyVEXError) as exc:
             # angr raises both hierarchies (SimIRSBNoDecodeError is a SimError): all mean "cannot continue".
             where = state.scratch.ins_addr if state.scratch.ins_addr is not None else state.addr
@@ -253,7 +262,7 @@ class Explorer:
         A CALL may reach a declared callee, by its symbol or by the input that holds it
         (``[callees."entry.rcx"]``), and so may a JMP (a tail call); a call that reaches nothing declared is
         UNKNOWN, not a verdict."""
-        target = state.regs.rip
+        target = state.regs.ip
         calling = state.history.jumpkind == "Ijk_Call"
         ended, excluded = [], []
         if not calling:
@@ -275,7 +284,7 @@ class Explorer:
                     ended.extend(done)
                     successors.extend(more)
                 else:
-                    into.regs.rip = value
+                    into.regs.ip = value
                     successors.append(into)
             excluded.append(claripy.Not(hit))
         if state.solver.satisfiable(extra_constraints=excluded):
@@ -294,13 +303,19 @@ class Explorer:
 
     def _indirect_callees(self, inputs: bool = True) -> list[tuple[str, claripy.ast.BV]]:
         """Callees a symbolic target may be: those whose address the code takes, and (``inputs``) inputs
-        the case declares as callees (``entry.rcx``: the host passed a Go function there)."""
+        the case declares as callees (``entry.rcx``: the host passed a Go function there; ``world.fn``: the
+        function at the address of the world's region ``fn``, a code pointer the world holds)."""
         out = []
+        world = {r.name: r.base for r in self.guard.symbolic}
         for name in self.callees:
             register = name.removeprefix("entry.")
+            region = name.removeprefix("world.")
             if register != name and (value := self._input(register)) is not None:
                 if inputs:
                     out.append((name, value))
+            elif region != name and region in world:
+                if inputs:
+                    out.append((name, world[region]))
             elif (stub := self.image.stub_for(name)) is not None:
                 out.append((name, claripy.BVV(stub, 64)))
         return out
@@ -315,14 +330,15 @@ class Explorer:
                               ins_addr=self._last_instruction(state))], []
         calls = state.globals["calls"]
         ordinal = 1 + sum(1 for c in calls if c.callee == name)
-        sp = state.regs.rsp
+        sp = state.regs.sp
         site = self._last_instruction(state)
         try:
             frame = tuple(
                 state.memory.load(sp + 8 + off, 8, endness="Iend_LE") for off in range(0, spec.args, 8)
             )
-            event = CallEvent(name, ordinal, site, state.regs.d != 1, sp, frame,
-                              registers={r: state.registers.load(r) for r in GPRS + XMMS},
+            arch = self.image.arch
+            event = CallEvent(name, ordinal, site, df_is_set(state), sp, frame,
+                              registers={r: state.registers.load(r) for r in arch.gprs + arch.vectors},
                               memory=self.guard.observable_writes(state),
                               pointees={at: self._words(state, frame[at // 8], size)
                                         for at, size in spec.pointer_args if at // 8 < len(frame)})
@@ -334,10 +350,16 @@ class Explorer:
         except UncoveredAccess as exc:
             return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
                               ins_addr=site)], []
-        if after.regs.rip.symbolic:  # the callee returned through a word its own call clobbered
+        if after.regs.ip.symbolic:
+            # A tail call from the entry (JMP with RSP at the host's return address): the callee returns
+            # straight to the host. That is a return, whose obligations apply, not an escape.
+            home = after.regs.ip == self.return_address
+            if not after.solver.satisfiable(extra_constraints=[claripy.Not(home)]):
+                return [self._end(after, RETURNED, ins_addr=site)], []
+            # else the callee returned through a word its own call clobbered
             site = self._last_instruction(state)
             return [self._end(after, ESCAPED, f"{name} returns to an address its call clobbered",
-                              target=after.regs.rip, ins_addr=site)], []
+                              target=after.regs.ip, ins_addr=site)], []
         return [], [after]
 
     @staticmethod

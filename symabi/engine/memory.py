@@ -7,6 +7,10 @@ an inspect breakpoint sees each load and store first and
 * resolves an address that is a *constant offset* from a region's symbolic base (the entry RSP) to a
   fixed shadow address inside that region, proving the offset constant with the solver;
 * accepts a concrete address inside a declared fixed region;
+* judges an address only the host's values decide (``provenance``): a write there is a ``WildWrite``
+  (the writes-owned-memory obligation refutes it), a read gets a fresh value (``HostRead``, printed as
+  an assumption) and, through memory nobody wrote, may fault;
+* records a write above the modelled part of the caller's frame as the stack write it is;
 * stops the path with ``UncoveredAccess`` (→ UNKNOWN, with the instruction and the address
   expression) for anything else: a pointer the model does not cover, an access that straddles a
   region's edge, a write into read-only code.
@@ -18,17 +22,20 @@ saved stack pointer stays ``entry.rsp - 0x118`` and is checked as such.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import claripy
 from angr.errors import SimMemoryMissingError
 from angr.state_plugins.inspect import BP_BEFORE
 
-from symabi.engine import addresses
+from symabi.engine import addresses, provenance
+from symabi.engine.faults import may_fault
 
 STACK_SHADOW = 0x7FF0_0000_0000
 NULL_PAGES = 0x10000  # no OS maps the first 64 KiB: an access there is a page fault
 USER_SPACE_END = 0x8000_0000_0000  # canonical user-space addresses end here
+HOST_SHADOW = 0x5000_0000_0000  # where reads through host-chosen addresses find their fresh values
+HOST_SLOT = 0x40  # bytes per such address
 PAGE = 0x1000
 
 
@@ -54,6 +61,43 @@ class UncoveredAccess(Exception):
         self.kind, self.address, self.size, self.ins_addr, self.why = kind, address, size, ins_addr, why
         self.fault = fault  # when the address may also lie in the null page: the condition for that fault
         super().__init__(f"{kind} of {size} bytes at {addresses.shown(address)}: {why}")
+
+
+@dataclass(frozen=True)
+class WildWrite:
+    """A store through an address only the host's values decide (see ``provenance``)."""
+
+    address: claripy.ast.BV
+    size: int
+    ins_addr: int | None
+    origin: str  # provenance.HOST or provenance.GARBAGE
+
+
+class HostChosenWrite(Exception):
+    """Raised by the guard for a ``WildWrite``: the path ends there, and writes-owned-memory judges it."""
+
+    def __init__(self, wild: WildWrite):
+        self.wild = wild
+        super().__init__(f"a write of {wild.size} bytes through {addresses.shown(wild.address)}, "
+                         "an address the host's values choose")
+
+
+@dataclass(frozen=True)
+class HostRead:
+    """A read through a host-chosen address: it sees ``value``, a fresh value (one per address)."""
+
+    address: str  # as reports show it
+    size: int
+    ins_addr: int | None
+    value: str  # the fresh value's name
+    slot: int  # where the value lives in the state's memory
+    key: int = 0  # the address expression's structural hash
+    expression: claripy.ast.BV | None = field(default=None, compare=False, repr=False)  # for the oracle
+
+    def describe(self) -> str:
+        where = f" (at {self.ins_addr:#x})" if self.ins_addr is not None else ""
+        return (f"the {self.size} bytes at {self.address}, an address the host chooses, are readable{where}; "
+                f"they hold any value ({self.value})")
 
 
 @dataclass(frozen=True)
@@ -121,6 +165,9 @@ class MemoryGuard:
         # handlers, the OS's exception dispatch, a debugger): 0 on Windows x64, 128 on System V. Below
         # that, memory is volatile: a read there sees a fresh value. None: not modelled.
         self.red_zone: int | None = None
+        # Stack offsets from the entry stack pointer at and above which the caller's memory starts: 8 on
+        # amd64 (above the return address), 0 on arm64 (a BL leaves the return address in X30).
+        self.caller_floor = 8
 
     def address_of(self, access: Access) -> int:
         """Where an access's bytes live in the state's memory (the shadow address for the stack)."""
@@ -132,7 +179,7 @@ class MemoryGuard:
     def observable(self, access: Access) -> bool:
         """Whether a write lands outside the trampoline's own frame (so the caller or Go can see it)."""
         if access.region == "stack":
-            return access.offset >= 8  # the caller's home area and frame, above the return address
+            return access.offset >= self.caller_floor  # the caller's home area and frame
         region = next((r for r in (*self.symbolic, *self.fixed) if r.name == access.region), None)
         return region is None or access.offset >= region.free_below
 
@@ -155,6 +202,7 @@ class MemoryGuard:
         state.globals["reads"] = ()
         state.globals["touched"] = frozenset()  # (region, word offset) of every word that is in memory
         state.globals["havocs"] = ()
+        state.globals["host_reads"] = ()
 
     def locate(self, state, address) -> tuple[str, int] | None:
         """(region, offset) of an address if it is a constant offset from a region's base or a concrete
@@ -241,7 +289,7 @@ class MemoryGuard:
         where = self._where(address)
         if self.red_zone is None or where is None:
             return
-        sp = self.locate(state, state.regs.rsp)
+        sp = self.locate(state, state.regs.sp)
         region, offset = where
         if sp is None or sp[0] != region or offset >= sp[1] - self.red_zone:
             return
@@ -321,8 +369,7 @@ class MemoryGuard:
             # value (an entry register the convention binds to a world address, say).
             values = state.solver.eval_upto(addr, 2)
             if len(values) != 1:
-                raise UncoveredAccess(kind, addr, size, ins, addresses.uncovered(kind, addr),
-                                      fault=_null_page_fault(state, addr))
+                return self._unplaced(state, kind, addr, size, ins, addresses.uncovered(kind, addr), write=write)
             addr = claripy.BVV(values[0], 64)
         concrete = addr.concrete_value
         region = next((r for r in self.fixed if r.contains(concrete, size)), None)
@@ -338,7 +385,13 @@ class MemoryGuard:
     def _resolve_relative(self, state, kind, addr, size, region: SymbolicRegion, ins, *, write: bool):
         offset = _constant_offset(state, addr, region.base)
         if offset is None:
-            raise UncoveredAccess(kind, addr, size, ins, f"not a constant offset from the {region.name} base {region.base}")
+            return self._unplaced(state, kind, addr, size, ins,
+                                  f"not a constant offset from the {region.name} base {region.base}", write=write)
+        if write and region.name == "stack" and offset >= 8 and offset + size > region.high:
+            # Above the modelled part of the caller's frame: still the caller's, and a write there breaks
+            # the contract whatever it holds (the stack-writes obligation sees it).
+            self._record(state, Access(region.name, offset, size, ins), write=True)
+            return claripy.BVV(region.shadow + offset, 64)
         if not (region.low <= offset and offset + size <= region.high):
             raise UncoveredAccess(kind, addr, size, ins, f"offset {offset:+#x} is outside region {region.name}")
         if write and not region.writable:
@@ -347,6 +400,38 @@ class MemoryGuard:
         if write or region.name != "stack":
             self._record(state, Access(region.name, offset, size, ins), write=write)
         return claripy.BVV(region.shadow + offset, 64)
+
+    def _unplaced(self, state, kind: str, addr, size: int, ins, why: str, *, write: bool):
+        """An address no region places: the host's (a wild write, or a fresh read), else UNKNOWN."""
+        origin = provenance.origin(addr)
+        if origin is None:
+            raise UncoveredAccess(kind, addr, size, ins, why, fault=_null_page_fault(state, addr))
+        if write:
+            raise HostChosenWrite(WildWrite(addr, size, ins, origin))
+        if origin == provenance.GARBAGE:
+            may_fault(state, ins, claripy.ULT(addr, NULL_PAGES),
+                      f"a read through {addresses.shown(addr)}, taken from memory nobody wrote, which can be "
+                      "null: a page fault")
+        return claripy.BVV(self._host_read(state, addr, size, ins).slot, 64)
+
+    @staticmethod
+    def _host_read(state, addr, size: int, ins) -> HostRead:
+        """The fresh value a host-chosen address holds: one per (address expression, size) on a path, so
+        two reads of one address agree."""
+        key = hash(addr)  # claripy's structural hash: two different expressions never share a value
+        for read in state.globals["host_reads"]:
+            if read.key == key and read.size == size:
+                return read
+        text = _expression(addr)
+        if size > HOST_SLOT:
+            raise UncoveredAccess("read", addr, size, ins, f"a {size}-byte read through a host-chosen address")
+        slot = HOST_SHADOW + HOST_SLOT * len(state.globals["host_reads"])
+        # named by the expression itself (its hash keeps the name exact), so both versions share the value
+        read = HostRead(text, size, ins, f"host-mem[{text}]@{key & (2**64 - 1):x}.{size}", slot, key, addr)
+        state.memory.store(slot, claripy.BVS(read.value, size * 8, explicit_name=True), endness="Iend_LE",
+                           inspect=False)
+        state.globals["host_reads"] = state.globals["host_reads"] + (read,)
+        return read
 
     def _visible(self, state) -> tuple[SymbolicRegion, ...]:
         """The symbolic regions a path may address: a world stack the path runs on is its own stack,
@@ -368,6 +453,12 @@ def _dead(state) -> bool:
     accesses are not resolved (asking the solver about it would raise)."""
     guard = getattr(state.scratch, "guard", None)  # what the block's earlier exits leave for the rest of it
     return guard is not None and guard.is_false()
+
+
+def _expression(addr) -> str:
+    """An address expression written out in full (claripy's form without its ``<BV64 ...>`` wrapper)."""
+    text = addr.shallow_repr(max_depth=64)
+    return text[len("<BV64 "):-1] if text.startswith("<BV64 ") else text
 
 
 def _null_page_fault(state, addr) -> claripy.ast.Bool | None:

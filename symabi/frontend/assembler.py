@@ -9,11 +9,13 @@ import re
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from symabi import cache
 from symabi.errors import AssemblerError
 from symabi.frontend.listing import Listing, ListingFormatError, parse_listing
+from symabi.frontend.dialects import modern
 from symabi.ports import DEFAULT_PORT, PORTS
 from symabi.toolchain import GoToolchain
 
@@ -28,7 +30,7 @@ class AssembleRequest:
     source: Path
     include_dirs: tuple[Path, ...] = ()
     defines: tuple[str, ...] = ()  # -D values, e.g. "GOOS_windows"
-    package: str | None = None  # -p; "runtime" also needs -std for ABI selectors
+    package: str | None = None  # -p; "runtime" also needs -std (go1.21: -compiling-runtime) for ABI selectors
     goos: str = PORTS[DEFAULT_PORT].goos
     goarch: str = PORTS[DEFAULT_PORT].goarch
     extra_flags: tuple[str, ...] = field(default=())
@@ -37,8 +39,9 @@ class AssembleRequest:
         cmd = [str(toolchain.asm), "-S", "-o", str(output)]
         if self.package:
             cmd += ["-p", self.package]
-            if self.package == "runtime" or self.package.startswith("runtime/"):
-                cmd.append("-std")
+            runtime = self.package == "runtime" or self.package.startswith("runtime/")
+            if runtime and not set(self.extra_flags) & set(_RUNTIME_FLAGS):  # a build plan's flags say it
+                cmd += _runtime_flag(toolchain.asm)
         for inc in (*self.include_dirs, toolchain.include_dir):
             cmd += ["-I", str(inc.resolve())]  # the assembler runs in the source folder
         for d in (f"GOOS_{self.goos}", f"GOARCH_{self.goarch}", *self.defines):
@@ -46,6 +49,21 @@ class AssembleRequest:
         cmd += list(self.extra_flags)
         cmd.append(self.source.name)
         return cmd
+
+
+_RUNTIME_FLAGS = ("-std", "-compiling-runtime")  # go1.22 renamed go1.21's -compiling-runtime to -std
+
+
+@lru_cache(maxsize=16)
+def _runtime_flag(asm: Path) -> list[str]:
+    """The flag this assembler takes for runtime code (ABI selectors, as the build passes it), read from
+    its own usage text: never guessed from a version number."""
+    try:
+        usage = subprocess.run([str(asm), "-h"], capture_output=True, text=True, timeout=ASSEMBLE_TIMEOUT_S).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return ["-std"]  # running it for real will say what is wrong
+    listed = set(re.findall(r"^\s+(-[\w-]+)", usage, re.M))
+    return next(([f] for f in _RUNTIME_FLAGS if f in listed), [])
 
 
 def _active(lines: list[str], defines: set[str]) -> list[bool]:
@@ -168,10 +186,10 @@ def assemble(toolchain: GoToolchain, request: AssembleRequest) -> Listing:
     cached = cache.cache_root() / "listings" / f"{_cache_key(toolchain, request)}.txt" if cache.enabled() else None
     if cached is not None and cached.is_file():
         try:
-            return parse_listing(cached.read_text())
+            return parse_listing(modern(cached.read_text(), toolchain.goroot, request.package))
         except (OSError, ListingFormatError):
             pass  # a damaged entry is rebuilt below
-    listing_text = _run_assembler(toolchain, request)
+    listing_text = modern(_run_assembler(toolchain, request), toolchain.goroot, request.package)
     try:
         listing = parse_listing(listing_text)
     except ListingFormatError as exc:

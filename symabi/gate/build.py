@@ -68,6 +68,11 @@ class Tree:
     port: Port = PORTS[DEFAULT_PORT]
     race_commands: dict[tuple[str, str], AsmCommand] | None = None  # the -race plan; None: not planned
     race_error: str = ""  # why there is no -race plan (the toolchain's words)
+    workdir: Path | None = None  # where go commands run (a module's root); None: the scratch folder
+
+    @property
+    def cwd(self) -> Path:
+        return self.workdir or self.scratch
 
     def command(self, package: str, source: str, race: bool = False) -> AsmCommand | None:
         return ((self.race_commands or {}) if race else self.commands).get((package, source))
@@ -182,7 +187,7 @@ def _source_key(tree: Tree, package: str) -> str:
     """A hash of everything the package's go_asm.h is made from: the compiler, the target and every file
     in the folders of the package and its dependencies."""
     listed = _run([str(tree.toolchain.go), "list", "-deps", "-f", "{{.ImportPath}} {{.Dir}}", package], tree.env,
-                  tree.scratch, "`go list -deps`").stdout
+                  tree.cwd, "`go list -deps`").stdout
     deps = sorted(line.split(" ", 1) for line in listed.splitlines() if " " in line)
     digest = hashlib.sha256()
     for part in (tree.toolchain.version, tree.port.goos, tree.port.goarch, package):
@@ -202,7 +207,7 @@ def generate_header(tree: Tree, package: str) -> tuple[Path, bool]:
     if (cached / "go_asm.h").is_file():
         tree.headers[package] = cached
         return cached, True
-    proc = _run([str(tree.toolchain.go), "build", "-a", "-work", "-x", package], tree.env, tree.scratch,
+    proc = _run([str(tree.toolchain.go), "build", "-a", "-work", "-x", package], tree.env, tree.cwd,
                 f"`go build -a {package}` (for its go_asm.h)")
     work = re.search(r"^WORK=(\S+)$", proc.stderr, re.M)
     header = None

@@ -1,4 +1,4 @@
-"""Which ports the gate checks: the ones named, or every amd64 port the tree's toolchain lists."""
+"""Which ports the gate checks: the ones named, or every amd64 and arm64 port the tree's toolchain lists."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from symabi.ports import PORTS, Port
 from symabi.toolchain import GoToolchain
 
 ALL = "all"
-ARCHES = ("amd64",)  # the architectures symabi has data for (symabi.ports.ARCHITECTURES)
+ARCHES = ("amd64", "arm64")  # the architectures symabi has data for (symabi.ports.ARCHITECTURES)
 
 
 class PortError(SymabiError):

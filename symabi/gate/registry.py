@@ -11,6 +11,13 @@ port's build plan assembles that matches. ``race = true``: the file as a ``-race
 ``unstated = "why"``: the registry cannot state the entry's world on these ports; the entry point is
 UNKNOWN with that reason, never silently left out. ``constants_from``: other files of the tree whose
 ``#define``s the world uses (windows' TEB layout lives in sys_windows_amd64.s).
+
+Releases: the registry describes every Go release the gate may meet, not only the newest. ``since =
+"go1.27"`` (that release and later) and ``until = "go1.27"`` (releases before it) on an entry say which
+releases it describes; two entries may share a name and ports for disjoint releases (the shape of the
+code changed). The same keys on any table inside an entry (a callee, a region, a world field, a data
+symbol) keep that table for those releases only. A tree's release is its ``go env GOVERSION``; one the
+registry describes with no entry of that name is UNKNOWN for it, with the releases it does describe.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ TREE_VERSION = "tree"
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _PROSE = {"doc", "summary", "labels"}  # text for people: never substituted
 _WORLD_TEXT = {"at", "value", "values"}  # world values stay text ("0x1480", "m+0x50")
+_RELEASE = re.compile(r"go(\d+)\.(\d+)(?:\.(\d+))?")
+_RELEASE_KEYS = ("since", "until")
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
               ast.LShift: operator.lshift, ast.USub: operator.neg}
 
@@ -46,6 +55,18 @@ class Entry:
     race: bool = False  # assembled as a -race build does
     unstated: str = ""  # why the registry cannot state its world (the entry point is UNKNOWN)
     constants_from: tuple[str, ...] = ()  # other files under $GOROOT/src whose #defines the world uses
+    since: str = ""  # the first Go release it describes ("go1.27"); "" = every earlier one
+    until: str = ""  # the first Go release it no longer describes; "" = every later one
+
+    def describes(self, version: str) -> bool:
+        return in_release({"since": self.since, "until": self.until}, release(version))
+
+    @property
+    def releases(self) -> str:
+        """The releases it describes, for people."""
+        if self.since and self.until:
+            return f"{self.since} up to {self.until} (exclusive)"
+        return f"{self.since} and later" if self.since else (f"releases before {self.until}" if self.until else "every release")
 
     def source_for(self, files: list[str]) -> str | None:
         """The plan's file this entry means (its ``source`` may hold a ``*``); None if the plan has none."""
@@ -83,14 +104,76 @@ def load(path: Path = REGISTRY) -> list[Entry]:
                             f"known: {', '.join(sorted(PORTS))}")
         if not isinstance(race, bool) or not isinstance(unstated, str) or not isinstance(name, str):
             raise CaseError(f"{path}: entry {key}: `name` and `unstated` are text, `race` true or false")
-        taken = [e for e in entries if e.name == name and set(e.ports) & set(ports)]
+        since, until = (_release_key(path, f"entries.{key}", table, k) for k in _RELEASE_KEYS)
+        _check_release_keys(path, f"entries.{key}", table)
+        entry = Entry(name, package, file, table, tuple(ports), race, unstated, tuple(constants_from), since, until)
+        taken = [e for e in entries if e.name == name and set(e.ports) & set(ports) and _overlap(e, entry)]
         if taken:
             raise CaseError(f"{path}: entries {taken[0].name} and {key} are both {name!r} on "
-                            f"{', '.join(sorted(set(taken[0].ports) & set(ports)))}")
-        entries.append(Entry(name, package, file, table, tuple(ports), race, unstated, tuple(constants_from)))
+                            f"{', '.join(sorted(set(taken[0].ports) & set(ports)))} for {entry.releases}")
+        entries.append(entry)
     if not entries:
         raise CaseError(f"{path}: no [entries.NAME] tables")
     return entries
+
+
+def release(version: str) -> tuple[int, ...]:
+    """A Go version ("go1.21.13", "go1.27rc1", "devel go1.28-abc") as a comparable tuple; one that names
+    no release (a development tree's "devel +abc") counts as newer than every release."""
+    m = _RELEASE.search(version)
+    return tuple(int(g or 0) for g in m.groups()) if m else (1 << 30,)
+
+
+def in_release(table: dict, at: tuple[int, ...]) -> bool:
+    since, until = table.get("since"), table.get("until")
+    return (not since or at >= release(since)) and (not until or at < release(until))
+
+
+def _release_key(path: Path, where: str, table: dict, key: str) -> str:
+    value = table.pop(key, "")
+    if value and not (isinstance(value, str) and _RELEASE.fullmatch(value)):
+        raise CaseError(f"{path}: field `{where}.{key}` must be a Go release, like \"go1.27\" or \"go1.22.3\"")
+    return value
+
+
+def _check_release_keys(path: Path, where: str, raw: Any) -> None:
+    """Every nested ``since``/``until`` names a release (checked once, when the registry is read)."""
+    items = raw.items() if isinstance(raw, dict) else enumerate(raw) if isinstance(raw, list) else ()
+    for key, value in items:
+        inner = f"{where}.{key}" if isinstance(raw, dict) else f"{where}[{key}]"
+        if isinstance(value, dict):
+            for k in _RELEASE_KEYS:
+                if k in value:
+                    _release_key(path, inner, dict(value), k)
+        _check_release_keys(path, inner, value)
+
+
+def _overlap(a: Entry, b: Entry) -> bool:
+    low = max(release(a.since or "go0.0"), release(b.since or "go0.0"))
+    high = min(release(a.until) if a.until else (1 << 31,), release(b.until) if b.until else (1 << 31,))
+    return low < high
+
+
+def for_release(raw: Any, version: str) -> Any:
+    """The registry table as it describes ``version``: tables whose ``since``/``until`` leave it out
+    are dropped, and the keys themselves removed."""
+    at = release(version)
+    if isinstance(raw, dict):
+        return {k: for_release(v, version) for k, v in raw.items()
+                if k not in _RELEASE_KEYS and not (isinstance(v, dict) and not in_release(v, at))}
+    if isinstance(raw, list):
+        return [for_release(v, version) for v in raw if not (isinstance(v, dict) and not in_release(v, at))]
+    return raw
+
+
+def for_tree(entries: list[Entry], version: str) -> list[tuple[Entry, bool]]:
+    """One entry per name, in the registry's order: the one describing ``version`` (True), else the first
+    of that name (False: the registry does not describe this release)."""
+    out: dict[str, tuple[Entry, bool]] = {}
+    for e in entries:
+        if e.name not in out or (e.describes(version) and not out[e.name][1]):
+            out[e.name] = (e, e.describes(version))
+    return list(out.values())
 
 
 def _evaluate(text: str, constants: dict[str, int]) -> int:
@@ -140,10 +223,12 @@ def port_constants(port: Port) -> dict[str, int]:
 
 
 def case_for(entry: Entry, source: Path, revision: str, constants: dict[str, int],
-             symbols: list[str] | None = None, registry: Path = REGISTRY, port: Port = PORTS[DEFAULT_PORT]) -> Case:
+             symbols: list[str] | None = None, registry: Path = REGISTRY, port: Port = PORTS[DEFAULT_PORT],
+             version: str = "") -> Case:
     """The entry as a case with one version, ``source`` as the tree has it, entered through ``symbols``
-    (default: all the entry's), for ``port``. Raises MissingConstant."""
-    table = substitute(entry.table, {**constants, **port_constants(port)})
+    (default: all the entry's), for ``port``, as the registry describes the Go release ``version``
+    (default: the newest). Raises MissingConstant."""
+    table = substitute(for_release(entry.table, version), {**constants, **port_constants(port)})
     head = dict(table.get("case", {}))
     head.setdefault("name", entry.name)
     head.setdefault("package", entry.package)

@@ -172,10 +172,16 @@ def _tree_items(goroot: Path, fallback: GoToolchain, entries: list[registry.Entr
         timings[f"plan {port.name}"] = t.done(tree.toolchain.version)
     listings: dict[tuple[str, str, bool], Listing | str] = {}
     items = []
-    for index, entry in enumerate(entries, 1):
+    chosen = registry.for_tree(entries, tree.toolchain.version)
+    for index, (entry, described) in enumerate(chosen, 1):
         item = Item(f"tree/{port.name}/{entry.name}", "tree", entry.name, registry.TREE_VERSION, True,
                     f"src/{entry.package}/{entry.file}", port=port.name)
         items.append(item)
+        if not described:  # never silently missing: the registry says which releases it describes
+            spans = "; ".join(e.releases for e in entries if e.name == entry.name)
+            item.unknown_reason = (f"the registry describes {entry.name} on {port.name} for {spans}, "
+                                   f"not {tree.toolchain.version}")
+            continue
         command = _command(item, entry, tree, port)
         if command is None:
             continue
@@ -197,7 +203,7 @@ def _tree_items(goroot: Path, fallback: GoToolchain, entries: list[registry.Entr
             continue
         if missing:
             item.note = f"the tree's {item.source} lacks {', '.join(missing)} (checked: {', '.join(present)})"
-        with _Timer(progress, f"[{index}/{len(entries)}] {item.key}") as t:
+        with _Timer(progress, f"[{index}/{len(chosen)}] {item.key}") as t:
             _prove_entry(item, entry, tree, command, listings[key], present, options, registry_path)
             timings[item.key] = t.done(item.verdict.value.upper())
     return items, tree.toolchain.version
@@ -240,7 +246,7 @@ def _prove_entry(item: Item, entry: registry.Entry, tree: build.Tree, command: b
         case = registry.case_for(entry, command.path, f"{tree.toolchain.version} at {tree.goroot}",
                                  build.constants(tree, command, tuple(tree.goroot / "src" / f for f in
                                                                       entry.constants_from)),
-                                 symbols, registry_path, tree.port)
+                                 symbols, registry_path, tree.port, tree.toolchain.version)
     except registry.MissingConstant as exc:
         where = ", ".join((f"{entry.package}'s go_asm.h", command.source, *entry.constants_from))
         item.unknown_reason = (f"the tree defines no {exc.args[0]} (in {where}), which the registry's world "

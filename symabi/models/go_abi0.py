@@ -8,7 +8,7 @@ import claripy
 
 from symabi.casefile import CalleeSpec
 from symabi.engine.memory import Havoc, MemoryGuard, UncoveredAccess
-from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY, GPRS, XMMS
+from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, arch_of
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,9 @@ class CallEvent:
     ordinal: int  # 1 for the first call to this callee on the path, 2 for the second, ...
     site: int | None  # address of the CALL (or JMP) instruction
     df_set: claripy.ast.Bool  # DF at the moment control entered the callee
-    rsp: claripy.ast.BV  # RSP on entry to the callee (pointing at its return address)
+    rsp: claripy.ast.BV  # the stack pointer on entry to the callee (amd64: pointing at its return address)
     frame: tuple[claripy.ast.BV, ...]  # the callee's argument words as passed
-    registers: dict[str, claripy.ast.BV]  # every GPR and XMM register at the call
+    registers: dict[str, claripy.ast.BV]  # every general-purpose and vector register at the call
     memory: tuple  # (Access, value) for each word written so far outside the trampoline's own frame
     pointees: dict[int, tuple[claripy.ast.BV, ...]]  # argument offset -> the words it points to
 
@@ -36,11 +36,15 @@ class CalleeModel:
     name: str
     doc: str
     assumptions: tuple[str, ...]
+    kept: tuple[str, ...] = ()  # registers besides the stack pointer the callee never writes (arm64: X18)
+    reserved_below: int = 0  # bytes right below its entry SP it never writes (arm64: its caller's saved FP)
+    g_register: str | None = None  # the register holding g across every Go call (arm64: x28), None on amd64
 
     def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
         """Turn ``state`` (at the callee's first instruction) into the state after it returns."""
         frame_bytes = spec.args + spec.results
-        sp = state.regs.rsp
+        arch = arch_of(state)
+        sp = state.regs.sp
         at = guard.locate(state, sp)
         if at is None:
             raise UncoveredAccess("call", sp, 8, site, "the callee's stack pointer is in no declared region, so "
@@ -54,23 +58,34 @@ class CalleeModel:
         # Every Go function builds its frame below its return address: nothing there survives the call.
         region, offset = at
         low, _ = guard.bounds(region)
-        guard.havoc(state, Havoc(region, low, offset, lambda word: f"{prefix}.below-{offset - word:#x}"))
-        for reg in GPRS:
-            if reg != "rsp":
+        guard.havoc(state, Havoc(region, low, offset - self.reserved_below,
+                                 lambda word: f"{prefix}.below-{offset - word:#x}"))
+        # Where it returns: the word on top of the stack (amd64), or the link register at the call (arm64).
+        link = arch.link_register
+        back = state.registers.load(link) if link else state.memory.load(sp, 8, endness="Iend_LE")
+        changed = spec.clobbers  # the case may narrow them (a runtime assembly function it has read)
+        for reg in arch.gprs:
+            if reg != arch.stack_pointer and reg not in self.kept and reg != self.g_register and \
+                    reg not in spec.keeps and (changed is None or reg in changed):
                 state.registers.store(reg, fresh(spec.name, ordinal, reg, 64))
-        for reg in XMMS:
-            state.registers.store(reg, fresh(spec.name, ordinal, reg, 128))
+        if self.g_register and spec.sets_g:
+            g = _thread_g(state)
+            state.registers.store(self.g_register, fresh(spec.name, ordinal, self.g_register, 64) if g is None else g)
+        for reg in arch.vectors:
+            if reg not in spec.keeps and (changed is None or reg in changed):
+                state.registers.store(reg, fresh(spec.name, ordinal, reg, 128))
         state.regs.cc_op = CC_OP_COPY
-        state.regs.cc_dep1 = fresh(spec.name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK
+        state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
         state.regs.cc_dep2 = 0
         state.regs.cc_ndep = 0
-        state.regs.d = 1
+        if arch.direction_flag:
+            state.regs.d = 1
         for offset in range(0, frame_bytes, 8):
             size = min(8, frame_bytes - offset)
             word = fresh(spec.name, ordinal, f"frame+{offset:#x}", size * 8)
             state.memory.store(sp + 8 + offset, word, size=size, endness="Iend_LE")
-        state.regs.rip = state.memory.load(sp, 8, endness="Iend_LE")
-        state.regs.rsp = sp + 8
+        state.regs.ip = back
+        state.regs.sp = sp + arch.return_slot
 
     @staticmethod
     def _pointer_havocs(state, spec: CalleeSpec, prefix: str, arguments, guard: MemoryGuard):
@@ -93,11 +108,21 @@ class CalleeModel:
                             lambda word, at=at, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
 
 
+def _thread_g(state):
+    """The thread's g as the world holds it at entry (recorded for ABIInternal callees), or None."""
+    from symabi.models.go_abiinternal import FACTS  # that module imports this one
+
+    facts = state.globals.get(FACTS)
+    return facts.current_g.value if facts is not None else None
+
+
 GO_ABI0 = CalleeModel(
     name="go-abi0",
     doc="A Go function called with ABI0: arguments and results in stack words above the return address.",
     assumptions=(
-        "may clobber every general-purpose register except RSP (BP included: it is caller-save in ABI0)",
+        "may clobber every general-purpose register except RSP (BP included: it is caller-save in ABI0), "
+        "except those a callee declares it keeps (`keeps`: a host-ABI callee such as crosscall2 keeps the "
+        "host's callee-saved registers)",
         "may clobber XMM0-XMM15 (all 128 bits) and the arithmetic flags",
         "expects DF clear on entry and returns with DF clear",
         "leaves MXCSR and the x87 control word as it found them",

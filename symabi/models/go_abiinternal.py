@@ -144,4 +144,6 @@ def entry_facts(callee_model: str, callees, state, image, guard, tls=None) -> di
     else:
         g = current_g(state, tls_g, guard, tls.segment if tls is not None else "gs")
     reads = tuple(Access(region, offset, size, None) for region, offset, size in g.words)
-    return {FACTS: Facts(frozenset(callees), g), "reads": state.globals["reads"] + reads}
+    # a callee that loads g itself (arm64's runtime·load_g, ABI0) is not entered with ABIInternal
+    abi_internal = frozenset(name for name, spec in callees.items() if not getattr(spec, "sets_g", False))
+    return {FACTS: Facts(abi_internal, g), "reads": state.globals["reads"] + reads}

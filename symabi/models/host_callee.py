@@ -94,7 +94,7 @@ class HostCalleeModel:
 
             df = fresh(spec.name, ordinal, "df", 1)
             state.regs.d = claripy.If(df == 1, claripy.BVV(-1, 64), claripy.BVV(1, 64))
-        state.regs.rip = state.memory.load(sp, 8, endness="Iend_LE")
+        state.regs.ip = state.memory.load(sp, 8, endness="Iend_LE")
         setattr(state.regs, arch.stack_pointer, sp + 8)
 
 

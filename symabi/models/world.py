@@ -200,7 +200,10 @@ class WorldModel:
             state.memory.store(address, value, endness="Iend_LE", inspect=False)
             guard.touch(state, address, choice.field.size)
         for segment, base in self._segments.items():
-            setattr(state.regs, segment, base)
+            if segment in state.arch.registers:
+                setattr(state.regs, segment, base)
+            else:  # a system register VEX does not model (arm64's TPIDRRO_EL0: symabi.engine.cpu_arm64)
+                state.globals[segment] = base
 
     def assumptions(self) -> tuple[str, ...]:
         out = [self.world.doc] if self.world.doc else []

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symabi.ports.arch import AMD64, Architecture
+from symabi.ports.arch import AMD64, ARM64, Architecture
 
 
 @dataclass(frozen=True)
 class CalleeSaved:
     register: str
-    bits: int  # how many low bits must survive (all 128 of an XMM register on Windows)
+    bits: int  # how many low bits must survive (all 128 of an XMM register on Windows; D8 = V8's low 64)
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class HostAbi:
     home_area: int
     df_clear_at_return: bool
     control_state: tuple[str, ...]  # "x87-control-word", "mxcsr": must be as at entry when it returns
-    reserved: tuple[str, ...]  # registers the platform reserves (none on amd64 hosts)
+    reserved: tuple[str, ...]  # registers the platform reserves, never to be written (X18 on darwin and windows arm64)
     plain_call: str  # the entry convention of an ordinary call from this host ("windows-x64-call")
     reference: str  # where the rules are written down
     doc: str = ""
@@ -75,4 +75,32 @@ SYSV_AMD64 = HostAbi(
         "control bits of MXCSR are callee-saved; 128 bytes below RSP are a red zone; no home area.",
 )
 
-HOST_ABIS: dict[str, HostAbi] = {a.name: a for a in (WINDOWS_X64, SYSV_AMD64)}
+_AAPCS64_SAVED = _saved(ARM64, (*(f"x{i}" for i in range(19, 30)), *(f"d{i}" for i in range(8, 16))))
+_AAPCS64_RULES = ("X19-X28, X29 (the frame pointer) and SP belong to the caller, and so do the low 64 bits of "
+                  "V8-V15 (D8-D15; their upper halves and every other vector register are volatile); the return "
+                  "address arrives in X30 (LR) and control returns there; no home area")
+
+
+def _aapcs64(name: str, red_zone: int, reserved: tuple[str, ...], reference: str, doc: str) -> HostAbi:
+    return HostAbi(name=name, arch=ARM64, callee_saved=_AAPCS64_SAVED, red_zone=red_zone, home_area=0,
+                   df_clear_at_return=False, control_state=(), reserved=reserved, plain_call=f"{name}-call",
+                   reference=reference, doc=f"{_AAPCS64_RULES}; {doc}")
+
+
+AAPCS64 = _aapcs64(
+    "aapcs64", 0, (),
+    "Arm, Procedure Call Standard for the Arm 64-bit Architecture (AAPCS64), 6.1.1 and 6.1.2",
+    "no red zone (the Linux and BSD kernels build a signal frame right below SP); X18 is a temporary",
+)
+DARWIN_ARM64 = _aapcs64(
+    "darwin-arm64", 128, ("x18",),
+    "AAPCS64 and Apple, Writing ARM64 code for Apple platforms (X18 reserved, 128-byte red zone)",
+    "X18 is the platform's (reserved by Apple) and must not be written; 128 bytes below SP are a red zone",
+)
+WINDOWS_ARM64 = _aapcs64(
+    "windows-arm64", 16, ("x18",),
+    "AAPCS64 and Microsoft, Overview of ARM64 ABI conventions (X18 points at the TEB; 16-byte red zone)",
+    "X18 holds the thread's TEB and must not be written; the 16 bytes below SP are kept by the kernel",
+)
+
+HOST_ABIS: dict[str, HostAbi] = {a.name: a for a in (WINDOWS_X64, SYSV_AMD64, AAPCS64, DARWIN_ARM64, WINDOWS_ARM64)}

@@ -2,8 +2,8 @@
 links, what alignment the stack has at entry, which flags matter, and the names angr, unicorn and
 capstone know the architecture by. No angr or unicorn import: every layer may read this.
 
-amd64 is the one architecture today; arm64 is meant to be one more ``Architecture`` value here
-(31 X registers and V0-V31, SP apart, LR linkage) plus its CPU module in the engine.
+Two architectures: amd64, and arm64 (X0-X30, SP apart, V0-V31, LR linkage), each with its CPU module
+in the engine (symabi/engine/cpu.py, symabi/engine/cpu_arm64.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 class Register:
     name: str  # lower case, as angr's state.regs and the reports spell it: "rbx", "xmm6"
     bits: int
-    kind: str  # "gpr" | "vector"
+    kind: str  # "gpr" | "vector" | "view" (the low bits of another register: arm64's D8 in V8)
+    within: str | None = None  # a view's register
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class Architecture:
     stack_pointer: str
     program_counter: str
     link: str  # "stack": a CALL pushes the return address; "register:<name>": a BL writes it to a register
+    flags: str  # the entry flags' symbol: "rflags" (amd64's arithmetic flags), "nzcv"
+    result: str  # the register a C function returns its integer result in: "rax", "x0"
     pointer_bits: int
     entry_alignment: tuple[int, int]  # (modulus, remainder) of the stack pointer at a function's entry
     direction_flag: str | None  # where string instructions' direction lives (VEX's "d"), None if no such flag
@@ -42,6 +45,16 @@ class Architecture:
 
     def width(self, name: str) -> int:
         return self.register(name).bits
+
+    @property
+    def link_register(self) -> str | None:
+        """The register a call writes the return address to (arm64: x30), None when a CALL pushes it."""
+        return self.link.split(":", 1)[1] if self.link.startswith("register:") else None
+
+    @property
+    def return_slot(self) -> int:
+        """Bytes of the caller's return address at the entry stack pointer: 8 on amd64, 0 with a link register."""
+        return 0 if self.link_register else self.pointer_bits // 8
 
     @property
     def gprs(self) -> tuple[str, ...]:
@@ -62,6 +75,8 @@ AMD64 = Architecture(
     stack_pointer="rsp",
     program_counter="rip",
     link="stack",
+    flags="rflags",
+    result="rax",
     pointer_bits=64,
     entry_alignment=(16, 8),  # 16-byte aligned before the CALL, which pushed 8 bytes
     direction_flag="d",
@@ -72,4 +87,28 @@ AMD64 = Architecture(
     doc="x86-64: 16 general-purpose registers, XMM0-XMM15 (the AVX upper halves are not modelled), RFLAGS with DF",
 )
 
-ARCHITECTURES: dict[str, Architecture] = {AMD64.name: AMD64}
+_ARM64_GPRS = tuple(f"x{i}" for i in range(31)) + ("sp",)
+
+ARM64 = Architecture(
+    name="arm64",
+    registers=tuple(Register(r, 64, "gpr") for r in _ARM64_GPRS)
+    + tuple(Register(f"v{i}", 128, "vector") for i in range(32))
+    + tuple(Register(f"d{i}", 64, "view", within=f"v{i}") for i in range(32)),
+    stack_pointer="sp",
+    program_counter="pc",
+    link="register:x30",  # BL writes the return address to X30 (LR); RET jumps to it
+    flags="nzcv",
+    result="x0",
+    pointer_bits=64,
+    entry_alignment=(16, 0),  # AAPCS64: SP is 16-byte aligned at every public interface (a BL pushes nothing)
+    direction_flag=None,
+    segment_registers=("tpidr_el0",),  # the thread pointer (VEX models TPIDR_EL0; TPIDRRO_EL0: cpu_arm64.py)
+    angr_arch="AARCH64",
+    unicorn=("UC_ARCH_ARM64", "UC_MODE_ARM"),
+    capstone=("CS_ARCH_ARM64", "CS_MODE_ARM"),
+    doc="AArch64: X0-X30 (X29 the frame pointer, X30 the link register), SP, V0-V31 (128 bits; Dn is the "
+        "low 64 bits of Vn), NZCV; a BL writes the return address to X30, RET jumps to it",
+)
+
+ARCHITECTURES: dict[str, Architecture] = {a.name: a for a in (AMD64, ARM64)}
+ANGR_NAMES: dict[str, Architecture] = {a.angr_arch.upper(): a for a in (AMD64, ARM64)}  # archinfo's arch.name

@@ -16,14 +16,26 @@ cmd/link/internal/ld/sym.go:computeTLSOffset):
   slot at run time), ``g(r)`` is ``FS:(r)``: an indirection, whose value the world must state.
 * windows: GS points at the TEB; the TLS slot's offset from GS is the value of ``runtime.tls_g``
   (set by runtime·wintls), read at run time; the slot points at m.tls, whose first word is g.
+
+On arm64 (runtime/tls_arm64.h and tls_arm64.s: ``load_g`` is ``MRS_TPIDR_R0; MOVD runtime·tls_g(SB),
+R27; MOVD (R0)(R27), g``):
+
+* linux, freebsd, netbsd, openbsd: the thread pointer is TPIDR_EL0; ``runtime·tls_g`` is a TLSBSS
+  symbol, so ``MOVD runtime·tls_g(SB), R27`` is a MOVZ whose immediate carries an R_ARM64_TLS_LE,
+  which the Go linker resolves to the symbol's offset plus the two-pointer TCB: 16
+  (cmd/link/internal/arm64/asm.go). g is at TPIDR_EL0+16.
+* darwin, ios: the thread pointer is TPIDRRO_EL0 (its low 3 bits masked off); ``runtime·tls_g`` is
+  a variable holding the offset (runtime·tlsinit finds it at run time).
+* windows: X18 holds the TEB (``MRS_TPIDR_R0`` is ``MOVD R18_PLATFORM, R0``); ``runtime·tls_g`` is a
+  variable holding the offset of Go's TEB TLS slot, which holds g.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symabi.ports.abi import SYSV_AMD64, WINDOWS_X64, HostAbi
-from symabi.ports.arch import AMD64, Architecture
+from symabi.ports.abi import AAPCS64, DARWIN_ARM64, SYSV_AMD64, WINDOWS_ARM64, WINDOWS_X64, HostAbi
+from symabi.ports.arch import AMD64, ARM64, Architecture
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,27 @@ _ANDROID_TLS = TlsForm("fs", 0x10, indirect="runtime.tls_g",
                            "run time; assumed 0x10, bionic's TLS_SLOT_APP); g is at FS+runtime.tls_g")
 
 
+_ARM64_CODE_RELOCS = frozenset({"R_CALLARM64", "R_ADDRARM64", "R_ARM64_PCREL_LDST8", "R_ARM64_PCREL_LDST16",
+                                "R_ARM64_PCREL_LDST32", "R_ARM64_PCREL_LDST64", "R_ADDR"})
+_ARM64_ELF_TLS = TlsForm("tpidr_el0", 16, relocation="R_ARM64_TLS_LE",
+                         doc="g at TPIDR_EL0+16: MOVD runtime·tls_g(SB), R27 is a MOVZ whose R_ARM64_TLS_LE the Go "
+                             "linker resolves to tls_g's offset (0) plus the 16-byte TCB")
+# android: runtime·tls_g is a variable (TLSG_IS_VARIABLE) whose DATA is 16: the offset assumed (the code
+# reaches the slot only through load_g, which reads that variable).
+_ARM64_ANDROID_TLS = TlsForm("tpidr_el0", 16,
+                             doc="g at TPIDR_EL0 + runtime.tls_g, a variable tls_arm64.s initialises to 16 (assumed)")
+_ARM64_DARWIN_TLS = TlsForm("tpidrro_el0", None, indirect="runtime.tls_g",
+                            doc="g at (TPIDRRO_EL0 &^ 7) + runtime.tls_g, a variable runtime·tlsinit sets at run time")
+_ARM64_WINDOWS_TLS = TlsForm("x18", None, indirect="runtime.tls_g",
+                             doc="X18 points at the TEB; runtime.tls_g holds the offset of Go's TEB TLS slot, which "
+                                 "holds g")
+
+
+def _arm64(goos: str, abi: HostAbi, fmt: str, tls: TlsForm) -> Port:
+    relocs = _ARM64_CODE_RELOCS | ({tls.relocation} if tls.relocation else set())
+    return Port(goos, ARM64, abi, fmt, tls, frozenset(relocs))
+
+
 def _elf(goos: str, tls: TlsForm = _ELF_TLS) -> Port:
     relocs = _CODE_RELOCS | ({tls.relocation} if tls.relocation else set())
     return Port(goos, AMD64, SYSV_AMD64, "elf", tls, frozenset(relocs))
@@ -97,6 +130,14 @@ PORTS: dict[str, Port] = {p.name: p for p in (
     Port("plan9", AMD64, None, "plan9", None, _CODE_RELOCS,
          why_unsupported="Plan 9 has no C host ABI: its kernel enters note handlers with its own convention, "
                          "and the runtime has no host-to-Go trampoline that symabi's contracts describe"),
+    _arm64("linux", AAPCS64, "elf", _ARM64_ELF_TLS),
+    _arm64("android", AAPCS64, "elf", _ARM64_ANDROID_TLS),  # builds the linux files
+    _arm64("freebsd", AAPCS64, "elf", _ARM64_ELF_TLS),
+    _arm64("netbsd", AAPCS64, "elf", _ARM64_ELF_TLS),
+    _arm64("openbsd", AAPCS64, "elf", _ARM64_ELF_TLS),
+    _arm64("darwin", DARWIN_ARM64, "macho", _ARM64_DARWIN_TLS),
+    _arm64("ios", DARWIN_ARM64, "macho", _ARM64_DARWIN_TLS),  # the darwin files
+    _arm64("windows", WINDOWS_ARM64, "pe", _ARM64_WINDOWS_TLS),
 )}
 
 DEFAULT_PORT = "windows/amd64"

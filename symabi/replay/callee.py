@@ -49,10 +49,10 @@ def call(machine, name: str) -> int | None:
     machine.calls.append(ConcreteCall(name, ordinal, site, df, sp, args, registers, frame))
     if machine.callee_model.startswith("host-"):
         return _host(machine, name, ordinal, sp, site)
-    _clobber_registers(machine, name, ordinal)
+    _clobber_registers(machine, name, ordinal, spec.keeps)
     if not _frame_words(machine, spec, name, ordinal, sp, site):
         return None
-    if not _through_pointers(machine, spec, name, ordinal, sp, args, site):
+    if not _through_pointers(machine, spec, name, ordinal, sp, args, site, registers):
         return None
     ret = _words(machine, sp, 8, name)
     if ret is None:
@@ -100,13 +100,15 @@ def _own_frame(machine, name: str, ordinal: int, sp: int, site: int | None) -> i
     return size
 
 
-def _clobber_registers(machine, name: str, ordinal: int) -> None:
+def _clobber_registers(machine, name: str, ordinal: int, keeps: tuple[str, ...] = ()) -> None:
+    """Every register but RSP and those the callee keeps (a host-ABI callee: the host's callee-saved)."""
     uc, value = machine.uc, machine.inputs.callee_value
     for reg in GPRS:
-        if reg != "rsp":
+        if reg != "rsp" and reg not in keeps:
             uc.reg_write(_REG[reg], value(name, ordinal, reg, 64))
     for reg in XMMS:
-        uc.reg_write(_REG[reg], value(name, ordinal, reg, 128))
+        if reg not in keeps:
+            uc.reg_write(_REG[reg], value(name, ordinal, reg, 128))
     flags = uc.reg_read(X.UC_X86_REG_RFLAGS) & ~(ARITH_FLAGS_MASK | DF_BIT)
     uc.reg_write(X.UC_X86_REG_RFLAGS, flags | (value(name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK))
 
@@ -122,11 +124,11 @@ def _frame_words(machine, spec: CalleeSpec, name: str, ordinal: int, sp: int, si
 
 
 def _through_pointers(machine, spec: CalleeSpec, name: str, ordinal: int, sp: int, args: tuple[int, ...],
-                      site: int | None) -> bool:
+                      site: int | None, registers: dict[str, int] | None = None) -> bool:
     value = machine.inputs.callee_value
     if spec.writes:  # the case narrows what the callee writes: exactly these words
         for w in spec.writes:
-            pointer = args[w.pointer_at // 8]
+            pointer = (registers or {}).get(w.register, 0) if w.register else args[w.pointer_at // 8]
             word = value(name, ordinal, f"*frame+{w.pointer_at:#x}+{w.offset:#x}", w.size * 8)
             if not _fill(machine, (pointer + w.offset) & (2**64 - 1), word.to_bytes(w.size, "little"), name, site,
                          "through"):

@@ -66,7 +66,8 @@ def judge(violation, run: ConcreteRun) -> str:
     # the contract whose obligation this is: sysv-amd64's stack obligation has its own id; the rest are shared
     contract = "sysv-amd64" if violation.obligation == "stack-writes-below-entry-rsp" else "windows-x64"
     finding = next((f for f in evaluate(run, contract) if f.obligation == violation.obligation), None)
-    if finding is None and violation.obligation in CHECKS:  # a check of another contract (go-to-host)
+    # an obligation another contract adds (go-to-host's, symabi.check's host calls)
+    if finding is None and violation.obligation in CHECKS:
         finding = CHECKS[violation.obligation](run, violation.obligation, violation.location)
     if finding is None:
         return ""  # an obligation replay does not model (the control state): not replayed
@@ -125,7 +126,7 @@ class ReplaySetup:
     def random_inputs(self, rng: _random.Random) -> ConcreteInputs:
         """Random inputs that satisfy the entry convention (a table index in range); the world, the
         return address and everything a callee does are drawn by the run from the inputs' seed."""
-        entries = self.convention.table_entries if self.convention.name == "callbackasm-table" else None
+        entries = self.convention.table_entries if self.convention.name.endswith("callbackasm-table") else None
         return ConcreteInputs.random(rng, pinned=dict(self.pinned), callback_entries=entries or None)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
@@ -148,6 +149,10 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
     symbolic model chose enters the replay."""
     from symabi.ports import PORTS  # pure data
 
+    if image.arch.name == "arm64":  # its own oracle (unicorn in AArch64 mode)
+        from symabi.replay.arm64 import setups_for_case as arm64_setups
+
+        return arm64_setups(case, image)
     sites = crash_sites(case, image)
     tls = PORTS[case.port].tls
     abi = PORTS[case.port].abi

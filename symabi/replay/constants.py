@@ -36,12 +36,13 @@ OBLIGATIONS = (
     ("df-clear-at-return", "df"),
     ("df-clear-at-call", "df"),
     ("stack-writes-in-frame", "stack"),
+    ("writes-owned-memory", "memory"),
     ("x15-zero-at-abiinternal-call", "xmm15"),
     ("r14-g-at-abiinternal-call", "r14"),
     ("no-fault", "fault"),
 )
 # obligations that apply on a path that aborts (calls a noreturn callee, traps), not only on returns
-APPLIES_ON_ABORT = frozenset({"df-clear-at-call", "stack-writes-in-frame", "x15-zero-at-abiinternal-call",
+APPLIES_ON_ABORT = frozenset({"df-clear-at-call", "stack-writes-in-frame", "writes-owned-memory", "x15-zero-at-abiinternal-call",
                               "r14-g-at-abiinternal-call", "no-fault"})
 # obligations replay does not model (which calls are ABIInternal, and the current g, are not replayed):
 # a counterexample of one is left unreplayed (Violation.replay == ""), never "not reproduced"

@@ -12,7 +12,7 @@ Return obligations (``_on_return``) depend on how the run ended:
     aborted, faulted  n/a (a fault is no-fault's business)
     error, loop       unknown (the run did not finish)
 
-df-clear-at-call, stack-writes-in-frame and no-fault are checked on every run, over what it did
+df-clear-at-call, stack-writes-in-frame, writes-owned-memory and no-fault are checked on every run, over what it did
 before it ended.
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from symabi.replay.constants import HOME_AREA, NONVOLATILE_GPRS, NONVOLATILE_XMMS, OBLIGATIONS, obligations_for
-from symabi.replay.machine import ABORTED, ESCAPED, FAULTED, RETURNED, ConcreteRun
+from symabi.replay.machine import ABORTED, ESCAPED, FAULTED, RETURNED, UNMAPPED, ConcreteRun
 from symabi.verdicts import format_value
 
 HOLDS, VIOLATED, UNKNOWN, NA = "holds", "violated", "unknown", "n/a"
@@ -149,6 +149,21 @@ def stack_writes_in_frame(run: ConcreteRun, ob: str, loc: str) -> ConcreteFindin
             what = "the return address" if w.offset < 8 else "the caller's frame"
             return ConcreteFinding(ob, loc, VIOLATED, None, w.offset,
                                    f"writes {w.size} bytes at entry RSP {w.offset:+#x} ({what})", w.site)
+    return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
+
+
+@obligation("writes-owned-memory")
+def writes_owned_memory(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
+    """The code's own stores (a callee's are judged by what they overwrite): none may land in the caller's
+    frame above its arguments, in code, or where nothing is mapped."""
+    for w in run.writes:
+        if w.by != "code":
+            continue
+        caller = w.region == "stack" and w.offset + w.size > run.caller_frame
+        if caller or w.kind == "attempt":  # an attempt: read-only or unmapped memory, so it faulted
+            where = (f"entry RSP {w.offset:+#x}, in the caller's frame" if w.region == "stack" else
+                     "memory nothing maps" if w.region == UNMAPPED else f"read-only {w.region}")
+            return ConcreteFinding(ob, loc, VIOLATED, None, w.address, f"writes {w.size} bytes at {where}", w.site)
     return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
 
 

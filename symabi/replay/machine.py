@@ -98,12 +98,16 @@ class ConcreteCall:
     frame: int = 0  # bytes of its own frame the callee filled below its RSP
 
 
+UNMAPPED = "unmapped"  # the region of a faulting store no region holds
+
+
 @dataclass(frozen=True)
 class ConcreteWrite:
     """One store: by the code (``by="code"``) or by a callee (``by=<callee>``).
 
     ``kind``: "store" (an instruction), "frame" (a callee's own frame and its argument/result words),
-    "through" (a callee writing through a pointer argument).
+    "through" (a callee writing through a pointer argument), "attempt" (an instruction's store that
+    faulted: read-only or unmapped memory, region ``UNMAPPED`` when no region holds it).
     """
 
     address: int
@@ -133,6 +137,7 @@ class ConcreteRun:
     steps: int  # instructions executed
     trace: tuple[int, ...] = field(repr=False, default=())  # every executed instruction address, in order
     other_stacks: dict[str, int] = field(default_factory=dict)  # region -> free_below, as the contract sees it
+    caller_frame: int = 8 + HOME_AREA  # offset from the entry RSP where the caller's own frame begins
     world: Mapping[str, int] = field(default_factory=dict)  # region -> the base this run gave it
     stack_args: int = 0  # bytes of the caller's stack arguments (a Go caller's argument and result words)
     convention: str = ""  # the entry convention's name
@@ -188,10 +193,11 @@ class _Machine:
             for name, kind in image.kinds.items() if kind != "STEXT" and image.sizes.get(name)
         ]
         code = Region("code", image.base, len(image.code), False)
+        self.host = self._host_pages((self.stack, code, *data, *fixed))
         self.placed = self._place(plan or WorldPlan(), fixed)
         self.world = tuple(fixed) + self._world_regions(plan or WorldPlan())
         # Looked up in this order: data symbols sit inside the code mapping and win over it.
-        self.regions: tuple[Region, ...] = (self.stack, *data, code, *self.world)
+        self.regions: tuple[Region, ...] = (self.stack, *data, code, *self.world, *self.host)
         self.gs_base = gs_base if gs_base is not None else self.placed.gs_base
         self.fs_base = self.placed.fs_base  # the thread pointer on an ELF port (symabi.ports: TLS through FS)
         self.caller_return = self.placed.return_address
@@ -224,7 +230,7 @@ class _Machine:
         spans = [(_page_down(self.image.base), _page_up(self.image.end)),
                  (_page_down(self.stack.start), _page_up(self.stack.start + self.stack.size))]
         spans += [(_page_down(s), _page_up(s + STUB_SLOT)) for s in self.image.stubs]
-        spans += [(_page_down(r.start), _page_up(r.start + r.size)) for r in fixed]
+        spans += [(_page_down(r.start), _page_up(r.start + r.size)) for r in (*fixed, *self.host)]
         return spans
 
     def _place(self, plan: WorldPlan, fixed: Sequence[Region]) -> PlacedWorld:
@@ -244,13 +250,20 @@ class _Machine:
             out.append(Region(name, start, size, writable, init=init, free_below=free_below))
         return tuple(out)
 
+    def _host_pages(self, taken: Sequence[Region]) -> tuple[Region, ...]:
+        """Read-only pages for the witness's memory at absolute addresses no region holds: what the host's
+        pointers reach (see ``host_reads``), as the model assumed it readable."""
+        pages = sorted({_page_down(a) for a, data in self.inputs.memory.items()
+                        if not any(r.contains(a, len(data)) for r in taken)})
+        return tuple(Region(f"host@{p:#x}", p, PAGE, False) for p in pages)
+
     def _map(self) -> None:
-        ordered = sorted(self.world + (self.stack,), key=lambda r: r.start)
+        ordered = sorted(self.world + self.host + (self.stack,), key=lambda r: r.start)
         for a, b in pairwise(ordered):
             if b.start < a.start + a.size:
                 raise ReplayError(f"region {b.name} ({b.start:#x}) overlaps region {a.name} ({a.start:#x})")
         code = Region("code", _page_down(self.image.base), _page_up(self.image.end) - _page_down(self.image.base))
-        for lo, hi in _spans((code, self.stack, *self.world)):
+        for lo, hi in _spans((code, self.stack, *self.world, *self.host)):
             self.uc.mem_map(lo, hi - lo, unicorn.UC_PROT_ALL)
             world_data = {r.name for r in self.world}
             if self.caller_return in range(lo, hi) or any(
@@ -286,7 +299,7 @@ class _Machine:
 
     def _start_rsp(self) -> int:
         conv = self.convention
-        if conv.name != "callbackasm-table":
+        if not conv.name.endswith("callbackasm-table"):  # callbackasm-table, sysv-callbackasm-table
             return self.rsp0
         table = self.image.symbols.get(conv.table) if conv.table else None
         if table is None and conv.table:
@@ -369,6 +382,8 @@ class _Machine:
         """The region an access falls in; a page fault (and None) when there is none or it is read-only."""
         region = self.region(address, size)
         where = f" in the call to {who}" if who else ""
+        if write and not who and self.stop is None and (region is None or not region.writable):
+            self._attempt(address, size)
         if region is None:
             null = " (the null page)" if address < 0x1_0000 else ""
             self.fault(f"#PF: {kind} of {size} bytes at {address:#x}{null}{where}: nothing is mapped there")
@@ -412,6 +427,18 @@ class _Machine:
         self.check("write" if write else "read", address, size, write=write)
         return False
 
+    def _attempt(self, address: int, size: int) -> None:
+        """A store that faults is still a store the code made: above the entry RSP it is a write into the
+        caller's frame (beyond what the run maps), elsewhere a write to memory nobody gave the code."""
+        region = self.region(address, size)
+        if region is not None:
+            name, offset = region.name, address - (self.rsp0 if region is self.stack else region.start)
+        elif self.rsp0 <= address < self.rsp0 + (1 << 32):
+            name, offset = self.stack.name, address - self.rsp0
+        else:
+            name, offset = UNMAPPED, address
+        self.writes.append(ConcreteWrite(address, size, name, offset, self.last, "code", "attempt"))
+
     def _on_interrupt(self, uc, number, _):
         if number == 3:
             self._end(ABORTED, "a trap (INT $3) ends the run")
@@ -454,6 +481,9 @@ class _Machine:
         # region (entry.info+0x0)
         by_input.update({int.from_bytes(self.uc.mem_read(address, 8), "little"): name
                          for name in self.callees if (address := self._input_word(name)) is not None})
+        # and by the world region at whose address the function lives ([callees."world.fn"])
+        by_input.update({self.placed.bases[name[len("world."):]]: name for name in self.callees
+                         if name.startswith("world.") and name[len("world."):] in self.placed.bases})
         while kind is None:
             if pc == self.caller_return:
                 kind, target = RETURNED, pc
@@ -476,6 +506,7 @@ class _Machine:
             site=self.stop_site if self.stop_site is not None else self.last,
             calls=tuple(self.calls), writes=tuple(self.writes), steps=self.steps, trace=tuple(self.trace),
             other_stacks={r.name: r.free_below for r in self.world if r.free_below}, world=dict(self.placed.bases),
+            caller_frame=8 + HOME_AREA + self.convention.stack_args,
             stack_args=self.convention.stack_args, convention=self.convention.name, callee_model=self.callee_model,
         )
 

@@ -12,14 +12,16 @@ from functools import lru_cache
 import capstone
 
 
-@lru_cache(maxsize=1)
-def _engine() -> capstone.Cs:
+@lru_cache(maxsize=2)
+def _engine(arch: str = "amd64") -> capstone.Cs:
+    if arch == "arm64":  # capstone's own A64 syntax (destination first; the Go assembler's is the reverse)
+        return capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     md.syntax = capstone.CS_OPT_SYNTAX_ATT  # source before destination, as in the Go assembler's text
     return md
 
 
-def disassemble(code: bytes, address: int = 0) -> str:
+def disassemble(code: bytes, address: int = 0, arch: str = "amd64") -> str:
     """The instruction(s) ``code`` encodes at ``address``, in AT&T syntax.
 
     One listing row is one instruction, so this is normally one ``mnemonic operands`` string; more
@@ -29,7 +31,7 @@ def disassemble(code: bytes, address: int = 0) -> str:
     if not code:
         return ""
     parts, used = [], 0
-    for insn in _engine().disasm(bytes(code), address):
+    for insn in _engine(arch).disasm(bytes(code), address):
         parts.append(f"{insn.mnemonic} {insn.op_str}".strip())
         used += insn.size
     if used < len(code):

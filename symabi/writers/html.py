@@ -325,7 +325,7 @@ def _steps(v: VersionResult) -> dict[int, dict[int, list[int]]]:
     return steps
 
 
-def _pane(v: VersionResult, vi: int, default_path: int | None) -> tuple[str, list[str]]:
+def _pane(v: VersionResult, vi: int, default_path: int | None, arch: str = "amd64") -> tuple[str, list[str]]:
     """One version's listing with its path picker; returns the HTML and the CSS rules for its paths."""
     rules: list[str] = []
     picks, chips, infos = [], [], []
@@ -393,7 +393,7 @@ def _pane(v: VersionResult, vi: int, default_path: int | None) -> tuple[str, lis
             f'<td class="loc{rep}" title="{e(r.location)}">{e(loc)}</td>'
             f'<td class="asm"{why}>{e(r.text)}</td>'
             f'<td class="bytes">{e(hex_bytes(r.code))}</td>'
-            f'<td class="cs">{e(disassemble(r.code, r.address))}</td></tr>')
+            f'<td class="cs">{e(disassemble(r.code, r.address, arch))}</td></tr>')
     if not v.listing:
         body = f'<p class="muted" style="padding:8px 12px">no listing{": " + e(v.error) if v.error else ""}</p>'
     else:
@@ -427,6 +427,14 @@ def _assumptions(result: CaseResult) -> str:
     return "".join(out)
 
 
+def _arch(result: CaseResult) -> str:
+    """The architecture of the case's code (its contract's host ABI), for capstone's column."""
+    from symabi.contracts import CONTRACTS
+
+    contract = CONTRACTS.get(result.contract)
+    return contract.abi.arch.name if contract is not None else "amd64"
+
+
 def render(result: CaseResult) -> str:
     judged = result.judged
     index_of = {v.name: i for i, v in enumerate(result.versions)}
@@ -438,7 +446,7 @@ def render(result: CaseResult) -> str:
         first_unknown = next((u.path for u in v.unknowns), None)
         default = next((i for i in (first_bad, first_unknown) if i is not None),
                        v.paths[0].index if v.paths else None)
-        html, css = _pane(v, vi, default)
+        html, css = _pane(v, vi, default, _arch(result))
         panes.append(html)
         rules.extend(css)
 

@@ -1,0 +1,1 @@
+"""``symabi check``: a Go module's own host-facing trampolines, marked in the source (docs/check.md)."""

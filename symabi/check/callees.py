@@ -1,0 +1,153 @@
+"""Callees from what the code calls: every CALL or JMP to a symbol outside the assembled file gets a model.
+
+    runtime.cgocallback     Go, ABI0, 24 bytes of arguments (fn, frame, ctxt)
+    crosscall2              host-ABI code (runtime/cgo): keeps the host's callee-saved registers, may
+                            clobber the rest and, on Windows, its 32-byte home area
+    a function of the module  Go, ABI0: its argument bytes from its TEXT line (``$16-24``: 24) or from
+                            its Go declaration (``func f(a, b uintptr) int32``)
+    any other symbol        a host (C) function, as crosscall2
+
+A Go function whose argument bytes cannot be found (another module's, or a type whose size is not
+plain) is not guessed: the check is UNKNOWN, naming the ``[callees."name"]`` table that would say it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from symabi.frontend import Listing
+from symabi.ports import Port
+
+CALL_RELOCATIONS = ("R_CALL", "R_CALLIND")
+CGOCALLBACK = "runtime.cgocallback"
+HOST_CODE = ("crosscall2", "_crosscall2")
+_SIZES = {**dict.fromkeys(("int", "uint", "uintptr", "int64", "uint64", "float64", "unsafe.Pointer", "complex64"), 8),
+          **dict.fromkeys(("int32", "uint32", "float32", "rune"), 4), **dict.fromkeys(("int16", "uint16"), 2),
+          **dict.fromkeys(("int8", "uint8", "byte", "bool"), 1), "string": 16, "complex128": 16, "any": 16,
+          "error": 16}
+_FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*\(([^)]*)\)[ \t]*(\([^)]*\)|[\w.*\[\]]+)?", re.M)
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """One callee as the check models it, with the sentence that says where the model comes from."""
+
+    table: dict  # a case.toml [callees."name"] table
+    how: str
+    host: bool = False  # host-ABI code: the host-call obligations apply at its calls
+    missing: str = ""  # why it cannot be modelled (the check is UNKNOWN)
+
+
+def reachable(listing: Listing, entry: str) -> list:
+    """The entry's TEXT symbol and the file's own TEXT symbols it calls, jumps to or takes the address of."""
+    texts = {s.name: s for s in listing.text_symbols()}
+    order, work = [], [entry]
+    while work:
+        name = work.pop()
+        if name in texts and texts[name] not in order:
+            order.append(texts[name])
+            work += [r.target for r in texts[name].relocations if r.target in texts]
+    return order
+
+
+def called(listing: Listing, entry: str) -> list[str]:
+    """Symbols outside the file that the entry's code calls or jumps to, in order of first use."""
+    own = {s.name for s in listing.symbols}
+    out: dict[str, None] = {}
+    for symbol in reachable(listing, entry):
+        for reloc in symbol.relocations:
+            if reloc.type in CALL_RELOCATIONS and reloc.target and reloc.target not in own:
+                out[reloc.target] = None
+    return list(out)
+
+
+def _type_size(text: str) -> int | None:
+    text = text.strip()
+    if text.startswith(("*", "func", "map[", "chan ", "<-chan", "chan<-")):
+        return 8
+    if text.startswith("[]"):
+        return 24
+    if text.startswith("interface"):
+        return 16
+    return _SIZES.get(text)
+
+
+def _fields(params: str) -> list[int] | None:
+    """The sizes of a Go parameter list's values ("a, b uintptr, c int32" -> [8, 8, 4])."""
+    params = params.strip()
+    if not params:
+        return []
+    groups, pending = [], 0
+    for part in (p.strip() for p in params.split(",")):
+        words = part.split(None, 1)
+        if len(words) == 2 and re.fullmatch(r"\w+", words[0]):
+            size = _type_size(words[1])
+            if size is None:
+                return None
+            groups += [size] * (pending + 1)
+            pending = 0
+        elif len(words) == 1 and re.fullmatch(r"\w+", words[0]) and _type_size(words[0]) is None:
+            pending += 1  # a name whose type follows
+        else:
+            size = _type_size(part)  # an unnamed parameter
+            if size is None:
+                return None
+            groups.append(size)
+    return None if pending else groups
+
+
+def _layout(sizes: list[int], at: int = 0) -> int:
+    for size in sizes:
+        at = (at + size - 1) // size * size if size < 8 else (at + 7) // 8 * 8
+        at += size
+    return at
+
+
+def go_frame(gofiles: list[Path], name: str) -> tuple[int, int] | None:
+    """(argument bytes, result bytes) of ``func name(...)`` in the package's Go files, ABI0 layout."""
+    for path in gofiles:
+        for m in _FUNC.finditer(path.read_text(errors="replace")):
+            if m[1] != name:
+                continue
+            params = _fields(m[2])
+            results = m[3] or ""
+            results = _fields(results[1:-1] if results.startswith("(") else results)
+            if params is None or results is None:
+                return None
+            args = (_layout(params) + 7) // 8 * 8
+            return args, (_layout(results, args) + 7) // 8 * 8 - args
+    return None
+
+
+def infer(name: str, port: Port, asm_args: dict[str, int], gofiles: dict[str, list[Path]]) -> Inferred:
+    """``asm_args``: linker name -> argument bytes of every TEXT line of the module's assembly;
+    ``gofiles``: package import path -> its Go files."""
+    abi = port.abi
+    keeps = list(abi.callee_saved_registers)
+    host = {"args": abi.home_area, "keeps": keeps}
+    if name == CGOCALLBACK:
+        return Inferred({"args": 24, "doc": "func cgocallback(fn, frame unsafe.Pointer, ctxt uintptr), ABI0"},
+                        "runtime·cgocallback: Go, ABI0, 24 bytes of arguments")
+    if name in HOST_CODE:
+        return Inferred({**host, "doc": "crosscall2 (runtime/cgo): host-ABI code that saves the host's "
+                         "callee-saved registers and calls runtime·cgocallback"},
+                        f"{name}: host-ABI code ({abi.name}): keeps {', '.join(r.upper() for r in keeps)}", True)
+    package, dot, function = name.rpartition(".")
+    if name in asm_args:
+        return Inferred({"args": asm_args[name], "doc": f"{function}: Go assembly, ABI0 (its TEXT line)"},
+                        f"{name}: Go, ABI0, {asm_args[name]} bytes of arguments (its TEXT line)")
+    if dot and package in gofiles:
+        frame = go_frame(gofiles[package], function.split("<")[0].removesuffix(".abi0"))
+        if frame is None:
+            return Inferred({}, "", missing=f"the module calls {name}, a Go function whose argument bytes symabi "
+                            "cannot work out from its declaration")
+        args, results = frame
+        return Inferred({"args": args, "results": results, "doc": f"{function}: Go, ABI0 (its Go declaration)"},
+                        f"{name}: Go, ABI0, {args} bytes of arguments and {results} of results (its Go declaration)")
+    if dot and "/" in package or package in ("runtime", "syscall") or dot and package.islower():
+        return Inferred({}, "", missing=f"the code calls {name}, a Go function outside the module whose ABI "
+                        "symabi does not know")
+    return Inferred({**host, "doc": f"{name}: a host ({abi.name}) function"},
+                    f"{name}: a host function ({abi.name}): keeps {', '.join(r.upper() for r in keeps)}", True)

@@ -1,0 +1,258 @@
+"""``symabi check``: find the marked functions of a module's packages, build each one's case from the
+port and from what its code calls, prove it. Stages: module (go list, the build plan, go_asm.h) ->
+directives and symabi.toml -> callees and world needs -> a Case -> the prover -> ``Checked`` records.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from symabi.casefile import Case, case_from_table
+from symabi.check import callees as infer
+from symabi.check import config as configs
+from symabi.check import contract as host_calls
+from symabi.check.directives import TextDecl, marks, text_decls
+from symabi.check.models import MODELS
+from symabi.check.module import Module, Package, find_module, packages, plan
+from symabi.errors import AssemblerError, CaseError, SymabiError
+from symabi.frontend import Listing
+from symabi.gate import build
+from symabi.gate import ports as gate_ports
+from symabi.ports import DEFAULT_PORT, Port
+from symabi.prover import Options, prove_case
+from symabi.toolchain import find_toolchain
+from symabi.verdicts import CaseResult, Verdict
+
+VERSION = "module"
+GO_TO_HOST_MISSING = "the go-to-host contract is not available yet (symabi checks host-entry functions only)"
+_SEGMENT = re.compile(r"\((TLS|GS|FS)\)|\b(GS|FS):|\d\((GS|FS)\)|\(TLS\)")
+_DATA_RELOCATIONS = ("R_PCREL", "R_ADDR", "R_GOTPCREL")
+
+
+class NothingMarked(SymabiError):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    """A function to check: marked in the source, or named in symabi.toml."""
+
+    package: Package
+    text: TextDecl
+    kind: str
+    keys: dict[str, str]
+    marked_at: str  # "file:line:col" of the directive, or "symabi.toml"
+    returns: int | None = None
+    entry_convention: dict = field(default_factory=dict)
+
+
+@dataclass
+class Checked:
+    target: Target
+    port: str
+    result: CaseResult | None = None
+    reason: str = ""  # UNKNOWN before any path ran: why
+    models: tuple[str, ...] = ()  # the callee models, in words
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.result.judged.verdict if self.result is not None else Verdict.UNKNOWN
+
+
+@dataclass
+class CheckRun:
+    module: Module
+    checked: list[Checked]
+    ports: tuple[str, ...]
+    notes: dict[str, str] = field(default_factory=dict)  # a port not checked -> why
+
+    @property
+    def exit_code(self) -> int:
+        verdicts = {c.verdict for c in self.checked}
+        if Verdict.REFUTED in verdicts:
+            return 1
+        return 2 if Verdict.UNKNOWN in verdicts else 0
+
+
+def _targets(pkgs: list[Package], config: configs.Config) -> list[Target]:
+    out, named = [], dict(config.functions)
+    for pkg in pkgs:
+        for name in pkg.sfiles:
+            path = pkg.directory / name
+            for m in marks(path, pkg.import_path):
+                fc = named.get(m.text.name)  # symabi.toml may add to a directive; the directive's keys win
+                keys = {**(fc.keys if fc else {}), **m.keys}
+                out.append(Target(pkg, m.text, m.kind, keys, m.where, *_settings(fc)))
+            for decl in text_decls(path, pkg.import_path):
+                fc = named.get(decl.name)
+                if fc is not None and not any(t.text.name == decl.name and t.package is pkg for t in out):
+                    out.append(Target(pkg, decl, fc.kind, fc.keys, config.where, fc.returns, fc.entry_convention))
+    return out
+
+
+def _settings(fc: configs.FunctionConfig | None) -> tuple:
+    return (fc.returns, fc.entry_convention) if fc is not None else (None, {})
+
+
+def _here(path: Path) -> str:
+    """A path as the user can click it: relative to the working folder when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _tls_need(ins, folder: Path) -> str:
+    return (f"thread-local storage ({ins.text.split(chr(9))[0]} at {_here(folder / ins.location)}): declare where "
+            "the TLS segment points, `tls = \"REGION+OFFSET\"`, and the region (`[worlds.NAME.regions.REGION] "
+            "size = ...`) with its words (`[[worlds.NAME.fields]]`)")
+
+
+def _data_need(target: str, ins, folder: Path) -> str:
+    return (f"{target} ({_here(folder / ins.location)}: {ins.text.replace(chr(9), ' ')}), data outside the file: "
+            f"declare what it holds, `[worlds.NAME.data.\"{target}\"] value = \"REGION\"` (the address of a "
+            "`[worlds.NAME.regions.REGION]` it points to) or a number")
+
+
+def world_needs(listing: Listing, entry: str, folder: Path, world: dict, callee_names: set[str]) -> list[str]:
+    """What the code reads that only a world can say: TLS, and data symbols outside the file (with the
+    line that reads each), unless ``world`` (a case.toml [world] table) already covers it."""
+    own = {s.name for s in listing.symbols}
+    declared = set((world.get("data") or {}).keys())
+    needs: dict[str, None] = {}
+    for symbol in infer.reachable(listing, entry):
+        instructions = symbol.real_instructions()
+        for ins in instructions:
+            if _SEGMENT.search(ins.text) and not (world.get("tls") or world.get("gs")):
+                needs[_tls_need(ins, folder)] = None
+        for reloc in symbol.relocations:
+            target = reloc.target
+            if reloc.type not in _DATA_RELOCATIONS or not target or target in own | callee_names | declared:
+                continue
+            ins = next((i for i in reversed(instructions) if i.offset <= reloc.offset), None)
+            if ins is None or "$" in ins.text or ins.text.startswith("LEAQ"):
+                continue  # the address is taken, nothing is read
+            needs[_data_need(target, ins, folder)] = None
+    return list(needs)
+
+
+def _callees(listing: Listing, entry: str, port: Port, config: configs.Config, asm_args, gofiles):
+    tables, words, missing, host = {}, [], [], set()
+    for name in infer.called(listing, entry):
+        if name in config.callees:
+            table = dict(config.callees[name])
+            tables[name] = table
+            words.append(f"{name}: as {config.where} declares it")
+            if table.get("keeps"):
+                host.add(name)
+            continue
+        got = infer.infer(name, port, asm_args, gofiles)
+        if got.missing:
+            missing.append(f"{got.missing}: declare `[callees.\"{name}\"] args = N` (bytes of ABI0 arguments) "
+                           f"in {config.where}")
+            continue
+        tables[name], words = got.table, words + [got.how]
+        if got.host:
+            host.add(name)
+    for name, table in config.callees.items():  # reached through an input or the world: "entry.rcx", "world.fn"
+        if name.startswith(("entry.", "world.")) and name not in tables:
+            tables[name] = dict(table)
+            words.append(f"{name}: as {config.where} declares it")
+            if table.get("keeps"):
+                host.add(name)
+    return tables, tuple(words), missing, frozenset(host)
+
+
+def case_for(target: Target, port: Port, listing: Listing, module: Module, config: configs.Config,
+             asm_args: dict[str, int], gofiles: dict[str, list[Path]]) -> tuple[Case | None, tuple[str, ...], str]:
+    """The target's case (None with the reason when it cannot be checked) and its callee models."""
+    tables, words, missing, host = _callees(listing, target.text.name, port, config, asm_args, gofiles)
+    world_name = target.keys.get("world")
+    if world_name is not None and world_name not in config.worlds:
+        raise CaseError(f"{target.marked_at}: world={world_name} names no [worlds.{world_name}] table in "
+                        f"{config.where}")
+    world = config.worlds.get(world_name, {}) if world_name else {}
+    needs = world_needs(listing, target.text.name, target.text.file.parent, world, set(tables))
+    if missing or needs:
+        hint = "" if world_name else \
+            f" (in {config.where}, under a [worlds.NAME] table the function names with world=NAME)"
+        said = "; ".join(missing + [f"it reads {n}" for n in needs])
+        return None, words, f"{said}{hint if needs else ''}"
+    contract = target.keys.get("contract") or host_calls.register(port.abi, host)
+    convention = {"name": target.keys.get("convention", port.abi.plain_call), **target.entry_convention}
+    table = {
+        "case": {"name": target.text.name, "summary": f"{target.kind} {target.text.written} ({target.marked_at})",
+                 "entry": target.text.name, "contract": contract, "callee_model": MODELS[port.abi.name].name,
+                 "package": target.package.import_path, "port": port.name,
+                 "returns": 64 if target.returns is None else target.returns},
+        "entry_convention": convention,
+        "callees": tables,
+        "world": world,
+        "versions": [{"name": VERSION, "source": str(target.text.file), "revision": "the module's working tree"}],
+    }
+    return case_from_table(table, config.path or target.text.file, module.root), words, ""
+
+
+def _assemble(tree: build.Tree, target: Target) -> tuple[Listing | None, str]:
+    command = tree.command(target.package.import_path, target.text.file.name)
+    if command is None:
+        return None, f"the {tree.port.name} build plan does not assemble {target.text.file.name}"
+    if build.needs_go_asm_h(command):
+        build.generate_header(tree, command.package)
+    try:
+        return build.assemble_file(tree, command), ""
+    except AssemblerError as exc:
+        return None, f"{target.text.file.name} does not assemble for {tree.port.name}: {exc}"
+
+
+def _check_port(module: Module, config: configs.Config, toolchain, port: Port, patterns, options: Options,
+                scratch: Path) -> list[Checked]:
+    pkgs = packages(module, toolchain, patterns, port, scratch)
+    targets = _targets([p for p in pkgs if p.sfiles], config)
+    if not targets:
+        return []
+    tree = plan(module, toolchain, [p for p in pkgs if p.sfiles], port, scratch)
+    asm_args = {d.name: d.args for p in pkgs for f in p.sfiles for d in text_decls(p.directory / f, p.import_path)
+                if d.args is not None}
+    gofiles = {p.import_path: [p.directory / g for g in p.gofiles] for p in pkgs}
+    out = []
+    for target in targets:
+        item = Checked(target, port.name)
+        out.append(item)
+        if target.kind == "host-call":
+            item.reason = GO_TO_HOST_MISSING
+            continue
+        listing, item.reason = _assemble(tree, target)
+        if listing is None:
+            continue
+        case, item.models, item.reason = case_for(target, port, listing, module, config, asm_args, gofiles)
+        if case is not None:
+            item.result = prove_case(case, tree.toolchain, options=options, listings={VERSION: listing})
+    return out
+
+
+def check(start: Path, patterns: tuple[str, ...] = ("./...",), ports: tuple[str, ...] = (DEFAULT_PORT,),
+          go: str | None = None, options: Options = Options()) -> CheckRun:
+    """Raises SymabiError for bad input (no module, a bad directive, nothing marked)."""
+    module = find_module(start)
+    config = configs.load(module.root)
+    toolchain = find_toolchain(go)
+    chosen, notes = gate_ports.choose(ports, toolchain.goroot, toolchain)
+    checked = []
+    with tempfile.TemporaryDirectory(prefix="symabi-check-") as scratch:
+        for port in chosen:
+            checked += _check_port(module, config, toolchain, port, patterns, options,
+                                   Path(scratch) / port.name.replace("/", "_"))
+    unmatched = sorted(set(config.functions) - {c.target.text.name for c in checked})
+    if unmatched:
+        raise CaseError(f"{config.where}: [functions.\"{unmatched[0]}\"] names no TEXT symbol of the .s files "
+                        f"{' '.join(patterns)} assembles for {', '.join(p.name for p in chosen)} (a linker name: "
+                        "\"example.com/m/pkg.f\" for ·f, \"f\" for f)")
+    if not checked:
+        raise NothingMarked(f"no function in {' '.join(patterns)} of {module.path} is marked //symabi:host-entry "
+                            f"or named in {configs.CONFIG_FILE} (for {', '.join(p.name for p in chosen)}); "
+                            "see docs/check.md")
+    return CheckRun(module, checked, tuple(p.name for p in chosen), notes)

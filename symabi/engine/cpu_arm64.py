@@ -1,0 +1,82 @@
+"""AArch64 behaviour that VEX's model of the instructions leaves out, and that a verdict can depend on.
+
+* MRS Xt, TPIDRRO_EL0 (the read-only thread pointer darwin's TLS hangs from, ``WORD $0xd53bd060`` in
+  runtime/tls_arm64.h): VEX lifts it as a no-op, leaving Xt unchanged. Here Xt receives the thread
+  pointer: the world's TLS base when the port's TLS hangs from TPIDRRO_EL0 and the case declares
+  one, else a fresh input ``entry.tpidrro_el0`` (any value: the OS sets it).
+* SP alignment: Linux, the BSDs, darwin and Windows run user code with SCTLR_EL1.SA0 set, so a load
+  or store whose base register is SP faults unless SP is 16-byte aligned. VEX does not check. The
+  check reads SP as the instruction starts (the base value, before any write-back).
+
+A fault ends the path as *faulted*, as in symabi.engine.cpu (the same ``Fault`` records).
+"""
+
+from __future__ import annotations
+
+import capstone
+import claripy
+from angr.state_plugins.inspect import BP_AFTER, BP_BEFORE
+
+from symabi.engine.cpu import CpuGaps
+from symabi.loader import Image
+
+MRS_TPIDRRO_MASK, MRS_TPIDRRO = 0xFFFF_FFE0, 0xD53B_D060  # MRS Xt, TPIDRRO_EL0 (op0=3 op1=3 CRn=13 CRm=0 op2=3)
+THREAD_POINTER = "tpidrro_el0"  # the state.globals key holding TPIDRRO_EL0's value
+
+
+def thread_pointer(state) -> claripy.ast.BV:
+    """TPIDRRO_EL0 on a path: what the world set, or the entry input."""
+    value = state.globals.get(THREAD_POINTER)
+    if value is None:
+        value = claripy.BVS(f"entry.{THREAD_POINTER}", 64, explicit_name=True)
+        state.globals[THREAD_POINTER] = value
+    return value
+
+
+class Arm64CpuGaps(CpuGaps):
+    def __init__(self, image: Image):  # noqa: super().__init__ would disassemble the bytes as x86
+        md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+        md.detail = True
+        self.tpidrro: dict[int, str] = {}  # instruction -> the X register it writes
+        self.sp_based: set[int] = set()  # loads and stores whose base register is SP
+        for located in image.instructions.values():
+            word = int.from_bytes(image.code[located.address - image.base:][:4], "little")
+            if word & MRS_TPIDRRO_MASK == MRS_TPIDRRO and word & 31 != 31:
+                self.tpidrro[located.address] = f"x{word & 31}"
+            for ins in md.disasm(image.code[located.address - image.base:][:4], located.address, 1):
+                if any(op.type == capstone.arm64.ARM64_OP_MEM and op.mem.base == capstone.arm64.ARM64_REG_SP
+                       for op in ins.operands):
+                    self.sp_based.add(ins.address)
+
+    def block_limit(self, instruction_addrs) -> int | None:
+        for index, addr in enumerate(instruction_addrs):
+            if addr in self.tpidrro and index + 1 < len(instruction_addrs):
+                return index + 1
+        return None
+
+    def install(self, state) -> None:
+        state.inspect.b("instruction", when=BP_BEFORE, action=self._before)
+        state.inspect.b("instruction", when=BP_AFTER, action=self._after)
+        state.globals["faults"] = ()
+        state.globals["executing"] = None
+
+    def _before(self, state) -> None:
+        addr = state.inspect.instruction
+        state.globals["executing"] = addr
+        if addr in self.sp_based:
+            self._may_fault(state, addr, state.regs.sp & 0xF != 0,
+                            "a load or store based on SP while SP is not 16-byte aligned (SP alignment fault)")
+
+    def _after(self, state) -> None:
+        executing = state.globals.get("executing")
+        if executing in self.tpidrro:
+            state.registers.store(self.tpidrro[executing], thread_pointer(state))
+        state.globals["executing"] = None
+
+    def alignment(self, state, ins_addr, address) -> None:
+        """Memory operands need no alignment in user mode (SCTLR_EL1.A clear) but SP's, checked above."""
+
+
+def gaps_for(image: Image) -> CpuGaps:
+    """The CPU module of the image's architecture."""
+    return Arm64CpuGaps(image) if image.arch.name == "arm64" else CpuGaps(image)

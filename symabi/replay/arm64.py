@@ -1,0 +1,491 @@
+"""The concrete oracle for arm64 code: unicorn in AArch64 mode runs a witness and judges it.
+
+It shares no choice with the symbolic model but the input names (``symabi.replay.inputs``' scheme):
+
+    entry.<reg>                  x0-x30, sp, v0-v31 (128 bits), nzcv, tpidrro_el0; x30 is the host's return
+                                 address (a BL leaves it 4-byte aligned); drawn from the seed when unnamed
+    <callee>#<n>.<reg|nzcv>      a register after the n-th call to <callee>
+    <callee>#<n>.frame+0x<o>     its argument/result word at its entry SP + 8 + o
+    <callee>#<n>.below-0x<d>     the word it leaves at its entry SP - d
+    <callee>#<n>.*frame+0x<p>+0x<o>   the word it writes at *(frame+p) + o
+    init.stack±0x<o>(.b)         the caller's initial stack bytes
+    below-rsp#<k>.stack-0x<d>    the k-th read below the current SP (less the red zone) sees this word
+
+The CPU is unicorn's (TPIDRRO_EL0 is a real system register there); the SP alignment check, which
+unicorn does not make, is made here from capstone's decoding of each executed instruction. A Go callee
+is adversarial as in ``symabi.replay.callee``: every X register but SP and X18 and every V register
+gets a fresh value (R28 stays g, or is loaded from the TLS slot by a ``sets_g`` callee such as
+runtime·load_g), a random-size frame below its SP - 8 gets random bytes (the word at SP - 8 holds
+its caller's saved frame pointer, Go's arm64 frame layout), its frame words and what its
+pointer arguments reach are overwritten; it returns to the X30 of the call.
+
+The world (runtime regions, their fields, data symbols, registers bound to world values, where the
+thread pointer points) is laid out by each run at random bases (``symabi.replay.world``'s helpers;
+``world.<region>`` and ``init.<region>+0x<o>`` in a witness fix a base or a byte). A world entered on
+another stack (``running_on``) is not laid out: such a setup reproduces nothing. At each call into an
+ABIInternal callee the oracle reads the port's TLS g slot from memory and checks R28 against it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import capstone
+from unicorn import UC_ARCH_ARM64, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MODE_ARM, Uc, UcError
+from unicorn import arm64_const as A
+
+from symabi.loader import STUB_BASE, STUB_SLOT, Image
+from symabi.models.entry import CALLER_FRAME, HIGHEST_STACK, LOWEST_STACK, STACK_RESERVE
+from symabi.replay.confirm import CONFIRM_SEEDS, CONFIRMED, NOT_REPRODUCED
+from symabi.replay.inputs import DEFAULT_SEED, callee_name, default_bytes, default_value, rng_for
+from symabi.replay.machine import ReplayError
+from symabi.replay.world import LayoutError, evaluate as world_value, random_base
+from symabi.verdicts import format_value
+
+PAGE = 0x1000
+BUDGET = 200_000
+MIN_FRAME, MAX_FRAME = 0x1000, 0x4000
+_NOP = (0xD503201F).to_bytes(4, "little")
+GPRS = tuple(f"x{i}" for i in range(31))
+VECTORS = tuple(f"v{i}" for i in range(32))
+_REG = {**{r: getattr(A, f"UC_ARM64_REG_{r.upper()}") for r in GPRS}, "sp": A.UC_ARM64_REG_SP,
+        **{f"v{i}": getattr(A, f"UC_ARM64_REG_Q{i}") for i in range(32)}, "nzcv": A.UC_ARM64_REG_NZCV,
+        "tpidrro_el0": A.UC_ARM64_REG_TPIDRRO_EL0, "tpidr_el0": A.UC_ARM64_REG_TPIDR_EL0}
+_WIDTH = {**{r: 64 for r in (*GPRS, "sp", "tpidrro_el0", "tpidr_el0")}, **{v: 128 for v in VECTORS}, "nzcv": 32}
+_ENTRY = re.compile(r"^entry\.(?P<reg>\w+)$")
+_CALLEE = re.compile(r"^(?P<callee>.+)#(?P<n>\d+)\.(?P<what>.+)$")
+_INIT = re.compile(r"^init\.(?P<region>[^+-]+)(?P<sign>[+-])0x(?P<off>[0-9a-f]+)(?P<byte>\.b)?$")
+_WORLD = re.compile(r"^world\.(?P<region>.+)$")
+_BELOW = re.compile(r"^below-rsp#(?P<k>\d+)\.stack-0x(?P<d>[0-9a-f]+)$")
+
+
+@dataclass
+class Inputs:
+    """A witness's values by name; everything else drawn from ``seed``."""
+
+    values: dict[str, int]
+    stack: dict[int, bytes] = field(default_factory=dict)
+    seed: str = DEFAULT_SEED
+    named: dict[tuple[str, int], bytes] = field(default_factory=dict)  # (region, offset) -> initial bytes
+    bases: dict[str, int] = field(default_factory=dict)  # world region -> base address
+
+    @classmethod
+    def from_witness(cls, inputs: dict, seed: str) -> Inputs:
+        out = cls({}, seed=seed)
+        for name, raw in inputs.items():
+            value = int(raw, 0) if isinstance(raw, str) else int(raw)
+            if m := _INIT.match(name):
+                size = 1 if m["byte"] else 8
+                offset = int(m["off"], 16) * (-1 if m["sign"] == "-" else 1)
+                data = (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")
+                if m["region"] == "stack":
+                    out.stack[offset] = data
+                else:
+                    out.named[(m["region"], offset)] = data
+            elif m := _WORLD.match(name):
+                out.bases[m["region"]] = value
+            else:
+                out.values[_canonical(name)] = value
+        return out
+
+    def get(self, name: str, bits: int) -> int:
+        value = self.values.get(name)
+        return (value if value is not None else default_value(self.seed, name, bits)) & ((1 << bits) - 1)
+
+
+def _canonical(name: str) -> str:
+    """One spelling per callee input (``frame+0x010`` -> ``frame+0x10``), as the engine names them."""
+    if (m := _CALLEE.match(name)) is None:
+        return name
+    what = re.sub(r"0x0*([0-9a-f]+)", lambda h: f"{int(h[1], 16):#x}", m["what"])
+    return callee_name(m["callee"], int(m["n"]), what)
+
+
+@dataclass
+class Run:
+    kind: str = ""  # "returned" | "faulted" | "escaped" | "aborted" | "error"
+    reason: str = ""
+    site: int | None = None  # the last instruction (the RET, the fault, the jump away)
+    entry: dict[str, int] = field(default_factory=dict)
+    exit: dict[str, int] = field(default_factory=dict)
+    calls: list[tuple[str, int, dict[str, int]]] = field(default_factory=list)  # (callee, site, registers)
+    stack_write: tuple[int, int, int] | None = None  # (offset from entry SP, size, instruction) of the first one
+
+
+@dataclass(frozen=True)
+class World:
+    """One configuration of a case's world, before any address is chosen (values as text)."""
+
+    regions: tuple = ()  # RegionPlan
+    words: tuple = ()  # WordPlan: (region+offset or an address, value text, size)
+    data: tuple = ()  # (symbol, address, size) of data symbols outside the file, at their stub address
+    registers: tuple[tuple[str, str], ...] = ()  # entry registers bound to world values
+    tls: str | None = None  # where the port's thread pointer points
+    tls_segment: str = "tpidr_el0"
+    g_slot: tuple[str, int | None, str | None] | None = None  # (segment, offset, indirect symbol) of the g slot
+    abi_internal: bool = False  # the callees are ABIInternal: R28 is checked at each call
+
+
+class Machine:
+    def __init__(self, image: Image, entry: int, callees, red_zone: int, inputs: Inputs, budget: int = BUDGET,
+                 world: World = World()):
+        self.image, self.callees, self.red_zone, self.inputs, self.budget = image, callees, red_zone, inputs, budget
+        self.world = world
+        self.entry_pc = entry
+        self.uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
+        self.stubs = dict(image.stubs)
+        self.run = Run()
+        self.last: int | None = None
+        self.volatile = 0
+        self.md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+        self.md.detail = True
+        self._sp_based: dict[int, bool] = {}
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        uc, image = self.uc, self.image
+        low, high = image.base & ~(PAGE - 1), (image.end + PAGE - 1) & ~(PAGE - 1)
+        uc.mem_map(low, high - low)
+        uc.mem_write(image.base, image.code)
+        if self.stubs:
+            uc.mem_map(STUB_BASE, STUB_SLOT * len(self.stubs))
+            for address in self.stubs:
+                uc.mem_write(address, _NOP * 4)
+        lowest, highest = (LOWEST_STACK + STACK_RESERVE) // 16, HIGHEST_STACK // 16
+        self.sp0 = self.inputs.values.get("entry.sp")
+        if self.sp0 is None:
+            self.sp0 = (lowest + default_value(self.inputs.seed, "entry.sp", 64) % (highest - lowest)) * 16
+        self.window_top = self.sp0 + CALLER_FRAME
+        self.stack_low = (self.sp0 - STACK_RESERVE) & ~(PAGE - 1)
+        top = (self.window_top + PAGE - 1) & ~(PAGE - 1)
+        uc.mem_map(self.stack_low, top - self.stack_low)
+        uc.mem_write(self.stack_low, default_bytes(self.inputs.seed, "init.stack", top - self.stack_low))
+        for offset, data in self.inputs.stack.items():
+            uc.mem_write(self.sp0 + offset, data)
+        bound = self._lay_out_world()
+        for reg in (*GPRS, *VECTORS, "nzcv", "tpidrro_el0", "tpidr_el0"):
+            value = bound.get(reg, self.inputs.get(f"entry.{reg}", _WIDTH[reg]))
+            if reg == "nzcv":
+                value &= 0xF000_0000
+            uc.reg_write(_REG[reg], value)
+            self.run.entry[reg] = value
+        self.ret = self._return_address()
+        uc.reg_write(A.UC_ARM64_REG_X30, self.ret)
+        self.run.entry["x30"] = self.ret
+        uc.reg_write(A.UC_ARM64_REG_SP, self.sp0)
+        self.run.entry["sp"] = self.sp0
+        self.by_input = self._input_callees()
+        uc.hook_add(UC_HOOK_CODE, self._code, begin=image.base, end=image.end - 1)
+        if self.stubs:  # control reaching a callee's stub stops the CPU: the callee is emulated here
+            uc.hook_add(UC_HOOK_CODE, lambda uc, *_: uc.emu_stop(), begin=STUB_BASE,
+                        end=STUB_BASE + STUB_SLOT * len(self.stubs) - 1)
+        uc.hook_add(UC_HOOK_MEM_WRITE, self._write)
+        uc.hook_add(UC_HOOK_MEM_READ, self._read)
+
+    def _input_callees(self) -> dict[int, str]:
+        """Callees the case declares by the input holding them ([callees."entry.x0"]): the function the host
+        passed lives at that register's entry value; control reaching it (a fetch there faults, as nothing
+        is mapped) is handed to the callee."""
+        return {self.run.entry[name.removeprefix("entry.")]: name for name in self.callees
+                if name.startswith("entry.") and name.removeprefix("entry.") in self.run.entry}
+
+    def _lay_out_world(self) -> dict[str, int]:
+        """Map the world's regions at this run's bases; the registers it binds (the thread pointer too)."""
+        world, uc = self.world, self.uc
+        taken = [(start, start + size) for start, size in self._mapped()]
+        rng = rng_for(self.inputs.seed, "world-layout")
+        self.bases, world_pages = {}, set()
+        for region in world.regions:
+            base = self.inputs.bases.get(region.name)
+            if base is None:
+                base = random_base(rng, region.size, region.align, taken)
+            low, high = base & ~(PAGE - 1), (base + region.size + PAGE - 1) & ~(PAGE - 1)
+            for page in range(low, high, PAGE):  # two regions may share a page; nothing else may
+                if page in world_pages:
+                    continue
+                try:
+                    uc.mem_map(page, PAGE)
+                except UcError:
+                    raise ReplayError(f"region {region.name} at {base:#x} overlaps mapped memory") from None
+                world_pages.add(page)
+            uc.mem_write(base, default_bytes(self.inputs.seed, f"init.{region.name}", region.size))
+            taken.append((low, high))
+            self.bases[region.name] = base
+        for (region, offset), data in self.inputs.named.items():
+            if region in self.bases:
+                uc.mem_write(self.bases[region] + offset, data)
+        try:
+            for word in world.words:
+                value = world_value(word.value, self.bases) & ((1 << 8 * word.size) - 1)
+                uc.mem_write(world_value(word.at, self.bases), value.to_bytes(word.size, "little"))
+            bound = {reg: world_value(text, self.bases) for reg, text in world.registers}
+            if world.tls is not None:
+                bound[world.tls_segment] = world_value(world.tls, self.bases)
+        except LayoutError as exc:
+            raise ReplayError(str(exc)) from None
+        return bound
+
+    def current_g(self) -> int | None:
+        """The port's TLS g slot, read from memory now; None when the world has none."""
+        if self.world.g_slot is None:
+            return None
+        segment, offset, indirect = self.world.g_slot
+        pointer = self.run.entry.get(segment, self.uc.reg_read(_REG[segment]) if segment in _REG else 0)
+        if segment == "tpidrro_el0":
+            pointer &= ~7  # darwin masks the low bits (runtime/tls_arm64.s)
+        if indirect is not None:
+            address = next((a for a, n in self.stubs.items() if n == indirect), None)
+            if address is None:
+                return None
+            offset = int.from_bytes(self.uc.mem_read(address, 8), "little")
+        try:
+            return int.from_bytes(self.uc.mem_read((pointer + offset) & (2**64 - 1), 8), "little")
+        except UcError:
+            return None
+
+    def _return_address(self) -> int:
+        value = self.inputs.values.get("entry.x30")
+        rng = rng_for(self.inputs.seed, "entry.x30")
+        while True:
+            ra = value if value is not None else rng.randrange(0x1_0000, 0x7F00_0000_0000) & ~3
+            mapped = any(start <= ra < start + size for start, size in self._mapped())
+            if not mapped:
+                return ra
+            if value is not None:
+                raise ReplayError(f"the witness's return address {ra:#x} lies in mapped memory")
+
+    def _mapped(self):
+        return [(start, end - start + 1) for start, end, _ in self.uc.mem_regions()]
+
+    # ---- hooks -------------------------------------------------------------------------------
+
+    def _code(self, uc, address, size, _):
+        self.last = address
+        if self._sp_based_at(address) and uc.reg_read(A.UC_ARM64_REG_SP) & 0xF:
+            self.run.kind, self.run.site = "faulted", address
+            self.run.reason = "SP alignment fault (a load or store based on an SP that is not 16-byte aligned)"
+            uc.emu_stop()
+
+    def _sp_based_at(self, address: int) -> bool:
+        if address not in self._sp_based:
+            word = self.image.code[address - self.image.base:][:4]
+            ins = next(self.md.disasm(word, address, 1), None)
+            self._sp_based[address] = ins is not None and any(
+                op.type == capstone.arm64.ARM64_OP_MEM and op.mem.base == capstone.arm64.ARM64_REG_SP
+                for op in ins.operands)
+        return self._sp_based[address]
+
+    def _write(self, uc, _access, address, size, _value, _):
+        offset = address - self.sp0
+        if self.run.stack_write is None and offset + size > 0 and address < self.window_top:
+            self.run.stack_write = (offset, size, uc.reg_read(A.UC_ARM64_REG_PC))
+
+    def _read(self, uc, _access, address, size, _value, _):
+        sp = uc.reg_read(A.UC_ARM64_REG_SP)
+        if not (self.stack_low <= address < sp - self.red_zone):
+            return
+        self.volatile += 1
+        start = address - (address - self.sp0) % 8
+        for word in range(start, address + size, 8):
+            depth = self.sp0 - word
+            name = f"below-rsp#{self.volatile}.stack-{depth:#x}"
+            uc.mem_write(word, self.inputs.get(name, 64).to_bytes(8, "little"))
+
+    # ---- running -----------------------------------------------------------------------------
+
+    def go(self) -> Run:
+        pc, steps = self.entry_pc, 0
+        while steps < self.budget and not self.run.kind:
+            try:
+                self.uc.emu_start(pc, self.ret, count=self.budget - steps)
+            except UcError as exc:
+                pc = self.uc.reg_read(A.UC_ARM64_REG_PC)
+                if not self.run.kind and pc in self.by_input:
+                    pc = self._call(self.by_input[pc])
+                    continue
+                if not self.run.kind:
+                    self.run.kind, self.run.reason = "faulted", f"the CPU faults: {exc}"
+                    self.run.site = self.uc.reg_read(A.UC_ARM64_REG_PC)
+                break
+            steps += 1000  # a coarse bound: every resumption counts
+            pc = self.uc.reg_read(A.UC_ARM64_REG_PC)
+            if self.run.kind:
+                break
+            if pc == self.ret:
+                self.run.kind, self.run.site = "returned", self.last
+            elif STUB_BASE <= pc < STUB_BASE + STUB_SLOT * len(self.stubs):
+                pc = self._call(self.stubs[STUB_BASE + (pc - STUB_BASE) // STUB_SLOT * STUB_SLOT])
+            elif pc in self.by_input:
+                pc = self._call(self.by_input[pc])
+            elif not self.image.in_code(pc):
+                self.run.kind, self.run.site, self.run.reason = "escaped", self.last, f"control reached {pc:#x}"
+        if not self.run.kind:
+            self.run.kind, self.run.reason = "error", "instruction budget exhausted"
+        self.run.exit = {r: self.uc.reg_read(_REG[r]) for r in (*GPRS, "sp", *VECTORS)}
+        self.run.exit["pc"] = self.uc.reg_read(A.UC_ARM64_REG_PC)
+        return self.run
+
+    def _call(self, name: str) -> int:
+        uc = self.uc
+        spec = self.callees.get(name)
+        registers = {r: uc.reg_read(_REG[r]) for r in (*GPRS, "sp", *VECTORS)}
+        if self.world.abi_internal and not getattr(spec, "sets_g", False):
+            registers["g"] = self.current_g()
+        self.run.calls.append((name, self.last, registers))
+        if spec is None:
+            self.run.kind, self.run.reason = "error", f"call to {name}, which the case does not declare"
+            return 0
+        if spec.noreturn:
+            self.run.kind, self.run.reason = "aborted", f"{name} does not return"
+            return 0
+        ordinal = sum(1 for c in self.run.calls if c[0] == name)
+        value = lambda what, bits: self.inputs.get(callee_name(name, ordinal, what), bits)  # noqa: E731
+        sp, back = registers["sp"], registers["x30"]
+        args = [int.from_bytes(uc.mem_read(sp + 8 + o, 8), "little") for o in range(0, spec.args - 7, 8)]
+        size = rng_for(self.inputs.seed, callee_name(name, ordinal, "frame-size")).randrange(MIN_FRAME, MAX_FRAME, 8)
+        size = min(size, sp - self.stack_low)
+        frame = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, "below"), size))
+        for depth in range(8, size + 1, 8):
+            fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
+            if fixed is not None:
+                frame[size - depth: size - depth + 8] = (fixed & (2**64 - 1)).to_bytes(8, "little")
+        uc.mem_write(sp - size, bytes(frame[:-8]))  # the word at SP - 8 is the caller's saved FP
+        for at, pointer in enumerate(args):
+            if sp <= pointer < self.window_top and not spec.writes:
+                data = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, f"*frame+{8 * at:#x}"),
+                                               self.window_top - pointer))
+                uc.mem_write(pointer, bytes(data))
+        for w in spec.writes:
+            pointer = args[w.pointer_at // 8] + w.offset
+            word = value(f"*frame+{w.pointer_at:#x}+{w.offset:#x}", w.size * 8).to_bytes(w.size, "little")
+            uc.mem_write(pointer, word)
+        for off in range(0, spec.args + spec.results, 8):
+            n = min(8, spec.args + spec.results - off)
+            uc.mem_write(sp + 8 + off, value(f"frame+{off:#x}", n * 8).to_bytes(n, "little"))
+        changed = spec.clobbers  # None: all the model allows
+        for reg in GPRS:  # Go never writes R18_PLATFORM, and keeps g in R28
+            if reg not in ("x18", "x28") and (changed is None or reg in changed):
+                uc.reg_write(_REG[reg], value(reg, 64))
+        if spec.sets_g:  # runtime·load_g: g from the thread's TLS slot, as memory holds it now
+            g = self.current_g()
+            uc.reg_write(_REG["x28"], g if g is not None else value("x28", 64))
+        for reg in VECTORS:
+            if changed is None or reg in changed:
+                uc.reg_write(_REG[reg], value(reg, 128))
+        uc.reg_write(A.UC_ARM64_REG_NZCV, value("nzcv", 64) & 0xF000_0000)
+        uc.reg_write(A.UC_ARM64_REG_PC, back)
+        return back
+
+
+def evaluate(run: Run, abi, obligation: str, location: str) -> tuple[str, int | None, int | None, int | None]:
+    """(status, entry, exit, site) of one obligation on a concrete run; status "violated", "holds" or "n/a"."""
+    if obligation == "no-fault":
+        return ("violated", None, None, run.site) if run.kind == "faulted" else ("holds", None, None, None)
+    if obligation == "stack-writes-below-entry-sp":
+        if run.stack_write is not None:
+            offset, _, site = run.stack_write
+            return "violated", None, offset, site
+        return "holds", None, None, None
+    if obligation == "x28-g-at-abiinternal-call":
+        for _, site, registers in run.calls:
+            if "g" not in registers:
+                continue  # not an ABIInternal callee
+            g = registers["g"]
+            if g is None:
+                return "n/a", None, None, None  # no g slot in this world: not judged here
+            if registers["x28"] not in (0, g):
+                return "violated", g, registers["x28"], site
+        return "holds", None, None, None
+    if obligation.endswith("-untouched"):
+        entry = run.entry[location]
+        for _, site, registers in run.calls:
+            if registers[location] != entry:
+                return "violated", entry, registers[location], site
+        if run.kind == "returned" and run.exit[location] != entry:
+            return "violated", entry, run.exit[location], run.site
+        return "holds", None, None, None
+    if obligation == "return-to-caller":
+        if run.kind == "escaped":
+            return "violated", run.entry["x30"], run.exit["pc"], run.site
+        return ("holds" if run.kind == "returned" else "n/a"), None, None, None
+    if run.kind != "returned" or not obligation.startswith(("preserve-", "restore-sp")) or location == "fpcr":
+        return "n/a", None, None, None
+    if obligation == "restore-sp":
+        return ("violated" if run.exit["sp"] != run.entry["sp"] else "holds"), run.entry["sp"], run.exit["sp"], run.site
+    reg = abi.arch.register(location)
+    source = reg.within or location
+    mask = (1 << reg.bits) - 1
+    entry, exit_ = run.entry[source] & mask, run.exit[source] & mask
+    return ("violated" if entry != exit_ else "holds"), entry, exit_, run.site
+
+
+@dataclass(frozen=True)
+class Arm64ReplaySetup:
+    """One entry of one image, for ``symabi.prover``'s replay (the same interface as ``ReplaySetup``)."""
+
+    image: Image
+    entry: int
+    callees: dict
+    abi: object
+    red_zone: int
+    entry_name: str = ""
+    facts: tuple[str, ...] = ()
+    world: World = World()
+    unsupported: str = ""  # why this configuration cannot be run here
+
+    def run(self, inputs: Inputs) -> Run:
+        return Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world).go()
+
+    def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
+        if self.unsupported:
+            return f"{NOT_REPRODUCED}: {self.unsupported}"
+        for n in range(max(1, seeds)):
+            drawn = seed if n == 0 else f"{seed}#{n}"
+            try:
+                run = self.run(Inputs.from_witness(violation.inputs, drawn))
+            except ReplayError as exc:
+                return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
+            status = self._judge(violation, run)
+            if status != CONFIRMED:
+                return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n else "")
+        return CONFIRMED
+
+    def _judge(self, violation, run: Run) -> str:
+        status, entry, exit_, site = evaluate(run, self.abi, violation.obligation, violation.location)
+        ending = run.kind + (f": {run.reason}" if run.reason else "")
+        if status != "violated":
+            return f"{NOT_REPRODUCED}: {violation.obligation} {status} on the concrete run, which {ending}"
+        want = getattr(violation.site, "address", None)
+        if want is not None and site != want:
+            return f"{NOT_REPRODUCED}: {violation.obligation} fails at {site:#x}, not at {want:#x}" if site is not None \
+                else f"{NOT_REPRODUCED}: {violation.obligation} fails at no instruction"
+        for which, witness, concrete in (("entry", violation.entry, entry), ("exit", violation.exit, exit_)):
+            text = format_value(concrete, violation.location) if concrete is not None else None
+            if witness is not None and text is not None and witness != text:
+                return f"{NOT_REPRODUCED}: {violation.obligation} fails, but its {which} value is {text}, not {witness}"
+        return CONFIRMED
+
+
+def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:
+    """One setup per (entry symbol, world configuration), in the prover's order (symabi.replay.confirm's)."""
+    from symabi.contracts import CONTRACTS
+    from symabi.models import ENTRY_CONVENTIONS
+    from symabi.ports import PORTS
+    from symabi.replay.confirm import _configurations, _data_regions, _data_words, _region_plans
+
+    abi = CONTRACTS[case.contract].abi
+    red_zone = ENTRY_CONVENTIONS[case.entry_convention.name].red_zone
+    tls = PORTS[case.port].tls
+    g_slot = (tls.segment, tls.g_offset, tls.indirect) if tls is not None and tls.slot == "g" else None
+    setups = []
+    for name in case.entries:
+        for words, facts, running_on in _configurations(case.world):
+            world = World(_region_plans(case.world), words + _data_words(case, image), _data_regions(case, image),
+                          tuple(case.entry_convention.registers.items()), case.world.tls,
+                          tls.segment if tls else "tpidr_el0", g_slot, case.callee_model == "go-abiinternal")
+            why = f"the world is entered on the stack region {running_on!r}, which this oracle does not lay out" \
+                if running_on else ""
+            setups.append(Arm64ReplaySetup(image, image.symbols[name], dict(case.callees), abi, red_zone, name,
+                                           facts, world, why))
+    return setups

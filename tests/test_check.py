@@ -1,0 +1,231 @@
+"""symabi check: a module's marked trampolines, checked like go vet checks Go (docs/check.md).
+
+The module under tests/data/check/callback has one correct callback trampoline per amd64 host ABI
+(C -> trampoline -> crosscall2 -> Go) and three with a planted bug each; the verdicts are the solver's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from symabi.check import directives
+from symabi.cli import app
+
+MODULE = Path(__file__).resolve().parent / "data" / "check" / "callback"
+LINE = re.compile(r"^(?P<file>[^\s:]+\.s):(?P<line>\d+):(?P<col>\d+): (?P<name>\w+) \((?P<port>[\w/]+)\): "
+                  r"(?P<what>[\w-]+(?:, [\w-]+)*): ")
+
+
+def _run(args, cwd: Path, monkeypatch):
+    monkeypatch.chdir(cwd)
+    monkeypatch.delenv("SYMABI_DEBUG", raising=False)
+    result = CliRunner().invoke(app, ["check", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return result
+
+
+def _findings(output: str) -> dict[tuple[str, str], set[tuple[str, int]]]:
+    """(function, port) -> {(what failed, line)} over the first-level finding lines."""
+    out: dict = {}
+    for line in output.splitlines():
+        m = LINE.match(line)
+        if m:
+            out.setdefault((m["name"], m["port"]), set()).add((m["what"], int(m["line"])))
+    return out
+
+
+def _line_of(path: Path, needle: str, after: str) -> int:
+    lines = path.read_text().splitlines()
+    start = next(i for i, l in enumerate(lines) if after in l)
+    return next(i for i, l in enumerate(lines[start:], start) if needle in l) + 1
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """One run over windows/amd64 and linux/amd64 of a copy of the module (the test may not write into the repo)."""
+    root = tmp_path_factory.mktemp("check") / "callback"
+    shutil.copytree(MODULE, root)
+    mp = pytest.MonkeyPatch()
+    try:
+        result = _run(["--port", "windows/amd64", "--port", "linux/amd64"], root, mp)
+    finally:
+        mp.undo()
+    return root, result
+
+
+def test_correct_trampolines_are_proved_and_planted_bugs_refuted_naming_register_and_line(planted):
+    root, result = planted
+    assert result.exit_code == 1, result.output
+    found = _findings(result.output)
+    assert not any(name == "callbackTrampoline" for name, _ in found), result.output
+    win, unix = root / "cb" / "cb_windows_amd64.s", root / "cb" / "cb_unix_amd64.s"
+    expected = {
+        ("callbackBadSaved", "windows/amd64"): ("preserve-rsi", _line_of(win, "RET", "·callbackBadSaved")),
+        ("callbackBadAlign", "windows/amd64"): ("host-call-aligned", _line_of(win, "CALL", "·callbackBadAlign")),
+        ("callbackBadFrame", "windows/amd64"): ("preserve-rbp", _line_of(win, "RET", "·callbackBadFrame")),
+        ("callbackBadHome", "windows/amd64"): ("host-call-home-area", _line_of(win, "CALL", "·callbackBadHome")),
+        ("callbackBadSaved", "linux/amd64"): ("preserve-r12", _line_of(unix, "RET", "·callbackBadSaved")),
+        ("callbackBadAlign", "linux/amd64"): ("host-call-aligned", _line_of(unix, "CALL", "·callbackBadAlign")),
+        ("callbackBadFrame", "linux/amd64"): ("preserve-rbp", _line_of(unix, "RET", "·callbackBadFrame")),
+    }
+    assert set(found) == set(expected), result.output
+    for key, finding in expected.items():
+        assert finding in found[key], (key, found[key])
+    # the bugs are these and only these: one obligation each (the missing home area also lets crosscall2
+    # overwrite the saved BP and the return address, which is said too)
+    assert all(len(found[k]) == 1 for k in expected if k[0] != "callbackBadHome"), found
+    assert "R12 at return is RDI's value at entry" in result.output
+    assert "\twitness: " in result.output and "\treplay: confirmed" in result.output
+    assert "\treplay: not" not in result.output
+    assert "2 proved, 7 refuted" in result.stderr
+
+
+def test_json_and_sarif(tmp_path, monkeypatch):
+    root = tmp_path / "callback"
+    shutil.copytree(MODULE, root)
+    sarif = tmp_path / "out.sarif"
+    result = _run(["--json", "--sarif", str(sarif), "./cb"], root, monkeypatch)
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    verdicts = {f["symbol"].rsplit(".", 1)[1]: f["verdict"] for f in doc["functions"]}
+    assert verdicts == {"callbackTrampoline": "proved", "callbackBadSaved": "refuted", "callbackBadAlign": "refuted",
+                        "callbackBadFrame": "refuted", "callbackBadHome": "refuted"}
+    log = json.loads(sarif.read_text())
+    rules = {r["ruleId"] for r in log["runs"][0]["results"] if r["level"] == "error"}
+    assert {"preserve-rsi", "host-call-aligned", "preserve-rbp"} <= rules
+
+
+def _module(tmp_path: Path, asm: str, go: str = "package p\n\nfunc f()\n", toml: str | None = None) -> Path:
+    (tmp_path / "p").mkdir()
+    (tmp_path / "go.mod").write_text("module example.com/t\n\ngo 1.21\n")
+    (tmp_path / "p" / "p.go").write_text(go)
+    (tmp_path / "p" / "p_amd64.s").write_text('#include "textflag.h"\n\n' + asm)
+    if toml is not None:
+        (tmp_path / "symabi.toml").write_text(toml)
+    return tmp_path
+
+
+def test_bad_input_is_one_line(tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    result = _run([], tmp_path / "empty", monkeypatch)
+    assert result.exit_code == 2 and result.output.startswith("symabi: error: no go.mod in ")
+    (tmp_path / "unmarked").mkdir()
+    unmarked = _module(tmp_path / "unmarked", "TEXT ·f(SB),NOSPLIT,$0\n\tRET\n")
+    result = _run([], unmarked, monkeypatch)
+    assert result.exit_code == 2 and "symabi: error: no function in ./... of example.com/t is marked" in result.output
+    (tmp_path / "badkey").mkdir()
+    bad = _module(tmp_path / "badkey", "//symabi:host-entry colour=red\nTEXT ·f(SB),NOSPLIT,$0\n\tRET\n")
+    result = _run([], bad, monkeypatch)
+    assert result.exit_code == 2
+    assert re.match(r"symabi: error: \S+p_amd64\.s:3:1: unknown key 'colour' in //symabi:host-entry", result.output)
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_directive_not_above_text_is_an_error(tmp_path):
+    path = tmp_path / "x.s"
+    path.write_text("//symabi:host-entry\n\nTEXT ·f(SB),NOSPLIT,$0\n\tRET\n")
+    with pytest.raises(directives.DirectiveError, match=r"x\.s:1:1: .*not right above a TEXT line"):
+        directives.marks(path, "p")
+    path.write_text("// f is called by C.\n//symabi:host-entry world=w\n// more words\nTEXT ·f(SB),NOSPLIT,$16-24\n")
+    (mark,) = directives.marks(path, "example.com/p")
+    assert (mark.text.name, mark.text.args, mark.keys, mark.line) == ("example.com/p.f", 24, {"world": "w"}, 2)
+
+
+def test_tls_and_outside_data_are_unknown_naming_what_to_declare(tmp_path, monkeypatch):
+    asm = ("//symabi:host-entry\nTEXT ·f(SB),NOSPLIT|NOFRAME,$0\n\tMOVQ ·v(SB), AX\n\tRET\n\n"
+           "//symabi:host-entry\nTEXT ·g(SB),NOSPLIT|NOFRAME,$0\n\tMOVQ (TLS), AX\n\tRET\n\n"
+           "//symabi:host-call\nTEXT ·h(SB),NOSPLIT|NOFRAME,$0\n\tRET\n")
+    root = _module(tmp_path, asm, "package p\n\nvar v uintptr\n\nfunc f()\nfunc g()\nfunc h()\n")
+    result = _run(["--port", "linux/amd64"], root, monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert 'f (linux/amd64): UNKNOWN: it reads example.com/t/p.v' in result.output
+    assert '[worlds.NAME.data."example.com/t/p.v"] value = ' in result.output
+    assert "g (linux/amd64): UNKNOWN: it reads thread-local storage (MOVQ at p/p_amd64.s:10)" in result.output
+    assert "h (linux/amd64): UNKNOWN: the go-to-host contract is not available yet" in result.output
+
+
+def test_symabi_toml_declares_the_world_and_marks_code(tmp_path, monkeypatch):
+    asm = ("//symabi:host-entry world=w\nTEXT ·f(SB),NOSPLIT|NOFRAME,$0\n"
+           "\tMOVQ ·v(SB), AX\n\tMOVQ (AX), AX\n\tRET\n\nTEXT ·g(SB),NOSPLIT|NOFRAME,$0\n\tMOVQ $0, BX\n\tRET\n")
+    toml = ('[functions."example.com/t/p.g"]\nkind = "host-entry"\n\n'
+            '[worlds.w.regions.obj]\nsize = 8\n\n[worlds.w.data."example.com/t/p.v"]\nvalue = "obj"\n')
+    root = _module(tmp_path, asm, "package p\n\nvar v *uintptr\n\nfunc f()\nfunc g()\n", toml)
+    result = _run(["--json"], root, monkeypatch)
+    doc = json.loads(result.output)
+    verdicts = {f["symbol"]: (f["verdict"], f["marked_at"].endswith("symabi.toml")) for f in doc["functions"]}
+    assert verdicts == {"example.com/t/p.f": ("proved", False), "example.com/t/p.g": ("refuted", True)}, result.output
+
+
+CLOSURE_WORLD = """
+[worlds.closure.regions.funcval]
+size = 8
+doc = "the func value the variable points to; its first word is the code"
+[worlds.closure.regions.fn]
+size = 1
+[[worlds.closure.fields]]
+at = "funcval+0"
+values = ["fn"]
+[worlds.closure.data."example.com/t/p.entry_call"]
+value = "funcval"
+
+[callees."world.fn"]
+args = 0
+doc = "the Go function the func value holds: Go code, which may clobber every register"
+"""
+THREAD_START = """//symabi:host-entry world=closure
+TEXT ·{name}(SB),NOSPLIT|NOFRAME,$0
+{save}	MOVQ	DI, AX
+	MOVQ	·entry_call(SB), R11
+	MOVQ	(R11), R11
+	CALL	R11
+{restore}	RET
+"""
+SAVE = "".join(f"\tPUSHQ\t{r}\n" for r in ("BX", "BP", "R12", "R13", "R14", "R15"))
+RESTORE = "".join(f"\tPOPQ\t{r}\n" for r in ("R15", "R14", "R13", "R12", "BP", "BX"))
+
+
+def test_a_callee_reached_through_a_go_variable_is_declared_by_the_world(tmp_path, monkeypatch):
+    """A C thread-start routine calls Go through a func value kept in a package variable (the shape of
+    cgo-free runtimes' threadentry trampolines): without the saves it is refuted, with them proved."""
+    asm = THREAD_START.format(name="before", save="", restore="") + "\n" + \
+        THREAD_START.format(name="after", save="\tSUBQ\t$8, SP\n" + SAVE, restore=RESTORE + "\tADDQ\t$8, SP\n")
+    root = _module(tmp_path, asm, "package p\n\nvar entry_call uintptr\n\nfunc before()\nfunc after()\n", CLOSURE_WORLD)
+    result = _run(["--port", "linux/amd64", "--json"], root, monkeypatch)
+    doc = json.loads(result.output)
+    verdicts = {f["symbol"].rsplit(".", 1)[1]: f["verdict"] for f in doc["functions"]}
+    assert verdicts == {"before": "refuted", "after": "proved"}, result.output
+    before = next(f for f in doc["functions"] if f["symbol"].endswith("before"))
+    assert any("preserve-rbx" in line and "world.fn" in text for line in before["findings"][:1]
+               for text in before["findings"]), before["findings"]
+
+
+def test_callback_table_on_system_v_and_symabi_toml_errors(tmp_path, monkeypatch):
+    """The host CALLs an entry of a table of CALLs (purego's callbackasm shape); the trampoline pops the
+    entry's return address and returns to the host straight away."""
+    asm = ("//symabi:host-entry convention=sysv-callbackasm-table\nTEXT ·cbasm1(SB),NOSPLIT|NOFRAME,$0\n"
+           "\tMOVQ\t0(SP), AX\n\tADDQ\t$8, SP\n\tMOVQ\t$·cbtable(SB), DX\n\tSUBQ\tDX, AX\n\tRET\n")
+    toml = ('[functions."example.com/t/p.cbasm1".entry_convention]\ntable = "example.com/t/p.cbtable"\n'
+            'stride = 5\ntable_entries = 100\n')
+    root = _module(tmp_path, asm, "package p\n\nfunc cbasm1()\n", toml)
+    result = _run(["--port", "linux/amd64"], root, monkeypatch)
+    assert result.exit_code == 0, result.output
+    (root / "symabi.toml").write_text(toml + '\n[functions."example.com/t/p.nothere"]\n')
+    result = _run(["--port", "linux/amd64"], root, monkeypatch)
+    assert result.exit_code == 2
+    assert re.match(r'symabi: error: \S+symabi\.toml: \[functions\."example\.com/t/p\.nothere"\] names no TEXT symbol',
+                    result.output), result.output
+
+
+def test_a_world_region_may_not_take_the_provers_own_names(tmp_path, monkeypatch):
+    asm = "//symabi:host-entry world=w\nTEXT ·f(SB),NOSPLIT|NOFRAME,$0\n\tRET\n"
+    root = _module(tmp_path, asm, toml="[worlds.w.regions.code]\nsize = 8\n")
+    result = _run(["--port", "linux/amd64"], root, monkeypatch)
+    assert result.exit_code == 2
+    assert "field `world.regions.code`: 'code' is reserved" in result.output
