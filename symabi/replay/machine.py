@@ -255,7 +255,14 @@ class _Machine:
         pointers reach (see ``host_reads``), as the model assumed it readable."""
         pages = sorted({_page_down(a) for a, data in self.inputs.memory.items()
                         if not any(r.contains(a, len(data)) for r in taken)})
-        return tuple(Region(f"host@{p:#x}", p, PAGE, False) for p in pages)
+        # adjacent pages are one region, so a read that crosses a page boundary falls in one region
+        runs: list[list[int]] = []
+        for p in pages:
+            if runs and runs[-1][1] == p:
+                runs[-1][1] = p + PAGE
+            else:
+                runs.append([p, p + PAGE])
+        return tuple(Region(f"host@{lo:#x}", lo, hi - lo, False) for lo, hi in runs)
 
     def _map(self) -> None:
         ordered = sorted(self.world + self.host + (self.stack,), key=lambda r: r.start)
