@@ -11,6 +11,7 @@ import pytest
 
 from symabi.casefile import parse_case
 from symabi.contracts import CONTRACTS
+from symabi.errors import CaseError
 from symabi.models import CALLEE_MODELS
 from symabi.models.host_callee import volatile
 from symabi.ports import PORTS, SYSV_AMD64, WINDOWS_X64
@@ -67,6 +68,12 @@ def test_go_to_host_has_a_home_area_obligation_only_where_the_host_abi_has_one()
     for ids in (windows, linux):
         assert {"host-stack-aligned-at-call", "df-clear-at-call", "restore-rsp", "return-to-caller", "preserve-rbp",
                 "x15-zero-at-return", "r14-g-at-return", "stack-writes-in-go-frame", "no-fault"} <= set(ids)
+
+
+def test_go_to_host_on_an_arm64_port_is_a_case_error():
+    """Its obligations and the host callee model are amd64's: an arm64 port gets a clear error, no verdict."""
+    with pytest.raises(CaseError, match="amd64 ports only"):
+        CONTRACTS["go-to-host"].for_port(PORTS["linux/arm64"])
 
 
 # --- asmcgocall_no_g ----------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from symabi.contracts.base import CheckContext, Finding, Obligation
 from symabi.contracts.windows_x64 import DF_AT_CALL, DF_AT_RETURN, NO_FAULT, RETURN, RSP, HostAbiContract, \
     _WithSolver
 from symabi.engine.explore import ABORTED, ESCAPED, FAULTED, UNKNOWN, PathOutcome
+from symabi.errors import CaseError
 from symabi.models.entry_go import GO_ENTRY
 from symabi.ports import WINDOWS_X64
 from symabi.ports.table import Port
@@ -82,6 +83,8 @@ class GoToHostContract(HostAbiContract):
                                    GO_STACK_WRITES, NO_FAULT))
 
     def for_port(self, port: Port) -> GoToHostContract:
+        if port.goarch != "amd64":  # its obligations and the host callee model are amd64's (RSP, RBP, X15, R14)
+            raise CaseError(f"contract go-to-host is checked on amd64 ports only, not {port.name}")
         return self if port.abi is None or port.abi == self.abi else GoToHostContract(port.abi)
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
