@@ -7,7 +7,9 @@ environment is bad (usage, case file, assembler error, missing toolchain). Every
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
 import traceback
 from pathlib import Path
 from typing import Optional
@@ -22,6 +24,7 @@ EXIT_HELP = (
     "2 it is UNKNOWN, or bad input (usage, case file, assembler error, missing Go toolchain)."
 )
 FORMATS = ("md", "html")
+GC_THRESHOLDS = (100_000, 50, 100)  # gen0 every 100 000 allocations (Python: 700)
 
 app = typer.Typer(
     cls=OneLineErrors,
@@ -116,9 +119,15 @@ def prove(
     def run():
         result = _prove_case(name, version, cases_dir, go, timeout)
         from symabi.verdicts import EXIT_CODES
-        from symabi.writers import json_writer, terminal
 
-        typer.echo(json_writer.render(result) if json_out else terminal.render(result, verbose))
+        if json_out:
+            from symabi.writers import json_writer
+
+            typer.echo(json_writer.render(result))
+        else:
+            from symabi.writers import terminal
+
+            typer.echo(terminal.render(result, verbose))
         return EXIT_CODES[result.judged.verdict]
 
     code = _guard(run)
@@ -204,7 +213,20 @@ def gate(
 
 
 def main() -> None:
-    app()
+    """The console script. Cyclic garbage is collected rarely (importing angr makes ~10^6 objects that
+    are never garbage), and the process ends without tearing them down one by one: after the output is
+    flushed there is nothing left to do but exit (a quarter of a second saved)."""
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        app()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        if exc.code is not None and not isinstance(exc.code, int):
+            print(exc.code, file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

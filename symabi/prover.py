@@ -15,6 +15,7 @@ import claripy
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
+from symabi.engine import z3_setup
 from symabi.engine.cpu import CpuGaps
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state
 from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, SymbolicRegion
@@ -28,9 +29,9 @@ from symabi.models.entry import STACK_RESERVE
 from symabi.models.go_abiinternal import entry_facts
 from symabi.models.world import Configuration, WorldModel
 from symabi.ports import PORTS
-from symabi.replay.confirm import CONFIRMED, setups_for_case
 from symabi.toolchain import GoToolchain
 from symabi.verdicts import (
+    CONFIRMED,
     CaseResult,
     ListingRow,
     ObligationInfo,
@@ -45,6 +46,7 @@ from symabi.verdicts import (
 )
 
 SOLVER_TIMEOUT_MS = 30_000
+z3_setup.install()
 
 
 @dataclass(frozen=True)
@@ -276,6 +278,11 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
 
 def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]]) -> list[Violation]:
     """Confirm each counterexample by running the bytes concretely (unicorn), independently of angr."""
+    if not violations:
+        return []
+    # the concrete oracle (unicorn), imported only when there is a refutation to replay
+    from symabi.replay.confirm import setups_for_case
+
     try:
         setups = {(s.entry_name, ", ".join(s.facts)): s for s in setups_for_case(case, image)}
     except Exception as exc:  # noqa: BLE001 — no replay, no confirmation

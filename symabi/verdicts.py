@@ -36,6 +36,9 @@ class ListingRow:
     code: bytes
 
 
+CONFIRMED = "confirmed"  # Violation.replay of a witness the concrete replay reproduced
+
+
 @dataclass(frozen=True)
 class Violation:
     obligation: str  # obligation id, e.g. "preserve-xmm6"
