@@ -22,7 +22,7 @@ from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, Symboli
 from symabi.engine.registers import RegisterFile
 from symabi.equivalence import TracedPath, VersionTrace, compare_versions
 from symabi.errors import CaseError
-from symabi.frontend import AssembleRequest, Listing, assemble
+from symabi.frontend import Listing, assemble, request_for
 from symabi.loader import STUB_BASE, STUB_SLOT, Image, UnsupportedRelocation, build_project, lay_out
 from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS
 from symabi.models.entry import STACK_RESERVE
@@ -327,9 +327,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     timings: dict[str, float] = {}
     began = time.monotonic()
     if listing is None:  # else the caller assembled the source itself (the gate: with the Go build's flags)
-        port = PORTS[case.port]
-        listing = assemble(toolchain, AssembleRequest(version.source, version.include_dirs, case.defines,
-                                                      case.package, port.goos, port.goarch))
+        listing = assemble(toolchain, request_for(case, version))
     timings["assemble"] = time.monotonic() - began
     base = dict(name=version.name, revision=version.revision, source=display_path(version.source),
                 deviations=version.deviations)

@@ -134,6 +134,7 @@ class CaseResult:
     versions: tuple[VersionResult, ...]
     toolchain: str = ""
     equivalence: Equivalence | None = None
+    cached: bool = False  # read back from the verdict cache (symabi.verdict_cache), not proved in this run
 
     @property
     def judged(self) -> VersionResult:
