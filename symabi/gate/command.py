@@ -7,11 +7,18 @@ from pathlib import Path
 
 from symabi.casefile import list_cases
 from symabi.errors import CaseError
-from symabi.realrun import gate as real_runs
 from symabi.gate import baseline as baselines
 from symabi.gate.render import StderrProgress, render, render_json
+from symabi.gate.run import (
+    ABSENT,
+    ACCEPTED,
+    REGRESSION,
+    GateResult,
+    Quiet,
+    accepted_now,
+    run_gate,
+)
 from symabi.ports import DEFAULT_PORT, PORTS
-from symabi.gate.run import ABSENT, ACCEPTED, REGRESSION, GateResult, Quiet, accepted_now, run_gate
 from symabi.verdicts import ObligationInfo
 
 DEFAULT_BASELINE = Path(baselines.DEFAULT_NAME)
@@ -20,6 +27,7 @@ DEFAULT_BASELINE = Path(baselines.DEFAULT_NAME)
 def sarif_log(result: GateResult) -> str:
     """Only a regression is an error (or, left UNKNOWN, a warning): what the gate lets pass is a note,
     suppressed with the baseline's reason when the baseline accepts it."""
+    from symabi.realrun import gate as real_runs
     from symabi.writers import sarif
 
     states = {REGRESSION: "new"}
@@ -34,7 +42,8 @@ def sarif_log(result: GateResult) -> str:
     rules = {o.id: o for i in result.items if i.result is not None for o in i.result.obligations}
     obligations = tuple(rules.values())
     if not obligations:
-        from symabi.contracts import CONTRACTS  # the engine: only when no item has a result to take them from
+        # the contracts import the engine: only when no item has a result to take the rules from
+        from symabi.contracts import CONTRACTS
 
         contract = CONTRACTS[PORTS[result.ports[0] if result.ports else DEFAULT_PORT].contract]
         obligations = tuple(ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations)
@@ -77,9 +86,13 @@ def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif
             sarif_out.write_text(sarif_log(result) + "\n", encoding="utf-8")
         except OSError as exc:
             raise baselines.BaselineError(f"cannot write {sarif_out}: {exc.strerror or exc}") from None
-    real = real_runs.lines(result.items) if real_run else []
+    real, alarms = [], []
+    if real_run:  # the real runs' module (Wine, compilers): only when there are real runs to show
+        from symabi.realrun import gate as real_runs
+
+        real, alarms = real_runs.lines(result.items), real_runs.alarms(result.items)
     out.write((render_json(result) if json_out else "\n".join([render(result, where), *real])) + "\n")
-    for alarm in real_runs.alarms(result.items):
+    for alarm in alarms:
         err.write(alarm + "\n")
     if write_baseline:
         accepted = accepted_now(result, previous)

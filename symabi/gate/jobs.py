@@ -65,6 +65,12 @@ def _report(job: Job, seconds: float, progress: Progress, timings: dict[str, flo
     timings[job.key] = seconds
 
 
+def _in_order(jobs: list[Job], timings: dict[str, float]) -> None:
+    """The jobs' timings in the jobs' order, as one process would have written them."""
+    seconds = {job.key: timings.pop(job.key) for job in jobs if job.key in timings}
+    timings.update(seconds)
+
+
 def run(jobs: list[Job], options: Options | None, use_cache: bool, workers: int, progress: Progress,
         timings: dict[str, float]) -> None:
     """Set every job's result (or raise the first proof's SymabiError)."""
@@ -83,6 +89,7 @@ def run(jobs: list[Job], options: Options | None, use_cache: bool, workers: int,
             _report(job, time.monotonic() - began, progress, timings)
     if len(todo) <= 1:
         run(todo, options, use_cache, 1, progress, timings)
+        _in_order(jobs, timings)
         return
     import symabi.prover  # noqa: F401 - imported once, here: the forked workers inherit it
 
@@ -103,3 +110,4 @@ def run(jobs: list[Job], options: Options | None, use_cache: bool, workers: int,
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown()
+    _in_order(jobs, timings)
