@@ -207,7 +207,7 @@ def gate(
                                   "tree and run it (Wine, natively, qemu): exit 2 if a PROVED one loses a register."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", metavar="N", help="Prove N entry points or cases at "
                                        "once, each in its own process of about 0.5 GB (default: the machine's "
-                                       "cores). The output does not depend on N."),
+                                       "cores, at most one per GiB of memory). The output does not depend on N."),
     no_cache: bool = NoCache,
 ) -> None:
     def run():

@@ -38,11 +38,20 @@ class Job:
     result: CaseResult | None = None
 
 
+WORKER_BYTES = 1 << 30  # what the default allows each worker: a proof takes about 0.5 GB, a big one more
+
+
 def default_jobs() -> int:
+    """The machine's cores (those this process may run on), at most one per GiB of memory."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return cores
+    return max(1, min(cores, memory // WORKER_BYTES))
 
 
 def outcome(job: Job) -> str:
