@@ -274,8 +274,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sys.path.insert(0, str(REPO))  # a checkout without an install still benchmarks its own code
     commands = measure_commands(args.case, args.repeat, args.cases_dir, args.go)
-    phases = measure_phases(args.cases_dir, args.go)
+    # before this process imports angr: a child forked from a big process reports its size as its peak
     targets = None if args.quick else measure_targets(args.repeat, args.repeat_all, args.go, args.jobs)
+    phases = measure_phases(args.cases_dir, args.go)
     import angr
 
     report = {

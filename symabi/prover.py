@@ -15,6 +15,7 @@ import claripy
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
+from symabi import startup
 from symabi.engine import z3_setup
 from symabi.engine.cpu import CpuGaps
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state
@@ -412,3 +413,6 @@ def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = 
         obligations=tuple(ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations),
         assumptions=assumptions(case), versions=results, toolchain=toolchain.version, equivalence=equivalence,
     )
+
+
+startup.engine_imported()  # the engine is imported: usual garbage collection from here on
