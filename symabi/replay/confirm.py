@@ -20,8 +20,8 @@ from symabi.replay.machine import (
     replay,
 )
 from symabi.replay.world import RegionPlan, WordPlan, WorldPlan
+from symabi.verdicts import CONFIRMED
 
-CONFIRMED = "confirmed"
 NOT_REPRODUCED = "not reproduced"  # followed by ": <why>" (the wording of ``Violation.replay``)
 
 
