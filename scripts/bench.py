@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
-"""Where symabi's time goes.
+"""Where symabi's time goes, and issue 15's speed figures.
 
 Prints, from one run:
 
 * per phase (assemble, load, explore, solve, and any other phase the prover records, such as
   equivalence) for each version of each shipped case, measured in this process by the prover itself
   (``VersionResult.timings``);
-* the wall time of the whole ``symabi prove crosscall2`` command in a fresh process, first run and
-  best of ``--repeat``;
-* beside it the floor, ``python -c "import angr"`` with the same interpreter, measured the same way
-  (interleaved with the command, so both see the same machine state).
+* the wall time of the whole ``symabi prove crosscall2 --no-cache`` command in a fresh process, first
+  run and best of ``--repeat``, beside the floor, ``python -c "import angr"`` with the same interpreter,
+  measured the same way (interleaved with the command, so both see the same machine state);
+* the targets, each in fresh processes interleaved with the floor, as a ratio to it, with the peak
+  resident memory of the largest process (``ru_maxrss``, the gate's workers included): cold
+  ``symabi prove crosscall2`` (nothing cached; <= 1.15x), the same answered from the verdict cache,
+  ``symabi gate --no-cache`` on windows/amd64 (<= floor + the Go build plan + 2 s), ``symabi gate`` on an
+  unchanged tree (<= 0.5x) and ``symabi gate --ports all --no-cache`` (<= 60 s). They run in a private
+  cache folder seeded with the user's listings and go_asm.h files, so verdicts start empty.
 
-    python scripts/bench.py [--repeat N] [--case NAME] [--cases-dir DIR] [--go PATH] [--json]
+    python scripts/bench.py [--repeat N] [--repeat-all N] [--jobs N] [--case NAME] [--cases-dir DIR]
+                            [--go PATH] [--json] [--quick]
 
-Timings only: nothing here asserts a number.
+On a loaded machine take the best runs, and quote the first beside them. Timings only: nothing here
+asserts a number (a target is reported as met or not).
 """
 
 from __future__ import annotations
@@ -44,45 +51,86 @@ def wall(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     return seconds, proc.returncode, proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else ""
 
 
-def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, float]:
-    """Wall seconds, exit code and peak resident memory (MiB) of one child process."""
+def _seeded_cache(tmp: Path) -> Path:
+    """A private cache folder holding the user's assembled listings and generated go_asm.h files (both
+    keyed by content, so reusing them is safe) and no verdicts: every figure starts from the same state."""
+    import shutil
+
+    from symabi.cache import cache_root
+
+    folder = tmp / "cache"
+    folder.mkdir()
+    for part in ("listings", "go_asm_h"):
+        if (cache_root() / part).is_dir():
+            shutil.copytree(cache_root() / part, folder / part)
+    return folder
+
+
+def _gate_plan_seconds(stdout: str) -> float | None:
+    """The Go build plan's share of a ``symabi gate --json`` run (its ``plan <port>`` timings)."""
+    try:
+        timings = json.loads(stdout)["timings"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return sum(v for k, v in timings.items() if k.startswith("plan "))
+
+
+def run_child(cmd: list[str], env: dict[str, str]) -> dict:
+    """One fresh process: wall seconds, exit code, peak resident memory (MiB: ru_maxrss of the child and the
+    processes it waited for, e.g. the gate's workers) and the build plan's seconds when it is a gate."""
     began = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stdout = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - began, proc.returncode, usage.ru_maxrss / 1024
+    return {"seconds": time.perf_counter() - began, "exit_code": proc.returncode, "peak_mib": usage.ru_maxrss / 1024,
+            "plan": _gate_plan_seconds(stdout) if "gate" in cmd else None}
 
 
-def measure_cold_warm(cases_dir: Path | None, go: str | None) -> list[dict]:
-    """Each shipped case and the whole gate as fresh processes: cold (an empty cache) and warm (a filled one)."""
+def _summary(runs: list[dict]) -> dict:
+    best = min(runs, key=lambda r: r["seconds"])
+    return {"runs": [r["seconds"] for r in runs], "first": runs[0]["seconds"], "best": best["seconds"],
+            "peak_mib": max(r["peak_mib"] for r in runs), "exit_code": runs[-1]["exit_code"],
+            "plan": best["plan"]}
+
+
+def measure_targets(repeat: int, repeat_all: int, go: str | None, jobs: int | None) -> dict:
+    """The figures issue 15 sets, each measured in fresh processes beside the floor, interleaved with it."""
     import tempfile
 
-    from symabi.casefile import default_cases_dir, list_cases
-
-    extra = (["--cases-dir", str(cases_dir)] if cases_dir else []) + (["--go", go] if go else [])
-    jobs = [(f"prove {name}", [*symabi_command(), "prove", name, *extra])
-            for name in list_cases(cases_dir or default_cases_dir())]
-    jobs.append(("gate", [*symabi_command(), "gate", "--baseline", str(REPO / "gate-baseline.json"), "--json",
-                          *(["--go", go] if go else [])]))
-    jobs.append(("gate --ports all", [*symabi_command(), "gate", "--ports", "all", "--baseline",
-                                      str(REPO / "gate-baseline.json"), "--json", *(["--go", go] if go else [])]))
-    rows = []
+    sym = symabi_command()
+    extra = ["--go", go] if go else []
+    gate = [*sym, "gate", "--baseline", str(REPO / "gate-baseline.json"), "--json", *extra,
+            *(["--jobs", str(jobs)] if jobs else [])]
+    commands = {
+        "floor": [sys.executable, "-c", "import angr"],
+        "prove_cold": [*sym, "prove", "crosscall2", "--no-cache", *extra],
+        "prove_warm": [*sym, "prove", "crosscall2", *extra],
+        "gate_cold": [*gate, "--no-cache"],
+        "gate_warm": gate,
+    }
     with tempfile.TemporaryDirectory(prefix="symabi-bench-") as tmp:
-        for label, cmd in jobs:
-            cold_dir = Path(tmp) / f"cold-{len(rows)}"
-            env = dict(os.environ, SYMABI_CACHE_DIR=str(cold_dir))
-            env.pop("SYMABI_DEBUG", None)
-            cold = measured(cmd, env)
-            warm = measured(cmd, env)  # the same cache folder, now filled
-            rows.append({"what": label, "cold": cold[0], "warm": warm[0], "exit_code": warm[1],
-                         "peak_mib": max(cold[2], warm[2])})
-    return rows
+        env = dict(os.environ, SYMABI_CACHE_DIR=str(_seeded_cache(Path(tmp))))
+        for var in ("SYMABI_DEBUG", "SYMABI_NO_CACHE"):
+            env.pop(var, None)
+        run_child(commands["prove_warm"], env)  # fill the verdict cache (these runs are not figures)
+        run_child(commands["gate_warm"], env)
+        runs: dict[str, list[dict]] = {k: [] for k in commands}
+        for _ in range(repeat):
+            for key, cmd in commands.items():
+                runs[key].append(run_child(cmd, env))
+        all_ports = [run_child([*gate, "--ports", "all", "--no-cache"], env) for _ in range(repeat_all)]
+    out = {key: {"argv": commands[key], **_summary(r)} for key, r in runs.items()}
+    if all_ports:
+        out["gate_all_cold"] = {"argv": [*gate, "--ports", "all", "--no-cache"], **_summary(all_ports)}
+    out["jobs"] = jobs or os.cpu_count()
+    return out
 
 
 def measure_commands(case: str, repeat: int, cases_dir: Path | None, go: str | None) -> dict:
     env = dict(os.environ)
     env.pop("SYMABI_DEBUG", None)
-    prove = [*symabi_command(), "prove", case]
+    prove = [*symabi_command(), "prove", case, "--no-cache"]
     if cases_dir is not None:
         prove += ["--cases-dir", str(cases_dir)]
     if go is not None:
@@ -175,20 +223,38 @@ def render(report: dict) -> str:
                  f"{command['best'] - floor['best']:>10.3f}")
     if command["exit_code"] not in (0, 1, 2) or (command["exit_code"] == 2 and command["stderr"]):
         lines.append(f"  note: the command said: {command['stderr']}")
-    if report.get("cold_warm"):
-        lines.append("")
-        lines.append("fresh processes, cold (empty cache) and warm (cache filled by the cold run); peak memory")
-        lines.append(f"  {'':<28}{'cold s':>10}{'warm s':>10}{'peak MiB':>10}{'exit':>6}")
-        for r in report["cold_warm"]:
-            lines.append(f"  {'symabi ' + r['what']:<28}{r['cold']:>10.3f}{r['warm']:>10.3f}{r['peak_mib']:>10.0f}"
-                         f"{r['exit_code']:>6}")
-        proves = [r for r in report["cold_warm"] if r["what"].startswith("prove ")]
-        lines.append(f"  {'every shipped case, summed':<28}{sum(r['cold'] for r in proves):>10.3f}"
-                     f"{sum(r['warm'] for r in proves):>10.3f}")
-        all_cases = sum(r["timings_total"] for r in report.get("case_totals", []))
-        if all_cases:
-            lines.append(f"  every shipped case in one process (no start-up): {all_cases:.3f} s")
+    if report.get("targets"):
+        lines += ["", *render_targets(report["targets"])]
     return "\n".join(lines)
+
+
+def _row(label: str, run: dict, floor: dict, target: str, met: bool | None) -> str:
+    ratio = f"{run['first'] / floor['first']:.2f}x/{run['best'] / floor['best']:.2f}x"
+    verdict = "" if met is None else ("  met" if met else "  NOT met")
+    return (f"  {label:<36}{run['first']:>8.2f}{run['best']:>8.2f}{ratio:>14}{run['peak_mib']:>9.0f}"
+            f"{run['exit_code']:>6}  {target}{verdict}")
+
+
+def render_targets(t: dict) -> list[str]:
+    """Issue 15's figures: each as a ratio to the floor of the same run (first run/best run), peak memory."""
+    floor = t["floor"]
+    title = (f"targets (fresh processes; first and best of {len(floor['runs'])} interleaved runs; ratio to the floor "
+             f"first/best; peak RSS of the largest process; gate with --jobs {t['jobs']})")
+    lines = [title,
+             f"  {'':<36}{'first s':>8}{'best s':>8}{'x floor':>14}{'peak MiB':>9}{'exit':>6}  target"]
+    lines.append(_row('python -c "import angr" (the floor)', floor, floor, "", None))
+    lines.append(_row("prove crosscall2 (nothing cached)", t["prove_cold"], floor, "<= 1.15x floor",
+                      t["prove_cold"]["best"] <= 1.15 * floor["best"]))
+    lines.append(_row("prove crosscall2 (verdict cached)", t["prove_warm"], floor, "", None))
+    cold, plan = t["gate_cold"], t["gate_cold"]["plan"] or 0.0
+    lines.append(_row("gate --no-cache (windows/amd64)", cold, floor, f"<= floor + plan ({plan:.2f}) + 2 s",
+                      cold["best"] <= floor["best"] + plan + 2))
+    lines.append(_row("gate, unchanged tree (cached)", t["gate_warm"], floor, "<= 0.5x floor",
+                      t["gate_warm"]["best"] <= 0.5 * floor["best"]))
+    if "gate_all_cold" in t:
+        lines.append(_row("gate --ports all --no-cache", t["gate_all_cold"], floor, "<= 60 s",
+                          t["gate_all_cold"]["best"] <= 60))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,15 +264,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases-dir", type=Path, default=None, help="cases folder (default: the shipped cases)")
     parser.add_argument("--go", default=None, help="the go command (default: as symabi chooses)")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
-    parser.add_argument("--quick", action="store_true", help="skip the cold/warm runs of every case and the gate")
+    parser.add_argument("--quick", action="store_true", help="skip the target figures (the gate runs)")
+    parser.add_argument("--repeat-all", type=int, default=1, help="runs of `symabi gate --ports all` (default 1; 0: "
+                        "skip it)")
+    parser.add_argument("--jobs", type=int, default=None, help="the gate's --jobs (default: its own, the cores)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
     sys.path.insert(0, str(REPO))  # a checkout without an install still benchmarks its own code
     commands = measure_commands(args.case, args.repeat, args.cases_dir, args.go)
+    # before this process imports angr: a child forked from a big process reports its size as its peak
+    targets = None if args.quick else measure_targets(args.repeat, args.repeat_all, args.go, args.jobs)
     phases = measure_phases(args.cases_dir, args.go)
-    cold_warm = [] if args.quick else measure_cold_warm(args.cases_dir, args.go)
     import angr
 
     report = {
@@ -217,8 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         "toolchain": phases["toolchain"],
         "phases": phases,
         "commands": commands,
-        "cold_warm": cold_warm,
-        "case_totals": [{"case": r["case"], "timings_total": r["wall"]} for r in phases["rows"] if "wall" in r],
+        "targets": targets,
     }
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0

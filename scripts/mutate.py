@@ -257,7 +257,11 @@ def _merge(paths: list[str]) -> dict:
     parts = [json.loads(Path(p).read_text()) for p in paths]
     meta = dict(parts[0]["meta"])
     meta["wall"] = sum(p["meta"]["wall"] for p in parts)
-    meta["selection"] = meta["selection"].split(", shard")[0] + f" ({len(parts)} shards merged; wall: their sum)"
+    # a part is one shard ("..., shard 4/6") or an earlier merge, which lists its shards
+    shards = [s for p in parts
+              for s in (p["meta"].get("shards") or [p["meta"]["selection"].rpartition(", shard ")[2]])]
+    meta["shards"] = shards
+    meta["selection"] = f"every generated mutant, shards {', '.join(shards)} merged (wall: their sum)"
     return {"meta": meta, "mutants": [r for p in parts for r in p["mutants"]],
             "findings": {k: v for p in parts for k, v in p.get("findings", {}).items()}}
 

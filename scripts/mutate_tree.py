@@ -180,7 +180,7 @@ def agreement(j: Judged) -> str:
 
 
 def markdown(judged: list[Judged], goroot: Path, version: str) -> str:
-    rows = ["| mutant | line removed | symabi (windows/amd64) | unicorn replay | real run | agreement |",
+    rows = ["| mutant | line removed | symabi (the mutant's port) | unicorn replay | real run | agreement |",
             "| --- | --- | --- | --- | --- | --- |"]
     for j in judged:
         cell = lambda d: "<br>".join(f"{k.split()[0]}: {v}" for k, v in d.items()) or "—"

@@ -15,6 +15,8 @@ import claripy
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
+from symabi import startup
+from symabi.engine import z3_setup
 from symabi.engine.cpu import CpuGaps
 from symabi.engine.cpu_arm64 import gaps_for
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state, input_callees
@@ -22,7 +24,7 @@ from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, Symboli
 from symabi.engine.registers import RegisterFile
 from symabi.equivalence import TracedPath, VersionTrace, compare_versions
 from symabi.errors import CaseError
-from symabi.frontend import AssembleRequest, Listing, assemble
+from symabi.frontend import Listing, assemble, request_for
 from symabi.loader import STUB_BASE, STUB_SLOT, Image, UnsupportedRelocation, build_project, lay_out
 from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS, host_callee
 from symabi.models.entry import STACK_RESERVE
@@ -30,9 +32,9 @@ from symabi.models.go_abiinternal import entry_facts
 from symabi.models.go_arm64 import for_arch
 from symabi.models.world import Configuration, WorldModel
 from symabi.ports import PORTS
-from symabi.replay.confirm import CONFIRMED, setups_for_case
 from symabi.toolchain import GoToolchain
 from symabi.verdicts import (
+    CONFIRMED,
     CaseResult,
     ListingRow,
     ObligationInfo,
@@ -47,6 +49,7 @@ from symabi.verdicts import (
 )
 
 SOLVER_TIMEOUT_MS = 30_000
+z3_setup.install()
 
 
 @dataclass(frozen=True)
@@ -296,7 +299,12 @@ def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tu
             states: list) -> list[Violation]:
     """Confirm each counterexample by running the bytes concretely (unicorn), independently of angr.
     ``states``: each path's final state, whose reads through host-chosen addresses the witness must lay out."""
+    if not violations:
+        return []
+    # the concrete oracle (unicorn), imported only when there is a refutation to replay
+    from symabi.replay.confirm import setups_for_case
     from symabi.replay.host_reads import witness_memory
+
     try:
         setups = {(s.entry_name, ", ".join(s.facts)): s for s in setups_for_case(case, image)}
     except Exception as exc:  # noqa: BLE001 — no replay, no confirmation
@@ -347,9 +355,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     timings: dict[str, float] = {}
     began = time.monotonic()
     if listing is None:  # else the caller assembled the source itself (the gate: with the Go build's flags)
-        port = PORTS[case.port]
-        listing = assemble(toolchain, AssembleRequest(version.source, version.include_dirs, case.defines,
-                                                      case.package, port.goos, port.goarch))
+        listing = assemble(toolchain, request_for(case, version))
     timings["assemble"] = time.monotonic() - began
     base = dict(name=version.name, revision=version.revision, source=display_path(version.source),
                 deviations=version.deviations)
@@ -442,3 +448,6 @@ def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = 
         obligations=tuple(ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations),
         assumptions=stated, versions=results, toolchain=toolchain.version, equivalence=equivalence,
     )
+
+
+startup.engine_imported()  # the engine is imported: usual garbage collection from here on

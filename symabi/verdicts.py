@@ -36,6 +36,9 @@ class ListingRow:
     code: bytes
 
 
+CONFIRMED = "confirmed"  # Violation.replay of a witness the concrete replay reproduced
+
+
 @dataclass(frozen=True)
 class Violation:
     obligation: str  # obligation id, e.g. "preserve-xmm6"
@@ -132,6 +135,7 @@ class CaseResult:
     versions: tuple[VersionResult, ...]
     toolchain: str = ""
     equivalence: Equivalence | None = None
+    cached: bool = False  # read back from the verdict cache (symabi.verdict_cache), not proved in this run
 
     @property
     def judged(self) -> VersionResult:

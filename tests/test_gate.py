@@ -278,7 +278,8 @@ def test_cli_shows_progress_and_writes_a_baseline(gate_cache, tmp_path, monkeypa
     result = CliRunner().invoke(app, ["gate", "--cases-dir", str(cases), "--write-baseline", "--baseline", str(written)])
     assert result.exit_code == 0, result.output
     assert "symabi gate: planning the windows/amd64 build" in result.stderr
-    assert re.search(r"symabi gate: \[2/9\] tree/windows/amd64/sigtramp … PROVED \(\d+\.\d s\)", result.stderr)
+    assert re.search(r"symabi gate: \[2/9\] tree/windows/amd64/sigtramp … PROVED(, from the cache)? \(\d+\.\d s\)",
+                     result.stderr)
     assert "gate: passed" in result.stdout and "tree/windows/amd64/sigtramp" in result.stdout
     accepted = baselines.read(written).entries
     assert accepted["tree/windows/amd64/sigtramp"] == Accepted(Verdict.PROVED)

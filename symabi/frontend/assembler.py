@@ -178,6 +178,13 @@ def _cache_key(toolchain: GoToolchain, request: AssembleRequest) -> str:
     return digest.hexdigest()[:40]
 
 
+def request_for(case, version) -> AssembleRequest:
+    """How a case's version is assembled: its source, include folders and defines, for the case's port
+    (``case``: a ``symabi.casefile.Case``; ``version``: one of its ``VersionSpec``)."""
+    port = PORTS[case.port]
+    return AssembleRequest(version.source, version.include_dirs, case.defines, case.package, port.goos, port.goarch)
+
+
 def assemble(toolchain: GoToolchain, request: AssembleRequest) -> Listing:
     """Assemble one source file (or reuse the listing of identical input); raise AssemblerError carrying the
     assembler's own file:line messages."""

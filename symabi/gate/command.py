@@ -6,15 +6,20 @@ import sys
 from pathlib import Path
 
 from symabi.casefile import list_cases
-from symabi.contracts import CONTRACTS
 from symabi.errors import CaseError
-from symabi.realrun import gate as real_runs
 from symabi.gate import baseline as baselines
 from symabi.gate.render import StderrProgress, render, render_json
+from symabi.gate.run import (
+    ABSENT,
+    ACCEPTED,
+    REGRESSION,
+    GateResult,
+    Quiet,
+    accepted_now,
+    run_gate,
+)
 from symabi.ports import DEFAULT_PORT, PORTS
-from symabi.gate.run import ABSENT, ACCEPTED, REGRESSION, GateResult, Quiet, accepted_now, run_gate
 from symabi.verdicts import ObligationInfo
-from symabi.writers import sarif
 
 DEFAULT_BASELINE = Path(baselines.DEFAULT_NAME)
 
@@ -22,6 +27,9 @@ DEFAULT_BASELINE = Path(baselines.DEFAULT_NAME)
 def sarif_log(result: GateResult) -> str:
     """Only a regression is an error (or, left UNKNOWN, a warning): what the gate lets pass is a note,
     suppressed with the baseline's reason when the baseline accepts it."""
+    from symabi.realrun import gate as real_runs
+    from symabi.writers import sarif
+
     states = {REGRESSION: "new"}
     subjects = [
         sarif.Subject(i.key, i.result, i.version,
@@ -30,11 +38,15 @@ def sarif_log(result: GateResult) -> str:
                       failing=i.status == REGRESSION)
         for i in result.items if i.result is not None
     ]
-    contract = CONTRACTS[PORTS[result.ports[0] if result.ports else DEFAULT_PORT].contract]
     # One rule per obligation id over every item's contract (ports of several host ABIs share most ids).
     rules = {o.id: o for i in result.items if i.result is not None for o in i.result.obligations}
-    obligations = tuple(rules.values()) or tuple(
-        ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations)
+    obligations = tuple(rules.values())
+    if not obligations:
+        # the contracts import the engine: only when no item has a result to take the rules from
+        from symabi.contracts import CONTRACTS
+
+        contract = CONTRACTS[PORTS[result.ports[0] if result.ports else DEFAULT_PORT].contract]
+        obligations = tuple(ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations)
     notes = [f"{i.key}: {'absent: ' if i.status == ABSENT else ''}{i.note}" for i in result.items if i.note]
     notes += [f"{i.key}: UNKNOWN: {i.unknown_reason}" for i in result.items if i.unknown_reason]
     return sarif.render(subjects, obligations, {"GOROOT": result.goroot, "SRCROOT": Path.cwd()}, notes,
@@ -54,7 +66,8 @@ def _check_cases(cases_dir: Path | None) -> None:
 
 def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif_out: Path | None,
          json_out: bool, cases_dir: Path | None, go: str | None, out=None, err=None,
-         ports: tuple[str, ...] = (DEFAULT_PORT,), real_run: bool = False) -> int:
+         ports: tuple[str, ...] = (DEFAULT_PORT,), real_run: bool = False, workers: int = 1,
+         use_cache: bool = True) -> int:
     """Exit code: 0 no regression, 1 a regression; SymabiError (exit 2) for bad input or environment."""
     out, err = out or sys.stdout, err or sys.stderr
     _check_outputs(sarif_out, baseline if write_baseline else None)
@@ -66,15 +79,20 @@ def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif
     if found is not None and (not write_baseline or found.exists()):
         previous = baselines.read(found)  # when writing: to keep the reasons of unchanged entries
     progress = Quiet() if json_out else StderrProgress(err)
-    result = run_gate(goroot, go, cases_dir, previous, progress, ports=ports, real_run=real_run)
+    result = run_gate(goroot, go, cases_dir, previous, progress, ports=ports, real_run=real_run, workers=workers,
+                      use_cache=use_cache)
     if sarif_out is not None:
         try:
             sarif_out.write_text(sarif_log(result) + "\n", encoding="utf-8")
         except OSError as exc:
             raise baselines.BaselineError(f"cannot write {sarif_out}: {exc.strerror or exc}") from None
-    real = real_runs.lines(result.items) if real_run else []
+    real, alarms = [], []
+    if real_run:  # the real runs' module (Wine, compilers): only when there are real runs to show
+        from symabi.realrun import gate as real_runs
+
+        real, alarms = real_runs.lines(result.items), real_runs.alarms(result.items)
     out.write((render_json(result) if json_out else "\n".join([render(result, where), *real])) + "\n")
-    for alarm in real_runs.alarms(result.items):
+    for alarm in alarms:
         err.write(alarm + "\n")
     if write_baseline:
         accepted = accepted_now(result, previous)

@@ -106,7 +106,7 @@ def to_dict(result: GateResult) -> dict:
         if item.result is not None:
             case = json_writer.to_dict(item.result)
             data["result"] = {"entry": case["entry"], "assumptions": case["assumptions"],
-                              **case["versions"][item.version]}
+                              **case["versions"][item.version], "cached": case["cached"]}
         items.append(data)
     return {
         "schema": SCHEMA,

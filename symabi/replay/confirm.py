@@ -22,8 +22,8 @@ from symabi.replay.machine import (
     replay,
 )
 from symabi.replay.world import RegionPlan, WordPlan, WorldPlan
+from symabi.verdicts import CONFIRMED
 
-CONFIRMED = "confirmed"
 _SITUATION = re.compile(r"^RSP \d+ mod \d+ at entry$")
 NOT_REPRODUCED = "not reproduced"  # followed by ": <why>" (the wording of ``Violation.replay``)
 

@@ -73,6 +73,7 @@ def to_dict(result: CaseResult) -> dict:
         "exit_code": EXIT_CODES[result.judged.verdict],
         "versions": {v.name: _version(v) for v in result.versions},
         "equivalence": _equivalence(result.equivalence),
+        "cached": result.cached,
     }
 
 

@@ -105,6 +105,10 @@ def _equivalence(result: CaseResult) -> list[str]:
     return lines
 
 
+CACHED_NOTE = ("from the verdict cache: these bytes, this case and this symabi were proved before "
+               "(--no-cache proves them again)")
+
+
 def render(result: CaseResult, verbose: bool = False) -> str:
     judged = result.judged
     lines = []
@@ -112,6 +116,8 @@ def render(result: CaseResult, verbose: bool = False) -> str:
         lines.extend(findings.lines(v, v.name, "error" if v is judged else "note"))
     lines += ["", f"{result.case}: {result.summary}" if result.summary else result.case, f"contract {result.contract} · entry {result.entry} · "
               f"{result.toolchain}"]
+    if result.cached:
+        lines.append(CACHED_NOTE)
     for v in result.versions:
         lines += _version(v, judged, verbose)
     lines += _equivalence(result)

@@ -1,0 +1,122 @@
+"""The gate's proofs, spread over processes (``--jobs N``, default: the machine's cores).
+
+Entry points, ports and cases are independent proofs. The verdict cache answers what it can in this
+process first (without angr); what is left is proved in a pool of forked processes that inherit the
+already imported engine, so no worker pays for ``import angr``. Each proof is reported as it ends;
+the results land in the jobs' own order, so the gate's output does not depend on ``--jobs``.
+Each worker holds one angr process's memory (about 0.5 GB for the shipped entry points).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from symabi import verdict_cache
+from symabi.casefile import Case
+from symabi.frontend import Listing
+from symabi.toolchain import GoToolchain
+from symabi.verdicts import CaseResult
+
+if TYPE_CHECKING:
+    from symabi.gate.run import Progress
+    from symabi.prover import Options
+
+
+@dataclass
+class Job:
+    what: str  # for the progress display
+    key: str  # for the timings
+    case: Case
+    toolchain: GoToolchain
+    listings: dict[str, Listing] | None = None  # versions the gate assembled itself (a tree's entry point)
+    name_versions: bool = False  # the outcome names each version ("old PROVED, new REFUTED")
+    result: CaseResult | None = None
+
+
+WORKER_BYTES = 1 << 30  # what the default allows each worker: a proof takes about 0.5 GB, a big one more
+
+
+def default_jobs() -> int:
+    """The machine's cores (those this process may run on), at most one per GiB of memory."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    try:
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return cores
+    return max(1, min(cores, memory // WORKER_BYTES))
+
+
+def outcome(job: Job) -> str:
+    versions = job.result.versions
+    said = ", ".join(f"{v.name} {v.verdict.value.upper()}" for v in versions) if job.name_versions \
+        else versions[-1].verdict.value.upper()
+    return said + (", from the cache" if job.result.cached else "")
+
+
+def _prove(job: Job, options: Options | None, use_cache: bool) -> tuple[CaseResult, float]:
+    began = time.monotonic()
+    result = verdict_cache.prove(job.case, job.toolchain, options=options, listings=job.listings,
+                                 use_cache=use_cache)
+    return result, time.monotonic() - began
+
+
+def _report(job: Job, seconds: float, progress: Progress, timings: dict[str, float]) -> None:
+    progress.start(job.what)
+    progress.done(f"{outcome(job)} ({seconds:.1f} s)")
+    timings[job.key] = seconds
+
+
+def _in_order(jobs: list[Job], timings: dict[str, float]) -> None:
+    """The jobs' timings in the jobs' order, as one process would have written them."""
+    seconds = {job.key: timings.pop(job.key) for job in jobs if job.key in timings}
+    timings.update(seconds)
+
+
+def run(jobs: list[Job], options: Options | None, use_cache: bool, workers: int, progress: Progress,
+        timings: dict[str, float]) -> None:
+    """Set every job's result (or raise the first proof's SymabiError)."""
+    if workers <= 1:
+        for job in jobs:
+            job.result, seconds = _prove(job, options, use_cache)
+            _report(job, seconds, progress, timings)
+        return
+    todo = []
+    for job in jobs:
+        began = time.monotonic()
+        job.result = verdict_cache.cached(job.case, job.toolchain, job.listings) if use_cache else None
+        if job.result is None:
+            todo.append(job)
+        else:
+            _report(job, time.monotonic() - began, progress, timings)
+    if len(todo) <= 1:
+        run(todo, options, use_cache, 1, progress, timings)
+        _in_order(jobs, timings)
+        return
+    import symabi.prover  # noqa: F401 - imported once, here: the forked workers inherit it
+
+    todo.sort(key=lambda job: -len(job.case.versions))  # the longest proofs (several versions) start first
+    pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("fork"))
+    try:
+        futures = {pool.submit(_prove, job, options, use_cache): job for job in todo}
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                job = futures[future]
+                job.result, seconds = future.result()  # a worker's SymabiError is raised here
+                _report(job, seconds, progress, timings)
+    except BaseException:
+        for process in list(getattr(pool, "_processes", {}).values()):  # stop the proofs nobody will read
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    _in_order(jobs, timings)
