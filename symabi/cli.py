@@ -208,6 +208,8 @@ def gate(
                                        "once, each in its own process of about 0.5 GB (default: the machine's "
                                        "cores, at most one per GiB of memory). The output does not depend on N."),
     no_cache: bool = NoCache,
+    no_cases: bool = typer.Option(False, "--no-cases", help="Check the tree's entry points only, not the shipped "
+                                  "cases (symabi's own history, written for the pinned toolchain)."),
 ) -> None:
     def run():
         from symabi.gate.command import gate as run_gate_command
@@ -221,7 +223,8 @@ def gate(
             raise SymabiError(f"--jobs needs at least one process, not {jobs}")
         chosen = (ALL,) if ports else tuple(port) or (DEFAULT_PORT,)
         return run_gate_command(goroot, baseline, write_baseline, sarif, json_out, cases_dir, go, ports=chosen,
-                                real_run=real_run, workers=jobs or default_jobs(), use_cache=not no_cache)
+                                real_run=real_run, workers=jobs or default_jobs(), use_cache=not no_cache,
+                                with_cases=not no_cases)
 
     raise typer.Exit(_guard(run))
 

@@ -67,7 +67,7 @@ def _check_cases(cases_dir: Path | None) -> None:
 def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif_out: Path | None,
          json_out: bool, cases_dir: Path | None, go: str | None, out=None, err=None,
          ports: tuple[str, ...] = (DEFAULT_PORT,), real_run: bool = False, workers: int = 1,
-         use_cache: bool = True) -> int:
+         use_cache: bool = True, with_cases: bool = True) -> int:
     """Exit code: 0 no regression, 1 a regression; SymabiError (exit 2) for bad input or environment."""
     out, err = out or sys.stdout, err or sys.stderr
     _check_outputs(sarif_out, baseline if write_baseline else None)
@@ -80,7 +80,7 @@ def gate(goroot: Path | None, baseline: Path | None, write_baseline: bool, sarif
         previous = baselines.read(found)  # when writing: to keep the reasons of unchanged entries
     progress = Quiet() if json_out else StderrProgress(err)
     result = run_gate(goroot, go, cases_dir, previous, progress, ports=ports, real_run=real_run, workers=workers,
-                      use_cache=use_cache)
+                      use_cache=use_cache, with_cases=with_cases)
     if sarif_out is not None:
         try:
             sarif_out.write_text(sarif_log(result) + "\n", encoding="utf-8")

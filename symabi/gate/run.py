@@ -289,11 +289,11 @@ def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path 
              baseline: Baseline = Baseline(None), progress: Progress = Quiet(),
              options: Options | None = None, registry_path: Path = registry.REGISTRY,
              ports: tuple[str, ...] = (DEFAULT_PORT,), real_run: bool = False, workers: int = 1,
-             use_cache: bool = True) -> GateResult:
+             use_cache: bool = True, with_cases: bool = True) -> GateResult:
     """Raises SymabiError for bad input or a broken environment (the CLI's exit 2). ``ports``: GOOS/GOARCH
     names, or ("all",): every amd64 port the tree's toolchain lists (``go tool dist list``). ``workers``:
     processes proving at once (``symabi.gate.jobs``); ``use_cache``: answer unchanged ones from the
-    verdict cache. Options other than the defaults are never stored in the cache."""
+    verdict cache; ``with_cases``: the shipped cases too. Options other than the defaults are never stored in the cache."""
     began = time.monotonic()
     toolchain = find_toolchain(go)
     goroot = build.require_tree(goroot or toolchain.goroot)
@@ -311,7 +311,7 @@ def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path 
                                                         Path(scratch), registry_path)
             items += port_items
             todo += port_jobs
-    cases = _case_jobs(cases_dir or default_cases_dir(), toolchain)
+    cases = _case_jobs(cases_dir or default_cases_dir(), toolchain) if with_cases else []
     jobs.run([job for job, _ in todo] + cases, options, use_cache, workers, progress, timings)
     for job, item in todo:
         item.result = job.result
