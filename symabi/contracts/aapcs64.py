@@ -36,7 +36,7 @@ import capstone
 from symabi.contracts.base import CheckContext, Finding, Obligation
 from symabi.contracts.windows_x64 import RETURN, HostAbiContract, _WithSolver
 from symabi.contracts import solver
-from symabi.engine.explore import ABORTED, ESCAPED, FAULTED, RETURNED, UNKNOWN, PathOutcome
+from symabi.engine.explore import RETURNED, UNKNOWN, PathOutcome
 from symabi.ports import AAPCS64 as AAPCS64_ABI
 from symabi.ports import DARWIN_ARM64 as DARWIN_ARM64_ABI
 from symabi.ports import WINDOWS_ARM64 as WINDOWS_ARM64_ABI
@@ -97,14 +97,8 @@ class Aapcs64Contract(HostAbiContract):
                 findings.append(self._untouched(ob, path, ctx))
             elif ob is FPCR:
                 findings.append(self._fpcr(path, ctx))
-            elif path.kind == UNKNOWN:
-                findings.append(Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr))
-            elif path.kind in (ABORTED, FAULTED):
-                findings.append(Finding(ob, path.index, "n/a", detail=path.reason, site=path.ins_addr))
-            elif ob is RETURN:
-                findings.append(self._return(path, ctx))
-            elif path.kind == ESCAPED:
-                findings.append(Finding(ob, path.index, "n/a", detail="the path never returns", site=path.ins_addr))
+            elif (ending := self._ending(ob, path, ctx)) is not None:
+                findings.append(ending)
             else:
                 findings.append(self._at_return(ob, path, ctx))
         return findings

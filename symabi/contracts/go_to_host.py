@@ -37,7 +37,7 @@ from symabi.contracts import solver
 from symabi.contracts.base import CheckContext, Finding, Obligation
 from symabi.contracts.windows_x64 import DF_AT_CALL, DF_AT_RETURN, NO_FAULT, RETURN, RSP, HostAbiContract, \
     _WithSolver
-from symabi.engine.explore import ABORTED, ESCAPED, FAULTED, UNKNOWN, PathOutcome
+from symabi.engine.explore import UNKNOWN, PathOutcome
 from symabi.errors import CaseError
 from symabi.models.entry_go import GO_ENTRY
 from symabi.ports import WINDOWS_X64
@@ -100,14 +100,8 @@ class GoToHostContract(HostAbiContract):
                 findings.append(self._go_stack_writes(path, ctx, entry))
             elif ob is NO_FAULT:
                 findings.append(self._no_fault(path, ctx))
-            elif path.kind == UNKNOWN:
-                findings.append(Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr))
-            elif path.kind in (ABORTED, FAULTED):
-                findings.append(Finding(ob, path.index, "n/a", detail=path.reason, site=path.ins_addr))
-            elif ob is RETURN:
-                findings.append(self._return(path, ctx))
-            elif path.kind == ESCAPED:
-                findings.append(Finding(ob, path.index, "n/a", detail="the path never returns", site=path.ins_addr))
+            elif (ending := self._ending(ob, path, ctx)) is not None:
+                findings.append(ending)
             elif ob in _ABI_INTERNAL and (entry is None or entry.abi != "abiinternal"):
                 findings.append(Finding(ob, path.index, "n/a", detail="the Go caller used ABI0", site=path.ins_addr))
             elif ob is X15_AT_RETURN:

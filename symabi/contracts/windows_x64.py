@@ -113,17 +113,25 @@ class HostAbiContract:
                 findings.append(self._no_fault(path, ctx))
             elif ob is WRITES_OWNED:
                 findings.append(self._writes_owned(path, ctx))
-            elif path.kind == UNKNOWN:
-                findings.append(Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr))
-            elif path.kind in (ABORTED, FAULTED):
-                findings.append(Finding(ob, path.index, "n/a", detail=path.reason, site=path.ins_addr))
-            elif ob is RETURN:
-                findings.append(self._return(path, ctx))
-            elif path.kind == ESCAPED:
-                findings.append(Finding(ob, path.index, "n/a", detail="the path never returns", site=path.ins_addr))
+            elif (ending := self._ending(ob, path, ctx)) is not None:
+                findings.append(ending)
             else:
                 findings.append(self._at_return(ob, path, ctx))
         return findings
+
+    def _ending(self, ob: Obligation, path: PathOutcome, ctx: CheckContext) -> Finding | None:
+        """What the way a path ended decides for an obligation judged at the return: unknown on an unfinished
+        path, n/a on one that aborts, faults or escapes (but return-to-caller, judged here); None when it
+        returned, so the obligation is checked on the state there."""
+        if path.kind == UNKNOWN:
+            return Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr)
+        if path.kind in (ABORTED, FAULTED):
+            return Finding(ob, path.index, "n/a", detail=path.reason, site=path.ins_addr)
+        if ob is RETURN:
+            return self._return(path, ctx)
+        if path.kind == ESCAPED:
+            return Finding(ob, path.index, "n/a", detail="the path never returns", site=path.ins_addr)
+        return None
 
     @staticmethod
     def _ask(ob, path, violated, observe, ctx, site, detail="") -> Finding:
