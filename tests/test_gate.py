@@ -325,6 +325,15 @@ size = "{no_such_constant}"
     assert partly.status == REGRESSION and result.exit_code == 1
 
 
+@pytest.mark.slow
+def test_no_cases_checks_the_tree_only(gate_cache, tmp_path):
+    text = registry.REGISTRY.read_text()
+    reg = tmp_path / "registry.toml"
+    reg.write_text(text[text.index("[entries.crosscall2]"):text.index("[entries.sigtramp]")])
+    result = run_gate(registry_path=reg, with_cases=False)  # the shipped cases are not even read
+    assert [(i.kind, i.name, i.status) for i in result.items] == [("tree", "crosscall2", OK)]
+
+
 # --- slow: sigtramp mutants, ABIInternal obligations ---------------------------------------------
 
 @pytest.fixture(scope="session")
