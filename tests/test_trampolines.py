@@ -329,9 +329,13 @@ def test_sigtramp_saved_sp_slot_moved_in_its_own_frame_overwrites_the_saved_di(c
     assert new.verdict is Verdict.REFUTED
     garbage_sp = ("TLS set, g = g0: a read through an address computed from init.stack-0xf0, taken from memory "
                   "nobody wrote, which can be null: a page fault")
-    assert _violated_beyond_badsignal2(new) == {
-        **{_label(e, "TLS set, g ≠ g0: returns to the caller"): {"preserve-rdi"} for e in ENTRIES},
-        **{_label(e, garbage_sp): {"no-fault"} for e in ENTRIES}}
+    violated = _violated_beyond_badsignal2(new)
+    for e in ENTRIES:
+        assert violated.pop(_label(e, "TLS set, g ≠ g0: returns to the caller")) == {"preserve-rdi"}
+        assert violated.pop(_label(e, garbage_sp)) == {"no-fault"}
+    # where the garbage SP does not fault, everything it pops is garbage too (flags, registers): what else the
+    # solver refutes there, and replay confirms, depends on the witness; it stays on the g = g0 paths
+    assert all(", TLS set, g = g0: " in label for label in violated), violated
     for v in new.violations:
         if v.obligation == "preserve-rdi":
             assert int(v.exit, 16) == int(v.inputs["entry.rsp"], 16) - 0x118
