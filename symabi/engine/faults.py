@@ -18,7 +18,7 @@ class Fault:
     ins_addr: int | None
     condition: claripy.ast.Bool  # where this instruction faults and no earlier one on the path did
     reason: str
-    alone: claripy.ast.Bool | None = None  # where this instruction faults, whatever came before
+    alone: claripy.ast.Bool  # where this instruction faults, whatever came before
 
 
 def may_fault(state, ins_addr: int | None, condition, reason: str) -> None:

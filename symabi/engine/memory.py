@@ -70,7 +70,6 @@ class WildWrite:
     address: claripy.ast.BV
     size: int
     ins_addr: int | None
-    origin: str  # provenance.HOST or provenance.GARBAGE
 
 
 class HostChosenWrite(Exception):
@@ -91,8 +90,7 @@ class HostRead:
     ins_addr: int | None
     value: str  # the fresh value's name
     slot: int  # where the value lives in the state's memory
-    key: int = 0  # the address expression's structural hash
-    expression: claripy.ast.BV | None = field(default=None, compare=False, repr=False)  # for the oracle
+    expression: claripy.ast.BV = field(compare=False, repr=False)  # the address itself (the oracle lays it out)
 
     def describe(self) -> str:
         where = f" (at {self.ins_addr:#x})" if self.ins_addr is not None else ""
@@ -407,7 +405,7 @@ class MemoryGuard:
         if origin is None:
             raise UncoveredAccess(kind, addr, size, ins, why, fault=_null_page_fault(state, addr))
         if write:
-            raise HostChosenWrite(WildWrite(addr, size, ins, origin))
+            raise HostChosenWrite(WildWrite(addr, size, ins))
         if origin == provenance.GARBAGE:
             may_fault(state, ins, claripy.ULT(addr, NULL_PAGES),
                       f"a read through {addresses.shown(addr)}, taken from memory nobody wrote, which can be "
@@ -420,14 +418,14 @@ class MemoryGuard:
         two reads of one address agree."""
         key = hash(addr)  # claripy's structural hash: two different expressions never share a value
         for read in state.globals["host_reads"]:
-            if read.key == key and read.size == size:
+            if hash(read.expression) == key and read.size == size:
                 return read
         text = _expression(addr)
         if size > HOST_SLOT:
             raise UncoveredAccess("read", addr, size, ins, f"a {size}-byte read through a host-chosen address")
         slot = HOST_SHADOW + HOST_SLOT * len(state.globals["host_reads"])
         # named by the expression itself (its hash keeps the name exact), so both versions share the value
-        read = HostRead(text, size, ins, f"host-mem[{text}]@{key & (2**64 - 1):x}.{size}", slot, key, addr)
+        read = HostRead(text, size, ins, f"host-mem[{text}]@{key & (2**64 - 1):x}.{size}", slot, addr)
         state.memory.store(slot, claripy.BVS(read.value, size * 8, explicit_name=True), endness="Iend_LE",
                            inspect=False)
         state.globals["host_reads"] = state.globals["host_reads"] + (read,)

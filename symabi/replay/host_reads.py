@@ -20,7 +20,6 @@ _HIGH = LOWEST_STACK - 0x10_0000
 
 def witness_memory(inputs: dict[str, str], reads, constraints) -> dict[str, str]:
     """Extra witness inputs: the pinned leaves of the read addresses, and the bytes each read sees."""
-    reads = [r for r in reads if r.expression is not None]
     if not reads:
         return {}
     leaves = {leaf.args[0]: leaf for r in reads for leaf in r.expression.leaf_asts() if leaf.symbolic}
