@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """Mutation campaign over the newest version of every shipped case (issues 6 and 9); see ``symabi.mutation``.
 
-    python scripts/mutate.py [--case NAME ...] [--limit N] [--sample] [--shard K/N] [--seed S]
+    python scripts/mutate.py [--case NAME ...] [--limit N] [--sample] [--shard K/N] [--only ID] [--seed S]
                              [--trials T] [--timeout S] [--jobs J] [--write-summary PATH] [--json PATH]
     python scripts/mutate.py --merge SHARD.json ... [--write-summary PATH] [--json PATH]
 
 Each mutant gets symabi's verdict and a ground truth from random runs on the adversarial concrete
-oracle (``symabi.replay``): "violates" if any run breaks any obligation, else "holds". Writes a
+oracle (``symabi.replay``): "violates" if any run breaks any obligation (the replay of symabi's own
+counterexample included), else "holds". Writes a
 Markdown summary (default docs/mutation-campaign.md) and, with --json (default
 docs/mutation-campaign.json for a full run), one record per mutant:
 
@@ -209,6 +210,8 @@ def _arguments(argv):
     p.add_argument("--limit", type=int, help="at most N mutants per case (a deterministic spread over operators)")
     p.add_argument("--sample", action="store_true", help="only the small fixed sample the tests run")
     p.add_argument("--shard", metavar="K/N", help="only every N-th mutant, from the K-th (1-based)")
+    p.add_argument("--only", action="append", metavar="ID", help="only the mutant with this id, as the JSON "
+                   "lists it (repeatable): re-judge a finding")
     p.add_argument("--merge", nargs="+", metavar="JSON", help="combine shard JSON files instead of running")
     p.add_argument("--seed", type=int, default=6)
     p.add_argument("--trials", type=int, default=300, help="random concrete runs per mutant")
@@ -236,6 +239,9 @@ def _run(args) -> dict:
                      if args.limit else "every generated mutant")
     mutants = shard(mutants, args.shard)
     selection += f", shard {args.shard}" if args.shard else ""
+    if args.only:
+        mutants = [m for m in mutants if m.ident in args.only]
+        selection += f", only {', '.join(args.only)}"
     print(f"{len(mutants)} mutants over {', '.join(names)}", file=sys.stderr)
     began, done = time.monotonic(), [0]
 

@@ -139,3 +139,13 @@ def test_records_classes_and_merge(tmp_path):
     merged = json.loads(out.read_text())
     assert [r["id"] for r in merged["mutants"]] == ["a", "b", "d"] and merged["meta"]["wall"] == 2.0
     assert "| **total** | 3 | **3** |" in (tmp_path / "all.md").read_text()
+
+
+def test_a_confirmed_replay_is_concrete_ground_truth():
+    # A zero divisor the host passes is one value in 2^32: random trials miss it, the witness's replay
+    # does not (the campaign's callbackasm1 mutant without MOVQ $5, CX).
+    from symabi.mutation.judge import Outcome
+
+    missed = Outcome("m", "d", "refuted", verdict="refuted", trials=300, violating_trials=0)
+    assert missed.truth == "holds"
+    assert Outcome("m", "d", "refuted", verdict="refuted", trials=300, replay_confirmed=1).truth == "violates"

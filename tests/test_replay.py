@@ -231,14 +231,16 @@ def test_witness_names_of_the_oracle():
     """Names for what the oracle draws itself unless a witness fixes it (issue 9)."""
     inputs = ConcreteInputs.from_witness({
         "entry.return_address": "0x7ff600001235", "entry.ac": "0x1", "entry.id": "0x0", "world.m": "0x5550000",
-        "world.g0stack": "0x6660000", "cpuid#2.ecx": "0x10000000", "below-rsp#3.stack-0x10": "0x42",
+        "world.g0stack": "0x6660000", "cpuid#2.ecx": "0x10000000", "below-rsp#3.stack-0x10": "0x42", "below-rsp#3.stack-0xf": "0x1",
         "runtime.cgocallback#1.below-0x8": "0x99", "runtime.cgocallback#1.frame+0x008": "0x7",
     })
     assert inputs.ignored == ()
     assert inputs.entry == {"return_address": 0x7FF600001235, "ac": 1, "id": 0}
     assert inputs.entry_bit("ac") == 1 and inputs.entry_bit("id") == 0
     assert inputs.world == {"m": 0x5550000, "g0stack": 0x6660000}
-    assert inputs.cpuid(2, "ecx") == 0x10000000 and inputs.below_rsp(3, 0x10) == 0x42
+    assert inputs.cpuid(2, "ecx") == 0x10000000
+    # the engine names each byte below RSP: the word at entry RSP - 0x10 takes the bytes a witness fixes
+    assert inputs.below_rsp(3, 0x10, 0xFFFF_FFFF_FFFF_FFFF) == 0xFFFF_FFFF_FFFF_0142
     assert inputs.callee_fixed("runtime.cgocallback", 1, "below-0x8") == 0x99
     assert inputs.callee_value("runtime.cgocallback", 1, "frame+0x8", 64) == 7  # one spelling per name
     # what no witness names is drawn from the seed: fixed for one seed, different for another

@@ -247,6 +247,47 @@ def test_sp_reloaded_from_its_own_save_slot_is_proved(prove):
 
 # --- 6. writes through an address the host chooses --------------------------------------------------
 
+def test_sp_reloaded_from_below_sp_replays_the_bytes_the_witness_chose(prove):
+    # The campaign's callbackasm1 "sp-unwritten" mutant: the engine names each byte below RSP on its own
+    # (below-rsp#1.stack-0x9 ... -0x10); a replay that took only one of them as the word did not reproduce.
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	MOVQ	-8(SP), SP	// below the entry RSP: whatever the OS left there
+        	MOVQ	$0, (SP)
+        	RET
+        """, callees="")
+    (x,) = refuted(v, "writes-owned-memory")
+    assert any(name.startswith("below-rsp#1.stack-") for name in x.inputs), x.inputs
+
+
+def test_a_declared_callee_write_through_a_host_value_is_refuted(prove):
+    # The campaign's callbackasm1 mutant without LEAQ 24(SP), AX: the frame argument is the host's value,
+    # and the callee writes a result through it (it faulted in every concrete run; PROVED before).
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$24, SP
+        	MOVQ	CX, 0(SP)	// should be the address of a slot of this frame
+        	CALL	runtime·foo(SB)
+        	ADDQ	$24, SP
+        	RET
+        """, callees=FOO + 'writes = [{ pointer_at = 0, offset = 8 }]\nwrites_reason = "test"\n')
+    (x,) = refuted(v, "writes-owned-memory")
+    assert "entry.rcx" in x.inputs, x.inputs
+
+
+def test_a_default_callee_given_the_hosts_pointer_writes_host_memory(prove):
+    # crosscall2's shape: the host's own pointer passed on is the host's business (printed as assumed).
+    v = prove("""
+        TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+        	SUBQ	$24, SP
+        	MOVQ	CX, 0(SP)
+        	CALL	runtime·foo(SB)
+        	ADDQ	$24, SP
+        	RET
+        """)
+    holds(v, "writes-owned-memory")
+
+
 def test_a_write_through_a_host_register_is_refuted_into_the_callers_frame(prove):
     v = prove("""
         TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0

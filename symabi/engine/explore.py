@@ -350,6 +350,9 @@ class Explorer:
         except UncoveredAccess as exc:
             return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
                               ins_addr=site)], []
+        except HostChosenWrite as exc:  # the callee writes where the host's values say: the path stops here
+            return [self._end(state, UNKNOWN, f"in the call to {name}, {exc}; what follows is not modelled",
+                              ins_addr=site, wild_write=exc.wild)], []
         if after.regs.ip.symbolic:
             # A tail call from the entry (JMP with RSP at the host's return address): the callee returns
             # straight to the host. That is a return, whose obligations apply, not an escape.

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import CalleeSpec
-from symabi.engine.memory import Havoc, MemoryGuard, UncoveredAccess
+from symabi.engine import provenance
+from symabi.engine.memory import Havoc, HostChosenWrite, MemoryGuard, UncoveredAccess, WildWrite
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, arch_of
 
 
@@ -53,7 +54,7 @@ class CalleeModel:
         # Read the pointers before the frame words are overwritten: the callee received the originals.
         arguments = [(offset, state.memory.load(sp + 8 + offset, 8, endness="Iend_LE"))
                      for offset in range(0, spec.args - 7, 8)]
-        for havoc in self._pointer_havocs(state, spec, prefix, arguments, guard):
+        for havoc in self._pointer_havocs(state, spec, prefix, arguments, guard, site):
             guard.havoc(state, havoc)
         # Every Go function builds its frame below its return address: nothing there survives the call.
         region, offset = at
@@ -88,7 +89,7 @@ class CalleeModel:
         state.regs.sp = sp + arch.return_slot
 
     @staticmethod
-    def _pointer_havocs(state, spec: CalleeSpec, prefix: str, arguments, guard: MemoryGuard):
+    def _pointer_havocs(state, spec: CalleeSpec, prefix: str, arguments, guard: MemoryGuard, site: int | None):
         """What the callee may write through its pointer arguments: by default everything each one
         reaches up to the end of the region it points into; only what the case declares when the case
         narrows it (``writes`` with its ``writes_reason``)."""
@@ -98,7 +99,8 @@ class CalleeModel:
                 continue
             where = guard.locate(state, pointer)
             if where is None:
-                continue  # host memory, or not a pointer: nothing the model holds can change through it
+                _unplaced_pointer(spec, at, pointer, declared, guard, site)
+                continue  # the host's own pointer, or not a pointer: nothing the model holds changes
             region, start = where
             _, high = guard.bounds(region)
             spans = [(start + w.offset, start + w.offset + w.size) for w in declared] if spec.narrowed \
@@ -106,6 +108,26 @@ class CalleeModel:
             for low, end in spans:
                 yield Havoc(region, low, end,
                             lambda word, at=at, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
+
+
+def _unplaced_pointer(spec: CalleeSpec, at: int, pointer, declared, guard: MemoryGuard, site: int | None):
+    """A pointer argument no region places. Left alone when nothing says the callee writes through it: the
+    host's own pointer passed on (the callee writes host memory, which the model does not hold), or a word
+    that is no pointer (a count, a word nobody wrote). But a write the case declares goes through it for
+    certain, and a pointer into a region at an offset the model cannot place may reach anything there,
+    save slots included: a wild write when only the host's values decide where (writes-owned-memory
+    judges it), else a gap the case must close."""
+    origin = provenance.origin(pointer)
+    in_region = any(pointer.variables & r.base.variables for r in guard.symbolic)
+    if not declared and not in_region:
+        return
+    w = declared[0] if declared else None
+    offset, size = (w.offset, w.size) if w else (0, 8)
+    if origin is not None and not in_region:
+        raise HostChosenWrite(WildWrite(pointer + offset, size, site))
+    raise UncoveredAccess("write", pointer + offset, size, site,
+                          f"{spec.name} writes through its argument word {at:#x}, which points at no place the "
+                          "model can locate (declare the region it points into in the world)")
 
 
 def _thread_g(state):
@@ -133,7 +155,9 @@ GO_ABI0 = CalleeModel(
         "nothing stored below the stack pointer at the call survives it",
         "may write anything each pointer argument reaches, up to the end of the region it points into "
         "(the stack, a runtime structure), unless the case narrows that to declared words with a reason; "
-        "it writes no other modelled memory",
+        "it writes no other modelled memory: an argument word that points into no region (the host's own "
+        "pointer, a count, a word nobody wrote) is written through only where the case declares a write, "
+        "which then lands where the word's value says (writes-owned-memory judges it)",
         "its outputs are fresh values named by (callee, call ordinal), shared by every version",
         "a callee declared noreturn ends the path (an abort: no return obligations apply)",
     ),

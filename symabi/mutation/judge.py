@@ -2,7 +2,10 @@
 
 For each mutant: assemble it (an ``AssemblerError`` is *rejected*), run random trials with unicorn in
 every replay setup of its image (``symabi.replay.confirm.setups_for_case``): the truth is "violates"
-when any trial breaks any obligation, else "holds"; then symabi's verdict for the newest version.
+when any trial breaks any obligation, else "holds"; then symabi's verdict for the newest version. The
+replay of a counterexample is a concrete run too (the oracle pins the witness's inputs and draws the
+rest itself): one that confirms is a violating run random trials may never draw (a zero divisor, one
+index of 2000), so it makes the truth "violates" as well.
 
 Classes: rejected, refuted, equivalent (PROVED and every trial holds), unknown, unsound (PROVED while
 a trial violates: must never happen), error (symabi raised); and, across REFUTED mutants, the ones
@@ -39,14 +42,16 @@ class Outcome:
     concrete_obligations: list[str] = field(default_factory=list)  # every obligation some trial broke
     symbolic_obligations: list[str] = field(default_factory=list)
     replay_not_confirmed: list[str] = field(default_factory=list)
+    replay_confirmed: int = 0  # counterexamples whose concrete replay broke their obligation
     seconds: float = 0.0
     case: str = ""
     operator: str = ""
 
     @property
     def truth(self) -> str | None:
-        """"violates" when a concrete trial broke an obligation, "holds" when trials ran and none did."""
-        if self.violating_trials:
+        """"violates" when a concrete run broke an obligation (a random trial, or the replay of a
+        counterexample), "holds" when trials ran and none did."""
+        if self.violating_trials or self.replay_confirmed:
             return "violates"
         return "holds" if self.trials else None
 
@@ -150,6 +155,7 @@ def _symbolic(out: Outcome, case: Case, listing, toolchain, timeout_s: float) ->
     out.verdict = vr.verdict.value
     out.symbolic_obligations = sorted({v.obligation for v in vr.violations})
     out.replay_not_confirmed = [f"{v.obligation}: {v.replay}" for v in vr.violations if v.replay != "confirmed"]
+    out.replay_confirmed = sum(1 for v in vr.violations if v.replay == "confirmed")
     if out.verdict == "unknown":
         reasons = [u.reason for u in vr.unknowns] or [vr.error or ""]
         out.detail = reasons[0][:200]

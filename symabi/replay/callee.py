@@ -131,7 +131,7 @@ def _through_pointers(machine, spec: CalleeSpec, name: str, ordinal: int, sp: in
             pointer = (registers or {}).get(w.register, 0) if w.register else args[w.pointer_at // 8]
             word = value(name, ordinal, f"*frame+{w.pointer_at:#x}+{w.offset:#x}", w.size * 8)
             if not _fill(machine, (pointer + w.offset) & (2**64 - 1), word.to_bytes(w.size, "little"), name, site,
-                         "through"):
+                         "declared"):
                 return False
         return True
     for index, pointer in enumerate(args):

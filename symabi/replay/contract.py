@@ -134,7 +134,7 @@ def stack_writes_in_frame(run: ConcreteRun, ob: str, loc: str) -> ConcreteFindin
     trampoline use the caller's home area; System V (``stack-writes-below-entry-rsp``) has none."""
     home_area = HOME_AREA if ob == "stack-writes-in-frame" else 0
     for w in run.writes:
-        if w.kind == "through":
+        if w.kind in ("through", "declared") or w.by != "code" and w.kind == "attempt":  # through a pointer
             continue
         floor = run.other_stacks.get(w.region)
         if floor is not None and w.offset + w.size > floor:
@@ -155,9 +155,10 @@ def stack_writes_in_frame(run: ConcreteRun, ob: str, loc: str) -> ConcreteFindin
 @obligation("writes-owned-memory")
 def writes_owned_memory(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
     """The code's own stores (a callee's are judged by what they overwrite): none may land in the caller's
-    frame above its arguments, in code, or where nothing is mapped."""
+    frame above its arguments, in code, or where nothing is mapped; nor may a store the case says a callee
+    makes through a pointer the code gave it (``declared``; an ``attempt`` when it faulted)."""
     for w in run.writes:
-        if w.by != "code":
+        if w.by != "code" and w.kind not in ("declared", "attempt"):
             continue
         caller = w.region == "stack" and w.offset + w.size > run.caller_frame
         if caller or w.kind == "attempt":  # an attempt: read-only or unmapped memory, so it faulted

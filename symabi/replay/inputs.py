@@ -16,7 +16,7 @@ by accident, and nothing the symbolic model assumes leaks in. Input names and th
     <callee>#<n>.*frame+0x<p>+0x<o> the word it writes at *(frame+p) + o
     <callee>#<n>.below-0x<d>        the word it leaves at callee entry RSP - d (its own frame)
     <callee>#<n>.home+0x<o>         a host callee's home-area word at callee entry RSP + 8 + o
-    below-rsp#<k>.stack-0x<d>       the k-th read below the then-current RSP: the word at entry RSP - d
+    below-rsp#<k>.stack-0x<d>       the k-th read below the then-current RSP: the byte at entry RSP - d
     cpuid#<n>.eax|ebx|ecx|edx       what the n-th CPUID returns
     init.stack-0x<o>                the 8-byte word the caller left at entry RSP - o: stack[-o]
     init.stack+0x<o>(.b)            (".b": one byte); little-endian, like every memory input
@@ -161,9 +161,16 @@ class ConcreteInputs:
         value = self.events.get(name)
         return (value if value is not None else self.drawn(name, 32)) & 0xFFFF_FFFF
 
-    def below_rsp(self, ordinal: int, depth: int) -> int | None:
-        """The word a witness fixes for the ``ordinal``-th read below RSP at entry RSP - ``depth``."""
-        return self.events.get(f"below-rsp#{ordinal}.stack-{depth:#x}")
+    def below_rsp(self, ordinal: int, depth: int, drawn: int) -> int:
+        """The word at entry RSP - ``depth`` the ``ordinal``-th read below RSP sees: the bytes a witness
+        fixes (the engine names each byte, ``below-rsp#<k>.stack-0x<d>`` for the byte at entry RSP - d), the
+        others those of ``drawn``."""
+        word = drawn
+        for i in range(8):  # byte i of the word lies at entry RSP - (depth - i)
+            byte = self.events.get(f"below-rsp#{ordinal}.stack-{depth - i:#x}")
+            if byte is not None:
+                word = word & ~(0xFF << 8 * i) | byte << 8 * i
+        return word
 
     # ---- construction -------------------------------------------------------------------------
 
@@ -246,7 +253,7 @@ class _Parts:
         if (m := _CPUID.match(name)) is not None:
             self.events[f"cpuid#{int(m['n'])}.{m['reg']}"] = value & 0xFFFF_FFFF
         elif (m := _BELOW_RSP.match(name)) is not None:
-            self.events[f"below-rsp#{int(m['k'])}.stack-{int(m['d'], 16):#x}"] = value & (2**64 - 1)
+            self.events[f"below-rsp#{int(m['k'])}.stack-{int(m['d'], 16):#x}"] = value & 0xFF  # one byte each
         else:
             return False
         return True

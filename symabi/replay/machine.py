@@ -106,7 +106,8 @@ class ConcreteWrite:
     """One store: by the code (``by="code"``) or by a callee (``by=<callee>``).
 
     ``kind``: "store" (an instruction), "frame" (a callee's own frame and its argument/result words),
-    "through" (a callee writing through a pointer argument), "attempt" (an instruction's store that
+    "through" (a callee writing through a pointer argument), "declared" (one of the words the case says it
+    writes through one), "attempt" (an instruction's store that
     faulted: read-only or unmapped memory, region ``UNMAPPED`` when no region holds it).
     """
 
@@ -389,8 +390,8 @@ class _Machine:
         """The region an access falls in; a page fault (and None) when there is none or it is read-only."""
         region = self.region(address, size)
         where = f" in the call to {who}" if who else ""
-        if write and not who and self.stop is None and (region is None or not region.writable):
-            self._attempt(address, size)
+        if write and self.stop is None and (region is None or not region.writable):
+            self._attempt(address, size, who or "code")
         if region is None:
             null = " (the null page)" if address < 0x1_0000 else ""
             self.fault(f"#PF: {kind} of {size} bytes at {address:#x}{null}{where}: nothing is mapped there")
@@ -423,9 +424,9 @@ class _Machine:
         for word in range(start, min(address + size, sp), 8):
             depth = self.rsp0 - word
             named = f"below-rsp#{k}.stack-{depth:#x}" if region is self.stack else f"below-rsp#{k}.{region.name}@{word:#x}"
-            value = self.inputs.below_rsp(k, depth) if region is self.stack else None
-            if value is None:
-                value = self.inputs.drawn(named, 64)
+            value = self.inputs.drawn(named, 64)
+            if region is self.stack:
+                value = self.inputs.below_rsp(k, depth, value)
             lo, hi = max(word, region.start), min(word + 8, sp)
             self.uc.mem_write(lo, value.to_bytes(8, "little")[lo - word: hi - word])
 
@@ -434,9 +435,10 @@ class _Machine:
         self.check("write" if write else "read", address, size, write=write)
         return False
 
-    def _attempt(self, address: int, size: int) -> None:
-        """A store that faults is still a store the code made: above the entry RSP it is a write into the
-        caller's frame (beyond what the run maps), elsewhere a write to memory nobody gave the code."""
+    def _attempt(self, address: int, size: int, by: str) -> None:
+        """A store that faults is still a store the code (or a callee, through a pointer the code gave it)
+        made: above the entry RSP it is a write into the caller's frame (beyond what the run maps), elsewhere
+        a write to memory nobody gave the code."""
         region = self.region(address, size)
         if region is not None:
             name, offset = region.name, address - (self.rsp0 if region is self.stack else region.start)
@@ -444,7 +446,7 @@ class _Machine:
             name, offset = self.stack.name, address - self.rsp0
         else:
             name, offset = UNMAPPED, address
-        self.writes.append(ConcreteWrite(address, size, name, offset, self.last, "code", "attempt"))
+        self.writes.append(ConcreteWrite(address, size, name, offset, self.last, by, "attempt"))
 
     def _on_interrupt(self, uc, number, _):
         if number == 3:
