@@ -66,6 +66,8 @@ class Judged:
     replay: dict[str, str] = field(default_factory=dict)  # entry -> "2 of 2 confirmed"
     real: dict[str, str] = field(default_factory=dict)  # "crosscall2 windows/amd64" -> "lost r12" / "clean"
     seconds: float = 0.0
+    times: dict[str, list[float]] = field(default_factory=dict)  # "crosscall2 windows/amd64" -> [build s, run s]
+    redirects: dict[str, str] = field(default_factory=dict)  # harness -> the disassembly check of its shim
 
 
 def _host_name(reg: str, branch: str) -> str:
@@ -152,6 +154,9 @@ def judge(goroot: Path, mutant: Mutant, toolchain, scratch: Path) -> Judged:
         if port not in harness.ports:
             continue
         run = real_run(harness, cat.runners[port], tree, go, toolchain.version, gocache=scratch / "gocache")
+        judged.times[f"{harness.name} {port}"] = [round(run.build_s, 2), round(run.run_s, 2)]
+        if run.redirect:
+            judged.redirects[harness.name] = run.redirect
         judged.real[f"{harness.name} {port}"] = ("lost " + " ".join(run.lost)) if run.lost and run.status == "lost" \
             else (run.status if run.status != "error" else f"error: {run.detail[:120]}")
     judged.seconds = time.monotonic() - began
@@ -191,7 +196,25 @@ def markdown(judged: list[Judged], goroot: Path, version: str) -> str:
     tally = (f"{sum(v == 'agree' for v in verdicts)} agree, {sum('model only' in v for v in verdicts)} with a register "
              f"only the model names, {sum('REAL ONLY' in v for v in verdicts)} with a register only the real run lost, "
              f"{sum(v.startswith('real run only') for v in verdicts)} real run only")
-    return "\n".join(rows) + f"\n\n{len(judged)} mutants of {goroot} ({version}): {tally}.\n"
+    return "\n".join(rows) + f"\n\n{len(judged)} mutants of {goroot} ({version}): {tally}.\n" + timings(judged)
+
+
+def timings(judged: list[Judged]) -> str:
+    """Per port: each harness's cold build and its run, as ranges over the mutants (a mutant tree always
+    builds cold: its own Go cache), and the time per mutant of that port (symabi's proofs included)."""
+    per_port: dict[str, dict[str, list[float]]] = {}
+    for j in judged:
+        for key, (build, run) in j.times.items():
+            port = key.split()[1]
+            t = per_port.setdefault(port, {"build": [], "run": [], "mutant": []})
+            t["build"].append(build)
+            t["run"].append(run)
+        for port in {k.split()[1] for k in j.times}:
+            per_port[port]["mutant"].append(j.seconds)
+    span = lambda xs: f"{min(xs):.1f}–{max(xs):.1f} s (median {sorted(xs)[len(xs) // 2]:.1f} s)"
+    lines = [f"* {port}: build {span(t['build'])}, run {span(t['run'])}, per mutant {span(t['mutant'])}"
+             for port, t in sorted(per_port.items())]
+    return ("\nBuild and run times (each harness of each mutant; cold builds):\n\n" + "\n".join(lines) + "\n") if lines else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     goroot = (args.goroot or toolchain.goroot).resolve()
     if args.render:
         judged = [Judged(Mutant(**{**x["mutant"], "registers": tuple(x["mutant"]["registers"])}), x["symbolic"],
-                         x["replay"], x["real"], x["seconds"]) for x in json.loads(args.render.read_text())]
+                         x["replay"], x["real"], x["seconds"], x.get("times", {}), x.get("redirects", {}))
+                  for x in json.loads(args.render.read_text())]
         (args.markdown or Path("/dev/stdout")).write_text(markdown(judged, goroot, toolchain.version))
         return 0
     chosen, counts = [], {}
