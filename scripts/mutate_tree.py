@@ -10,7 +10,7 @@ by reading the headers, not listed here.
 symabi's verdict is given for every mutant whose port symabi proves (``symabi.ports``: windows/amd64 and
 linux/amd64 today, linux/arm64 once that port is registered); the others get their real run alone.
 
-    python scripts/mutate_tree.py [--goroot DIR] [--only windows,sysv,arm64] [--limit N]
+    python scripts/mutate_tree.py [--goroot DIR] [--only windows,sysv,arm64] [--limit N] [--skip N]
                                   [--json out.json] [--markdown docs/real-runs.md]
 """
 
@@ -200,21 +200,22 @@ def markdown(judged: list[Judged], goroot: Path, version: str) -> str:
 
 
 def timings(judged: list[Judged]) -> str:
-    """Per port: each harness's cold build and its run, as ranges over the mutants (a mutant tree always
-    builds cold: its own Go cache), and the time per mutant of that port (symabi's proofs included)."""
+    """Per port: the first harness's build of each mutant (cold: the mutant's own Go cache), the other
+    harnesses' builds (the runtime and standard library cached by the first), the runs, and the time
+    per mutant of that port (symabi's proofs and replays included)."""
     per_port: dict[str, dict[str, list[float]]] = {}
     for j in judged:
-        for key, (build, run) in j.times.items():
-            port = key.split()[1]
-            t = per_port.setdefault(port, {"build": [], "run": [], "mutant": []})
-            t["build"].append(build)
+        for index, (key, (build, run)) in enumerate(j.times.items()):
+            t = per_port.setdefault(key.split()[1], {"cold": [], "warm": [], "run": [], "mutant": []})
+            t["cold" if index == 0 else "warm"].append(build)
             t["run"].append(run)
         for port in {k.split()[1] for k in j.times}:
             per_port[port]["mutant"].append(j.seconds)
-    span = lambda xs: f"{min(xs):.1f}–{max(xs):.1f} s (median {sorted(xs)[len(xs) // 2]:.1f} s)"
-    lines = [f"* {port}: build {span(t['build'])}, run {span(t['run'])}, per mutant {span(t['mutant'])}"
+    span = lambda xs: f"{min(xs):.1f}–{max(xs):.1f} s (median {sorted(xs)[len(xs) // 2]:.1f} s)" if xs else "—"
+    lines = [f"| {port} | {span(t['cold'])} | {span(t['warm'])} | {span(t['run'])} | {span(t['mutant'])} |"
              for port, t in sorted(per_port.items())]
-    return ("\nBuild and run times (each harness of each mutant; cold builds):\n\n" + "\n".join(lines) + "\n") if lines else ""
+    head = ["| port | first build (cold) | other builds | run | per mutant |", "| --- | --- | --- | --- | --- |"]
+    return ("\nBuild and run times, over the mutants:\n\n" + "\n".join(head + lines) + "\n") if lines else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--goroot", type=Path)
     parser.add_argument("--only", default="windows,sysv,arm64")
     parser.add_argument("--limit", type=int, default=0, help="at most N mutants per branch")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N of those chosen (to split a run)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path, help="write the table (not the rest of the document)")
     parser.add_argument("--render", type=Path, help="only turn an earlier --json file into --markdown")
@@ -239,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         if m.branch in args.only.split(",") and (not args.limit or counts.get(m.branch, 0) < args.limit):
             counts[m.branch] = counts.get(m.branch, 0) + 1
             chosen.append(m)
+    chosen = chosen[args.skip:]
     judged = []
     for index, m in enumerate(chosen, 1):
         with tempfile.TemporaryDirectory(prefix="symabi-mutant-") as scratch:
