@@ -10,7 +10,7 @@ by reading the headers, not listed here.
 symabi's verdict is given for every mutant whose port symabi proves (``symabi.ports``: windows/amd64 and
 linux/amd64 today, linux/arm64 once that port is registered); the others get their real run alone.
 
-    python scripts/mutate_tree.py [--goroot DIR] [--only windows,sysv,arm64] [--limit N]
+    python scripts/mutate_tree.py [--goroot DIR] [--only windows,sysv,arm64] [--limit N] [--skip N]
                                   [--json out.json] [--markdown docs/real-runs.md]
 """
 
@@ -66,6 +66,8 @@ class Judged:
     replay: dict[str, str] = field(default_factory=dict)  # entry -> "2 of 2 confirmed"
     real: dict[str, str] = field(default_factory=dict)  # "crosscall2 windows/amd64" -> "lost r12" / "clean"
     seconds: float = 0.0
+    times: dict[str, list[float]] = field(default_factory=dict)  # "crosscall2 windows/amd64" -> [build s, run s]
+    redirects: dict[str, str] = field(default_factory=dict)  # harness -> the disassembly check of its shim
 
 
 def _host_name(reg: str, branch: str) -> str:
@@ -152,6 +154,9 @@ def judge(goroot: Path, mutant: Mutant, toolchain, scratch: Path) -> Judged:
         if port not in harness.ports:
             continue
         run = real_run(harness, cat.runners[port], tree, go, toolchain.version, gocache=scratch / "gocache")
+        judged.times[f"{harness.name} {port}"] = [round(run.build_s, 2), round(run.run_s, 2)]
+        if run.redirect:
+            judged.redirects[harness.name] = run.redirect
         judged.real[f"{harness.name} {port}"] = ("lost " + " ".join(run.lost)) if run.lost and run.status == "lost" \
             else (run.status if run.status != "error" else f"error: {run.detail[:120]}")
     judged.seconds = time.monotonic() - began
@@ -191,7 +196,26 @@ def markdown(judged: list[Judged], goroot: Path, version: str) -> str:
     tally = (f"{sum(v == 'agree' for v in verdicts)} agree, {sum('model only' in v for v in verdicts)} with a register "
              f"only the model names, {sum('REAL ONLY' in v for v in verdicts)} with a register only the real run lost, "
              f"{sum(v.startswith('real run only') for v in verdicts)} real run only")
-    return "\n".join(rows) + f"\n\n{len(judged)} mutants of {goroot} ({version}): {tally}.\n"
+    return "\n".join(rows) + f"\n\n{len(judged)} mutants of {goroot} ({version}): {tally}.\n" + timings(judged)
+
+
+def timings(judged: list[Judged]) -> str:
+    """Per port: the first harness's build of each mutant (cold: the mutant's own Go cache), the other
+    harnesses' builds (the runtime and standard library cached by the first), the runs, and the time
+    per mutant of that port (symabi's proofs and replays included)."""
+    per_port: dict[str, dict[str, list[float]]] = {}
+    for j in judged:
+        for index, (key, (build, run)) in enumerate(j.times.items()):
+            t = per_port.setdefault(key.split()[1], {"cold": [], "warm": [], "run": [], "mutant": []})
+            t["cold" if index == 0 else "warm"].append(build)
+            t["run"].append(run)
+        for port in {k.split()[1] for k in j.times}:
+            per_port[port]["mutant"].append(j.seconds)
+    span = lambda xs: f"{min(xs):.1f}–{max(xs):.1f} s (median {sorted(xs)[len(xs) // 2]:.1f} s)" if xs else "—"
+    lines = [f"| {port} | {span(t['cold'])} | {span(t['warm'])} | {span(t['run'])} | {span(t['mutant'])} |"
+             for port, t in sorted(per_port.items())]
+    head = ["| port | first build (cold) | other builds | run | per mutant |", "| --- | --- | --- | --- | --- |"]
+    return ("\nBuild and run times, over the mutants:\n\n" + "\n".join(head + lines) + "\n") if lines else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--goroot", type=Path)
     parser.add_argument("--only", default="windows,sysv,arm64")
     parser.add_argument("--limit", type=int, default=0, help="at most N mutants per branch")
+    parser.add_argument("--skip", type=int, default=0, help="leave out the first N of those chosen (to split a run)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path, help="write the table (not the rest of the document)")
     parser.add_argument("--render", type=Path, help="only turn an earlier --json file into --markdown")
@@ -207,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     goroot = (args.goroot or toolchain.goroot).resolve()
     if args.render:
         judged = [Judged(Mutant(**{**x["mutant"], "registers": tuple(x["mutant"]["registers"])}), x["symbolic"],
-                         x["replay"], x["real"], x["seconds"]) for x in json.loads(args.render.read_text())]
+                         x["replay"], x["real"], x["seconds"], x.get("times", {}), x.get("redirects", {}))
+                  for x in json.loads(args.render.read_text())]
         (args.markdown or Path("/dev/stdout")).write_text(markdown(judged, goroot, toolchain.version))
         return 0
     chosen, counts = [], {}
@@ -215,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         if m.branch in args.only.split(",") and (not args.limit or counts.get(m.branch, 0) < args.limit):
             counts[m.branch] = counts.get(m.branch, 0) + 1
             chosen.append(m)
+    chosen = chosen[args.skip:]
     judged = []
     for index, m in enumerate(chosen, 1):
         with tempfile.TemporaryDirectory(prefix="symabi-mutant-") as scratch:

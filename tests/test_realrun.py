@@ -5,6 +5,7 @@ packages to install, when those are missing. Under CI=1 they never skip."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from symabi.errors import ToolchainError
 from symabi.gate import registry
 from symabi.gate.run import GateResult, Item
-from symabi.realrun import catalog, gate, hosttools
-from symabi.realrun.catalog import Runner
+from symabi.realrun import catalog, gate, hosttools, overlay, redirect_check
+from symabi.realrun.catalog import Redirect, Runner
 from symabi.realrun.records import CLEAN, ERROR, LOST, Built, RealRun
 from symabi.realrun.run import parse, real_run
 from symabi.verdicts import Verdict
@@ -36,6 +38,47 @@ def test_every_registry_entry_has_a_harness_or_says_why_not():
         assert (entry.name in CAT.harnesses) != (entry.name in CAT.no_harness), entry.name
     for harness in CAT.harnesses.values():
         assert harness.folder.is_dir() and list(harness.folder.glob("main*.go"))
+
+
+def test_every_redirect_names_an_existing_shim_and_one_line_of_the_pinned_tree(toolchain):
+    for harness in CAT.harnesses.values():
+        for port, r in harness.redirects:
+            assert r.source.is_file() and port in harness.ports, (harness.name, port)
+            assert (toolchain.goroot / r.file).read_text().count(r.call) == 1, (harness.name, port, r.call)
+
+
+def test_the_overlay_changes_the_one_line_and_refuses_a_tree_where_it_is_not_once(toolchain, tmp_path):
+    tree = tmp_path / "go"
+    (tree / "src" / "runtime").mkdir(parents=True)
+    redirect = CAT.harnesses["sigtramp"].redirect("linux/amd64")
+    (tree / redirect.file).write_text(f"TEXT a\n\t{redirect.call}\n\tRET\n")
+    made = overlay.write([redirect], CAT.runners["linux/amd64"], tree, toolchain.go, tmp_path / "overlay")
+    replace = json.loads((tmp_path / "overlay" / "overlay.json").read_text())["Replace"]
+    assert (tmp_path / "overlay" / "sys_linux_amd64.s").read_text() == f"TEXT a\n\t{redirect.shim_call}\n\tRET\n"
+    assert replace[str(tree / redirect.file)] == str(tmp_path / "overlay" / "sys_linux_amd64.s")
+    assert {Path(k).name for k in replace} == {"sys_linux_amd64.s", "zz_symabi_sigtrampgo_linux_amd64.s",
+                                              "zz_symabi_clobber_amd64.s"}
+    assert any(f.startswith("-toolexec=") for f in made.flags)
+    assert json.loads(made.env["SYMABI_REDIRECT_CHECKS"])[replace[str(tree / redirect.file)]]["names"] == [
+        ["runtime.sigtrampgo", "runtime.symabiSigtrampgo"]]
+    (tree / redirect.file).write_text(f"\t{redirect.call}\n\t{redirect.call}\n")
+    with pytest.raises(ToolchainError, match="2 times, not once"):
+        overlay.write([redirect], CAT.runners["linux/amd64"], tree, toolchain.go, tmp_path / "again")
+
+
+def test_the_disassembly_check_allows_only_the_redirected_relocation():
+    call = ("sys.s:48", "+0x10", "e800000000", "CALL +0x15", "[1:5]R_CALL:runtime.sigtrampgo")
+    body = [("sys.s:47", "+0x0", "4889c8", "MOVQ CX, AX", ""), call]
+    shimmed = [body[0], call[:4] + ("[1:5]R_CALL:runtime.symabiSigtrampgo",)]
+    pair = [("runtime.sigtrampgo", "runtime.symabiSigtrampgo")]
+    assert redirect_check.compare({"sigtramp": body}, {"sigtramp": shimmed}, pair) == ([], 2)
+    problems, _ = redirect_check.compare({"sigtramp": body}, {"sigtramp": body}, pair)
+    assert problems == ["0 relocations name runtime.symabiSigtrampgo, not 1"]  # not redirected at all
+    moved = [("sys.s:47", "+0x0", "4889c8", "MOVQ DX, AX", ""), shimmed[1]]  # another instruction changed too
+    problems, _ = redirect_check.compare({"sigtramp": body}, {"sigtramp": moved}, pair)
+    assert len(problems) == 1 and "MOVQ DX, AX" in problems[0]
+    problems, _ = redirect_check.compare({"sigtramp": body}, {"sigtramp": shimmed[1:]}, pair)
+    assert "1 in the overlaid copy" in problems[0]
 
 
 def _built(tmp_path):
@@ -106,6 +149,7 @@ def test_windows_amd64_pinned_tree_is_clean_under_wine(toolchain, name):
     result = _run(toolchain, name, "windows/amd64")
     assert (result.status, result.registers) == (CLEAN, 18), result.detail
     assert result.runner.startswith("wine-")
+    _checked(result)
 
 
 @needs("linux/amd64")
@@ -113,6 +157,12 @@ def test_windows_amd64_pinned_tree_is_clean_under_wine(toolchain, name):
 def test_linux_amd64_pinned_tree_is_clean_natively(toolchain, name):
     result = _run(toolchain, name, "linux/amd64")
     assert (result.status, result.registers, result.runner) == (CLEAN, 8, "native"), result.detail
+    _checked(result)
+
+
+def _checked(result: RealRun) -> None:
+    """Every build of a port with a redirect carries the disassembly check's word on it."""
+    assert "the same as the tree's" in result.redirect or "checked when it was built" in result.redirect, result
 
 
 @needs("linux/arm64")
@@ -120,6 +170,16 @@ def test_linux_arm64_pinned_tree_is_clean_under_qemu(toolchain):
     result = _run(toolchain, "crosscall2", "linux/arm64")
     assert (result.status, result.registers) == (CLEAN, 19), result.detail
     assert result.runner.startswith("qemu-aarch64-")
+
+
+@needs("linux/arm64")
+def test_linux_arm64_pinned_sigtramp_loses_x29_to_the_nested_signal_as_symabi_refutes(toolchain):
+    """The pinned tree's arm64 sigtramp is REFUTED (preserve-x29, baselined in gate-baseline.json): Go's
+    prologue keeps the host's X29 just below SP, where the shim's nested signal puts its frame."""
+    result = _run(toolchain, "sigtramp", "linux/arm64")
+    assert (result.status, result.lost) == (LOST, ("x29",)), result.detail
+    assert "the word at SP-8 changed: true" in result.detail
+    _checked(result)
 
 
 @needs("windows/amd64")
@@ -134,6 +194,10 @@ def test_linux_arm64_tree_without_the_x19_x20_restore_loses_both(toolchain, tmp_
     tree = _mutant(toolchain, tmp_path, "abi_arm64.h", "\tLDP\t((offset)+0*8)(RSP), (R19, R20) \\\n")
     result = _run(toolchain, "crosscall2", "linux/arm64", tree, tmp_path / "gocache")
     assert (result.status, result.lost) == (LOST, ("x19", "x20")), result.detail
+    assert "the same as the tree's" in result.redirect  # built cold: the mutant's macros on both sides of the check
+    # sigtramp's Go callee is the runtime's sigtrampgo, behind the shim that clobbers what the model lets it
+    result = _run(toolchain, "sigtramp", "linux/arm64", tree, tmp_path / "gocache")
+    assert (result.status, result.lost) == (LOST, ("x19", "x20", "x29")), result.detail
 
 
 def _gate(*args: str):

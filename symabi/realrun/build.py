@@ -18,7 +18,8 @@ from pathlib import Path
 
 from symabi.cache import cache_root
 from symabi.errors import ToolchainError
-from symabi.realrun.catalog import COMMON, Harness, Runner
+from symabi.realrun import overlay
+from symabi.realrun.catalog import COMMON, Harness, Runner, load
 from symabi.realrun.records import Built
 
 BUILD_TIMEOUT_S = 900
@@ -62,10 +63,16 @@ def build(harness: Harness, runner: Runner, goroot: Path, go: Path, gocache: Pat
     cmd = [str(go), "build", "-o", str(program)]
     if harness.ldflags:
         cmd.append("-ldflags=" + " ".join(harness.ldflags))
+    env = environment(runner, goroot, gocache, scratch)
+    shimmed = None
+    if redirects := overlay.port_redirects(load(), runner.port):  # Go callees behind adversarial shims
+        shimmed = overlay.write(redirects, runner, goroot, go, scratch / "overlay")
+        cmd += shimmed.flags
+        env.update(shimmed.env)
     began = time.monotonic()
     try:
-        proc = subprocess.run(cmd + ["."], cwd=module, env=environment(runner, goroot, gocache, scratch),
-                              check=False, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+        proc = subprocess.run(cmd + ["."], cwd=module, env=env, check=False, capture_output=True, text=True,
+                              timeout=BUILD_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"building the {harness.name} harness for {runner.port} took over "
                              f"{BUILD_TIMEOUT_S} s") from None
@@ -74,4 +81,5 @@ def build(harness: Harness, runner: Runner, goroot: Path, go: Path, gocache: Pat
     if proc.returncode != 0:
         detail = "\n  ".join((proc.stderr or proc.stdout).strip().splitlines()[-12:])
         raise ToolchainError(f"building the {harness.name} harness for {runner.port} failed:\n  {detail}")
-    return Built(harness.name, runner.port, program, time.monotonic() - began)
+    return Built(harness.name, runner.port, program, time.monotonic() - began,
+                 overlay.report_of(shimmed) if shimmed else "")

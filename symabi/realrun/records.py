@@ -14,6 +14,7 @@ class Built:
     port: str  # "windows/amd64"
     program: Path
     seconds: float  # the go build, cold or warm (the build cache is keyed by the tree's headers)
+    redirect: str = ""  # what the disassembly check of the redirect to the adversarial shim found, if any
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,13 @@ class RealRun:
     seed: str = ""  # the seed of each entry into Go; the first, as SYMABI_REALRUN_SEED, replays the run
     build_s: float = 0.0
     run_s: float = 0.0
+    redirect: str = ""  # Built.redirect: the entry point's Go callee behind the adversarial shim, checked
 
     def to_json(self) -> dict:
         return {"runner": self.runner, "status": self.status, "lost": list(self.lost), "detail": self.detail or None,
                 "port": self.port, "registers": self.registers, "seed": self.seed or None,
-                "build_seconds": round(self.build_s, 2), "run_seconds": round(self.run_s, 2)}
+                "build_seconds": round(self.build_s, 2), "run_seconds": round(self.run_s, 2),
+                "redirect": self.redirect or None}
 
     def summary(self) -> str:
         """One line for people: "real run (wine-8.0): all 18 callee-saved registers survived"."""

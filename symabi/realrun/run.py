@@ -2,7 +2,8 @@
 
 The harness prints (see harness/common/realrun.c), each line prefixed "symabi-realrun ":
 ``entry NAME seed=0x... registers=N``, one ``lost REG expected=0x... got=0x...`` per lost register,
-``wrong-result ...`` when the entry point returned the wrong value, ``return 0x...`` and
+``wrong-result ...`` when the entry point returned the wrong value, ``note ...`` for what the harness
+saw on the way (linux/arm64 sigtramp: the shim's nested signal), ``return 0x...`` and
 ``done NAME lost=K``, once per entry into Go. A run without its ``done`` lines crashed or hung: an
 error, with the output's tail.
 """
@@ -57,12 +58,14 @@ def parse(built: Built, runner: str, code: int, stdout: str, stderr: str, second
         elif m := _LOST.match(line):
             lost += [m[1]] if m[1] not in lost else []
             details.append(f"{entries[-1] if entries else '?'}: {m[1]}: {m[2]}")
+        elif line.startswith("note "):
+            details.append(line.removeprefix("note "))
         elif line.startswith("wrong-result"):
             wrong.append(line.removeprefix("wrong-result").strip())
         elif line.startswith("done "):
             done += 1
     common = {"registers": registers, "lost": tuple(lost), "seed": ",".join(seeds), "build_s": built.seconds,
-              "run_s": seconds}
+              "run_s": seconds, "redirect": built.redirect}
     if not entries or done != len(entries) or wrong:
         tail = " | ".join((stderr or stdout).strip().splitlines()[-4:])
         why = f"wrong result: {'; '.join(wrong)}" if wrong else f"the harness ended without a result (exit {code}): {tail}"

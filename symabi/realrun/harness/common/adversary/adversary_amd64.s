@@ -2,13 +2,16 @@
 
 // func Clobber()
 // ABI0: every general-purpose register but SP may change (BP, R14 and X15 included: the ABI wrapper
-// that called us restores g and zero), and every vector register.
+// that called us restores g and zero), and every vector register. The 8 KiB below SP are filled from
+// the top down (STD), so a thread stack that grows through a guard page (Windows) is touched in order.
+// The harness's shims (harness/shims/) add this file to package runtime too, as runtime·Clobber.
 TEXT ·Clobber(SB),NOSPLIT|NOFRAME,$0-0
-	LEAQ	-8192(SP), DI
+	LEAQ	-8(SP), DI
 	MOVQ	$0x5ab15ab1d1e7d1e7, AX
 	MOVQ	$1024, CX
-	CLD
+	STD
 	REP;	STOSQ
+	CLD
 	MOVQ	$0xc1c2c3c4c5c6c700, AX
 	MOVQ	AX, X0
 	MOVLHPS	X0, X0
