@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import Image
 from symabi.replay import go_to_host as _go_to_host  # noqa: F401 - registers the go-to-host checks
-from symabi.replay.constants import NOT_REPLAYED
-from symabi.replay.contract import CHECKS, VIOLATED, evaluate
+from symabi.replay.contract import VIOLATED, judge_obligation
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
 from symabi.replay.machine import (
     DEFAULT_BUDGET,
@@ -60,17 +59,10 @@ def confirm(
 
 def judge(violation, run: ConcreteRun) -> str:
     """Compare a run of a violation's witness with the violation itself (see ``confirm``)."""
-    if violation.obligation in NOT_REPLAYED or violation.obligation not in CHECKS:
-        return ""  # not replayed: no concrete check (see constants.NOT_REPLAYED)
-    ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
-    # the contract whose obligation this is: sysv-amd64's stack obligation has its own id; the rest are shared
-    contract = "sysv-amd64" if violation.obligation == "stack-writes-below-entry-rsp" else "windows-x64"
-    finding = next((f for f in evaluate(run, contract) if f.obligation == violation.obligation), None)
-    # an obligation another contract adds (go-to-host's, symabi.check's host calls)
-    if finding is None and violation.obligation in CHECKS:
-        finding = CHECKS[violation.obligation](run, violation.obligation, violation.location)
+    finding = judge_obligation(violation.obligation, violation.location, run)
     if finding is None:
-        return ""  # an obligation replay does not model (the control state): not replayed
+        return ""  # an obligation replay does not model (the control state, calls into ABIInternal): not replayed
+    ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
     if finding.status != VIOLATED:
         what = f"{violation.obligation} {finding.status} on the concrete run, which {_ending(run)}"
         return f"{NOT_REPRODUCED}: {what}{ignored}"
@@ -131,16 +123,23 @@ class ReplaySetup:
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
         """See ``confirm``: the first disagreement over ``seeds`` runs, or "confirmed"."""
-        for n in range(max(1, seeds)):
-            drawn = seed if n == 0 else f"{seed}#{n}"
-            inputs = ConcreteInputs.from_witness(violation.inputs, seed=drawn)
-            try:
-                status = judge(violation, self.run(inputs))
-            except ReplayError as exc:
-                return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
-            if status != CONFIRMED:
-                return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n and status else "")
-        return CONFIRMED
+        return replay_witness(violation, lambda drawn: self.run(ConcreteInputs.from_witness(violation.inputs,
+                                                                                            seed=drawn)),
+                              seed=seed, seeds=seeds)
+
+
+def replay_witness(violation, run_with, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
+    """Judge ``run_with(drawn)`` (a run of the witness, what it leaves open drawn from the seed ``drawn``)
+    for ``seeds`` seeds: the first disagreement, or "confirmed" (either oracle, amd64 or arm64)."""
+    for n in range(max(1, seeds)):
+        drawn = seed if n == 0 else f"{seed}#{n}"
+        try:
+            status = judge(violation, run_with(drawn))
+        except ReplayError as exc:
+            return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
+        if status != CONFIRMED:
+            return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n and status else "")
+    return CONFIRMED
 
 
 def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list[ReplaySetup]:

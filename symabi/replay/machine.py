@@ -96,6 +96,8 @@ class ConcreteCall:
     args: tuple[int, ...]  # argument words at RSP+8, RSP+16, ...
     registers: dict[str, int] = field(default_factory=dict)  # every GPR and XMM register at the call
     frame: int = 0  # bytes of its own frame the callee filled below its RSP
+    abi_internal: bool = False  # the callee is ABIInternal Go (an oracle that knows: ConcreteRun.knows_abi_internal)
+    g: int | None = None  # the current g at the call, as the thread's TLS slot holds it (ABIInternal calls)
 
 
 UNMAPPED = "unmapped"  # the region of a faulting store no region holds
@@ -142,6 +144,9 @@ class ConcreteRun:
     stack_args: int = 0  # bytes of the caller's stack arguments (a Go caller's argument and result words)
     convention: str = ""  # the entry convention's name
     callee_model: str = ""  # "host-<abi>" when the callees are host code
+    # whether the oracle knows which calls are ABIInternal and the current g at each (arm64's does; this
+    # machine does not, so the obligations at ABIInternal calls are not replayed on its runs)
+    knows_abi_internal: bool = False
 
     @property
     def entry_rsp(self) -> int:
