@@ -90,3 +90,31 @@ def test_a_host_abis_contract_is_its_derived_obligations(abi):
         assert ob.claim is not None and ob.when
         assert definition(ob.id).claim == ob.claim and definition(ob.id).when == ob.when
         assert ob.applies_on_abort == (ob.when != AT_RETURN)
+
+
+@pytest.mark.parametrize("port, frame", [("windows/amd64", 8 + 32), ("linux/amd64", 8)])
+def test_the_caller_frame_is_derived_once(tmp_path, toolchain, port, frame):
+    """Where the caller's own frame begins (above the return address, the home area and the stack arguments)
+    is the entry convention's: the prover's check context and the oracle's runs read the same derivation."""
+    from symabi.models import ENTRY_CONVENTIONS
+    from symabi.models.entry import CALLER_FRAME
+
+    folder = write_case(tmp_path / "cases", "t", BODY, CALLEES, extra=f'port = "{port}"')
+    case = parse_case(folder)
+    convention = ENTRY_CONVENTIONS[case.entry_convention.name]
+    assert convention.caller_frame(case.entry_convention.stack_args) == frame
+    assert convention.caller_window(case.entry_convention.stack_args) == frame + CALLER_FRAME
+    v = case.newest
+    image = lay_out(assemble(toolchain, AssembleRequest(v.source, v.include_dirs, case.defines, case.package)))
+    (setup,) = setups_for_case(case, image)
+    assert setup.run(ConcreteInputs.from_witness({})).caller_frame == frame
+
+
+def test_the_definitions_and_the_concrete_evaluator_import_no_solver():
+    """Replay reads the definitions without angr or claripy (the symbolic evaluator is the one that needs them)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, symabi.obligations, symabi.obligations.concrete; "
+            "sys.exit(any(m in sys.modules for m in ('angr', 'claripy', 'z3')))")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

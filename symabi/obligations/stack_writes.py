@@ -32,6 +32,14 @@ def stack_writes(abi: HostAbi) -> Obligation:
         ON_EVERY_PATH, claim)
 
 
+def caller_frame(return_slot: int, home_area: int, stack_args: int) -> int:
+    """Where the caller's own frame begins, as an offset from the entry stack pointer: above the return
+    address, the home area the caller reserves and its stack arguments. The one derivation both sides read:
+    the symbolic model's caller window and the oracle's stack map continue from here, a wild write's witness
+    aims above it, and a concrete store above it is in the caller's frame."""
+    return return_slot + home_area + stack_args
+
+
 WRITES_OWNED = define(
     "writes-owned-memory", "memory", "memory-writes",
     "no store goes through an address the host's values choose (an entry register, the caller's memory, "

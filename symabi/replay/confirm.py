@@ -105,6 +105,7 @@ class ReplaySetup:
     world: WorldPlan = field(default_factory=WorldPlan)
     crash_sites: frozenset[int] = frozenset()  # instructions whose fault is the intended end
     callee_model: str = ""  # "host-<abi>" when the callees are host code (symabi.replay.callee)
+    caller_frame: int | None = None  # where the caller's own frame begins above the entry RSP (None: Windows x64's)
 
     @property
     def label(self) -> str:
@@ -113,7 +114,7 @@ class ReplaySetup:
     def run(self, inputs: ConcreteInputs) -> ConcreteRun:
         return replay(self.image, self.entry, inputs, self.callees, regions=self.regions, gs_base=self.gs_base,
                       convention=self.convention, budget=self.budget, world=self.world, crash_sites=self.crash_sites,
-                      callee_model=self.callee_model)
+                      callee_model=self.callee_model, caller_frame=self.caller_frame)
 
     def random_inputs(self, rng: _random.Random) -> ConcreteInputs:
         """Random inputs that satisfy the entry convention (a table index in range); the world, the
@@ -152,7 +153,10 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
         from symabi.replay.arm64 import setups_for_case as arm64_setups
 
         return arm64_setups(case, image)
+    from symabi.models import ENTRY_CONVENTIONS  # the entry convention's data: where the caller's frame begins
+
     sites = crash_sites(case, image)
+    frame = ENTRY_CONVENTIONS[case.entry_convention.name].caller_frame(case.entry_convention.stack_args)
     tls = PORTS[case.port].tls
     abi = PORTS[case.port].abi
     model = f"host-{abi.name}" if case.callee_model == "host" and abi else case.callee_model
@@ -165,7 +169,7 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
             # an ABIInternal Go caller enters with X15 = 0 (symabi.models.entry_go)
             pinned = {"xmm15": 0} if case.entry_convention.name == "go-abiinternal-call" else {}
             setups.append(ReplaySetup(image, image.symbols[name], case.callees, (), None, case.entry_convention,
-                                      pinned, budget, name, facts, plan, sites, model))
+                                      pinned, budget, name, facts, plan, sites, model, frame))
     return setups
 
 
