@@ -396,7 +396,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
 
     began = time.monotonic()
     other_stacks = {r.name: r.free_below for r in setup.world.regions() if r.free_below}
-    caller_frame = 8 + convention.home_area + case.entry_convention.stack_args
+    caller_frame = convention.caller_frame(case.entry_convention.stack_args)
     ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks, caller_frame)
     lines = _Lines(explorer, image, folder)
     paths, violations, unknowns = [], [], []

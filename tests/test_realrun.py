@@ -17,7 +17,7 @@ from symabi.errors import ToolchainError
 from symabi.gate import registry
 from symabi.gate.run import GateResult, Item
 from symabi.realrun import catalog, gate, hosttools, overlay, redirect_check
-from symabi.realrun.catalog import Redirect, Runner
+from symabi.realrun.catalog import Runner
 from symabi.realrun.records import CLEAN, ERROR, LOST, Built, RealRun
 from symabi.realrun.run import parse, real_run
 from symabi.verdicts import Verdict

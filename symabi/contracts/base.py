@@ -8,15 +8,7 @@ from typing import Protocol
 from symabi.engine.explore import PathOutcome
 from symabi.engine.registers import RegisterFile
 from symabi.loader import Image
-
-
-@dataclass(frozen=True)
-class Obligation:
-    id: str  # stable identifier, usable as a SARIF rule id: "preserve-rbx", "df-clear-at-call"
-    location: str  # what it is about: "rbx", "xmm6", "rsp", "df", "return_address", "stack"
-    family: str  # "callee-saved", "stack-pointer", "return", "direction-flag", "stack-writes"
-    doc: str
-    applies_on_abort: bool = False  # most obligations are about returning; some hold at every call
+from symabi.obligations.definition import Obligation  # defined once, with its claim (symabi.obligations)
 
 
 @dataclass(frozen=True)

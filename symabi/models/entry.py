@@ -16,6 +16,7 @@ from symabi.engine.memory import NULL_PAGES, USER_SPACE_END, SymbolicRegion, gua
 from symabi.engine.registers import RegisterFile
 from symabi.errors import CaseError
 from symabi.loader import Image
+from symabi.obligations.stack_writes import caller_frame
 from symabi.ports import WINDOWS_X64
 
 HOME_AREA = WINDOWS_X64.home_area  # the four register-argument spill slots a Windows x64 caller reserves
@@ -64,10 +65,14 @@ class EntryConventionModel:
             out.append(claripy.Or(claripy.ULT(ra, low), claripy.UGE(ra, high)))
         return out
 
+    def caller_frame(self, stack_args: int) -> int:
+        """Where the caller's own frame begins above the entry RSP (symabi.obligations.stack_writes)."""
+        return caller_frame(8, self.home_area, stack_args)
+
     def caller_window(self, stack_args: int) -> int:
         """Bytes at and above the entry RSP that are modelled: return address, home area, stack arguments and
         the rest of the caller's frame (whose contents are unknown; writing there breaks the contract)."""
-        return 8 + self.home_area + stack_args + CALLER_FRAME
+        return self.caller_frame(stack_args) + CALLER_FRAME
 
     def describe(self, params: EntryConvention) -> tuple[str, ...]:
         """The assumptions with the case's parameters filled in."""

@@ -16,6 +16,7 @@ import claripy
 from symabi.models.entry import CALLER_FRAME, ENTRY_CONVENTIONS, HIGHEST_STACK, LOWEST_STACK, STACK_RESERVE, \
     EntryConventionModel
 from symabi.ports import AAPCS64, DARWIN_ARM64, WINDOWS_ARM64, HostAbi
+from symabi.obligations.stack_writes import caller_frame
 
 _COMMON = (
     "SP at entry is 16-byte aligned (AAPCS64's public-interface rule) and points at the caller's stack "
@@ -47,8 +48,8 @@ class Aapcs64Call(EntryConventionModel):
     def return_address(self, regs, taken) -> list[claripy.ast.Bool]:
         return super().return_address(regs, taken) + [regs.return_address & 3 == 0]
 
-    def caller_window(self, stack_args: int) -> int:
-        return self.home_area + stack_args + CALLER_FRAME
+    def caller_frame(self, stack_args: int) -> int:
+        return caller_frame(0, self.home_area, stack_args)  # the return address is in X30, not on the stack
 
     def prepare(self, state, regs, stack, image, params) -> list[claripy.ast.Bool]:
         state.regs.sp = regs.stack_pointer

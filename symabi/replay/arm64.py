@@ -37,11 +37,10 @@ from unicorn import arm64_const as A
 
 from symabi.loader import STUB_BASE, STUB_SLOT, Image
 from symabi.models.entry import CALLER_FRAME, HIGHEST_STACK, LOWEST_STACK, STACK_RESERVE
-from symabi.replay.confirm import CONFIRM_SEEDS, CONFIRMED, NOT_REPRODUCED
+from symabi.replay.confirm import CONFIRM_SEEDS, NOT_REPRODUCED, replay_witness
 from symabi.replay.inputs import DEFAULT_SEED, callee_name, default_bytes, default_value, rng_for
-from symabi.replay.machine import ReplayError
+from symabi.replay.machine import ConcreteCall, ConcreteRun, ConcreteWrite, ReplayError
 from symabi.replay.world import LayoutError, evaluate as world_value, random_base
-from symabi.verdicts import format_value
 
 PAGE = 0x1000
 BUDGET = 200_000
@@ -69,6 +68,7 @@ class Inputs:
     seed: str = DEFAULT_SEED
     named: dict[tuple[str, int], bytes] = field(default_factory=dict)  # (region, offset) -> initial bytes
     bases: dict[str, int] = field(default_factory=dict)  # world region -> base address
+    ignored: tuple[str, ...] = ()  # witness inputs this oracle does not replay (none: it reads every name)
 
     @classmethod
     def from_witness(cls, inputs: dict, seed: str) -> Inputs:
@@ -378,46 +378,23 @@ class Machine:
         return back
 
 
-def evaluate(run: Run, abi, obligation: str, location: str) -> tuple[str, int | None, int | None, int | None]:
-    """(status, entry, exit, site) of one obligation on a concrete run; status "violated", "holds" or "n/a"."""
-    if obligation == "no-fault":
-        return ("violated", None, None, run.site) if run.kind == "faulted" else ("holds", None, None, None)
-    if obligation == "stack-writes-below-entry-sp":
-        if run.stack_write is not None:
-            offset, _, site = run.stack_write
-            return "violated", None, offset, site
-        return "holds", None, None, None
-    if obligation == "x28-g-at-abiinternal-call":
-        for _, site, registers in run.calls:
-            if "g" not in registers:
-                continue  # not an ABIInternal callee
-            g = registers["g"]
-            if g is None:
-                return "n/a", None, None, None  # no g slot in this world: not judged here
-            if registers["x28"] not in (0, g):
-                return "violated", g, registers["x28"], site
-        return "holds", None, None, None
-    if obligation.endswith("-untouched"):
-        entry = run.entry[location]
-        for _, site, registers in run.calls:
-            if registers[location] != entry:
-                return "violated", entry, registers[location], site
-        if run.kind == "returned" and run.exit[location] != entry:
-            return "violated", entry, run.exit[location], run.site
-        return "holds", None, None, None
-    if obligation == "return-to-caller":
-        if run.kind == "escaped":
-            return "violated", run.entry["x30"], run.exit["pc"], run.site
-        return ("holds" if run.kind == "returned" else "n/a"), None, None, None
-    if run.kind != "returned" or not obligation.startswith(("preserve-", "restore-sp")) or location == "fpcr":
-        return "n/a", None, None, None
-    if obligation == "restore-sp":
-        return ("violated" if run.exit["sp"] != run.entry["sp"] else "holds"), run.entry["sp"], run.exit["sp"], run.site
-    reg = abi.arch.register(location)
-    source = reg.within or location
-    mask = (1 << reg.bits) - 1
-    entry, exit_ = run.entry[source] & mask, run.exit[source] & mask
-    return ("violated" if entry != exit_ else "holds"), entry, exit_, run.site
+def concrete_run(run: Run, entry: int, inputs: Inputs) -> ConcreteRun:
+    """The run as the concrete evaluator reads it (``symabi.obligations.concrete``), the same record as an
+    amd64 run's: the calls with the current g at each ABIInternal one, the first store at or above the
+    entry SP (the only store the stack obligation needs)."""
+    calls, seen = [], {}
+    for callee, site, registers in run.calls:
+        seen[callee] = seen.get(callee, 0) + 1
+        calls.append(ConcreteCall(callee, seen[callee], site, False, registers["sp"], (), registers,
+                                  abi_internal="g" in registers, g=registers.get("g")))
+    writes = ()
+    if run.stack_write is not None:
+        offset, size, site = run.stack_write
+        writes = (ConcreteWrite(run.entry["sp"] + offset, size, "stack", offset, site),)
+    return ConcreteRun(kind=run.kind, reason=run.reason, entry=entry, inputs=inputs, caller_return=run.entry["x30"],
+                       entry_regs=dict(run.entry), entry_rflags=0, exit_regs=dict(run.exit), exit_rflags=0,
+                       target=run.exit.get("pc"), site=run.site, calls=tuple(calls), writes=writes, steps=0,
+                       knows_abi_internal=True)
 
 
 @dataclass(frozen=True)
@@ -434,37 +411,15 @@ class Arm64ReplaySetup:
     world: World = World()
     unsupported: str = ""  # why this configuration cannot be run here
 
-    def run(self, inputs: Inputs) -> Run:
-        return Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world).go()
+    def run(self, inputs: Inputs) -> ConcreteRun:
+        run = Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world).go()
+        return concrete_run(run, self.entry, inputs)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
         if self.unsupported:
             return f"{NOT_REPRODUCED}: {self.unsupported}"
-        for n in range(max(1, seeds)):
-            drawn = seed if n == 0 else f"{seed}#{n}"
-            try:
-                run = self.run(Inputs.from_witness(violation.inputs, drawn))
-            except ReplayError as exc:
-                return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
-            status = self._judge(violation, run)
-            if status != CONFIRMED:
-                return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n else "")
-        return CONFIRMED
-
-    def _judge(self, violation, run: Run) -> str:
-        status, entry, exit_, site = evaluate(run, self.abi, violation.obligation, violation.location)
-        ending = run.kind + (f": {run.reason}" if run.reason else "")
-        if status != "violated":
-            return f"{NOT_REPRODUCED}: {violation.obligation} {status} on the concrete run, which {ending}"
-        want = getattr(violation.site, "address", None)
-        if want is not None and site != want:
-            return f"{NOT_REPRODUCED}: {violation.obligation} fails at {site:#x}, not at {want:#x}" if site is not None \
-                else f"{NOT_REPRODUCED}: {violation.obligation} fails at no instruction"
-        for which, witness, concrete in (("entry", violation.entry, entry), ("exit", violation.exit, exit_)):
-            text = format_value(concrete, violation.location) if concrete is not None else None
-            if witness is not None and text is not None and witness != text:
-                return f"{NOT_REPRODUCED}: {violation.obligation} fails, but its {which} value is {text}, not {witness}"
-        return CONFIRMED
+        return replay_witness(violation, lambda drawn: self.run(Inputs.from_witness(violation.inputs, drawn)),
+                              seed=seed, seeds=seeds)
 
 
 def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:

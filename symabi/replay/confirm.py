@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import Image
 from symabi.replay import go_to_host as _go_to_host  # noqa: F401 - registers the go-to-host checks
-from symabi.replay.constants import NOT_REPLAYED
-from symabi.replay.contract import CHECKS, VIOLATED, evaluate
+from symabi.replay.contract import VIOLATED, judge_obligation
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
 from symabi.replay.machine import (
     DEFAULT_BUDGET,
@@ -60,17 +59,10 @@ def confirm(
 
 def judge(violation, run: ConcreteRun) -> str:
     """Compare a run of a violation's witness with the violation itself (see ``confirm``)."""
-    if violation.obligation in NOT_REPLAYED or violation.obligation not in CHECKS:
-        return ""  # not replayed: no concrete check (see constants.NOT_REPLAYED)
-    ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
-    # the contract whose obligation this is: sysv-amd64's stack obligation has its own id; the rest are shared
-    contract = "sysv-amd64" if violation.obligation == "stack-writes-below-entry-rsp" else "windows-x64"
-    finding = next((f for f in evaluate(run, contract) if f.obligation == violation.obligation), None)
-    # an obligation another contract adds (go-to-host's, symabi.check's host calls)
-    if finding is None and violation.obligation in CHECKS:
-        finding = CHECKS[violation.obligation](run, violation.obligation, violation.location)
+    finding = judge_obligation(violation.obligation, violation.location, run)
     if finding is None:
-        return ""  # an obligation replay does not model (the control state): not replayed
+        return ""  # an obligation replay does not model (the control state, calls into ABIInternal): not replayed
+    ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
     if finding.status != VIOLATED:
         what = f"{violation.obligation} {finding.status} on the concrete run, which {_ending(run)}"
         return f"{NOT_REPRODUCED}: {what}{ignored}"
@@ -113,6 +105,7 @@ class ReplaySetup:
     world: WorldPlan = field(default_factory=WorldPlan)
     crash_sites: frozenset[int] = frozenset()  # instructions whose fault is the intended end
     callee_model: str = ""  # "host-<abi>" when the callees are host code (symabi.replay.callee)
+    caller_frame: int | None = None  # where the caller's own frame begins above the entry RSP (None: Windows x64's)
 
     @property
     def label(self) -> str:
@@ -121,7 +114,7 @@ class ReplaySetup:
     def run(self, inputs: ConcreteInputs) -> ConcreteRun:
         return replay(self.image, self.entry, inputs, self.callees, regions=self.regions, gs_base=self.gs_base,
                       convention=self.convention, budget=self.budget, world=self.world, crash_sites=self.crash_sites,
-                      callee_model=self.callee_model)
+                      callee_model=self.callee_model, caller_frame=self.caller_frame)
 
     def random_inputs(self, rng: _random.Random) -> ConcreteInputs:
         """Random inputs that satisfy the entry convention (a table index in range); the world, the
@@ -131,16 +124,23 @@ class ReplaySetup:
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
         """See ``confirm``: the first disagreement over ``seeds`` runs, or "confirmed"."""
-        for n in range(max(1, seeds)):
-            drawn = seed if n == 0 else f"{seed}#{n}"
-            inputs = ConcreteInputs.from_witness(violation.inputs, seed=drawn)
-            try:
-                status = judge(violation, self.run(inputs))
-            except ReplayError as exc:
-                return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
-            if status != CONFIRMED:
-                return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n and status else "")
-        return CONFIRMED
+        return replay_witness(violation, lambda drawn: self.run(ConcreteInputs.from_witness(violation.inputs,
+                                                                                            seed=drawn)),
+                              seed=seed, seeds=seeds)
+
+
+def replay_witness(violation, run_with, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
+    """Judge ``run_with(drawn)`` (a run of the witness, what it leaves open drawn from the seed ``drawn``)
+    for ``seeds`` seeds: the first disagreement, or "confirmed" (either oracle, amd64 or arm64)."""
+    for n in range(max(1, seeds)):
+        drawn = seed if n == 0 else f"{seed}#{n}"
+        try:
+            status = judge(violation, run_with(drawn))
+        except ReplayError as exc:
+            return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
+        if status != CONFIRMED:
+            return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n and status else "")
+    return CONFIRMED
 
 
 def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list[ReplaySetup]:
@@ -153,7 +153,10 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
         from symabi.replay.arm64 import setups_for_case as arm64_setups
 
         return arm64_setups(case, image)
+    from symabi.models import ENTRY_CONVENTIONS  # the entry convention's data: where the caller's frame begins
+
     sites = crash_sites(case, image)
+    frame = ENTRY_CONVENTIONS[case.entry_convention.name].caller_frame(case.entry_convention.stack_args)
     tls = PORTS[case.port].tls
     abi = PORTS[case.port].abi
     model = f"host-{abi.name}" if case.callee_model == "host" and abi else case.callee_model
@@ -166,7 +169,7 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
             # an ABIInternal Go caller enters with X15 = 0 (symabi.models.entry_go)
             pinned = {"xmm15": 0} if case.entry_convention.name == "go-abiinternal-call" else {}
             setups.append(ReplaySetup(image, image.symbols[name], case.callees, (), None, case.entry_convention,
-                                      pinned, budget, name, facts, plan, sites, model))
+                                      pinned, budget, name, facts, plan, sites, model, frame))
     return setups
 
 

@@ -38,6 +38,7 @@ import unicorn.x86_const as X
 
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import STUB_SLOT, Image
+from symabi.obligations.stack_writes import caller_frame
 from symabi.replay import callee as _callee
 from symabi.replay.constants import (
     ARITH_FLAGS_MASK,
@@ -96,6 +97,8 @@ class ConcreteCall:
     args: tuple[int, ...]  # argument words at RSP+8, RSP+16, ...
     registers: dict[str, int] = field(default_factory=dict)  # every GPR and XMM register at the call
     frame: int = 0  # bytes of its own frame the callee filled below its RSP
+    abi_internal: bool = False  # the callee is ABIInternal Go (an oracle that knows: ConcreteRun.knows_abi_internal)
+    g: int | None = None  # the current g at the call, as the thread's TLS slot holds it (ABIInternal calls)
 
 
 UNMAPPED = "unmapped"  # the region of a faulting store no region holds
@@ -143,6 +146,9 @@ class ConcreteRun:
     stack_args: int = 0  # bytes of the caller's stack arguments (a Go caller's argument and result words)
     convention: str = ""  # the entry convention's name
     callee_model: str = ""  # "host-<abi>" when the callees are host code
+    # whether the oracle knows which calls are ABIInternal and the current g at each (arm64's does; this
+    # machine does not, so the obligations at ABIInternal calls are not replayed on its runs)
+    knows_abi_internal: bool = False
 
     @property
     def entry_rsp(self) -> int:
@@ -179,12 +185,16 @@ def _spans(regions: Iterable[Region]) -> list[tuple[int, int]]:
 class _Machine:
     def __init__(self, image: Image, entry: int, inputs: ConcreteInputs, callees: Mapping[str, CalleeSpec],
                  fixed: Sequence[Region], gs_base: int | None, convention: EntryConvention, budget: int,
-                 plan: WorldPlan | None, crash_sites: frozenset[int], callee_model: str = ""):
+                 plan: WorldPlan | None, crash_sites: frozenset[int], callee_model: str = "",
+                 frame: int | None = None):
         self.image, self.entry, self.inputs, self.callees = image, entry, inputs, callees
         self.callee_model = callee_model  # "host-<abi>": callees are host code (symabi.replay.callee)
         self.convention, self.budget, self.crash_sites = convention, budget, crash_sites
         self.rsp0 = inputs.rsp
-        self.window_top = self.rsp0 + 8 + HOME_AREA + convention.stack_args + CALLER_FRAME
+        # where the caller's own frame begins: the entry convention's (symabi.obligations.stack_writes), by
+        # default a Windows x64 caller's
+        self.caller_frame = caller_frame(8, HOME_AREA, convention.stack_args) if frame is None else frame
+        self.window_top = self.rsp0 + self.caller_frame + CALLER_FRAME
         # The caller's side is mapped as far as the model's window goes (page-rounded): reality does not
         # promise more stack above the entry RSP, and the host's code may lie beyond it.
         above = _page_up(self.window_top) - self.rsp0
@@ -515,7 +525,7 @@ class _Machine:
             site=self.stop_site if self.stop_site is not None else self.last,
             calls=tuple(self.calls), writes=tuple(self.writes), steps=self.steps, trace=tuple(self.trace),
             other_stacks={r.name: r.free_below for r in self.world if r.free_below}, world=dict(self.placed.bases),
-            caller_frame=8 + HOME_AREA + self.convention.stack_args,
+            caller_frame=self.caller_frame,
             stack_args=self.convention.stack_args, convention=self.convention.name, callee_model=self.callee_model,
         )
 
@@ -562,6 +572,7 @@ def replay(
     world: WorldPlan | None = None,
     crash_sites: Iterable[int] = (),
     callee_model: str = "",
+    caller_frame: int | None = None,
 ) -> ConcreteRun:
     """Run ``image`` from ``entry`` on ``inputs`` until it returns, aborts, faults, escapes or loops.
 
@@ -569,7 +580,9 @@ def replay(
     ``regions`` are extra regions at fixed addresses (a ``Region`` or a ``(start, size, initial bytes)``
     tuple, which is writable); ``gs_base`` overrides where GS points; ``convention`` is the case's entry
     convention (its ``stack_args`` widen the caller's window; ``callbackasm-table`` starts one CALL
-    deeper); ``crash_sites`` are instructions whose fault is the intended end of the run.
+    deeper); ``caller_frame`` is where the caller's own frame begins above the entry RSP (the convention's,
+    ``EntryConventionModel.caller_frame``; default a Windows x64 caller's); ``crash_sites`` are
+    instructions whose fault is the intended end of the run.
     Raises ``ReplayError`` when the memory map cannot be laid out; everything else is in the run.
     """
     fixed = [
@@ -577,5 +590,5 @@ def replay(
         for r in regions
     ]
     machine = _Machine(image, entry, inputs, callees, fixed, gs_base, convention or EntryConvention(), budget,
-                       world, frozenset(crash_sites), callee_model)
+                       world, frozenset(crash_sites), callee_model, caller_frame)
     return machine.run()

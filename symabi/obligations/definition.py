@@ -1,0 +1,136 @@
+"""What an obligation is: a named unit defined once, and the claim it makes, stated as data.
+
+An ``Obligation`` names what it is about (``location``), the family it belongs to, its doc, when it is
+judged (``when``) and what is compared (``claim``). Two evaluators read the same record:
+``symabi.obligations.symbolic`` asks Z3 over the engine's path record, ``symabi.obligations.concrete``
+reads one unicorn run. Neither knows an obligation by its id: each interprets the claim's type.
+
+This module is pure data (no angr, no claripy, no unicorn): replay imports it too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# When an obligation is judged
+AT_RETURN = "at return"  # on the state where control returns to the caller; n/a on a path that never returns
+AT_EVERY_CALL = "at every call into Go"  # over each call the path makes, and whatever it did before it ended
+AT_EVERY_ABIINTERNAL_CALL = "at every call into Go with ABIInternal"
+AT_EVERY_CALL_AND_RETURN = "at every call and at return"
+ON_EVERY_PATH = "on every path"  # over everything the path did, however it ended
+
+
+# ---- claims: what is compared -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SameAsEntry:
+    """``register`` at return equals ``register`` at entry. Concretely the value is the low ``bits`` of
+    ``source`` (D8 is V8's low 64 bits; a full register is its own source)."""
+
+    register: str
+    source: str
+    bits: int
+
+
+@dataclass(frozen=True)
+class StackPointerRestored:
+    """The stack pointer at return equals the entry stack pointer + ``popped`` (the return address a RET
+    pops: 8 on amd64, 0 with a link register)."""
+
+    register: str
+    popped: int
+
+
+@dataclass(frozen=True)
+class ReturnsToCaller:
+    """Control reaches the caller's return address (an escape elsewhere violates it)."""
+
+
+@dataclass(frozen=True)
+class FlagClear:
+    """A flag (``flag``: the engine's name, "df") is clear: at return, or at each call."""
+
+    flag: str
+
+
+@dataclass(frozen=True)
+class RegisterZero:
+    """``register`` (``bits`` wide) is zero at each call."""
+
+    register: str
+    bits: int
+
+
+@dataclass(frozen=True)
+class RegisterIsG:
+    """``register`` holds the current g, or zero, at each call."""
+
+    register: str
+
+
+@dataclass(frozen=True)
+class Untouched:
+    """``register`` is as at entry at every call and at return, and no instruction on the path writes it."""
+
+    register: str
+
+
+@dataclass(frozen=True)
+class ControlStateKept:
+    """``state`` (the x87 control word, MXCSR, FPCR) at return is as at entry: judged from the code, as no
+    model tracks it: a path that executes an instruction writing it is unknown."""
+
+    state: str
+    name: str  # in words: "the x87 control word"
+
+
+@dataclass(frozen=True)
+class StoresInFrame:
+    """Every store of the code lands in the allowed set: below the entry stack pointer, in the caller's
+    ``home_area`` bytes above the ``return_slot``-byte return address, or in another stack's free space."""
+
+    home_area: int
+    return_slot: int
+    stack_pointer: str  # its name in a finding ("RSP", "SP")
+
+    def allows(self, offset: int, size: int) -> bool:
+        """A store of ``size`` bytes at entry SP + ``offset``: below the entry SP, or in the home area."""
+        home = self.home_area > 0 and self.return_slot <= offset and offset + size <= self.return_slot + self.home_area
+        return offset + size <= 0 or home
+
+    def what(self, offset: int) -> str:
+        return "the return address" if offset < self.return_slot else "the caller's frame"
+
+
+@dataclass(frozen=True)
+class StoresOwned:
+    """No store goes through an address the host's values choose; a witness aims it ``aim`` bytes into the
+    caller's own frame."""
+
+    aim: int
+
+
+@dataclass(frozen=True)
+class NoFault:
+    """No instruction faults; deliberate ends (INT $3, BRK, a noreturn callee, a declared crash) excuse."""
+
+
+Claim = (SameAsEntry | StackPointerRestored | ReturnsToCaller | FlagClear | RegisterZero | RegisterIsG | Untouched
+         | ControlStateKept | StoresInFrame | StoresOwned | NoFault)
+
+
+@dataclass(frozen=True)
+class Obligation:
+    id: str  # stable identifier, usable as a SARIF rule id: "preserve-rbx", "df-clear-at-call"
+    location: str  # what it is about: "rbx", "xmm6", "rsp", "df", "return_address", "stack"
+    family: str  # "callee-saved", "stack-pointer", "return", "direction-flag", "stack-writes"
+    doc: str
+    applies_on_abort: bool = False  # most obligations are about returning; some hold at every call
+    when: str = ""  # AT_RETURN, AT_EVERY_CALL, ...; "" for an obligation whose contract judges it itself
+    claim: Claim | None = None  # what is compared; None: judged by its contract's own code
+
+
+def define(id: str, location: str, family: str, doc: str, when: str, claim: Claim) -> Obligation:
+    """An obligation with its claim: it applies on an aborting path unless it is judged at the return."""
+    return Obligation(id, location, family, doc, applies_on_abort=when != AT_RETURN, when=when, claim=claim)
