@@ -217,8 +217,8 @@ def test_gate_on_arm64_ports_and_a_broken_tree(tmp_path, monkeypatch):
     bad = run_gate(goroot=goroot, cases_dir=tmp_path / "cases", ports=ports, baseline=accepted)
     assert bad.exit_code == 1
     for item in bad.items:
-        if item.status == ABSENT or item.verdict is Verdict.UNKNOWN:
-            continue
+        if item.status == ABSENT or item.verdict is Verdict.UNKNOWN or item.outcome.contract == "go-to-host":
+            continue  # Go -> host entries (asmcgocall) use neither macro
         assert item.verdict is Verdict.REFUTED and {"preserve-x21", "preserve-x22"} <= set(item.failing), item.key
         assert all(v.replay == "confirmed" for v in item.outcome.violations), item.key
     for item in (i for i in bad.items if i.name == "crosscall2"):

@@ -11,7 +11,6 @@ import pytest
 
 from symabi.casefile import parse_case
 from symabi.contracts import CONTRACTS
-from symabi.errors import CaseError
 from symabi.models import CALLEE_MODELS
 from symabi.models.host_callee import volatile
 from symabi.ports import PORTS, SYSV_AMD64, WINDOWS_X64
@@ -70,10 +69,11 @@ def test_go_to_host_has_a_home_area_obligation_only_where_the_host_abi_has_one()
                 "x15-zero-at-return", "r14-g-at-return", "stack-writes-in-go-frame", "no-fault"} <= set(ids)
 
 
-def test_go_to_host_on_an_arm64_port_is_a_case_error():
-    """Its obligations and the host callee model are amd64's: an arm64 port gets a clear error, no verdict."""
-    with pytest.raises(CaseError, match="amd64 ports only"):
-        CONTRACTS["go-to-host"].for_port(PORTS["linux/arm64"])
+def test_go_to_host_on_an_arm64_port_has_arm64s_obligations():
+    """SP, R29 and R28 instead of RSP, RBP, R14 and X15; no home area, no DF (tests/test_go_to_host_arm64.py)."""
+    ids = [o.id for o in CONTRACTS["go-to-host"].for_port(PORTS["linux/arm64"]).obligations]
+    assert ids == ["host-stack-aligned-at-call", "restore-sp", "return-to-caller", "preserve-x29", "x28-g-at-return",
+                   "stack-writes-in-go-frame", "no-fault"]
 
 
 # --- asmcgocall_no_g ----------------------------------------------------------------------------

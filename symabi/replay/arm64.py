@@ -451,8 +451,11 @@ class Arm64ReplaySetup:
                 return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n else "")
         return CONFIRMED
 
+    def evaluate(self, run: Run, obligation: str, location: str) -> tuple[str, int | None, int | None, int | None]:
+        return evaluate(run, self.abi, obligation, location)
+
     def _judge(self, violation, run: Run) -> str:
-        status, entry, exit_, site = evaluate(run, self.abi, violation.obligation, violation.location)
+        status, entry, exit_, site = self.evaluate(run, violation.obligation, violation.location)
         ending = run.kind + (f": {run.reason}" if run.reason else "")
         if status != "violated":
             return f"{NOT_REPRODUCED}: {violation.obligation} {status} on the concrete run, which {ending}"
