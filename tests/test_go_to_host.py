@@ -232,3 +232,19 @@ def test_a_paths_entry_situation_does_not_hide_its_replay_setup():
 
     setups = [SimpleNamespace(entry_name="e", facts=("N = 0",)), SimpleNamespace(entry_name="e", facts=("N = 1",))]
     assert select(setups, "RSP 8 mod 16 at entry, N = 1: returns to the caller") is setups[1]
+
+
+# --- history ----------------------------------------------------------------------------------------
+
+def test_sigfwd_history_the_alignment_fix(toolchain):
+    """golang/go#17641: go1.7's sigfwd called the C handler with Go's RSP, misaligned whenever Go's RSP is
+    8 mod 16; go1.8 aligns it (ANDQ $~15, SP) and keeps its SP in BP, which C preserves."""
+    from pathlib import Path
+
+    result = prove_case(parse_case(Path(__file__).parent.parent / "cases" / "sigfwd_linux"), toolchain)
+    old, new = result.versions
+    assert old.verdict is Verdict.REFUTED and _failing(old) == {"host-stack-aligned-at-call"}
+    _confirmed(old)
+    (v,) = old.violations
+    assert v.site.text == "CALL AX" and old.paths[v.path].label.startswith("RSP 8 mod 16 at entry")
+    assert new.verdict is Verdict.PROVED
