@@ -248,3 +248,20 @@ def test_sigfwd_history_the_alignment_fix(toolchain):
     (v,) = old.violations
     assert v.site.text == "CALL AX" and old.paths[v.path].label.startswith("RSP 8 mod 16 at entry")
     assert new.verdict is Verdict.PROVED
+
+
+@pytest.mark.slow
+def test_racecall_x15_history_the_rezeroing_fix(toolchain):
+    """racewrite is entered with ABIInternal (X15 = 0) and returns to ABIInternal code; the race runtime (C)
+    may leave anything in X15. The Go 1.17 cycle's racecall<> returned without XORPS X15, X15: refuted at the
+    RET on every path that reaches the C call (replay confirmed); go1.27.3's re-zeroes it."""
+    from pathlib import Path
+
+    case = parse_case(Path(__file__).parent.parent / "cases" / "racecall_x15")
+    old, new = (prove_case(case, toolchain, versions=[name]).versions[0] for name in ("old", "new"))
+    assert old.verdict is Verdict.REFUTED and _failing(old) == {"x15-zero-at-return"}
+    _confirmed(old)
+    assert all(v.site.text == "RET" and v.origin == ("__tsan_write#1.xmm15",) for v in old.violations)
+    called = {p.index for p in old.paths if any("CALL AX" in line.text for line in p.lines)}
+    assert {v.path for v in old.violations} == called
+    assert new.verdict is Verdict.PROVED

@@ -69,20 +69,20 @@ def test_asmcgocall_no_g_arm64_without_stepping_past_its_saved_fp_loses_r29(case
 
 # --- asmcgocall on the pinned tree (the gate's registry entries) ------------------------------------------
 
-def _gate(tmp_path, monkeypatch, port: str, edit=None):
+def _gate(tmp_path, monkeypatch, port: str, edit=None, key: str = "asmcgocall_arm64", source: str = "asm_arm64.s"):
     from test_gate import copy_goroot
 
     from symabi.gate.run import run_gate
     from symabi.toolchain import find_toolchain
 
     monkeypatch.delenv("SYMABI_GO", raising=False)
-    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases").mkdir(parents=True)
     goroot = None
     if edit is not None:
         goroot = copy_goroot(find_toolchain().goroot, tmp_path / "goroot")
-        edit(goroot / "src/runtime/asm_arm64.s")
+        edit(goroot / "src/runtime" / source)
     result = run_gate(goroot=goroot, cases_dir=tmp_path / "cases", ports=(port,),
-                      registry_path=_registry(tmp_path / "registry.toml", "asmcgocall_arm64"))
+                      registry_path=_registry(tmp_path / "registry.toml", key))
     (item,) = result.items
     return item
 
@@ -116,3 +116,17 @@ def test_asmcgocall_arm64_not_restoring_g_after_the_c_call_is_refuted(tmp_path, 
     lost = [v for v in item.outcome.violations if v.obligation == "x28-g-at-return"]
     assert lost and all(item.outcome.paths[v.path].label.startswith("on a goroutine") for v in lost)
     assert all(v.site.text == "RET (R30)" for v in lost)
+
+
+@pytest.mark.slow
+def test_sigfwd_arm64_loses_the_frame_pointer_and_stepping_past_it_keeps_it(tmp_path, monkeypatch):
+    """A finding on go1.27.3: sigfwd BLs the C handler from its own SP, whose frame covers the word at SP-8
+    where sigfwd's prologue saved the caller's R29. Stepping past it as asmcgocall_no_g does is PROVED."""
+    item = _gate(tmp_path, monkeypatch, "linux/arm64", key="sigfwd_arm64")
+    assert item.verdict is Verdict.REFUTED and item.failing == ("preserve-x29",)
+    _confirmed(item.outcome)
+    assert all(v.site.text == "RET (R30)" for v in item.outcome.violations)
+    fixed = _gate(tmp_path / "fixed", monkeypatch, "linux/arm64", key="sigfwd_arm64", source="sys_linux_arm64.s",
+                  edit=lambda s: mutate(s, "\tMOVD\tfn+0(FP), R11\n\tBL\t(R11)\n",
+                                        "\tMOVD\tfn+0(FP), R11\n\tSUB\t$16, RSP\n\tBL\t(R11)\n\tADD\t$16, RSP\n"))
+    assert fixed.verdict is Verdict.PROVED
