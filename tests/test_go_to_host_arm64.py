@@ -111,7 +111,8 @@ def _keep_g0(source) -> None:
 def test_asmcgocall_arm64_not_restoring_g_after_the_c_call_is_refuted(tmp_path, monkeypatch):
     """The goroutine then returns with R28 = g0 (the C function kept R28: callee-saved), named at the RET."""
     item = _gate(tmp_path, monkeypatch, "linux/arm64", _keep_g0)
-    assert item.verdict is Verdict.REFUTED and set(item.failing) == {"x28-g-at-return", "preserve-x29"}
+    assert item.verdict is Verdict.REFUTED and set(item.failing) == {"x28-g-at-return", "preserve-x29"}, \
+        [(u.obligation, u.path, u.reason) for u in item.outcome.unknowns]
     _confirmed(item.outcome)
     lost = [v for v in item.outcome.violations if v.obligation == "x28-g-at-return"]
     assert lost and all(item.outcome.paths[v.path].label.startswith("on a goroutine") for v in lost)

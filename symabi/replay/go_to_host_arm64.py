@@ -79,10 +79,23 @@ class GoToHostMachine(Machine):
         run.go_write = self.go_write
         return run
 
+    def _floor(self, sp: int) -> int:
+        """The lowest address a callee's frame below ``sp`` may reach: the base of the world stack region
+        ``sp`` is in (g0's stack, asmcgocall's switch), else the low end of the thread's stack."""
+        for region in self.world.regions:
+            base = self.bases.get(region.name)
+            if region.name in self.other_stacks and base is not None and base <= sp <= base + region.size:
+                return base
+        return self.stack_low
+
     def _call(self, name: str) -> int:
         uc, spec = self.uc, self.callees.get(name)
         if spec is None or spec.noreturn or spec.model:  # undeclared, never returning, a Go helper (save_g):
-            return super()._call(name)  # as the host-entry oracle has them
+            thread_low, self.stack_low = self.stack_low, self._floor(uc.reg_read(A.UC_ARM64_REG_SP))
+            try:  # as the host-entry oracle has them, its frame on the stack the callee runs on
+                return super()._call(name)
+            finally:
+                self.stack_low = thread_low
         registers = {r: uc.reg_read(_REG[r]) for r in (*GPRS, "sp", *VECTORS)}
         self.run.calls.append((name, self.last, registers))
         ordinal = sum(1 for c in self.run.calls if c[0] == name)
@@ -94,7 +107,7 @@ class GoToHostMachine(Machine):
     def _host_frame(self, name: str, ordinal: int, sp: int) -> None:
         """Random bytes in a random-size frame right below SP (C knows nothing of Go's word at SP - 8)."""
         draw = rng_for(self.inputs.seed, callee_name(name, ordinal, "frame-size"))
-        size = min(draw.randrange(MIN_FRAME, MAX_FRAME, 8), sp - self.stack_low) if self.stack_low <= sp else 0
+        size = max(0, min(draw.randrange(MIN_FRAME, MAX_FRAME, 8), sp - self._floor(sp)) // 8 * 8)
         frame = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, "below"), size))
         for depth in range(8, size + 1, 8):
             fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
