@@ -25,6 +25,8 @@ Nothing the trampoline relies on after a host call may be kept in a host-volatil
 stack pointer: the host callee model clobbers both, so such a reliance shows up as one of the obligations
 above failing (RSP or BP not restored, a fault through a clobbered pointer, a wrong return), on the line
 that uses the lost value. R15 is "Same" in Go only in dynamically linked code, which is not checked.
+
+On an arm64 port ``for_port`` gives ``symabi.contracts.go_to_host_arm64``'s contract (SP, R29, R28).
 """
 
 from __future__ import annotations
