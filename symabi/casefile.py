@@ -71,6 +71,9 @@ class CalleeSpec:
     # Registers the callee leaves as it found them. Empty for Go code (ABI0 keeps none but RSP); a callee
     # that is host-ABI code (crosscall2, a C function) keeps the host's callee-saved registers.
     keeps: tuple[str, ...] = ()
+    # The callee's own model when it is not the case's ``callee_model``: a Go helper (``go-abi0``, e.g.
+    # runtime·save_g) in a case whose callees are host code. "": the case's.
+    model: str = ""
 
     @property
     def narrowed(self) -> bool:
@@ -248,7 +251,7 @@ def _version(path: Path, directory: Path, index: int, raw: Any) -> VersionSpec:
 def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     f = _Fields(path, f"callees.{name}", raw)
     f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args", "sets_g",
-                     "clobbers", "clobbers_reason", "keeps"})
+                     "clobbers", "clobbers_reason", "keeps", "model"})
     pointer_args = []
     for i, raw_arg in enumerate(f.get("pointer_args", list, [])):
         pf = _Fields(path, f"callees.{name}.pointer_args[{i}]", raw_arg)
@@ -277,6 +280,7 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
         clobbers=tuple(r.lower() for r in f.strings("clobbers")) if "clobbers" in f.table else None,
         clobbers_reason=f.get("clobbers_reason", str, ""),
         keeps=f.strings("keeps"),
+        model=f.get("model", str, ""),
     )
     if spec.clobbers is not None and not spec.clobbers_reason:
         raise CaseError(f"{path}: field `callees.{name}.clobbers` narrows the registers the callee changes; "

@@ -20,7 +20,7 @@ from symabi.engine import z3_setup
 from symabi.engine.cpu import CpuGaps
 from symabi.engine.cpu_arm64 import gaps_for
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state, input_callees
-from symabi.engine.memory import STACK_SHADOW, FixedRegion, MemoryGuard, SymbolicRegion
+from symabi.engine.memory import STACK_SHADOW, Access, FixedRegion, MemoryGuard, SymbolicRegion
 from symabi.engine.registers import RegisterFile
 from symabi.equivalence import TracedPath, VersionTrace, compare_versions
 from symabi.errors import CaseError
@@ -83,6 +83,7 @@ def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
         + "".join(f"; writes {w.size} bytes at *({w.register.upper() or f'frame+{w.pointer_at:#x}'})+{w.offset:#x}"
                   for w in c.writes)
         + ("; sets g (R28) from the thread's TLS slot" if c.sets_g else "")
+        + (f"; modelled as {c.model}, not as {case.callee_model}" if c.model else "")
         + (f"; changes only {', '.join(r.upper() for r in c.clobbers) or 'no register'} ({c.clobbers_reason})"
            if c.clobbers is not None else "")
         + (f" ({c.doc})" if c.doc else "")
@@ -267,13 +268,16 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
     constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
     constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
                                          _code_spans(setup), config)
-    bound = {}
+    bound, held = {}, []
     for reg, text in params.registers.items():
         if reg not in regs.values:
             raise CaseError(f"case {case.name}: field `entry_convention.registers` names unknown register {reg!r}")
-        bound[reg] = setup.world.value(text, f"entry_convention.registers.{reg}")
+        bound[reg], choice = setup.world.held(text, config, f"entry_convention.registers.{reg}")
+        held += [choice] if choice else []
         constraints.append(regs[reg] == bound[reg])
     state = initial_state(setup.project, setup.image, setup.image.symbols[entry], regs, setup.guard, setup.cpu)
+    # a register holding a field's value ("*g+0x10") reads that field: configurations differing there differ
+    state.globals["reads"] += tuple(Access(c.region, c.offset, c.field.size, None) for c in held)
     for reg, value in bound.items():  # the code sees the world's expression (addresses stay region-relative)
         state.registers.store(reg, value)
     state.globals["hidden_regions"] = (config.running_on,) if config.running_on else ()

@@ -11,7 +11,6 @@ import pytest
 
 from symabi.casefile import parse_case
 from symabi.contracts import CONTRACTS
-from symabi.errors import CaseError
 from symabi.models import CALLEE_MODELS
 from symabi.models.host_callee import volatile
 from symabi.ports import PORTS, SYSV_AMD64, WINDOWS_X64
@@ -70,10 +69,11 @@ def test_go_to_host_has_a_home_area_obligation_only_where_the_host_abi_has_one()
                 "x15-zero-at-return", "r14-g-at-return", "stack-writes-in-go-frame", "no-fault"} <= set(ids)
 
 
-def test_go_to_host_on_an_arm64_port_is_a_case_error():
-    """Its obligations and the host callee model are amd64's: an arm64 port gets a clear error, no verdict."""
-    with pytest.raises(CaseError, match="amd64 ports only"):
-        CONTRACTS["go-to-host"].for_port(PORTS["linux/arm64"])
+def test_go_to_host_on_an_arm64_port_has_arm64s_obligations():
+    """SP, R29 and R28 instead of RSP, RBP, R14 and X15; no home area, no DF (tests/test_go_to_host_arm64.py)."""
+    ids = [o.id for o in CONTRACTS["go-to-host"].for_port(PORTS["linux/arm64"]).obligations]
+    assert ids == ["host-stack-aligned-at-call", "restore-sp", "return-to-caller", "preserve-x29", "x28-g-at-return",
+                   "stack-writes-in-go-frame", "no-fault"]
 
 
 # --- asmcgocall_no_g ----------------------------------------------------------------------------
@@ -232,3 +232,36 @@ def test_a_paths_entry_situation_does_not_hide_its_replay_setup():
 
     setups = [SimpleNamespace(entry_name="e", facts=("N = 0",)), SimpleNamespace(entry_name="e", facts=("N = 1",))]
     assert select(setups, "RSP 8 mod 16 at entry, N = 1: returns to the caller") is setups[1]
+
+
+# --- history ----------------------------------------------------------------------------------------
+
+def test_sigfwd_history_the_alignment_fix(toolchain):
+    """golang/go#17641: go1.7's sigfwd called the C handler with Go's RSP, misaligned whenever Go's RSP is
+    8 mod 16; go1.8 aligns it (ANDQ $~15, SP) and keeps its SP in BP, which C preserves."""
+    from pathlib import Path
+
+    result = prove_case(parse_case(Path(__file__).parent.parent / "cases" / "sigfwd_linux"), toolchain)
+    old, new = result.versions
+    assert old.verdict is Verdict.REFUTED and _failing(old) == {"host-stack-aligned-at-call"}
+    _confirmed(old)
+    (v,) = old.violations
+    assert v.site.text == "CALL AX" and old.paths[v.path].label.startswith("RSP 8 mod 16 at entry")
+    assert new.verdict is Verdict.PROVED
+
+
+@pytest.mark.slow
+def test_racecall_x15_history_the_rezeroing_fix(toolchain):
+    """racewrite is entered with ABIInternal (X15 = 0) and returns to ABIInternal code; the race runtime (C)
+    may leave anything in X15. The Go 1.17 cycle's racecall<> returned without XORPS X15, X15: refuted at the
+    RET on every path that reaches the C call (replay confirmed); go1.27.3's re-zeroes it."""
+    from pathlib import Path
+
+    case = parse_case(Path(__file__).parent.parent / "cases" / "racecall_x15")
+    old, new = (prove_case(case, toolchain, versions=[name]).versions[0] for name in ("old", "new"))
+    assert old.verdict is Verdict.REFUTED and _failing(old) == {"x15-zero-at-return"}
+    _confirmed(old)
+    assert all(v.site.text == "RET" and v.origin == ("__tsan_write#1.xmm15",) for v in old.violations)
+    called = {p.index for p in old.paths if any("CALL AX" in line.text for line in p.lines)}
+    assert {v.path for v in old.violations} == called
+    assert new.verdict is Verdict.PROVED

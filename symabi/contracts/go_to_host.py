@@ -25,6 +25,8 @@ Nothing the trampoline relies on after a host call may be kept in a host-volatil
 stack pointer: the host callee model clobbers both, so such a reliance shows up as one of the obligations
 above failing (RSP or BP not restored, a fault through a clobbered pointer, a wrong return), on the line
 that uses the lost value. R15 is "Same" in Go only in dynamically linked code, which is not checked.
+
+On an arm64 port ``for_port`` gives ``symabi.contracts.go_to_host_arm64``'s contract (SP, R29, R28).
 """
 
 from __future__ import annotations
@@ -82,9 +84,15 @@ class GoToHostContract(HostAbiContract):
         set_(self, "obligations", (*at_call, RSP, RETURN, PRESERVE_RBP, DF_AT_RETURN, *_ABI_INTERNAL,
                                    GO_STACK_WRITES, NO_FAULT))
 
+    reserved_below = 0  # bytes right below the entry stack pointer that are the caller's (arm64: its saved FP)
+
     def for_port(self, port: Port) -> GoToHostContract:
+        if port.goarch == "arm64":  # its own obligations (SP, R29, R28): symabi.contracts.go_to_host_arm64
+            from symabi.contracts.go_to_host_arm64 import GoToHostArm64Contract
+
+            return GoToHostArm64Contract(port.abi)
         if port.goarch != "amd64":  # its obligations and the host callee model are amd64's (RSP, RBP, X15, R14)
-            raise CaseError(f"contract go-to-host is checked on amd64 ports only, not {port.name}")
+            raise CaseError(f"contract go-to-host is checked on amd64 and arm64 ports only, not {port.name}")
         return self if port.abi is None or port.abi == self.abi else GoToHostContract(port.abi)
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
@@ -116,7 +124,7 @@ class GoToHostContract(HostAbiContract):
 
     def _at_calls(self, ob: Obligation, path: PathOutcome, ctx) -> Finding:
         for event in path.calls:
-            finding = self._aligned(event, path, ctx) if ob is ALIGNED else self._home_area(event, path, ctx)
+            finding = self._aligned(event, path, ctx) if ob.id == ALIGNED.id else self._home_area(event, path, ctx)
             if finding.status != "holds":
                 return finding
         if path.kind == UNKNOWN:
@@ -161,7 +169,7 @@ class GoToHostContract(HostAbiContract):
     # ---- stack writes -------------------------------------------------------------------------------
 
     def _go_stack_writes(self, path: PathOutcome, ctx, entry) -> Finding:
-        ob = GO_STACK_WRITES
+        ob, sp = self.stack_writes, self.abi.arch.stack_pointer.upper()
         if entry is None:
             return Finding(ob, path.index, "unknown", site=path.ins_addr,
                            detail="the entry convention is not a Go one, so which words above the return address "
@@ -174,13 +182,15 @@ class GoToHostContract(HostAbiContract):
                                       f"frames above its free space (which ends at {access.region}{floor:+#x})")
             if access.region != "stack":
                 continue
-            below = access.offset + access.size <= 0
+            below = access.offset + access.size <= -self.reserved_below
             frame = 8 <= access.offset and access.offset + access.size <= 8 + entry.frame
             if not (below or frame):
-                what = "the return address" if access.offset < 8 else "the caller's frame"
+                what = "the caller's saved frame pointer" if access.offset < 0 and self.reserved_below else \
+                    "the return address" if access.offset < self.abi.arch.return_slot else \
+                    "the caller's saved-LR slot" if access.offset < 8 else "the caller's frame"
                 return Finding(ob, path.index, "violated", exit=access.offset, site=access.ins_addr,
-                               detail=f"writes {access.size} bytes at entry RSP {access.offset:+#x} ({what}; the "
-                                      f"argument and result words are entry RSP+0x8 .. +{8 + entry.frame:#x})")
+                               detail=f"writes {access.size} bytes at entry {sp} {access.offset:+#x} ({what}; the "
+                                      f"argument and result words are entry {sp}+0x8 .. +{8 + entry.frame:#x})")
         if path.kind == UNKNOWN:
             return Finding(ob, path.index, "unknown", detail=path.reason, site=path.ins_addr)
         return Finding(ob, path.index, "holds")

@@ -36,7 +36,14 @@ class GoEntry:
     """What the go-to-host contract needs to know about how Go entered the path."""
 
     abi: str  # "abi0" | "abiinternal"
-    frame: int  # bytes of argument and result words above the return address (the trampoline's to write)
+    frame: int  # bytes of argument and result words above the return address (the trampoline's to write), padded
+
+
+def padded(stack_args: int) -> int:
+    """The argument and result bytes as the caller lays them out: rounded up to whole pointer-size words (the
+    caller's outgoing argument area is part of its 8-byte aligned frame, and nothing else lives in the padding
+    after an int32 result: asmcgocall's nosave path stores its int32 result with an 8-byte MOVD)."""
+    return -(-stack_args // 8) * 8
 
 
 _COMMON = (
@@ -80,14 +87,15 @@ class GoCallConvention(EntryConventionModel):
         super().prepare(state, regs, stack, image, params)
         for offset in range(8, 8 + params.stack_args, 8):  # the argument words, named as unwritten memory is
             write_initial(state, stack, offset, claripy.BVS(f"init.stack+{offset:#x}", 64, explicit_name=True))
-        state.globals[GO_ENTRY] = GoEntry(self.go_abi, params.stack_args)
+        state.globals[GO_ENTRY] = GoEntry(self.go_abi, padded(params.stack_args))
         return []
 
     def describe(self, params: EntryConvention) -> tuple[str, ...]:
         out = super().describe(params)
         if params.stack_args:
             out = tuple(a for a in out if not a.startswith("the caller passes")) + (
-                f"the caller's frame holds {params.stack_args} bytes of argument and result words at entry RSP + 8",)
+                f"the caller's frame holds {params.stack_args} bytes of argument and result words at entry RSP + 8 "
+                f"(the trampoline's to write, padded to {padded(params.stack_args)} bytes: whole words)",)
         return out
 
 
@@ -109,5 +117,76 @@ GO_ABIINTERNAL_CALL = GoCallConvention(
     go_abi="abiinternal",
 )
 
-for _c in (GO_ABI0_CALL, GO_ABIINTERNAL_CALL):
+# ---- arm64 -------------------------------------------------------------------------------------------
+# Go's arm64 ABIs (abi-internal.md, "arm64 architecture"): a Go function BLs the trampoline, so the return
+# address is in X30 and nothing is pushed; RSP is always 16-byte aligned; 0(RSP) is the caller's own saved-LR
+# slot and the ABI0 arguments and results are the words from 8(RSP) up; the caller saved its frame pointer at
+# RSP-8 (cmd/internal/obj/arm64 puts every function's saved R29 right below its SP, in the top word of its
+# callee's frame), which the trampoline must leave alone; R28 is the current g in ABI0 and ABIInternal code
+# alike (the assembler's `g`), "Same" across the call, and so are R29 and RSP.
+
+_ARM64 = (
+    "a Go function BLs the trampoline: SP at entry is 16-byte aligned (Go's arm64 stack pointer always is) and "
+    "X30 holds the return address (entry.x30): any user-space code address, 4-byte aligned, not in the null "
+    "page, the trampoline's code, a callee, the stack or a runtime region",
+    "0(RSP) at entry is the caller's saved-LR slot and entry RSP-8 holds the caller's saved frame pointer "
+    "(Go's arm64 frame layout): both are the caller's; the argument and result words start at entry RSP+8 "
+    "(init.stack+0x8, ...), then the rest of the caller's frame (contents unknown)",
+    "R28 is the current g in ABI0 and ABIInternal code alike (the assembler's `g`): the caller expects R28, "
+    "R29 (the frame pointer) and SP back as they were; every other register and NZCV is an unconstrained "
+    "symbolic value unless the case binds it below",
+    "the word at SP - 8 holds the running function's saved frame pointer, which nothing overwrites (Go runs "
+    "signal handlers on the signal stack, and an injected asyncPreempt call keeps SP - 8: runtime's arm64 "
+    "pushCall); below that, memory below the current SP is volatile: a read there sees a fresh value "
+    "below-rsp#<k>",
+    f"the stack region spans entry SP - {STACK_RESERVE:#x} up to {CALLER_FRAME:#x} bytes above the caller's "
+    "argument words and overlaps no other region",
+)
+
+
+@dataclass(frozen=True)
+class GoArm64Call(GoCallConvention):
+    """A BL from Go code on arm64 (see the comment above)."""
+
+    def preconditions(self, regs) -> list[claripy.ast.Bool]:
+        sp = regs.stack_pointer
+        return [sp & 0xF == 0, claripy.UGE(sp, LOWEST_STACK + STACK_RESERVE), claripy.ULE(sp, HIGHEST_STACK)]
+
+    def split(self, state, regs) -> list[tuple[str, object]]:
+        return [("", state)]  # one situation: Go keeps SP 16-byte aligned on arm64
+
+    def return_address(self, regs, taken) -> list[claripy.ast.Bool]:
+        return super().return_address(regs, taken) + [regs.return_address & 3 == 0]
+
+    def caller_window(self, stack_args: int) -> int:
+        return 8 + stack_args + CALLER_FRAME
+
+    def prepare(self, state, regs, stack, image, params: EntryConvention) -> list[claripy.ast.Bool]:
+        state.regs.sp = regs.stack_pointer
+        for offset in range(8, 8 + params.stack_args, 8):
+            write_initial(state, stack, offset, claripy.BVS(f"init.stack+{offset:#x}", 64, explicit_name=True))
+        state.globals[GO_ENTRY] = GoEntry(self.go_abi, padded(params.stack_args))
+        return []
+
+
+GO_ABI0_ARM64_CALL = GoArm64Call(
+    name="go-abi0-arm64-call",
+    doc="A Go function BLs the trampoline with ABI0 on arm64: arguments and results at 8(RSP) and up.",
+    assumptions=_ARM64 + ("ABI0: the caller expects SP, R29 and R28 (g) back",),
+    home_area=0,
+    red_zone=8,
+    go_abi="abi0",
+)
+
+GO_ABIINTERNAL_ARM64_CALL = GoArm64Call(
+    name="go-abiinternal-arm64-call",
+    doc="A Go function BLs the trampoline with ABIInternal on arm64: arguments in R0-R15 and F0-F15, R28 = g.",
+    assumptions=_ARM64 + ("ABIInternal: arguments in R0-R15 and F0-F15 (case-bound with `registers` when the "
+                          "code dereferences them); the caller expects SP, R29 and R28 (g) back",),
+    home_area=0,
+    red_zone=8,
+    go_abi="abiinternal",
+)
+
+for _c in (GO_ABI0_CALL, GO_ABIINTERNAL_CALL, GO_ABI0_ARM64_CALL, GO_ABIINTERNAL_ARM64_CALL):
     ENTRY_CONVENTIONS.setdefault(_c.name, _c)  # importing this module registers the conventions

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import claripy
+
 from symabi.casefile import CalleeSpec
 from symabi.engine.memory import Havoc, MemoryGuard, UncoveredAccess
-from symabi.engine.registers import ARITH_FLAGS_MASK, CC_OP_COPY
+from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS
+from symabi.errors import CaseError
 from symabi.models.go_abi0 import CALLEE_MODELS, fresh
 from symabi.ports import HOST_ABIS, HostAbi
 
@@ -25,11 +28,8 @@ PORT_HOST = "host"  # the case-file name that means "the host model of the case'
 
 
 def volatile(abi: HostAbi) -> tuple[str, ...]:
-    """The registers a host callee may leave changed: all but the callee-saved ones and the stack pointer.
-    (A callee-saved register the ABI keeps only partly, the low 64 bits of V8-V15 on arm64, is volatile
-    in its other bits: the model keeps the whole register only when ``bits`` covers it.)"""
-    kept = {c.register for c in abi.callee_saved if c.bits >= abi.arch.width(c.register)}
-    return tuple(r.name for r in abi.arch.registers if r.name not in kept and r.name != abi.arch.stack_pointer)
+    """The registers a host callee may leave changed (``HostAbi.volatile``)."""
+    return abi.volatile
 
 
 def _assumptions(abi: HostAbi) -> tuple[str, ...]:
@@ -37,19 +37,27 @@ def _assumptions(abi: HostAbi) -> tuple[str, ...]:
     gprs = ", ".join(r.upper() for r in regs if abi.arch.register(r).kind == "gpr")
     vectors = ", ".join(r.upper() for r in regs if abi.arch.register(r).kind == "vector")
     saved = ", ".join(c.register.upper() for c in abi.callee_saved)
+    link = abi.arch.link_register
+    partial = ", ".join(f"the bits of {r.upper()} above its low {b}" for r, b in abi.partly_kept.items())
     out = [
         f"follows {abi.reference}",
-        f"may clobber every volatile register: {gprs}; {vectors or 'no vector register'}; and the arithmetic flags",
-        f"keeps the callee-saved registers {saved} and the stack pointer",
-        "returns to the address on top of its stack, with the stack pointer restored to the value at the call + 8",
-        "leaves fresh values in every byte below its return address (its own frame, its red zone, whatever it "
-        "calls): nothing stored below the stack pointer at the call survives it",
+        f"may clobber every volatile register: {gprs}; {vectors or 'no vector register'}"
+        + (f" ({partial})" if partial else "") + "; and the flags (unless the case narrows a callee's `clobbers`)",
+        f"keeps the callee-saved registers {saved} and the stack pointer"
+        + (f"; never writes {', '.join(r.upper() for r in abi.reserved)} (the platform's)" if abi.reserved else ""),
+        (f"returns to the {link.upper()} of the call, with the stack pointer as at the call" if link else
+         "returns to the address on top of its stack, with the stack pointer restored to the value at the call + 8"),
+        ("leaves fresh values in every byte below its stack pointer (its own frame, its red zone, whatever it "
+         "calls): nothing stored below the stack pointer at the call survives it" if link else
+         "leaves fresh values in every byte below its return address (its own frame, its red zone, whatever it "
+         "calls): nothing stored below the stack pointer at the call survives it"),
     ]
     if abi.home_area:
         out.append(f"may write the {abi.home_area}-byte home area its caller reserves above the return address: "
                    "nothing stored there survives the call")
     out += [
-        "returns with DF clear" if abi.df_clear_at_return else "may return with DF set",
+        *(("returns with DF clear" if abi.df_clear_at_return else "may return with DF set",)
+          if abi.arch.direction_flag else ()),
         "writes no memory the model holds above its home area: what it writes through its pointer arguments is "
         "the Go caller's (its argument structure, the heap), never the trampoline's frame or the runtime "
         "structures the world declares",
@@ -68,6 +76,9 @@ class HostCalleeModel:
 
     def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
         """Turn ``state`` (at the callee's first instruction) into the state after it returns."""
+        if spec.model:  # a callee that is not host code (a Go helper): its own model
+            own(spec, self.abi.arch.name).apply(state, spec, ordinal, guard, site)
+            return
         arch = self.abi.arch
         sp = getattr(state.regs, arch.stack_pointer)
         at = guard.locate(state, sp)
@@ -81,21 +92,33 @@ class HostCalleeModel:
         if self.abi.home_area:
             top = min(offset + 8 + self.abi.home_area, high)
             guard.havoc(state, Havoc(region, offset + 8, top, lambda word: f"{prefix}.home+{word - offset - 8:#x}"))
+        # where it returns: the word on top of the stack (amd64), or the link register at the call (arm64)
+        link = arch.link_register
+        back = state.registers.load(link) if link else state.memory.load(sp, 8, endness="Iend_LE")
+        changed = spec.clobbers  # the case may narrow them (a runtime assembly function whose body it has read)
         for reg in volatile(self.abi):
-            state.registers.store(reg, fresh(spec.name, ordinal, reg, arch.width(reg)))
+            if changed is None or reg in changed:
+                state.registers.store(reg, self._fresh(state, spec.name, ordinal, reg))
         state.regs.cc_op = CC_OP_COPY
-        state.regs.cc_dep1 = fresh(spec.name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK
+        state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
         state.regs.cc_dep2 = 0
         state.regs.cc_ndep = 0
-        if self.abi.df_clear_at_return:
+        if arch.direction_flag and self.abi.df_clear_at_return:
             state.regs.d = 1
-        else:  # either value: VEX keeps DF as +1 (clear) or -1 (set)
-            import claripy
-
+        elif arch.direction_flag:  # either value: VEX keeps DF as +1 (clear) or -1 (set)
             df = fresh(spec.name, ordinal, "df", 1)
             state.regs.d = claripy.If(df == 1, claripy.BVV(-1, 64), claripy.BVV(1, 64))
-        state.regs.ip = state.memory.load(sp, 8, endness="Iend_LE")
-        setattr(state.regs, arch.stack_pointer, sp + 8)
+        state.regs.ip = back
+        setattr(state.regs, arch.stack_pointer, sp + arch.return_slot)
+
+    def _fresh(self, state, callee: str, ordinal: int, reg: str):
+        """A fresh value for ``reg``, but for the low bits the ABI keeps (AAPCS64: D8-D15 in V8-V15)."""
+        bits = self.abi.arch.width(reg)
+        kept = self.abi.partly_kept.get(reg, 0)
+        if not kept:
+            return fresh(callee, ordinal, reg, bits)
+        old = state.registers.load(reg)
+        return claripy.Concat(fresh(callee, ordinal, f"{reg}.high", bits - kept), old[kept - 1:0])
 
 
 def host_model(abi: HostAbi) -> HostCalleeModel:
@@ -111,6 +134,16 @@ def host_model(abi: HostAbi) -> HostCalleeModel:
 HOST_CALLEE_MODELS = {m.name: m for m in (host_model(abi) for abi in HOST_ABIS.values())}
 for _model in HOST_CALLEE_MODELS.values():
     CALLEE_MODELS.setdefault(_model.name, _model)  # importing this module registers the models
+
+
+def own(spec: CalleeSpec, goarch: str):
+    """The model a callee names for itself (``model = "go-abi0"``), the arm64 one on arm64."""
+    from symabi.models.go_arm64 import for_arch  # that module imports the Go models this one extends
+
+    if spec.model not in CALLEE_MODELS or is_host(spec.model):
+        raise CaseError(f"callee {spec.name}: field `model` names {spec.model!r}; known: "
+                        f"{', '.join(sorted(n for n in CALLEE_MODELS if not is_host(n)))}")
+    return for_arch(CALLEE_MODELS[spec.model], goarch)
 
 
 def is_host(name: str) -> bool:

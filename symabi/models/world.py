@@ -106,6 +106,17 @@ class WorldModel:
         region, offset = self._parse(text, field_name)
         return claripy.BVV(offset, 64) if region is None else self.bases[region] + offset
 
+    def held(self, text: str, config: Configuration, field_name: str) -> tuple[claripy.ast.BV, Choice | None]:
+        """``text`` as a value; "*g+0x10" is the word a field at g+0x10 holds in ``config`` (a register that
+        holds the world's value at entry: arm64's R28, the current g), with that field's choice."""
+        if not text.startswith("*"):
+            return self.value(text, field_name), None
+        at = self._parse(text[1:], field_name)
+        choice = next((c for c in config.choices if (c.region, c.offset) == at), None)
+        if choice is None:
+            raise CaseError(f"{self.where}: field `{field_name}` ({text}) names a word no world field declares")
+        return self.value(choice.text, field_name), choice
+
     def concrete(self, text: str, field_name: str, bases: dict[str, int]) -> int:
         """The same value with the regions at the given concrete bases (for a concrete run)."""
         region, offset = self._parse(text, field_name)

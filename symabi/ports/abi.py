@@ -38,6 +38,26 @@ class HostAbi:
     def callee_saved_registers(self) -> tuple[str, ...]:
         return tuple(c.register for c in self.callee_saved)
 
+    @property
+    def volatile(self) -> tuple[str, ...]:
+        """The registers a host callee may leave changed: all but the callee-saved ones, the reserved ones and
+        the stack pointer. A register the ABI keeps only in part (arm64's V8-V15: D8-D15) is volatile in its
+        other bits (``partly_kept``)."""
+        kept = {c.register for c in self.callee_saved if c.bits >= self.arch.width(c.register)} | set(self.reserved)
+        return tuple(r.name for r in self.arch.registers
+                     if r.kind != "view" and r.name not in kept and r.name != self.arch.stack_pointer)
+
+    @property
+    def partly_kept(self) -> dict[str, int]:
+        """Register -> the low bits the ABI keeps of it, for a register it keeps only in part (V8 -> 64)."""
+        out = {}
+        for c in self.callee_saved:
+            reg = self.arch.register(c.register)
+            whole = reg.within or reg.name
+            if c.bits < self.arch.width(whole):
+                out[whole] = c.bits
+        return out
+
 
 def _saved(arch: Architecture, names) -> tuple[CalleeSaved, ...]:
     return tuple(CalleeSaved(n, arch.width(n)) for n in names)

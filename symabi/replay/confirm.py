@@ -149,6 +149,10 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
     symbolic model chose enters the replay."""
     from symabi.ports import PORTS  # pure data
 
+    if image.arch.name == "arm64" and case.contract == "go-to-host":  # Go calling host code on arm64
+        from symabi.replay.go_to_host_arm64 import setups_for_case as go_to_host_setups
+
+        return go_to_host_setups(case, image)
     if image.arch.name == "arm64":  # its own oracle (unicorn in AArch64 mode)
         from symabi.replay.arm64 import setups_for_case as arm64_setups
 

@@ -25,6 +25,11 @@ ABIINTERNAL_CALL = "go-abiinternal-call"  # symabi.models.entry_go: the entry th
 _ALIGN = 16
 
 
+def padded(stack_args: int) -> int:
+    """symabi.models.entry_go.padded, restated (this package imports no claripy): whole argument words."""
+    return -(-stack_args // 8) * 8
+
+
 def _signed(value: int) -> int:
     value %= 2**64
     return value - 2**64 if value >= 2**63 else value
@@ -108,7 +113,7 @@ def go_stack_writes(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
                                    f"writes {w.size} bytes at {w.region}{w.offset:+#x}, above its free space", w.site)
         if w.region != "stack":
             continue
-        if not (w.offset + w.size <= 0 or 8 <= w.offset and w.offset + w.size <= 8 + run.stack_args):
+        if not (w.offset + w.size <= 0 or 8 <= w.offset and w.offset + w.size <= 8 + padded(run.stack_args)):
             return ConcreteFinding(ob, loc, VIOLATED, None, w.offset,
                                    f"writes {w.size} bytes at entry RSP {w.offset:+#x}", w.site)
     return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
