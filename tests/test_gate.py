@@ -492,3 +492,18 @@ def test_ports_all_skips_plan9_with_a_reason(toolchain):
     names = {p.name for p in chosen}
     assert {"linux/amd64", "darwin/amd64", "windows/amd64", "solaris/amd64"} <= names
     assert "plan9/amd64" not in names and "host ABI" in notes["plan9/amd64"]
+
+
+def test_the_pool_starts_the_biggest_proof_first(toolchain):
+    """--jobs N starts proofs biggest first (versions x entry symbols x world configurations), ties in the
+    jobs' own order; the gate's output keeps the jobs' order whatever the pool's."""
+    from symabi.casefile import parse_case
+    from symabi.gate import jobs
+
+    made = {name: jobs.Job(name, name, parse_case(CASES / name), toolchain)
+            for name in ("crosscall2", "sigtramp", "stdcall", "tstart_stdcall")}
+    size = {name: jobs.size(job) for name, job in made.items()}
+    sigtramp = made["sigtramp"].case
+    assert size["sigtramp"] == 2 * len(sigtramp.entries) * 6 == len(sigtramp.versions) * 3 * 6
+    assert size["crosscall2"] == 2 and size["stdcall"] == 8 and size["tstart_stdcall"] == 2
+    assert [j.key for j in jobs.biggest_first(list(made.values()))] == ["sigtramp", "stdcall", "crosscall2", "tstart_stdcall"]

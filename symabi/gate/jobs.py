@@ -9,6 +9,7 @@ Each worker holds one angr process's memory (about 0.5 GB for the shipped entry 
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import time
@@ -52,6 +53,20 @@ def default_jobs() -> int:
     except (ValueError, OSError, AttributeError):
         return cores
     return max(1, min(cores, memory // WORKER_BYTES))
+
+
+def size(job: Job) -> int:
+    """How much a proof explores, roughly: its versions x entry symbols x world configurations (the
+    product of every world field's number of values). Only the order the pool starts proofs in uses it:
+    the biggest first (longest processing time first), so that the small ones fill in at the end and the
+    cores finish together."""
+    case = job.case
+    return len(case.versions) * len(case.entries) * math.prod(len(f.values) for f in case.world.fields)
+
+
+def biggest_first(todo: list[Job]) -> list[Job]:
+    """The order the pool starts proofs in (stable: equal sizes keep the jobs' order)."""
+    return sorted(todo, key=lambda job: -size(job))
 
 
 def outcome(job: Job) -> str:
@@ -102,7 +117,7 @@ def run(jobs: list[Job], options: Options | None, use_cache: bool, workers: int,
         return
     import symabi.prover  # noqa: F401 - imported once, here: the forked workers inherit it
 
-    todo.sort(key=lambda job: -len(job.case.versions))  # the longest proofs (several versions) start first
+    todo = biggest_first(todo)
     pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("fork"))
     try:
         futures = {pool.submit(_prove, job, options, use_cache): job for job in todo}
