@@ -111,6 +111,12 @@ def _instruction_sizes(symbol: Symbol) -> list[tuple[Instruction, int]]:
     return out
 
 
+def lay_out_for(listing: Listing, port) -> Image:
+    """``lay_out`` as a port's linker places it: its architecture, and its TLS offset where g is reached
+    through a TLS relocation (``symabi.ports``)."""
+    return lay_out(listing, port.tls.g_offset if port.tls and port.tls.relocation else None, port.arch)
+
+
 def lay_out(listing: Listing, tls_offset: int | None = None, arch: Architecture = AMD64) -> Image:
     """Place every symbol of the listing and resolve every relocation in it.
 

@@ -25,7 +25,7 @@ from symabi.engine.registers import RegisterFile
 from symabi.equivalence import TracedPath, VersionTrace, compare_versions
 from symabi.errors import CaseError
 from symabi.frontend import Listing, assemble, request_for
-from symabi.loader import STUB_BASE, STUB_SLOT, Image, UnsupportedRelocation, build_project, lay_out
+from symabi.loader import STUB_BASE, STUB_SLOT, Image, UnsupportedRelocation, build_project, lay_out_for
 from symabi.models import CALLEE_MODELS, ENTRY_CONVENTIONS, host_callee
 from symabi.models.entry import STACK_RESERVE
 from symabi.models.go_abiinternal import entry_facts
@@ -367,7 +367,7 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     began = time.monotonic()
     try:
         port = PORTS[case.port]
-        image = lay_out(listing, port.tls.g_offset if port.tls and port.tls.relocation else None, port.arch)
+        image = lay_out_for(listing, port)
     except UnsupportedRelocation as exc:
         return VersionResult(verdict=Verdict.UNKNOWN, error=f"loader: {exc}", timings=timings, **base), None
     missing = [e for e in case.entries if e not in image.symbols]

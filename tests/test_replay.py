@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from symabi.casefile import CalleeSpec, EntryConvention, parse_case
-from symabi.frontend import AssembleRequest, assemble
-from symabi.loader import CODE_BASE, STUB_BASE, Image, lay_out
+from symabi.frontend import AssembleRequest, assemble, request_for
+from symabi.loader import CODE_BASE, STUB_BASE, Image, lay_out, lay_out_for
 from symabi.replay import (
     ABORTED,
     CONFIRMED,
@@ -38,8 +38,9 @@ TRIALS = 40
 
 
 def _image(case, version: str, toolchain) -> Image:
-    v = case.version(version)
-    return lay_out(assemble(toolchain, AssembleRequest(v.source, v.include_dirs, case.defines, case.package)))
+    from symabi.ports import PORTS
+
+    return lay_out_for(assemble(toolchain, request_for(case, case.version(version))), PORTS[case.port])  # its port
 
 
 def _setup(case_dir: Path, version: str, toolchain):

@@ -29,11 +29,11 @@ class CheckCallees(CalleeModel):
 
     def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
         if spec.keeps:
-            for havoc in self._through_registers(state, spec, f"{spec.name}#{ordinal}", guard):
+            for havoc in self._through_registers(state, spec, f"{spec.name}#{ordinal}", guard, site):
                 guard.havoc(state, havoc)
         GO_ABI0.apply(state, spec, ordinal, guard, site)
 
-    def _through_registers(self, state, spec: CalleeSpec, prefix: str, guard: MemoryGuard):
+    def _through_registers(self, state, spec: CalleeSpec, prefix: str, guard: MemoryGuard, site: int | None):
         registers = ARGUMENT_REGISTERS[self.abi]
         if spec.narrowed:  # the user declared what it writes through which register (with writes_reason)
             for w in spec.writes:
@@ -49,7 +49,7 @@ class CheckCallees(CalleeModel):
                                       state.registers.load(registers[1]), 0, n)
                 return
         pointers = [(register_slot(r), state.registers.load(r)) for r in registers]
-        yield from GO_ABI0._pointer_havocs(state, CalleeSpec(spec.name), prefix, pointers, guard)
+        yield from GO_ABI0._pointer_havocs(state, CalleeSpec(spec.name), prefix, pointers, guard, site)
 
     @staticmethod
     def _span(state, guard: MemoryGuard, prefix: str, at: int, pointer, offset: int, size: int):
