@@ -1,7 +1,7 @@
 """symabi check: a module's marked trampolines, checked like go vet checks Go (docs/check.md).
 
-The module under tests/data/check/callback has one correct callback trampoline per amd64 host ABI
-(C -> trampoline -> crosscall2 -> Go) and three with a planted bug each; the verdicts are the solver's.
+The module under tests/data/check/callback has one correct callback trampoline per host ABI (amd64 and
+arm64; C -> trampoline -> crosscall2 -> Go) and three with a planted bug each; the verdicts are the solver's.
 """
 
 from __future__ import annotations
@@ -47,44 +47,64 @@ def _line_of(path: Path, needle: str, after: str) -> int:
     return next(i for i, l in enumerate(lines[start:], start) if needle in l) + 1
 
 
+SUMMARY = re.compile(r"^# symabi check \S+: (?P<n>\d+) function checks on (?P<ports>.+): (?P<proved>\d+) proved, "
+                     r"(?P<refuted>\d+) refuted$", re.M)
+
+
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    """One run over windows/amd64 and linux/amd64 of a copy of the module (the test may not write into the repo)."""
+    """One run over every port (``--ports all``) of a copy of the module (the test may not write into the repo)."""
     root = tmp_path_factory.mktemp("check") / "callback"
     shutil.copytree(MODULE, root)
     mp = pytest.MonkeyPatch()
     try:
-        result = _run(["--port", "windows/amd64", "--port", "linux/amd64"], root, mp)
+        result = _run(["./...", "--ports", "all"], root, mp)
     finally:
         mp.undo()
     return root, result
 
 
+def _expected(root: Path, port: str) -> dict[str, tuple[str, int]]:
+    """function -> (the obligation its planted bug breaks, the line it is reported at) on ``port``."""
+    goos, goarch = port.split("/")
+    if goarch == "arm64":
+        path, saved, frame = root / "cb" / "cb_arm64.s", "preserve-x19", "preserve-x29"
+    elif goos == "windows":
+        path, saved, frame = root / "cb" / "cb_windows_amd64.s", "preserve-rsi", "preserve-rbp"
+    else:
+        path, saved, frame = root / "cb" / "cb_unix_amd64.s", "preserve-r12", "preserve-rbp"
+    out = {"callbackBadSaved": (saved, _line_of(path, "RET", "·callbackBadSaved")),
+           "callbackBadAlign": ("host-call-aligned", _line_of(path, "BL" if goarch == "arm64" else "CALL",
+                                                                "·callbackBadAlign")),
+           "callbackBadFrame": (frame, _line_of(path, "RET", "·callbackBadFrame"))}
+    if port == "windows/amd64":
+        out["callbackBadHome"] = ("host-call-home-area", _line_of(path, "CALL", "·callbackBadHome"))
+    return out
+
+
 def test_correct_trampolines_are_proved_and_planted_bugs_refuted_naming_register_and_line(planted):
+    """Done-when of issue 14: `symabi check ./... --ports all` over a module with one callback trampoline
+    per host ABI (amd64 System V and Windows, arm64 AAPCS64 with its darwin and windows variants)."""
     root, result = planted
     assert result.exit_code == 1, result.output
+    summary = SUMMARY.search(result.stderr)
+    assert summary, result.stderr
+    ports = summary["ports"].split(", ")
+    assert {"linux/amd64", "windows/amd64", "darwin/amd64", "linux/arm64", "darwin/arm64", "windows/arm64"} <= set(ports)
     found = _findings(result.output)
     assert not any(name == "callbackTrampoline" for name, _ in found), result.output
-    win, unix = root / "cb" / "cb_windows_amd64.s", root / "cb" / "cb_unix_amd64.s"
-    expected = {
-        ("callbackBadSaved", "windows/amd64"): ("preserve-rsi", _line_of(win, "RET", "·callbackBadSaved")),
-        ("callbackBadAlign", "windows/amd64"): ("host-call-aligned", _line_of(win, "CALL", "·callbackBadAlign")),
-        ("callbackBadFrame", "windows/amd64"): ("preserve-rbp", _line_of(win, "RET", "·callbackBadFrame")),
-        ("callbackBadHome", "windows/amd64"): ("host-call-home-area", _line_of(win, "CALL", "·callbackBadHome")),
-        ("callbackBadSaved", "linux/amd64"): ("preserve-r12", _line_of(unix, "RET", "·callbackBadSaved")),
-        ("callbackBadAlign", "linux/amd64"): ("host-call-aligned", _line_of(unix, "CALL", "·callbackBadAlign")),
-        ("callbackBadFrame", "linux/amd64"): ("preserve-rbp", _line_of(unix, "RET", "·callbackBadFrame")),
-    }
+    expected = {(name, port): finding for port in ports for name, finding in _expected(root, port).items()}
     assert set(found) == set(expected), result.output
     for key, finding in expected.items():
         assert finding in found[key], (key, found[key])
     # the bugs are these and only these: one obligation each (the missing home area also lets crosscall2
     # overwrite the saved BP and the return address, which is said too)
     assert all(len(found[k]) == 1 for k in expected if k[0] != "callbackBadHome"), found
+    assert (int(summary["proved"]), int(summary["refuted"])) == (len(ports), len(expected))
     assert "R12 at return is RDI's value at entry" in result.output
+    assert "X19 at return is the entry value x0" in result.output
     assert "\twitness: " in result.output and "\treplay: confirmed" in result.output
     assert "\treplay: not" not in result.output
-    assert "2 proved, 7 refuted" in result.stderr
 
 
 def test_json_and_sarif(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ from pathlib import Path
 from symabi.frontend import Listing
 from symabi.ports import Port
 
-CALL_RELOCATIONS = ("R_CALL", "R_CALLIND")
+CALL_RELOCATIONS = ("R_CALL", "R_CALLIND", "R_CALLARM64")
 CGOCALLBACK = "runtime.cgocallback"
 HOST_CODE = ("crosscall2", "_crosscall2")
 _SIZES = {**dict.fromkeys(("int", "uint", "uintptr", "int64", "uint64", "float64", "unsafe.Pointer", "complex64"), 8),

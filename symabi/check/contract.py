@@ -18,12 +18,17 @@ from symabi.contracts.solver import PathSolver
 from symabi.contracts.windows_x64 import HostAbiContract, _WithSolver
 from symabi.engine.explore import UNKNOWN, PathOutcome
 from symabi.ports import HostAbi
+from symabi.replay.arm64 import obligation as arm64_obligation
 from symabi.replay.contract import HOLDS, VIOLATED, ConcreteFinding, _unfinished, obligation
 
 HOST_CALL_ALIGNED = Obligation(
     "host-call-aligned", "rsp", "host-call",
     "RSP is a multiple of 16 at every CALL into host-ABI code (RSP + 8 on the callee's entry), as the host "
     "ABI requires of its callers", applies_on_abort=True)
+HOST_CALL_ALIGNED_ARM64 = Obligation(
+    "host-call-aligned", "sp", "host-call",
+    "SP is a multiple of 16 at every BL into host-ABI code (AAPCS64 6.4.5.1: SP mod 16 = 0 at a public "
+    "interface), as the host ABI requires of its callers", applies_on_abort=True)
 HOST_CALL_HOME_AREA = Obligation(
     "host-call-home-area", "rsp", "host-call",
     "at every CALL into host-ABI code the 32 bytes above the return address (the callee's home area, which "
@@ -53,7 +58,8 @@ class HostCallsContract:
         callees = ", ".join(sorted(self.host_callees))
         set_(self, "doc", self.doc or f"{base.doc}; at each call into host code ({callees}) the stack is aligned "
                                       "and (Windows) the home area reserved")
-        extra = (HOST_CALL_ALIGNED, HOST_CALL_HOME_AREA) if self.abi.home_area else (HOST_CALL_ALIGNED,)
+        aligned = HOST_CALL_ALIGNED_ARM64 if self.abi.arch.link_register else HOST_CALL_ALIGNED
+        extra = (aligned, HOST_CALL_HOME_AREA) if self.abi.home_area else (aligned,)
         set_(self, "obligations", (*base.obligations, *extra))
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
@@ -64,15 +70,16 @@ class HostCallsContract:
         return findings
 
     def _at_host_calls(self, ob: Obligation, path: PathOutcome, ctx) -> Finding:
-        entry_rsp = ctx.regs["rsp"]
+        arch = self.abi.arch
+        entry_rsp = ctx.regs[arch.stack_pointer]
         for event in path.calls:
             if event.callee not in self.host_callees:
                 continue
-            before = event.rsp + 8  # RSP before the CALL pushed its return address
-            if ob is HOST_CALL_ALIGNED:
+            before = event.rsp + arch.return_slot  # the stack pointer before a CALL pushed its return address
+            if ob.id == HOST_CALL_ALIGNED.id:
                 bad = before & (ALIGNMENT - 1) != 0
                 observe = {"entry": entry_rsp, "exit": before}
-                detail = f"RSP is not a multiple of {ALIGNMENT} at the call to {event.callee}"
+                detail = f"{arch.stack_pointer.upper()} is not a multiple of {ALIGNMENT} at the call to {event.callee}"
             else:
                 bad = claripy.UGT(before + self.abi.home_area, entry_rsp)
                 observe = {"entry": entry_rsp, "exit": before}
@@ -106,6 +113,15 @@ def _aligned_on_run(run, ob: str, loc: str) -> ConcreteFinding:
             return ConcreteFinding(ob, loc, VIOLATED, run.entry_rsp, call.rsp + 8,
                                    f"RSP is not a multiple of {ALIGNMENT} at the call to {call.callee}", call.site)
     return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
+
+
+@arm64_obligation(HOST_CALL_ALIGNED.id)
+def _aligned_on_arm64_run(run, location: str):
+    """(status, entry, exit, site) on an arm64 concrete run (symabi.replay.arm64): SP at each BL into host code."""
+    for callee, site, registers in run.calls:
+        if callee in HOST_CALLEES and registers["sp"] % ALIGNMENT:
+            return "violated", run.entry["sp"], registers["sp"], site
+    return "holds", None, None, None
 
 
 @obligation(HOST_CALL_HOME_AREA.id)

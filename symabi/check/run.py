@@ -28,8 +28,12 @@ from symabi.verdicts import CaseResult, Verdict
 
 VERSION = "module"
 GO_TO_HOST_MISSING = "the go-to-host contract is not available yet (symabi checks host-entry functions only)"
-_SEGMENT = re.compile(r"\((TLS|GS|FS)\)|\b(GS|FS):|\d\((GS|FS)\)|\(TLS\)")
-_DATA_RELOCATIONS = ("R_PCREL", "R_ADDR", "R_GOTPCREL")
+# Thread-local storage: amd64's TLS pseudo-register and segment prefixes; arm64's thread pointer registers
+# (MRS TPIDR_EL0, R0, or the MRS_TPIDR_R0 macro's WORD), and R18 on windows/arm64 (the TEB) is a register the
+# contract itself guards.
+_SEGMENT = re.compile(r"\((TLS|GS|FS)\)|\b(GS|FS):|\d\((GS|FS)\)|\(TLS\)|\bTPIDR(RO)?_EL0\b")
+_DATA_RELOCATIONS = ("R_PCREL", "R_ADDR", "R_GOTPCREL", "R_ADDRARM64", "R_ARM64_PCREL_LDST8",
+                     "R_ARM64_PCREL_LDST16", "R_ARM64_PCREL_LDST32", "R_ARM64_PCREL_LDST64", "R_ARM64_GOTPCREL")
 
 
 class NothingMarked(SymabiError):

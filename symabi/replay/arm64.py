@@ -365,21 +365,39 @@ class Machine:
             uc.mem_write(sp + 8 + off, value(f"frame+{off:#x}", n * 8).to_bytes(n, "little"))
         changed = spec.clobbers  # None: all the model allows
         for reg in GPRS:  # Go never writes R18_PLATFORM, and keeps g in R28
-            if reg not in ("x18", "x28") and (changed is None or reg in changed):
+            if reg not in ("x18", "x28", *spec.keeps) and (changed is None or reg in changed):
                 uc.reg_write(_REG[reg], value(reg, 64))
         if spec.sets_g:  # runtime·load_g: g from the thread's TLS slot, as memory holds it now
             g = self.current_g()
             uc.reg_write(_REG["x28"], g if g is not None else value("x28", 64))
         for reg in VECTORS:
-            if changed is None or reg in changed:
-                uc.reg_write(_REG[reg], value(reg, 128))
+            if reg not in spec.keeps and (changed is None or reg in changed):
+                kept_low = f"d{reg[1:]}" in spec.keeps  # a host callee keeps D8-D15, the low halves only
+                low = registers[reg] & (2**64 - 1) if kept_low else 0
+                high = value(f"{reg}.high", 64) << 64 if kept_low else value(reg, 128)
+                uc.reg_write(_REG[reg], high | low)
         uc.reg_write(A.UC_ARM64_REG_NZCV, value("nzcv", 64) & 0xF000_0000)
         uc.reg_write(A.UC_ARM64_REG_PC, back)
         return back
 
 
+# Checks of obligations defined outside the port's contracts (symabi check's host-call-aligned), by id:
+# each takes (run, location) and answers as ``evaluate`` does.
+CHECKS: dict[str, object] = {}
+
+
+def obligation(*ids: str):
+    """Register an arm64 concrete check for the obligations ``ids``."""
+    def register(check):
+        CHECKS.update(dict.fromkeys(ids, check))
+        return check
+    return register
+
+
 def evaluate(run: Run, abi, obligation: str, location: str) -> tuple[str, int | None, int | None, int | None]:
     """(status, entry, exit, site) of one obligation on a concrete run; status "violated", "holds" or "n/a"."""
+    if obligation in CHECKS:
+        return CHECKS[obligation](run, location)
     if obligation == "no-fault":
         return ("violated", None, None, run.site) if run.kind == "faulted" else ("holds", None, None, None)
     if obligation == "stack-writes-below-entry-sp":
