@@ -14,6 +14,7 @@ from symabi.casefile import Case, case_from_table
 from symabi.check import callees as infer
 from symabi.check import config as configs
 from symabi.check import contract as host_calls
+from symabi.check import host_call
 from symabi.check.directives import TextDecl, marks, text_decls
 from symabi.check.models import MODELS
 from symabi.check.module import Module, Package, find_module, packages, plan
@@ -27,7 +28,6 @@ from symabi.toolchain import find_toolchain
 from symabi.verdicts import CaseResult, Verdict
 
 VERSION = "module"
-GO_TO_HOST_MISSING = "the go-to-host contract is not available yet (symabi checks host-entry functions only)"
 # Thread-local storage: amd64's TLS pseudo-register and segment prefixes; arm64's thread pointer registers
 # (MRS TPIDR_EL0, R0, or the MRS_TPIDR_R0 macro's WORD), and R18 on windows/arm64 (the TEB) is a register the
 # contract itself guards.
@@ -185,13 +185,25 @@ def case_for(target: Target, port: Port, listing: Listing, module: Module, confi
             f" (in {config.where}, under a [worlds.NAME] table the function names with world=NAME)"
         said = "; ".join(missing + [f"it reads {n}" for n in needs])
         return None, words, f"{said}{hint if needs else ''}"
-    contract = target.keys.get("contract") or host_calls.register(port.abi, host)
-    convention = {"name": target.keys.get("convention", port.abi.plain_call), **target.entry_convention}
+    if target.kind == "host-call":
+        calling, why = host_call.plan(target.text, port, listing, host, tables,
+                                      gofiles.get(target.package.import_path, []))
+        if calling is None:
+            return None, words, why
+        tables, words = {**tables, **calling.callees}, words + calling.words
+        contract, model, convention = host_call.CONTRACT, host_call.CALLEE_MODEL, calling.convention
+        returns = 0  # the result words are Go's, checked as stack writes; no host reads RAX
+    else:
+        contract, model = host_calls.register(port.abi, host), MODELS[port.abi.name].name
+        convention, returns = {"name": port.abi.plain_call}, 64
+    contract = target.keys.get("contract") or contract
+    convention = {**convention, **({"name": target.keys["convention"]} if "convention" in target.keys else {}),
+                  **target.entry_convention}
     table = {
         "case": {"name": target.text.name, "summary": f"{target.kind} {target.text.written} ({target.marked_at})",
-                 "entry": target.text.name, "contract": contract, "callee_model": MODELS[port.abi.name].name,
+                 "entry": target.text.name, "contract": contract, "callee_model": model,
                  "package": target.package.import_path, "port": port.name,
-                 "returns": 64 if target.returns is None else target.returns},
+                 "returns": returns if target.returns is None else target.returns},
         "entry_convention": convention,
         "callees": tables,
         "world": world,
@@ -226,9 +238,6 @@ def _check_port(module: Module, config: configs.Config, toolchain, port: Port, p
     for target in targets:
         item = Checked(target, port.name)
         out.append(item)
-        if target.kind == "host-call":
-            item.reason = GO_TO_HOST_MISSING
-            continue
         listing, item.reason = _assemble(tree, target)
         if listing is None:
             continue
