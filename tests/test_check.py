@@ -19,7 +19,7 @@ from symabi.cli import app
 
 MODULE = Path(__file__).resolve().parent / "data" / "check" / "callback"
 LINE = re.compile(r"^(?P<file>[^\s:]+\.s):(?P<line>\d+):(?P<col>\d+): (?P<name>\w+) \((?P<port>[\w/]+)\): "
-                  r"(?P<what>[\w-]+(?:, [\w-]+)*): ")
+                  r"(?P<what>[\w-]+(?:,[\w-]+)*): ")
 
 
 def _run(args, cwd: Path, monkeypatch):
@@ -302,3 +302,42 @@ def test_host_call_stubs_are_checked_with_the_go_to_host_contract(tmp_path, monk
     assert ("callC (linux/arm64): UNKNOWN: //symabi:host-call needs the go-to-host contract, which is not "
             "supported on linux/arm64 yet") in result.output
     assert result.exit_code == 1
+
+
+THIRD_PARTY = Path(__file__).resolve().parent / "data" / "check"
+
+
+def _obligations(found, name: str, port: str) -> set[str]:
+    return {ob for what, _ in found.get((name, port), ()) for ob in _expand(what)}
+
+
+def _expand(what: str) -> list[str]:
+    """"preserve-r12,r14" -> ["preserve-r12", "preserve-r14"] (the report joins registers of one finding)."""
+    head, *rest = what.split(",")
+    family = head.rsplit("-", 1)[0]
+    return [head, *(f"{family}-{r.strip()}" for r in rest)]
+
+
+def test_real_third_party_trampolines(tmp_path, monkeypatch):
+    """gVisor's signal handlers (safecopy, the KVM platform's bluepill) and x/sys's darwin libc trampolines,
+    unchanged, as Debian 12 ships them (tests/data/check/*/README.md), marked by their symabi.toml."""
+    gvisor = tmp_path / "gvisor"
+    shutil.copytree(THIRD_PARTY / "gvisor", gvisor)
+    result = _run(["./...", "--port", "linux/amd64", "--port", "linux/arm64"], gvisor, monkeypatch)
+    assert result.exit_code == 1, result.output
+    found = _findings(result.output)
+    assert ("signalHandler", "linux/amd64") not in found, result.output  # proved
+    assert _obligations(found, "signalHandler", "linux/arm64") == {"preserve-x27"}, found
+    amd64 = _obligations(found, "sighandler", "linux/amd64")
+    assert {"preserve-rbx", "preserve-r12", "preserve-r15", "return-to-caller"} <= amd64, found
+    assert "preserve-rbp" not in amd64, found  # the prologue's PUSHQ BP / POPQ BP keeps it
+    arm64 = _obligations(found, "sighandler", "linux/arm64")
+    assert {"preserve-x19", "preserve-x27", "preserve-x29", "preserve-d8"} <= arm64, found
+    assert "3 refuted" in result.stderr and "1 proved" in result.stderr, result.stderr
+    assert "\treplay: not" not in result.output
+
+    xsys = tmp_path / "xsys"
+    shutil.copytree(THIRD_PARTY / "xsys", xsys)
+    result = _run(["--port", "darwin/amd64", "--port", "darwin/arm64"], xsys, monkeypatch)
+    assert result.exit_code == 0, result.output
+    assert "4 function checks on darwin/amd64, darwin/arm64: 4 proved" in result.stderr, result.stderr

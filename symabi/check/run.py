@@ -81,8 +81,8 @@ class CheckRun:
         return 2 if Verdict.UNKNOWN in verdicts else 0
 
 
-def _targets(pkgs: list[Package], config: configs.Config) -> list[Target]:
-    out, named = [], dict(config.functions)
+def _targets(pkgs: list[Package], config: configs.Config, goarch: str) -> list[Target]:
+    out, named = [], {name: fc.on(goarch) for name, fc in config.functions.items()}
     for pkg in pkgs:
         for name in pkg.sfiles:
             path = pkg.directory / name
@@ -143,30 +143,37 @@ def world_needs(listing: Listing, entry: str, folder: Path, world: dict, callee_
     return list(needs)
 
 
+def _declared(name: str, port: Port, config: configs.Config) -> tuple[dict, str, bool]:
+    """A callee as symabi.toml declares it: its case table, the words that say so, whether it is host code
+    (``keeps`` registers, or ``host = true``: a host function of the port's ABI, symabi.check.callees)."""
+    table = dict(config.callees[name])
+    host = table.pop("host", False)
+    if not isinstance(host, bool):
+        raise CaseError(f"{config.where}: field `callees.\"{name}\".host` must be true or false")
+    if host:
+        model = infer.host_function(name, port)
+        return {**model.table, **table}, f"{model.how} (as {config.where} declares it)", True
+    return table, f"{name}: as {config.where} declares it", bool(table.get("keeps"))
+
+
 def _callees(listing: Listing, entry: str, port: Port, config: configs.Config, asm_args, gofiles):
     tables, words, missing, host = {}, [], [], set()
-    for name in infer.called(listing, entry):
+    # what the code calls by name, then what it reaches through an input or the world ("entry.rcx", "world.fn")
+    reached = [*infer.called(listing, entry), *(n for n in config.callees if n.startswith(("entry.", "world.")))]
+    for name in dict.fromkeys(reached):
         if name in config.callees:
-            table = dict(config.callees[name])
-            tables[name] = table
-            words.append(f"{name}: as {config.where} declares it")
-            if table.get("keeps"):
-                host.add(name)
-            continue
-        got = infer.infer(name, port, asm_args, gofiles)
-        if got.missing:
-            missing.append(f"{got.missing}: declare `[callees.\"{name}\"] args = N` (bytes of ABI0 arguments) "
-                           f"in {config.where}")
-            continue
-        tables[name], words = got.table, words + [got.how]
-        if got.host:
+            got = _declared(name, port, config)
+        else:
+            got = infer.infer(name, port, asm_args, gofiles)
+            if got.missing:
+                missing.append(f"{got.missing}: declare `[callees.\"{name}\"] args = N` (bytes of ABI0 arguments) "
+                               f"in {config.where}")
+                continue
+            got = (got.table, got.how, got.host)
+        tables[name], is_host = got[0], got[2]
+        words.append(got[1])
+        if is_host:
             host.add(name)
-    for name, table in config.callees.items():  # reached through an input or the world: "entry.rcx", "world.fn"
-        if name.startswith(("entry.", "world.")) and name not in tables:
-            tables[name] = dict(table)
-            words.append(f"{name}: as {config.where} declares it")
-            if table.get("keeps"):
-                host.add(name)
     return tables, tuple(words), missing, frozenset(host)
 
 
@@ -225,9 +232,11 @@ def _assemble(tree: build.Tree, target: Target) -> tuple[Listing | None, str]:
 
 
 def _check_port(module: Module, config: configs.Config, toolchain, port: Port, patterns, options: Options,
-                scratch: Path) -> list[Checked]:
+                scratch: Path, seen: set[str]) -> list[Checked]:
+    """``seen`` collects the import paths the patterns match."""
     pkgs = packages(module, toolchain, patterns, port, scratch)
-    targets = _targets([p for p in pkgs if p.sfiles], config)
+    seen.update(p.import_path for p in pkgs)
+    targets = _targets([p for p in pkgs if p.sfiles], config, port.goarch)
     if not targets:
         return []
     tree = plan(module, toolchain, [p for p in pkgs if p.sfiles], port, scratch)
@@ -254,12 +263,14 @@ def check(start: Path, patterns: tuple[str, ...] = ("./...",), ports: tuple[str,
     config = configs.load(module.root)
     toolchain = find_toolchain(go)
     chosen, notes = gate_ports.choose(ports, toolchain.goroot, toolchain)
-    checked = []
+    checked, seen = [], set()
     with tempfile.TemporaryDirectory(prefix="symabi-check-") as scratch:
         for port in chosen:
             checked += _check_port(module, config, toolchain, port, patterns, options,
-                                   Path(scratch) / port.name.replace("/", "_"))
-    unmatched = sorted(set(config.functions) - {c.target.text.name for c in checked})
+                                   Path(scratch) / port.name.replace("/", "_"), seen)
+    # a symbol of a package the patterns leave out is not looked for; one of a matched package must exist
+    unmatched = sorted(name for name in set(config.functions) - {c.target.text.name for c in checked}
+                       if name.rpartition(".")[0] in seen or "/" not in name)
     if unmatched:
         raise CaseError(f"{config.where}: [functions.\"{unmatched[0]}\"] names no TEXT symbol of the .s files "
                         f"{' '.join(patterns)} assembles for {', '.join(p.name for p in chosen)} (a linker name: "
