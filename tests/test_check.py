@@ -19,7 +19,7 @@ from symabi.cli import app
 
 MODULE = Path(__file__).resolve().parent / "data" / "check" / "callback"
 LINE = re.compile(r"^(?P<file>[^\s:]+\.s):(?P<line>\d+):(?P<col>\d+): (?P<name>\w+) \((?P<port>[\w/]+)\): "
-                  r"(?P<what>[\w-]+(?:,[\w-]+)*): ")
+                  r"(?P<what>[\w.-]+(?:,[\w.-]+)*): ")
 
 
 def _run(args, cwd: Path, monkeypatch):
@@ -312,10 +312,19 @@ def _obligations(found, name: str, port: str) -> set[str]:
 
 
 def _expand(what: str) -> list[str]:
-    """"preserve-r12,r14" -> ["preserve-r12", "preserve-r14"] (the report joins registers of one finding)."""
-    head, *rest = what.split(",")
-    family = head.rsplit("-", 1)[0]
-    return [head, *(f"{family}-{r.strip()}" for r in rest)]
+    """"preserve-r12,r14..r15" -> ["preserve-r12", "preserve-r14", "preserve-r15"]: the report joins the
+    registers of one finding, and writes a run of them as a range."""
+    family, _, first = what.rpartition("-")
+    out = []
+    for part in [first, *what.split(",")[1:]] if "," in what else [first]:
+        part = part.split(",")[0]
+        lo, _, hi = part.partition("..")
+        if hi:
+            stem = lo.rstrip("0123456789")
+            out += [f"{family}-{stem}{n}" for n in range(int(lo[len(stem):]), int(hi[len(stem):]) + 1)]
+        else:
+            out.append(f"{family}-{part}")
+    return out
 
 
 def test_real_third_party_trampolines(tmp_path, monkeypatch):
@@ -329,7 +338,7 @@ def test_real_third_party_trampolines(tmp_path, monkeypatch):
     assert ("signalHandler", "linux/amd64") not in found, result.output  # proved
     assert _obligations(found, "signalHandler", "linux/arm64") == {"preserve-x27"}, found
     amd64 = _obligations(found, "sighandler", "linux/amd64")
-    assert {"preserve-rbx", "preserve-r12", "preserve-r15", "return-to-caller"} <= amd64, found
+    assert {"preserve-rbx", "preserve-r12", "preserve-r15", "return-to-caller"} <= amd64, result.output
     assert "preserve-rbp" not in amd64, found  # the prologue's PUSHQ BP / POPQ BP keeps it
     arm64 = _obligations(found, "sighandler", "linux/arm64")
     assert {"preserve-x19", "preserve-x27", "preserve-x29", "preserve-d8"} <= arm64, found
