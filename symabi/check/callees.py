@@ -20,7 +20,7 @@ from pathlib import Path
 from symabi.frontend import Listing
 from symabi.ports import Port
 
-CALL_RELOCATIONS = ("R_CALL", "R_CALLIND")
+CALL_RELOCATIONS = ("R_CALL", "R_CALLIND", "R_CALLARM64")
 CGOCALLBACK = "runtime.cgocallback"
 HOST_CODE = ("crosscall2", "_crosscall2")
 _SIZES = {**dict.fromkeys(("int", "uint", "uintptr", "int64", "uint64", "float64", "unsafe.Pointer", "complex64"), 8),
@@ -149,5 +149,12 @@ def infer(name: str, port: Port, asm_args: dict[str, int], gofiles: dict[str, li
     if dot and "/" in package or package in ("runtime", "syscall") or dot and package.islower():
         return Inferred({}, "", missing=f"the code calls {name}, a Go function outside the module whose ABI "
                         "symabi does not know")
-    return Inferred({**host, "doc": f"{name}: a host ({abi.name}) function"},
+    return host_function(name, port)
+
+
+def host_function(name: str, port: Port) -> Inferred:
+    """A host (C, the OS) function of the port's ABI: it keeps the ABI's callee-saved registers."""
+    abi = port.abi
+    keeps = list(abi.callee_saved_registers)
+    return Inferred({"args": abi.home_area, "keeps": keeps, "doc": f"{name}: a host ({abi.name}) function"},
                     f"{name}: a host function ({abi.name}): keeps {', '.join(r.upper() for r in keeps)}", True)

@@ -24,6 +24,10 @@ HOST_CALL_ALIGNED = Obligation(
     "host-call-aligned", "rsp", "host-call",
     "RSP is a multiple of 16 at every CALL into host-ABI code (RSP + 8 on the callee's entry), as the host "
     "ABI requires of its callers", applies_on_abort=True)
+HOST_CALL_ALIGNED_ARM64 = Obligation(
+    "host-call-aligned", "sp", "host-call",
+    "SP is a multiple of 16 at every BL into host-ABI code (AAPCS64 6.4.5.1: SP mod 16 = 0 at a public "
+    "interface), as the host ABI requires of its callers", applies_on_abort=True)
 HOST_CALL_HOME_AREA = Obligation(
     "host-call-home-area", "rsp", "host-call",
     "at every CALL into host-ABI code the 32 bytes above the return address (the callee's home area, which "
@@ -53,7 +57,8 @@ class HostCallsContract:
         callees = ", ".join(sorted(self.host_callees))
         set_(self, "doc", self.doc or f"{base.doc}; at each call into host code ({callees}) the stack is aligned "
                                       "and (Windows) the home area reserved")
-        extra = (HOST_CALL_ALIGNED, HOST_CALL_HOME_AREA) if self.abi.home_area else (HOST_CALL_ALIGNED,)
+        aligned = HOST_CALL_ALIGNED_ARM64 if self.abi.arch.link_register else HOST_CALL_ALIGNED
+        extra = (aligned, HOST_CALL_HOME_AREA) if self.abi.home_area else (aligned,)
         set_(self, "obligations", (*base.obligations, *extra))
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
@@ -64,15 +69,16 @@ class HostCallsContract:
         return findings
 
     def _at_host_calls(self, ob: Obligation, path: PathOutcome, ctx) -> Finding:
-        entry_rsp = ctx.regs["rsp"]
+        arch = self.abi.arch
+        entry_rsp = ctx.regs[arch.stack_pointer]
         for event in path.calls:
             if event.callee not in self.host_callees:
                 continue
-            before = event.rsp + 8  # RSP before the CALL pushed its return address
-            if ob is HOST_CALL_ALIGNED:
+            before = event.rsp + arch.return_slot  # the stack pointer before a CALL pushed its return address
+            if ob.id == HOST_CALL_ALIGNED.id:
                 bad = before & (ALIGNMENT - 1) != 0
                 observe = {"entry": entry_rsp, "exit": before}
-                detail = f"RSP is not a multiple of {ALIGNMENT} at the call to {event.callee}"
+                detail = f"{arch.stack_pointer.upper()} is not a multiple of {ALIGNMENT} at the call to {event.callee}"
             else:
                 bad = claripy.UGT(before + self.abi.home_area, entry_rsp)
                 observe = {"entry": entry_rsp, "exit": before}
@@ -101,10 +107,14 @@ def register(abi: HostAbi, host_callees: frozenset[str]) -> str:
 # The same obligations on one concrete run (symabi.replay): a refutation replays like every other.
 @obligation(HOST_CALL_ALIGNED.id)
 def _aligned_on_run(run, ob: str, loc: str) -> ConcreteFinding:
+    """The stack pointer at each call into host code: on amd64 RSP + 8 (the CALL pushed its return address),
+    on arm64 SP itself (a BL pushes nothing; an arm64 run names its stack pointer "sp")."""
+    sp, pushed = ("sp", 0) if "sp" in run.entry_regs else ("rsp", 8)
     for call in run.calls:
-        if call.callee in HOST_CALLEES and (call.rsp + 8) % ALIGNMENT:
-            return ConcreteFinding(ob, loc, VIOLATED, run.entry_rsp, call.rsp + 8,
-                                   f"RSP is not a multiple of {ALIGNMENT} at the call to {call.callee}", call.site)
+        if call.callee in HOST_CALLEES and (call.rsp + pushed) % ALIGNMENT:
+            return ConcreteFinding(ob, loc, VIOLATED, run.entry_regs[sp], call.rsp + pushed,
+                                   f"the stack pointer is not a multiple of {ALIGNMENT} at the call to {call.callee}",
+                                   call.site)
     return _unfinished(run, ob, loc) or ConcreteFinding(ob, loc, HOLDS)
 
 

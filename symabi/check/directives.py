@@ -61,8 +61,9 @@ class Mark:
 
 
 def linker_name(written: str, package: str) -> str:
-    """``·f`` -> ``pkg.f``; ``a∕b·f`` -> ``a/b.f``; ``crosscall2`` stays."""
-    text = written.replace(_DIVISION_SLASH, "/")
+    """``·f`` -> ``pkg.f``; ``a∕b·f`` -> ``a/b.f``; ``crosscall2`` stays; ``f<>`` (file-local) -> ``f``,
+    as the assembler's listing names it."""
+    text = written.replace(_DIVISION_SLASH, "/").removesuffix("<>")
     if _MIDDLE_DOT in text:
         qualifier, _, rest = text.partition(_MIDDLE_DOT)
         return f"{qualifier or package}.{rest}"

@@ -9,15 +9,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symabi.casefile import CalleeSpec, register_slot
+from dataclasses import replace
+
+import claripy
+
+from symabi.casefile import REGISTER_ORDER, CalleeSpec, register_slot
 from symabi.engine.memory import Havoc, MemoryGuard
+from symabi.engine.registers import arch_of
 from symabi.models.entry import ENTRY_CONVENTIONS, CallbackTableConvention
 from symabi.models.entry_sysv import SYSV_CALL
-from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel
+from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel, fresh
+from symabi.models.go_arm64 import for_arch
 
 # The integer argument registers of each host ABI, in order.
+_AAPCS64_ARGUMENTS = tuple(f"x{i}" for i in range(8))
 ARGUMENT_REGISTERS = {"windows-x64": ("rcx", "rdx", "r8", "r9"),
-                      "sysv-amd64": ("rdi", "rsi", "rdx", "rcx", "r8", "r9")}
+                      "sysv-amd64": ("rdi", "rsi", "rdx", "rcx", "r8", "r9"),
+                      "aapcs64": _AAPCS64_ARGUMENTS, "darwin-arm64": _AAPCS64_ARGUMENTS,
+                      "windows-arm64": _AAPCS64_ARGUMENTS}
 
 
 CROSSCALL2 = ("crosscall2", "_crosscall2")
@@ -28,10 +37,20 @@ class CheckCallees(CalleeModel):
     abi: str = "windows-x64"
 
     def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
-        if spec.keeps:
-            for havoc in self._through_registers(state, spec, f"{spec.name}#{ordinal}", guard, site):
-                guard.havoc(state, havoc)
-        GO_ABI0.apply(state, spec, ordinal, guard, site)
+        arch = arch_of(state)
+        go = for_arch(GO_ABI0, arch.name)  # the Go side of a call on this architecture (BL and X30 on arm64)
+        if not spec.keeps:
+            go.apply(state, spec, ordinal, guard, site)
+            return
+        for havoc in self._through_registers(state, spec, f"{spec.name}#{ordinal}", guard, site):
+            guard.havoc(state, havoc)
+        # Host code owns its whole frame: none of the Go frame layout's reserved words below its SP.
+        kept_low = {arch.register(r).within: state.registers.load(r) for r in spec.keeps
+                    if arch.register(r).kind == "view"}
+        replace(go, reserved_below=0).apply(state, spec, ordinal, guard, site)
+        for vector, low in kept_low.items():  # D8-D15: the low 64 bits survive a host call, the rest does not
+            high = fresh(spec.name, ordinal, f"{vector}.high", arch.width(vector) - low.length)
+            state.registers.store(vector, claripy.Concat(high, low))
 
     def _through_registers(self, state, spec: CalleeSpec, prefix: str, guard: MemoryGuard, site: int | None):
         registers = ARGUMENT_REGISTERS[self.abi]
@@ -45,10 +64,10 @@ class CheckCallees(CalleeModel):
             size = state.registers.load(registers[2])
             if not size.symbolic:
                 n = state.solver.eval_one(size) & 0xFFFFFFFF  # n is a C int
-                yield from self._span(state, guard, prefix, register_slot(registers[1]),
+                yield from self._span(state, guard, prefix, _slot(registers[1]),
                                       state.registers.load(registers[1]), 0, n)
                 return
-        pointers = [(register_slot(r), state.registers.load(r)) for r in registers]
+        pointers = [(_slot(r), state.registers.load(r)) for r in registers]
         yield from GO_ABI0._pointer_havocs(state, CalleeSpec(spec.name), prefix, pointers, guard, site)
 
     @staticmethod
@@ -58,6 +77,14 @@ class CheckCallees(CalleeModel):
             region, start = where
             yield Havoc(region, start + offset, start + offset + size,
                         lambda word, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
+
+
+def _slot(register: str) -> int:
+    """The name slot of a pointer in an argument register (``*frame+0x1008+...`` for RSI, as case files
+    spell it on amd64; the arm64 registers follow the System V ones)."""
+    if register in REGISTER_ORDER:
+        return register_slot(register)
+    return register_slot(REGISTER_ORDER[-1]) + 8 * (1 + _AAPCS64_ARGUMENTS.index(register))
 
 
 def _model(abi: str) -> CheckCallees:

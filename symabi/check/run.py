@@ -14,6 +14,7 @@ from symabi.casefile import Case, case_from_table
 from symabi.check import callees as infer
 from symabi.check import config as configs
 from symabi.check import contract as host_calls
+from symabi.check import host_call
 from symabi.check.directives import TextDecl, marks, text_decls
 from symabi.check.models import MODELS
 from symabi.check.module import Module, Package, find_module, packages, plan
@@ -27,9 +28,12 @@ from symabi.toolchain import find_toolchain
 from symabi.verdicts import CaseResult, Verdict
 
 VERSION = "module"
-GO_TO_HOST_MISSING = "the go-to-host contract is not available yet (symabi checks host-entry functions only)"
-_SEGMENT = re.compile(r"\((TLS|GS|FS)\)|\b(GS|FS):|\d\((GS|FS)\)|\(TLS\)")
-_DATA_RELOCATIONS = ("R_PCREL", "R_ADDR", "R_GOTPCREL")
+# Thread-local storage: amd64's TLS pseudo-register and segment prefixes; arm64's thread pointer registers
+# (MRS TPIDR_EL0, R0, or the MRS_TPIDR_R0 macro's WORD), and R18 on windows/arm64 (the TEB) is a register the
+# contract itself guards.
+_SEGMENT = re.compile(r"\((TLS|GS|FS)\)|\b(GS|FS):|\d\((GS|FS)\)|\(TLS\)|\bTPIDR(RO)?_EL0\b")
+_DATA_RELOCATIONS = ("R_PCREL", "R_ADDR", "R_GOTPCREL", "R_ADDRARM64", "R_ARM64_PCREL_LDST8",
+                     "R_ARM64_PCREL_LDST16", "R_ARM64_PCREL_LDST32", "R_ARM64_PCREL_LDST64", "R_ARM64_GOTPCREL")
 
 
 class NothingMarked(SymabiError):
@@ -77,8 +81,8 @@ class CheckRun:
         return 2 if Verdict.UNKNOWN in verdicts else 0
 
 
-def _targets(pkgs: list[Package], config: configs.Config) -> list[Target]:
-    out, named = [], dict(config.functions)
+def _targets(pkgs: list[Package], config: configs.Config, goarch: str) -> list[Target]:
+    out, named = [], {name: fc.on(goarch) for name, fc in config.functions.items()}
     for pkg in pkgs:
         for name in pkg.sfiles:
             path = pkg.directory / name
@@ -139,30 +143,37 @@ def world_needs(listing: Listing, entry: str, folder: Path, world: dict, callee_
     return list(needs)
 
 
+def _declared(name: str, port: Port, config: configs.Config) -> tuple[dict, str, bool]:
+    """A callee as symabi.toml declares it: its case table, the words that say so, whether it is host code
+    (``keeps`` registers, or ``host = true``: a host function of the port's ABI, symabi.check.callees)."""
+    table = dict(config.callees[name])
+    host = table.pop("host", False)
+    if not isinstance(host, bool):
+        raise CaseError(f"{config.where}: field `callees.\"{name}\".host` must be true or false")
+    if host:
+        model = infer.host_function(name, port)
+        return {**model.table, **table}, f"{model.how} (as {config.where} declares it)", True
+    return table, f"{name}: as {config.where} declares it", bool(table.get("keeps"))
+
+
 def _callees(listing: Listing, entry: str, port: Port, config: configs.Config, asm_args, gofiles):
     tables, words, missing, host = {}, [], [], set()
-    for name in infer.called(listing, entry):
+    # what the code calls by name, then what it reaches through an input or the world ("entry.rcx", "world.fn")
+    reached = [*infer.called(listing, entry), *(n for n in config.callees if n.startswith(("entry.", "world.")))]
+    for name in dict.fromkeys(reached):
         if name in config.callees:
-            table = dict(config.callees[name])
-            tables[name] = table
-            words.append(f"{name}: as {config.where} declares it")
-            if table.get("keeps"):
-                host.add(name)
-            continue
-        got = infer.infer(name, port, asm_args, gofiles)
-        if got.missing:
-            missing.append(f"{got.missing}: declare `[callees.\"{name}\"] args = N` (bytes of ABI0 arguments) "
-                           f"in {config.where}")
-            continue
-        tables[name], words = got.table, words + [got.how]
-        if got.host:
+            got = _declared(name, port, config)
+        else:
+            got = infer.infer(name, port, asm_args, gofiles)
+            if got.missing:
+                missing.append(f"{got.missing}: declare `[callees.\"{name}\"] args = N` (bytes of ABI0 arguments) "
+                               f"in {config.where}")
+                continue
+            got = (got.table, got.how, got.host)
+        tables[name], is_host = got[0], got[2]
+        words.append(got[1])
+        if is_host:
             host.add(name)
-    for name, table in config.callees.items():  # reached through an input or the world: "entry.rcx", "world.fn"
-        if name.startswith(("entry.", "world.")) and name not in tables:
-            tables[name] = dict(table)
-            words.append(f"{name}: as {config.where} declares it")
-            if table.get("keeps"):
-                host.add(name)
     return tables, tuple(words), missing, frozenset(host)
 
 
@@ -181,13 +192,25 @@ def case_for(target: Target, port: Port, listing: Listing, module: Module, confi
             f" (in {config.where}, under a [worlds.NAME] table the function names with world=NAME)"
         said = "; ".join(missing + [f"it reads {n}" for n in needs])
         return None, words, f"{said}{hint if needs else ''}"
-    contract = target.keys.get("contract") or host_calls.register(port.abi, host)
-    convention = {"name": target.keys.get("convention", port.abi.plain_call), **target.entry_convention}
+    if target.kind == "host-call":
+        calling, why = host_call.plan(target.text, port, listing, host, tables,
+                                      gofiles.get(target.package.import_path, []))
+        if calling is None:
+            return None, words, why
+        tables, words = {**tables, **calling.callees}, words + calling.words
+        contract, model, convention = host_call.CONTRACT, host_call.CALLEE_MODEL, calling.convention
+        returns = 0  # the result words are Go's, checked as stack writes; no host reads RAX
+    else:
+        contract, model = host_calls.register(port.abi, host), MODELS[port.abi.name].name
+        convention, returns = {"name": port.abi.plain_call}, 64
+    contract = target.keys.get("contract") or contract
+    convention = {**convention, **({"name": target.keys["convention"]} if "convention" in target.keys else {}),
+                  **target.entry_convention}
     table = {
         "case": {"name": target.text.name, "summary": f"{target.kind} {target.text.written} ({target.marked_at})",
-                 "entry": target.text.name, "contract": contract, "callee_model": MODELS[port.abi.name].name,
+                 "entry": target.text.name, "contract": contract, "callee_model": model,
                  "package": target.package.import_path, "port": port.name,
-                 "returns": 64 if target.returns is None else target.returns},
+                 "returns": returns if target.returns is None else target.returns},
         "entry_convention": convention,
         "callees": tables,
         "world": world,
@@ -209,9 +232,11 @@ def _assemble(tree: build.Tree, target: Target) -> tuple[Listing | None, str]:
 
 
 def _check_port(module: Module, config: configs.Config, toolchain, port: Port, patterns, options: Options,
-                scratch: Path) -> list[Checked]:
+                scratch: Path, seen: set[str]) -> list[Checked]:
+    """``seen`` collects the import paths the patterns match."""
     pkgs = packages(module, toolchain, patterns, port, scratch)
-    targets = _targets([p for p in pkgs if p.sfiles], config)
+    seen.update(p.import_path for p in pkgs)
+    targets = _targets([p for p in pkgs if p.sfiles], config, port.goarch)
     if not targets:
         return []
     tree = plan(module, toolchain, [p for p in pkgs if p.sfiles], port, scratch)
@@ -222,9 +247,6 @@ def _check_port(module: Module, config: configs.Config, toolchain, port: Port, p
     for target in targets:
         item = Checked(target, port.name)
         out.append(item)
-        if target.kind == "host-call":
-            item.reason = GO_TO_HOST_MISSING
-            continue
         listing, item.reason = _assemble(tree, target)
         if listing is None:
             continue
@@ -241,12 +263,14 @@ def check(start: Path, patterns: tuple[str, ...] = ("./...",), ports: tuple[str,
     config = configs.load(module.root)
     toolchain = find_toolchain(go)
     chosen, notes = gate_ports.choose(ports, toolchain.goroot, toolchain)
-    checked = []
+    checked, seen = [], set()
     with tempfile.TemporaryDirectory(prefix="symabi-check-") as scratch:
         for port in chosen:
             checked += _check_port(module, config, toolchain, port, patterns, options,
-                                   Path(scratch) / port.name.replace("/", "_"))
-    unmatched = sorted(set(config.functions) - {c.target.text.name for c in checked})
+                                   Path(scratch) / port.name.replace("/", "_"), seen)
+    # a symbol of a package the patterns leave out is not looked for; one of a matched package must exist
+    unmatched = sorted(name for name in set(config.functions) - {c.target.text.name for c in checked}
+                       if name.rpartition(".")[0] in seen or "/" not in name)
     if unmatched:
         raise CaseError(f"{config.where}: [functions.\"{unmatched[0]}\"] names no TEXT symbol of the .s files "
                         f"{' '.join(patterns)} assembles for {', '.join(p.name for p in chosen)} (a linker name: "

@@ -32,7 +32,8 @@ import re
 from dataclasses import dataclass, field
 
 import capstone
-from unicorn import UC_ARCH_ARM64, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MODE_ARM, Uc, UcError
+from unicorn import UC_ARCH_ARM64, UC_ERR_FETCH_UNMAPPED, UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE, UC_MODE_ARM, Uc, \
+    UcError
 from unicorn import arm64_const as A
 
 from symabi.loader import STUB_BASE, STUB_SLOT, Image
@@ -304,7 +305,10 @@ class Machine:
                 if not self.run.kind and pc in self.by_input:
                     pc = self._call(self.by_input[pc])
                     continue
-                if not self.run.kind:
+                if not self.run.kind and exc.errno == UC_ERR_FETCH_UNMAPPED and not self.image.in_code(pc):
+                    # a branch out of the code (a RET through a clobbered X30): control leaves, as the model says
+                    self.run.kind, self.run.site, self.run.reason = "escaped", self.last, f"control reached {pc:#x}"
+                elif not self.run.kind:
                     self.run.kind, self.run.reason = "faulted", f"the CPU faults: {exc}"
                     self.run.site = self.uc.reg_read(A.UC_ARM64_REG_PC)
                 break
@@ -365,14 +369,17 @@ class Machine:
             uc.mem_write(sp + 8 + off, value(f"frame+{off:#x}", n * 8).to_bytes(n, "little"))
         changed = spec.clobbers  # None: all the model allows
         for reg in GPRS:  # Go never writes R18_PLATFORM, and keeps g in R28
-            if reg not in ("x18", "x28") and (changed is None or reg in changed):
+            if reg not in ("x18", "x28", *spec.keeps) and (changed is None or reg in changed):
                 uc.reg_write(_REG[reg], value(reg, 64))
         if spec.sets_g:  # runtime·load_g: g from the thread's TLS slot, as memory holds it now
             g = self.current_g()
             uc.reg_write(_REG["x28"], g if g is not None else value("x28", 64))
         for reg in VECTORS:
-            if changed is None or reg in changed:
-                uc.reg_write(_REG[reg], value(reg, 128))
+            if reg not in spec.keeps and (changed is None or reg in changed):
+                kept_low = f"d{reg[1:]}" in spec.keeps  # a host callee keeps D8-D15, the low halves only
+                low = registers[reg] & (2**64 - 1) if kept_low else 0
+                high = value(f"{reg}.high", 64) << 64 if kept_low else value(reg, 128)
+                uc.reg_write(_REG[reg], high | low)
         uc.reg_write(A.UC_ARM64_REG_NZCV, value("nzcv", 64) & 0xF000_0000)
         uc.reg_write(A.UC_ARM64_REG_PC, back)
         return back
