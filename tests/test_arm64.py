@@ -246,3 +246,14 @@ def test_html_report_reads_arm64_bytes_as_arm64(toolchain):
     result = prove_case(parse_case(CASES / "crosscall2_arm64"), toolchain, ["new"])
     page = html.render(result)
     assert '<td class="cs">sub sp, sp, #0xc0' in page and '<td class="cs">ret' in page
+
+
+def test_a_witness_fixes_bytes_below_sp_one_by_one():
+    # The engine names each byte below SP (below-rsp#<k>.stack-0x<d>: the byte at entry SP - d), as on amd64.
+    from symabi.replay.arm64 import Inputs
+
+    inputs = Inputs.from_witness({"below-rsp#1.stack-0x10": "0x42", "below-rsp#1.stack-0xf": "0x1",
+                                  **{f"below-rsp#1.stack-{d:#x}": "0x0" for d in range(0x9, 0xf)}}, "s")
+    assert inputs.below(1, 0x10) == 0x0142
+    open_ = Inputs.from_witness({"below-rsp#2.stack-0x8": "0x7"}, "s").below(2, 0x8)
+    assert open_ & 0xFF == 0x7  # the rest is drawn

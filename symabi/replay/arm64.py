@@ -94,6 +94,16 @@ class Inputs:
         value = self.values.get(name)
         return (value if value is not None else default_value(self.seed, name, bits)) & ((1 << bits) - 1)
 
+    def below(self, k: int, depth: int) -> int:
+        """The word at entry SP - ``depth`` the k-th read below SP sees: the engine names each byte
+        (``below-rsp#<k>.stack-0x<d>``, the byte at entry SP - d); the bytes a witness leaves open are drawn."""
+        word = self.get(f"below-rsp#{k}.stack-{depth:#x}", 64)  # drawn under the word's name
+        for i in range(8):  # byte i of the word lies at entry SP - (depth - i)
+            byte = self.values.get(f"below-rsp#{k}.stack-{depth - i:#x}")
+            if byte is not None:
+                word = word & ~(0xFF << 8 * i) | (byte & 0xFF) << 8 * i
+        return word
+
 
 def _canonical(name: str) -> str:
     """One spelling per callee input (``frame+0x010`` -> ``frame+0x10``), as the engine names them."""
@@ -290,8 +300,7 @@ class Machine:
         start = address - (address - self.sp0) % 8
         for word in range(start, address + size, 8):
             depth = self.sp0 - word
-            name = f"below-rsp#{self.volatile}.stack-{depth:#x}"
-            uc.mem_write(word, self.inputs.get(name, 64).to_bytes(8, "little"))
+            uc.mem_write(word, self.inputs.below(self.volatile, depth).to_bytes(8, "little"))
 
     # ---- running -----------------------------------------------------------------------------
 
