@@ -60,11 +60,17 @@ def confirm(
 def judge(violation, run: ConcreteRun) -> str:
     """Compare a run of a violation's witness with the violation itself (see ``confirm``)."""
     finding = judge_obligation(violation.obligation, violation.location, run)
+    return compare(violation, finding, _ending(run), run.inputs.ignored)
+
+
+def compare(violation, finding, ending: str, not_replayed: tuple[str, ...] = ()) -> str:
+    """A violation against its obligation's finding on a run of the witness (which ``ending``; the witness
+    inputs ``not_replayed`` were left to the seed): "confirmed", or why not."""
     if finding is None:
         return ""  # an obligation replay does not model (the control state, calls into ABIInternal): not replayed
-    ignored = f" (witness inputs not replayed: {', '.join(run.inputs.ignored)})" if run.inputs.ignored else ""
+    ignored = f" (witness inputs not replayed: {', '.join(not_replayed)})" if not_replayed else ""
     if finding.status != VIOLATED:
-        what = f"{violation.obligation} {finding.status} on the concrete run, which {_ending(run)}"
+        what = f"{violation.obligation} {finding.status} on the concrete run, which {ending}"
         return f"{NOT_REPRODUCED}: {what}{ignored}"
     site = getattr(violation.site, "address", None)
     if site is not None and finding.site != site:
@@ -129,13 +135,15 @@ class ReplaySetup:
                               seed=seed, seeds=seeds)
 
 
-def replay_witness(violation, run_with, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
+def replay_witness(violation, run_with, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS,
+                   judged_by=judge) -> str:
     """Judge ``run_with(drawn)`` (a run of the witness, what it leaves open drawn from the seed ``drawn``)
-    for ``seeds`` seeds: the first disagreement, or "confirmed" (either oracle, amd64 or arm64)."""
+    for ``seeds`` seeds with ``judged_by(violation, run)``: the first disagreement, or "confirmed" (either
+    oracle, amd64 or arm64; an oracle with obligations of its own passes its judge)."""
     for n in range(max(1, seeds)):
         drawn = seed if n == 0 else f"{seed}#{n}"
         try:
-            status = judge(violation, run_with(drawn))
+            status = judged_by(violation, run_with(drawn))
         except ReplayError as exc:
             return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
         if status != CONFIRMED:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field, replace
 
 from symabi.replay.arm64 import GPRS, MAX_FRAME, MIN_FRAME, VECTORS, _REG, Arm64ReplaySetup, Inputs, Machine, Run, \
     World, concrete_run
-from symabi.replay.confirm import CONFIRM_SEEDS, NOT_REPRODUCED
+from symabi.obligations.concrete import ConcreteFinding
+from symabi.replay.confirm import CONFIRM_SEEDS, NOT_REPRODUCED, compare, replay_witness
 from symabi.replay.inputs import DEFAULT_SEED
-from symabi.verdicts import CONFIRMED, format_value
 from symabi.replay.go_to_host import padded
 from symabi.replay.inputs import callee_name, default_bytes, rng_for
 from symabi.replay.machine import ReplayError
@@ -182,35 +182,16 @@ class GoToHostSetup(Arm64ReplaySetup):
         return evaluate(run, self.abi, obligation, location)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
-        """The witness run for ``seeds`` seeds (what it leaves open drawn from each), judged by this oracle's
-        own obligations: the first disagreement, or "confirmed"."""
+        """As every setup confirms (``replay_witness``), judged by this oracle's own obligations."""
         if self.unsupported:
             return f"{NOT_REPRODUCED}: {self.unsupported}"
-        for n in range(max(1, seeds)):
-            drawn = seed if n == 0 else f"{seed}#{n}"
-            try:
-                run = self.run(Inputs.from_witness(violation.inputs, drawn))
-            except ReplayError as exc:
-                return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
-            status = self._judge(violation, run)
-            if status != CONFIRMED:
-                return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n else "")
-        return CONFIRMED
+        return replay_witness(violation, lambda drawn: self.run(Inputs.from_witness(violation.inputs, drawn)),
+                              seed=seed, seeds=seeds, judged_by=self._judge)
 
-    def _judge(self, violation, run: Run) -> str:
+    def _judge(self, violation, run: GoRun) -> str:
         status, entry, exit_, site = self.evaluate(run, violation.obligation, violation.location)
-        ending = run.kind + (f": {run.reason}" if run.reason else "")
-        if status != "violated":
-            return f"{NOT_REPRODUCED}: {violation.obligation} {status} on the concrete run, which {ending}"
-        want = getattr(violation.site, "address", None)
-        if want is not None and site != want:
-            return f"{NOT_REPRODUCED}: {violation.obligation} fails at {site:#x}, not at {want:#x}" if site is not None \
-                else f"{NOT_REPRODUCED}: {violation.obligation} fails at no instruction"
-        for which, witness, concrete in (("entry", violation.entry, entry), ("exit", violation.exit, exit_)):
-            text = format_value(concrete, violation.location) if concrete is not None else None
-            if witness is not None and text is not None and witness != text:
-                return f"{NOT_REPRODUCED}: {violation.obligation} fails, but its {which} value is {text}, not {witness}"
-        return CONFIRMED
+        finding = ConcreteFinding(violation.obligation, violation.location, status, entry, exit_, site=site)
+        return compare(violation, finding, run.kind + (f": {run.reason}" if run.reason else ""))
 
 
 def setups_for_case(case, image) -> list[GoToHostSetup]:
