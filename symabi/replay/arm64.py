@@ -39,7 +39,7 @@ from unicorn import arm64_const as A
 from symabi.loader import STUB_BASE, STUB_SLOT, Image
 from symabi.models.entry import CALLER_FRAME, HIGHEST_STACK, LOWEST_STACK, STACK_RESERVE
 from symabi.replay.confirm import CONFIRM_SEEDS, NOT_REPRODUCED, replay_witness
-from symabi.replay.inputs import DEFAULT_SEED, callee_name, default_bytes, default_value, rng_for
+from symabi.replay.inputs import DEFAULT_SEED, below_rsp_word, callee_name, default_bytes, default_value, rng_for
 from symabi.replay.machine import ConcreteCall, ConcreteRun, ConcreteWrite, ReplayError
 from symabi.replay.world import LayoutError, evaluate as world_value, random_base
 
@@ -97,12 +97,7 @@ class Inputs:
     def below(self, k: int, depth: int) -> int:
         """The word at entry SP - ``depth`` the k-th read below SP sees: the engine names each byte
         (``below-rsp#<k>.stack-0x<d>``, the byte at entry SP - d); the bytes a witness leaves open are drawn."""
-        word = self.get(f"below-rsp#{k}.stack-{depth:#x}", 64)  # drawn under the word's name
-        for i in range(8):  # byte i of the word lies at entry SP - (depth - i)
-            byte = self.values.get(f"below-rsp#{k}.stack-{depth - i:#x}")
-            if byte is not None:
-                word = word & ~(0xFF << 8 * i) | (byte & 0xFF) << 8 * i
-        return word
+        return below_rsp_word(self.get(f"below-rsp#{k}.stack-{depth:#x}", 64), k, depth, self.values)
 
 
 def _canonical(name: str) -> str:

@@ -106,6 +106,18 @@ def _normalize_callee_what(what: str) -> str | None:
     return None
 
 
+
+def below_rsp_word(drawn: int, ordinal: int, depth: int, fixed: Mapping[str, int]) -> int:
+    """The word at entry SP - ``depth`` that the ``ordinal``-th read below the stack pointer sees: ``drawn``,
+    with each byte a witness fixes in ``fixed`` (the engine names each byte: ``below-rsp#<k>.stack-0x<d>``
+    is the byte at entry SP - d) put in its place. Both oracles (amd64, arm64) read it this way."""
+    word = drawn
+    for i in range(8):  # byte i of the word lies at entry SP - (depth - i)
+        byte = fixed.get(f"below-rsp#{ordinal}.stack-{depth - i:#x}")
+        if byte is not None:
+            word = word & ~(0xFF << 8 * i) | (byte & 0xFF) << 8 * i
+    return word
+
 @dataclass(frozen=True)
 class ConcreteInputs:
     """Every input a witness (or a random trial) fixes; the rest is drawn from ``seed`` when asked."""
@@ -165,12 +177,7 @@ class ConcreteInputs:
         """The word at entry RSP - ``depth`` the ``ordinal``-th read below RSP sees: the bytes a witness
         fixes (the engine names each byte, ``below-rsp#<k>.stack-0x<d>`` for the byte at entry RSP - d), the
         others those of ``drawn``."""
-        word = drawn
-        for i in range(8):  # byte i of the word lies at entry RSP - (depth - i)
-            byte = self.events.get(f"below-rsp#{ordinal}.stack-{depth - i:#x}")
-            if byte is not None:
-                word = word & ~(0xFF << 8 * i) | byte << 8 * i
-        return word
+        return below_rsp_word(drawn, ordinal, depth, self.events)
 
     # ---- construction -------------------------------------------------------------------------
 
