@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symabi.contracts.base import CheckContext, Finding
-from symabi.engine.explore import RETURNED, PathOutcome
+from symabi.engine.explore import PathOutcome
 from symabi.obligations import symbolic
 from symabi.obligations.abi_internal import R14_AT_CALL, X15_AT_CALL
 from symabi.obligations.callee_saved import preserved
@@ -31,14 +31,13 @@ from symabi.ports import WINDOWS_X64 as WINDOWS_X64_ABI
 from symabi.ports import HostAbi
 from symabi.ports.arch import AMD64
 
-# The names this module has always had (symabi.contracts.go_to_host and symabi.check import some)
+# The names this module has always had
 NONVOLATILE_GPRS = tuple(c.register for c in WINDOWS_X64_ABI.callee_saved if c.bits == 64)
 NONVOLATILE_XMMS = tuple(c.register for c in WINDOWS_X64_ABI.callee_saved if c.bits == 128)
 PRESERVED = preserved(WINDOWS_X64_ABI)
 RSP = restore_sp(AMD64)
 STACK_WRITES = stack_writes(WINDOWS_X64_ABI)
 ABI_INTERNAL = (X15_AT_CALL, R14_AT_CALL)
-_WithSolver = symbolic.WithSolver
 
 __all__ = ["DF_AT_CALL", "DF_AT_RETURN", "NO_FAULT", "RETURN", "RSP", "STACK_WRITES", "WILD_WRITE_TARGET",
            "WRITES_OWNED", "HostAbiContract", "WINDOWS_X64"]
@@ -64,26 +63,6 @@ class HostAbiContract:
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
         ctx = symbolic.with_solver(path, ctx)
         return [symbolic.evaluate(ob, path, ctx) for ob in self.obligations]
-
-    # ---- the symbolic evaluator's parts, for contracts that judge obligations of their own (go-to-host) ----
-
-    _ask = staticmethod(symbolic.ask)
-
-    def _ending(self, ob: Obligation, path: PathOutcome, ctx) -> Finding | None:
-        return symbolic.ending(ob, path, ctx)
-
-    def _at_return(self, ob: Obligation, path: PathOutcome, ctx) -> Finding:
-        """``ob`` on a path that returned: its claim, or (an obligation without one) its location as at entry."""
-        assert path.kind == RETURNED
-        if ob.claim is not None:
-            return symbolic.evaluate(ob, path, ctx)
-        return symbolic.same_as_entry(ob, path, ctx, ob.location)
-
-    def _df_at_calls(self, path: PathOutcome, ctx) -> Finding:
-        return symbolic.at_calls(DF_AT_CALL, path, ctx)
-
-    def _no_fault(self, path: PathOutcome, ctx, ob: Obligation = NO_FAULT) -> Finding:
-        return symbolic.evaluate(ob, path, ctx)
 
 
 WindowsX64Contract = HostAbiContract  # the name it had before the contract was parametrized

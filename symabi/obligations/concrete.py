@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from symabi.obligations import definition as d
 from symabi.obligations.definition import Obligation
+from symabi.obligations.stack_writes import go_frame
 from symabi.verdicts import format_value
 
 HOLDS, VIOLATED, UNKNOWN, NA = "holds", "violated", "unknown", "n/a"
@@ -54,9 +55,9 @@ def evaluate(ob: Obligation, run) -> ConcreteFinding | None:
         return None
     if ob.when == d.AT_EVERY_ABIINTERNAL_CALL and not run.knows_abi_internal:
         return None
-    if ob.when == d.AT_RETURN:
-        return ending(ob, run) or _AT_RETURN[type(claim)](ob, claim, run)
-    if ob.when in (d.AT_EVERY_CALL, d.AT_EVERY_ABIINTERNAL_CALL, d.AT_EVERY_CALL_AND_RETURN):
+    if ob.when in (d.AT_RETURN, d.AT_RETURN_TO_ABIINTERNAL):
+        return ending(ob, run) or _abi0_caller(ob, run) or _AT_RETURN[type(claim)](ob, claim, run)
+    if ob.when in (d.AT_EVERY_CALL, d.AT_EVERY_ABIINTERNAL_CALL, d.AT_EVERY_CALL_AND_RETURN, d.AT_EVERY_HOST_CALL):
         return _at_calls(ob, run)
     return _ON_PATH[type(claim)](ob, claim, run)
 
@@ -93,6 +94,16 @@ def ending(ob: Obligation, run) -> ConcreteFinding | None:
     return unfinished(run, ob.id, ob.location)
 
 
+ABIINTERNAL_CALLER = "go-abiinternal-call"  # symabi.models.entry_go: the entry that owes X15 and R14 back
+
+
+def _abi0_caller(ob: Obligation, run) -> ConcreteFinding | None:
+    """n/a for an obligation owed only to an ABIInternal Go caller, on a run Go entered otherwise."""
+    if ob.when == d.AT_RETURN_TO_ABIINTERNAL and run.convention != ABIINTERNAL_CALLER:
+        return ConcreteFinding(ob.id, ob.location, NA, detail="the Go caller used ABI0", site=run.site)
+    return None
+
+
 def _compare(ob: Obligation, run, entry: int, exit_: int, bad: bool, detail: str) -> ConcreteFinding:
     return _violated(ob, entry, exit_, detail, run.site) if bad else \
         ConcreteFinding(ob.id, ob.location, HOLDS, site=run.site)
@@ -101,7 +112,7 @@ def _compare(ob: Obligation, run, entry: int, exit_: int, bad: bool, detail: str
 def _same(ob, claim: d.SameAsEntry, run) -> ConcreteFinding:
     mask = (1 << claim.bits) - 1
     entry, exit_ = run.entry_regs[claim.source] & mask, run.exit_regs[claim.source] & mask
-    return _compare(ob, run, entry, exit_, entry != exit_, f"{claim.register.upper()} is not preserved")
+    return _compare(ob, run, entry, exit_, entry != exit_, claim.broken or f"{claim.register.upper()} is not preserved")
 
 
 def _sp_restored(ob, claim: d.StackPointerRestored, run) -> ConcreteFinding:
@@ -116,7 +127,14 @@ def _flag_at_return(ob, claim: d.FlagClear, run) -> ConcreteFinding:
     return _compare(ob, run, 0, int(run.df_at_exit), run.df_at_exit, "DF is set at return")
 
 
-_AT_RETURN = {d.SameAsEntry: _same, d.StackPointerRestored: _sp_restored, d.FlagClear: _flag_at_return}
+def _zero_at_return(ob, claim: d.RegisterZero, run) -> ConcreteFinding:
+    value = run.exit_regs[claim.register]
+    return _compare(ob, run, 0, value, value != 0, f"{claim.register.upper()} is not zero at the return to "
+                    "ABIInternal code")
+
+
+_AT_RETURN = {d.SameAsEntry: _same, d.StackPointerRestored: _sp_restored, d.FlagClear: _flag_at_return,
+              d.RegisterZero: _zero_at_return}
 
 
 # ---- at calls (and at return) ---------------------------------------------------------------------
@@ -126,6 +144,8 @@ def _at_calls(ob: Obligation, run) -> ConcreteFinding:
     claim = ob.claim
     for call in run.calls:
         if ob.when == d.AT_EVERY_ABIINTERNAL_CALL and not call.abi_internal:
+            continue
+        if ob.when == d.AT_EVERY_HOST_CALL and not d.judged_at(claim, call.callee):
             continue
         finding = _AT_CALL[type(claim)](ob, claim, call, run)
         if finding is not None:
@@ -163,8 +183,46 @@ def _untouched_at_call(ob, claim: d.Untouched, call, run) -> ConcreteFinding | N
         ob, entry, value, f"{claim.register.upper()} is not the platform's at the call to {call.callee}", call.site)
 
 
+def _aligned_at_call(ob, claim: d.StackAligned, call, run) -> ConcreteFinding | None:
+    """The stack pointer before the call pushed anything (``call.rsp`` is the callee's at its entry)."""
+    residue = (call.rsp + run.arch.return_slot) % claim.modulus
+    return None if not residue else _violated(
+        ob, 0, residue, f"the stack pointer is not 0 mod {claim.modulus} at the call to {call.callee}", call.site)
+
+
+def _home_area_at_call(ob, claim: d.HomeAreaReserved, call, run) -> ConcreteFinding | None:
+    """exit: the callee's stack pointer as an offset from the base of the stack it is on."""
+    where = _stack_of(run, call.rsp)
+    if where is None:
+        return None
+    name, base, limit = where
+    offset = _signed(call.rsp - base)
+    if offset + run.arch.return_slot + claim.size <= limit:
+        return None
+    return _violated(ob, None, offset, f"the home area of the call to {call.callee} reaches above the free space "
+                     f"of {name}", call.site)
+
+
+def _stack_of(run, sp: int) -> tuple[str, int, int] | None:
+    """(name, base, limit) of the stack ``sp`` is on: the thread's (base: the entry stack pointer, limit 0),
+    or the world stack with the highest base at or below it."""
+    entry_sp = run.entry_regs[run.arch.stack_pointer]
+    if entry_sp - 0x10_0000 <= sp <= entry_sp + 0x1_0000:
+        return "stack", entry_sp, 0
+    below = [(base, name) for name, base in run.world.items() if name in run.other_stacks and base <= sp]
+    if not below:
+        return None
+    base, name = max(below)
+    return name, base, run.other_stacks[name]
+
+
+def _signed(value: int) -> int:
+    value %= 2**64
+    return value - 2**64 if value >= 2**63 else value
+
+
 _AT_CALL = {d.FlagClear: _flag_at_call, d.RegisterZero: _zero_at_call, d.RegisterIsG: _g_at_call,
-            d.Untouched: _untouched_at_call}
+            d.Untouched: _untouched_at_call, d.StackAligned: _aligned_at_call, d.HomeAreaReserved: _home_area_at_call}
 
 
 # ---- over the whole run ---------------------------------------------------------------------------
@@ -176,14 +234,34 @@ def _stores_in_frame(ob, claim: d.StoresInFrame, run) -> ConcreteFinding:
     for w in run.writes:
         if w.kind in ("through", "declared") or w.by != "code" and w.kind == "attempt":  # through a pointer
             continue
-        floor = run.other_stacks.get(w.region)
-        if floor is not None and w.offset + w.size > floor:
-            return _violated(ob, None, w.offset, f"writes {w.size} bytes at {w.region}{w.offset:+#x}, in the live "
-                             f"frames above its free space (which ends at {w.region}{floor:+#x})", w.site)
+        if (other := _on_other_stack(ob, w, run)) is not None:
+            return other
         if w.region == "stack" and not claim.allows(w.offset, w.size):
             return _violated(ob, None, w.offset, f"writes {w.size} bytes at entry {claim.stack_pointer} "
                              f"{w.offset:+#x} ({claim.what(w.offset)})", w.site)
     return _holds(ob, run)
+
+
+def _stores_in_go_frame(ob, claim: d.StoresInGoFrame, run) -> ConcreteFinding:
+    """The code's own stores (a host callee's frame is the host's business: home-area-at-call's)."""
+    frame = go_frame(run.stack_args)
+    for w in run.writes:
+        if w.by != "code":
+            continue
+        if (other := _on_other_stack(ob, w, run)) is not None:
+            return other
+        if w.region == "stack" and not claim.allows(w.offset, w.size, frame):
+            return _violated(ob, None, w.offset, f"writes {w.size} bytes at entry {claim.stack_pointer} "
+                             f"{w.offset:+#x} ({claim.what(w.offset)})", w.site)
+    return _holds(ob, run)
+
+
+def _on_other_stack(ob, w, run) -> ConcreteFinding | None:
+    floor = run.other_stacks.get(w.region)
+    if floor is None or w.offset + w.size <= floor:
+        return None
+    return _violated(ob, None, w.offset, f"writes {w.size} bytes at {w.region}{w.offset:+#x}, in the live frames "
+                     f"above its free space (which ends at {w.region}{floor:+#x})", w.site)
 
 
 def _stores_owned(ob, _claim: d.StoresOwned, run) -> ConcreteFinding:
@@ -208,4 +286,5 @@ def _no_fault(ob, _claim: d.NoFault, run) -> ConcreteFinding:
     return _holds(ob, run)
 
 
-_ON_PATH = {d.StoresInFrame: _stores_in_frame, d.StoresOwned: _stores_owned, d.NoFault: _no_fault}
+_ON_PATH = {d.StoresInFrame: _stores_in_frame, d.StoresInGoFrame: _stores_in_go_frame, d.StoresOwned: _stores_owned,
+            d.NoFault: _no_fault}

@@ -17,6 +17,8 @@ AT_RETURN = "at return"  # on the state where control returns to the caller; n/a
 AT_EVERY_CALL = "at every call into Go"  # over each call the path makes, and whatever it did before it ended
 AT_EVERY_ABIINTERNAL_CALL = "at every call into Go with ABIInternal"
 AT_EVERY_CALL_AND_RETURN = "at every call and at return"
+AT_EVERY_HOST_CALL = "at every call into host code"  # which callees are host code: the claim's ``callees``
+AT_RETURN_TO_ABIINTERNAL = "at return to an ABIInternal caller"  # as AT_RETURN; n/a when Go entered with ABI0
 ON_EVERY_PATH = "on every path"  # over everything the path did, however it ended
 
 
@@ -31,6 +33,7 @@ class SameAsEntry:
     register: str
     source: str
     bits: int
+    broken: str = ""  # what a finding says when it fails ("" : "<REG> is not preserved")
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,57 @@ class StoresInFrame:
 
 
 @dataclass(frozen=True)
+class StoresInGoFrame:
+    """Every store of the code lands below the entry stack pointer less ``reserved_below`` (arm64: the Go
+    caller's saved frame pointer), in the argument and result words a Go caller lays out from ``args_at``
+    above it (their size is the entry's: ``symabi.models.entry_go``), or in another stack's free space."""
+
+    reserved_below: int
+    return_slot: int
+    args_at: int
+    stack_pointer: str  # its name in a finding ("RSP", "SP")
+
+    def allows(self, offset: int, size: int, frame: int) -> bool:
+        """A store of ``size`` bytes at entry SP + ``offset``, ``frame`` bytes of argument and result words."""
+        below = offset + size <= -self.reserved_below
+        return below or self.args_at <= offset and offset + size <= self.args_at + frame
+
+    def what(self, offset: int) -> str:
+        if offset < 0 and self.reserved_below:
+            return "the caller's saved frame pointer"
+        if offset < self.return_slot:
+            return "the return address"
+        return "the caller's saved-LR slot" if offset < self.args_at else "the caller's frame"
+
+
+@dataclass(frozen=True)
+class StackAligned:
+    """At each call into host code the stack pointer, before the call pushes anything (amd64: the callee's
+    RSP + 8; arm64: SP, a BL pushes nothing), is a multiple of ``modulus``. ``callees``: the host callees
+    by name; empty when every callee is host code (go-to-host's callee model)."""
+
+    modulus: int
+    callees: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class HomeAreaReserved:
+    """At each call into host code the ``size``-byte home area above the callee's return address (which the
+    callee may write) lies in the trampoline's own frame: below its return address (the entry stack
+    pointer), or below the free-space limit of another stack the world declares. ``callees``: as
+    ``StackAligned``'s."""
+
+    size: int
+    callees: frozenset[str] = frozenset()
+
+
+def judged_at(claim, callee: str) -> bool:
+    """Whether a claim judged at host calls applies to a call of ``callee``."""
+    callees = getattr(claim, "callees", frozenset())
+    return not callees or callee in callees
+
+
+@dataclass(frozen=True)
 class StoresOwned:
     """No store goes through an address the host's values choose; a witness aims it ``aim`` bytes into the
     caller's own frame."""
@@ -117,14 +171,14 @@ class NoFault:
 
 
 Claim = (SameAsEntry | StackPointerRestored | ReturnsToCaller | FlagClear | RegisterZero | RegisterIsG | Untouched
-         | ControlStateKept | StoresInFrame | StoresOwned | NoFault)
+         | ControlStateKept | StoresInFrame | StoresInGoFrame | StackAligned | HomeAreaReserved | StoresOwned | NoFault)
 
 
 @dataclass(frozen=True)
 class Obligation:
     id: str  # stable identifier, usable as a SARIF rule id: "preserve-rbx", "df-clear-at-call"
     location: str  # what it is about: "rbx", "xmm6", "rsp", "df", "return_address", "stack"
-    family: str  # "callee-saved", "stack-pointer", "return", "direction-flag", "stack-writes"
+    family: str  # "callee-saved", "stack-pointer", "return", "direction-flag", "stack-writes", "host-call"
     doc: str
     applies_on_abort: bool = False  # most obligations are about returning; some hold at every call
     when: str = ""  # AT_RETURN, AT_EVERY_CALL, ...; "" for an obligation whose contract judges it itself
@@ -133,4 +187,5 @@ class Obligation:
 
 def define(id: str, location: str, family: str, doc: str, when: str, claim: Claim) -> Obligation:
     """An obligation with its claim: it applies on an aborting path unless it is judged at the return."""
-    return Obligation(id, location, family, doc, applies_on_abort=when != AT_RETURN, when=when, claim=claim)
+    at_return = when in (AT_RETURN, AT_RETURN_TO_ABIINTERNAL)
+    return Obligation(id, location, family, doc, applies_on_abort=not at_return, when=when, claim=claim)

@@ -40,6 +40,13 @@ def caller_frame(return_slot: int, home_area: int, stack_args: int) -> int:
     return return_slot + home_area + stack_args
 
 
+def go_frame(stack_args: int) -> int:
+    """The bytes of argument and result words a Go caller lays out above the return address for
+    ``stack_args`` bytes of them: whole words, as ``symabi.models.entry_go.padded`` lays them out in the
+    symbolic model (``tests/test_replay.py`` checks that the two agree)."""
+    return -(-stack_args // 8) * 8
+
+
 WRITES_OWNED = define(
     "writes-owned-memory", "memory", "memory-writes",
     "no store goes through an address the host's values choose (an entry register, the caller's memory, "

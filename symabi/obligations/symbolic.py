@@ -22,6 +22,7 @@ import claripy
 from symabi.contracts import solver
 from symabi.contracts.base import CheckContext, Finding
 from symabi.engine.explore import ABORTED, ESCAPED, FAULTED, RETURNED, UNKNOWN, PathOutcome
+from symabi.models.entry_go import GO_ENTRY
 from symabi.models.go_abiinternal import FACTS as ABI_INTERNAL_FACTS
 from symabi.obligations import definition as d
 from symabi.obligations.code_scan import executed_writers
@@ -45,9 +46,9 @@ def with_solver(path: PathOutcome, ctx: CheckContext) -> WithSolver:
 
 def evaluate(ob: Obligation, path: PathOutcome, ctx: WithSolver) -> Finding:
     claim = ob.claim
-    if ob.when == d.AT_RETURN:
-        return ending(ob, path, ctx) or _AT_RETURN[type(claim)](ob, claim, path, ctx)
-    if ob.when in (d.AT_EVERY_CALL, d.AT_EVERY_ABIINTERNAL_CALL):
+    if ob.when in (d.AT_RETURN, d.AT_RETURN_TO_ABIINTERNAL):
+        return ending(ob, path, ctx) or _abi0_caller(ob, path) or _AT_RETURN[type(claim)](ob, claim, path, ctx)
+    if ob.when in (d.AT_EVERY_CALL, d.AT_EVERY_ABIINTERNAL_CALL, d.AT_EVERY_HOST_CALL):
         return at_calls(ob, path, ctx)
     if isinstance(claim, d.Untouched):
         return _untouched(ob, claim, path, ctx)
@@ -94,6 +95,16 @@ def ending(ob: Obligation, path: PathOutcome, ctx) -> Finding | None:
     return None
 
 
+def _abi0_caller(ob: Obligation, path: PathOutcome) -> Finding | None:
+    """n/a for an obligation owed only to an ABIInternal Go caller, on a path Go entered otherwise."""
+    if ob.when != d.AT_RETURN_TO_ABIINTERNAL:
+        return None
+    entry = path.state.globals.get(GO_ENTRY)
+    if entry is None or entry.abi != "abiinternal":
+        return Finding(ob, path.index, "n/a", detail="the Go caller used ABI0", site=path.ins_addr)
+    return None
+
+
 def same_as_entry(ob: Obligation, path: PathOutcome, ctx, register: str, detail: str = "") -> Finding:
     entry, exit_ = ctx.regs[register], path.state.registers.load(register)
     return ask(ob, path, exit_ != entry, {"entry": entry, "exit": exit_}, ctx, path.ins_addr,
@@ -101,7 +112,7 @@ def same_as_entry(ob: Obligation, path: PathOutcome, ctx, register: str, detail:
 
 
 def _same(ob, claim: d.SameAsEntry, path, ctx) -> Finding:
-    return same_as_entry(ob, path, ctx, claim.register)
+    return same_as_entry(ob, path, ctx, claim.register, claim.broken)
 
 
 def _sp_restored(ob, claim: d.StackPointerRestored, path, ctx) -> Finding:
@@ -144,19 +155,31 @@ def _control_state(ob, claim: d.ControlStateKept, path, ctx) -> Finding:
                           "is the entry value is not modelled")
 
 
+def _zero_at_return(ob, claim: d.RegisterZero, path, ctx) -> Finding:
+    value = path.state.registers.load(claim.register)
+    return ask(ob, path, value != 0, {"entry": claripy.BVV(0, claim.bits), "exit": value}, ctx, path.ins_addr,
+               f"{_name(claim.register)} is not zero at the return to ABIInternal code")
+
+
+def _name(register: str) -> str:
+    return "X15" if register == "xmm15" else register.upper()
+
+
 _AT_RETURN = {d.SameAsEntry: _same, d.StackPointerRestored: _sp_restored, d.FlagClear: _flag_at_return,
-              d.ControlStateKept: _control_state}
+              d.ControlStateKept: _control_state, d.RegisterZero: _zero_at_return}
 
 
 # ---- at every call --------------------------------------------------------------------------------
 
 
 def at_calls(ob: Obligation, path: PathOutcome, ctx) -> Finding:
-    """The claim's predicate at each call the path makes (into ABIInternal callees only, when so judged):
-    the first call where it can fail decides."""
+    """The claim's predicate at each call the path makes (into ABIInternal callees only, or host callees
+    only, when so judged): the first call where it can fail decides."""
     facts = path.state.globals.get(ABI_INTERNAL_FACTS)  # recorded at entry when the callees are ABIInternal
     for event in path.calls:
         if ob.when == d.AT_EVERY_ABIINTERNAL_CALL and (facts is None or event.callee not in facts.callees):
+            continue
+        if ob.when == d.AT_EVERY_HOST_CALL and not d.judged_at(ob.claim, event.callee):
             continue
         finding = _AT_CALL[type(ob.claim)](ob, ob.claim, event, facts, path, ctx)
         if finding.status != "holds":
@@ -173,9 +196,8 @@ def _flag_at_call(ob, claim: d.FlagClear, event, _facts, path, ctx) -> Finding:
 
 def _zero_at_call(ob, claim: d.RegisterZero, event, _facts, path, ctx) -> Finding:
     value = event.registers[claim.register]
-    name = "X15" if claim.register == "xmm15" else claim.register.upper()
     return ask(ob, path, value != 0, {"entry": claripy.BVV(0, claim.bits), "exit": value}, ctx, event.site,
-               f"{name} is not zero at the call to {event.callee}")
+               f"{_name(claim.register)} is not zero at the call to {event.callee}")
 
 
 def _g_at_call(ob, claim: d.RegisterIsG, event, facts, path, ctx) -> Finding:
@@ -198,7 +220,52 @@ def _g_at_call(ob, claim: d.RegisterIsG, event, facts, path, ctx) -> Finding:
                f"{name} is neither 0 nor the current g at the call to {event.callee}")
 
 
-_AT_CALL = {d.FlagClear: _flag_at_call, d.RegisterZero: _zero_at_call, d.RegisterIsG: _g_at_call}
+def _aligned_at_call(ob, claim: d.StackAligned, event, _facts, path, ctx) -> Finding:
+    """"exit": the stack pointer mod ``modulus`` before the call pushed anything, "entry": 0 (what the host
+    requires)."""
+    arch = ctx.image.arch
+    residue = (event.rsp + arch.return_slot) & (claim.modulus - 1)
+    when = "before" if arch.return_slot else "at"
+    return ask(ob, path, residue != 0, {"entry": claripy.BVV(0, 64), "exit": residue}, ctx, event.site,
+               f"{arch.stack_pointer.upper()} is not 0 mod {claim.modulus} {when} the call to {event.callee}")
+
+
+def _home_area_at_call(ob, claim: d.HomeAreaReserved, event, _facts, path, ctx) -> Finding:
+    """The home area [SP + slot, SP + slot + size) at the callee's entry must end at or below the trampoline's
+    return address (entry SP + 0), or below another stack's free-space limit; "exit" in a witness is the
+    callee's SP as an offset from the base of the stack it is on."""
+    arch = ctx.image.arch
+    sp, home, slot, entry_sp = event.rsp, claim.size, arch.return_slot, ctx.regs[arch.stack_pointer]
+    if entry_sp.variables <= sp.variables:
+        base, limit, where, name = entry_sp, 0, "its return address", f"entry {arch.stack_pointer.upper()}"
+    else:
+        stacks = [name for name in ctx.other_stacks if f"world.{name}" in sp.variables]
+        if not stacks:
+            return Finding(ob, path.index, "unknown", site=event.site,
+                           detail=f"the stack pointer at the call to {event.callee} is on no stack the model "
+                                  "knows, so where its home area lies is not known")
+        name = stacks[0]
+        base = claripy.BVS(f"world.{name}", 64, explicit_name=True)
+        limit = ctx.other_stacks[name]
+        where = f"the free space of {name} (which ends at {name}+{limit:#x})"
+    delta = sp - base
+    answer = solver.ask(ctx.solver, claripy.SGT(delta + slot + home, limit), {"exit": delta})
+    if answer.status == solver.HOLDS:
+        return Finding(ob, path.index, "holds", site=event.site)
+    if answer.status == solver.UNKNOWN:
+        return Finding(ob, path.index, "unknown", detail=answer.reason, site=event.site)
+    offset = _signed(answer.values["exit"])
+    return Finding(ob, path.index, "violated", exit=offset, site=event.site, inputs=answer.inputs,
+                   detail=f"the {home}-byte home area of the call to {event.callee} ({name}{offset + slot:+#x} .. "
+                          f"{name}{offset + slot + home:+#x}) reaches above {where}")
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value & (1 << 63) else value
+
+
+_AT_CALL = {d.FlagClear: _flag_at_call, d.RegisterZero: _zero_at_call, d.RegisterIsG: _g_at_call,
+            d.StackAligned: _aligned_at_call, d.HomeAreaReserved: _home_area_at_call}
 
 
 # ---- at every call and at return; over the whole path ---------------------------------------------
@@ -229,14 +296,9 @@ def _untouched(ob, claim: d.Untouched, path, ctx) -> Finding:
 
 def _stores_in_frame(ob, claim: d.StoresInFrame, path, ctx) -> Finding:
     for access in path.state.globals["writes"]:
-        if access.region in ctx.other_stacks and access.offset + access.size > ctx.other_stacks[access.region]:
-            floor = ctx.other_stacks[access.region]
-            return Finding(
-                ob, path.index, "violated", exit=access.offset,
-                detail=f"writes {access.size} bytes at {access.region}{access.offset:+#x}, in the live frames "
-                       f"above its free space (which ends at {access.region}{floor:+#x})",
-                site=access.ins_addr,
-            )
+        other = _on_other_stack(ob, access, path, ctx)
+        if other is not None:
+            return other
         if access.region != "stack":
             continue
         if not claim.allows(access.offset, access.size):
@@ -247,6 +309,35 @@ def _stores_in_frame(ob, claim: d.StoresInFrame, path, ctx) -> Finding:
                 site=access.ins_addr,
             )
     return _finished(ob, path)
+
+
+def _stores_in_go_frame(ob, claim: d.StoresInGoFrame, path, ctx) -> Finding:
+    entry = path.state.globals.get(GO_ENTRY)
+    if entry is None:
+        return Finding(ob, path.index, "unknown", site=path.ins_addr,
+                       detail="the entry convention is not a Go one, so which words above the return address "
+                              "belong to the trampoline is not known")
+    sp = claim.stack_pointer
+    for access in path.state.globals["writes"]:
+        other = _on_other_stack(ob, access, path, ctx)
+        if other is not None:
+            return other
+        if access.region == "stack" and not claim.allows(access.offset, access.size, entry.frame):
+            return Finding(ob, path.index, "violated", exit=access.offset, site=access.ins_addr,
+                           detail=f"writes {access.size} bytes at entry {sp} {access.offset:+#x} "
+                                  f"({claim.what(access.offset)}; the argument and result words are entry "
+                                  f"{sp}+{claim.args_at:#x} .. +{claim.args_at + entry.frame:#x})")
+    return _finished(ob, path)
+
+
+def _on_other_stack(ob, access, path, ctx) -> Finding | None:
+    """A store into the live frames above another stack's free space (violated), else None."""
+    floor = ctx.other_stacks.get(access.region)
+    if floor is None or access.offset + access.size <= floor:
+        return None
+    return Finding(ob, path.index, "violated", exit=access.offset, site=access.ins_addr,
+                   detail=f"writes {access.size} bytes at {access.region}{access.offset:+#x}, in the live frames "
+                          f"above its free space (which ends at {access.region}{floor:+#x})")
 
 
 def _stores_owned(ob, claim: d.StoresOwned, path, ctx) -> Finding:
@@ -268,4 +359,5 @@ def _no_fault(ob, _claim, path, ctx) -> Finding:
     return _finished(ob, path)
 
 
-_ON_PATH = {d.StoresInFrame: _stores_in_frame, d.StoresOwned: _stores_owned, d.NoFault: _no_fault}
+_ON_PATH = {d.StoresInFrame: _stores_in_frame, d.StoresInGoFrame: _stores_in_go_frame, d.StoresOwned: _stores_owned,
+            d.NoFault: _no_fault}

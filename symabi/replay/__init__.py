@@ -32,7 +32,6 @@ from symabi.replay.confirm import (
     setups_for_case,
 )
 from symabi.replay.contract import (
-    CHECKS,
     ConcreteFinding,
     ConcreteViolation,
     check,
@@ -59,7 +58,6 @@ from symabi.replay.world import RegionPlan, WordPlan, WorldPlan
 
 __all__ = [
     "ABORTED",
-    "CHECKS",
     "CONFIRMED",
     "DEFAULT_BUDGET",
     "ERROR",

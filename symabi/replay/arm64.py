@@ -38,7 +38,8 @@ from unicorn import arm64_const as A
 
 from symabi.loader import STUB_BASE, STUB_SLOT, Image
 from symabi.models.entry import CALLER_FRAME, HIGHEST_STACK, LOWEST_STACK, STACK_RESERVE
-from symabi.replay.confirm import CONFIRM_SEEDS, NOT_REPRODUCED, replay_witness
+from symabi.ports.arch import ARM64
+from symabi.replay.confirm import CONFIRM_SEEDS, NOT_REPRODUCED, judge, replay_witness
 from symabi.replay.inputs import DEFAULT_SEED, below_rsp_word, callee_name, default_bytes, default_value, rng_for
 from symabi.replay.machine import ConcreteCall, ConcreteRun, ConcreteWrite, ReplayError
 from symabi.replay.world import LayoutError, evaluate as world_value, random_base
@@ -405,7 +406,7 @@ def concrete_run(run: Run, entry: int, inputs: Inputs) -> ConcreteRun:
     return ConcreteRun(kind=run.kind, reason=run.reason, entry=entry, inputs=inputs, caller_return=run.entry["x30"],
                        entry_regs=dict(run.entry), entry_rflags=0, exit_regs=dict(run.exit), exit_rflags=0,
                        target=run.exit.get("pc"), site=run.site, calls=tuple(calls), writes=writes, steps=0,
-                       knows_abi_internal=True)
+                       knows_abi_internal=True, arch=ARM64)
 
 
 @dataclass(frozen=True)
@@ -421,6 +422,7 @@ class Arm64ReplaySetup:
     facts: tuple[str, ...] = ()
     world: World = World()
     unsupported: str = ""  # why this configuration cannot be run here
+    obligations: tuple = ()  # the contract's definitions (symabi.obligations.contracts); () : the host ABIs'
 
     def run(self, inputs: Inputs) -> ConcreteRun:
         run = Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world).go()
@@ -430,17 +432,19 @@ class Arm64ReplaySetup:
         if self.unsupported:
             return f"{NOT_REPRODUCED}: {self.unsupported}"
         return replay_witness(violation, lambda drawn: self.run(Inputs.from_witness(violation.inputs, drawn)),
-                              seed=seed, seeds=seeds)
+                              seed=seed, seeds=seeds, judged_by=lambda v, run: judge(v, run, self.obligations))
 
 
 def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:
     """One setup per (entry symbol, world configuration), in the prover's order (symabi.replay.confirm's)."""
     from symabi.contracts import CONTRACTS
     from symabi.models import ENTRY_CONVENTIONS
+    from symabi.obligations.contracts import for_contract
     from symabi.ports import PORTS
     from symabi.replay.confirm import _configurations, _data_regions, _data_words, _region_plans
 
     abi = CONTRACTS[case.contract].abi
+    obligations = for_contract(case.contract, abi)
     red_zone = ENTRY_CONVENTIONS[case.entry_convention.name].red_zone
     tls = PORTS[case.port].tls
     g_slot = (tls.segment, tls.g_offset, tls.indirect) if tls is not None and tls.slot == "g" else None
@@ -453,5 +457,5 @@ def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:
             why = f"the world is entered on the stack region {running_on!r}, which this oracle does not lay out" \
                 if running_on else ""
             setups.append(Arm64ReplaySetup(image, image.symbols[name], dict(case.callees), abi, red_zone, name,
-                                           facts, world, why))
+                                           facts, world, why, obligations))
     return setups

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import Image
-from symabi.replay import go_to_host as _go_to_host  # noqa: F401 - registers the go-to-host checks
 from symabi.replay.contract import VIOLATED, judge_obligation
 from symabi.replay.inputs import DEFAULT_SEED, ConcreteInputs
 from symabi.replay.machine import (
@@ -57,9 +56,10 @@ def confirm(
     return setup.confirm(violation, seed=seed, seeds=seeds)
 
 
-def judge(violation, run: ConcreteRun) -> str:
-    """Compare a run of a violation's witness with the violation itself (see ``confirm``)."""
-    finding = judge_obligation(violation.obligation, violation.location, run)
+def judge(violation, run: ConcreteRun, obligations: tuple = ()) -> str:
+    """Compare a run of a violation's witness with the violation itself (see ``confirm``), the obligation
+    judged by its definition among ``obligations`` (the contract's; by default the host ABIs')."""
+    finding = judge_obligation(violation.obligation, violation.location, run, obligations)
     return compare(violation, finding, _ending(run), run.inputs.ignored)
 
 
@@ -112,6 +112,7 @@ class ReplaySetup:
     crash_sites: frozenset[int] = frozenset()  # instructions whose fault is the intended end
     callee_model: str = ""  # "host-<abi>" when the callees are host code (symabi.replay.callee)
     caller_frame: int | None = None  # where the caller's own frame begins above the entry RSP (None: Windows x64's)
+    obligations: tuple = ()  # the contract's definitions (symabi.obligations.contracts); () : the host ABIs'
 
     @property
     def label(self) -> str:
@@ -132,7 +133,7 @@ class ReplaySetup:
         """See ``confirm``: the first disagreement over ``seeds`` runs, or "confirmed"."""
         return replay_witness(violation, lambda drawn: self.run(ConcreteInputs.from_witness(violation.inputs,
                                                                                             seed=drawn)),
-                              seed=seed, seeds=seeds)
+                              seed=seed, seeds=seeds, judged_by=lambda v, run: judge(v, run, self.obligations))
 
 
 def replay_witness(violation, run_with, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS,
@@ -155,6 +156,7 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
     """One setup per (entry symbol, world configuration) of ``case`` (a ``symabi.casefile.Case``), in the
     prover's order; ``image`` is the laid-out version to run. Reads only the case's data: no address the
     symbolic model chose enters the replay."""
+    from symabi.obligations.contracts import for_contract
     from symabi.ports import PORTS  # pure data
 
     if image.arch.name == "arm64" and case.contract == "go-to-host":  # Go calling host code on arm64
@@ -181,7 +183,8 @@ def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list
             # an ABIInternal Go caller enters with X15 = 0 (symabi.models.entry_go)
             pinned = {"xmm15": 0} if case.entry_convention.name == "go-abiinternal-call" else {}
             setups.append(ReplaySetup(image, image.symbols[name], case.callees, (), None, case.entry_convention,
-                                      pinned, budget, name, facts, plan, sites, model, frame))
+                                      pinned, budget, name, facts, plan, sites, model, frame,
+                                      for_contract(case.contract, abi)))
     return setups
 
 

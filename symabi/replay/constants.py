@@ -27,24 +27,5 @@ LOWEST_STACK = 0x1_0000_0000
 HIGHEST_STACK = 0x7FFE_FFFF_0000
 
 
-# symabi.contracts.go_to_host: (obligation id, location), in its order. Its obligations are not yet
-# definitions with a claim (symabi.obligations); until they are, replay knows the contract by this list
-# (the ids it shares with the host ABIs are judged by their definitions, the rest by
-# symabi.replay.go_to_host's registered checks).
-GO_TO_HOST_OBLIGATIONS = (
-    ("host-stack-aligned-at-call", "rsp"),
-    ("home-area-at-call", "stack"),
-    ("df-clear-at-call", "df"),
-    ("restore-rsp", "rsp"),
-    ("return-to-caller", "return_address"),
-    ("preserve-rbp", "rbp"),
-    ("df-clear-at-return", "df"),
-    ("x15-zero-at-return", "xmm15"),
-    ("r14-g-at-return", "r14"),
-    ("stack-writes-in-go-frame", "stack"),
-    ("no-fault", "fault"),
-)
-
-
 def width(register: str) -> int:
     return 128 if register.startswith("xmm") else 64

@@ -1,67 +1,42 @@
-"""A host ABI's contract checked on one concrete run: the obligations of ``symabi.obligations`` (each defined
-once, with its claim as data) judged by the concrete evaluator (``symabi.obligations.concrete``).
+"""A contract checked on one concrete run: the obligations of ``symabi.obligations`` (each defined once, with
+its claim as data) judged by the concrete evaluator (``symabi.obligations.concrete``).
 
-Same obligations, ids, locations and sites as the symbolic contract, because they are the same records.
-``evaluate(run, contract)`` gives one finding per obligation the concrete evaluator judges, in the
-contract's order; ``judge_obligation(id, run)`` judges one obligation by id (what replaying a witness needs).
-
-``CHECKS`` and ``obligation`` are only for contracts whose obligations are not yet definitions with a
-claim (symabi.replay.go_to_host's, symabi.check.contract's host calls): they register a concrete check per
-obligation id there. An obligation neither knows gets no concrete finding (it is not replayed).
+Same obligations, ids, locations and sites as the symbolic contract, because they are the same records: a
+host ABI's (``for_host_abi``), go-to-host's (``symabi.obligations.go_to_host``) and a checked host entry's
+calls into host code (``symabi.obligations.host_call``), found by the contract's name
+(``symabi.obligations.contracts.for_contract``). ``evaluate(run, contract)`` gives one finding per
+obligation the concrete evaluator judges, in the contract's order; ``judge_obligation(id, location, run,
+obligations)`` judges one obligation by id (what replaying a witness needs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from symabi.obligations import concrete
-from symabi.obligations.concrete import HOLDS, NA, UNKNOWN, VIOLATED, ConcreteFinding, ending
-from symabi.obligations.definition import AT_RETURN, Obligation
-from symabi.obligations.host_abi import definition, for_host_abi
-from symabi.replay.constants import GO_TO_HOST_OBLIGATIONS
+from symabi.obligations.concrete import HOLDS, NA, UNKNOWN, VIOLATED, ConcreteFinding
+from symabi.obligations.contracts import find, for_contract
+from symabi.obligations.definition import Obligation
+from symabi.obligations.host_abi import definition
 from symabi.replay.machine import ConcreteRun
 from symabi.verdicts import format_value
 
-__all__ = ["CHECKS", "HOLDS", "NA", "UNKNOWN", "VIOLATED", "ConcreteFinding", "ConcreteViolation", "check",
-           "evaluate", "hex_value", "judge_obligation", "obligation"]
+__all__ = ["HOLDS", "NA", "UNKNOWN", "VIOLATED", "ConcreteFinding", "ConcreteViolation", "check", "evaluate",
+           "hex_value", "judge_obligation"]
 
 ConcreteViolation = ConcreteFinding  # a finding whose status is "violated"
 hex_value = format_value  # a value as the prover's reports render it (``Violation.entry`` / ``.exit``)
-Check = Callable[[ConcreteRun, str, str], ConcreteFinding]
-CHECKS: dict[str, Check] = {}  # obligation id -> check, for obligations without a definition (see the module doc)
 
 
-def obligation(*ids: str):
-    """Register a concrete check for the obligations ``ids`` of a contract that defines no claim for them."""
-    def register(check: Check) -> Check:
-        for ob in ids:
-            CHECKS[ob] = check
-        return check
-    return register
+def _host_abi(run: ConcreteRun):
+    """The host ABI of a run whose callees are host code (``callee_model`` "host-<abi>"), else None."""
+    from symabi.ports import HOST_ABIS  # pure data
 
-
-def _unfinished(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding | None:
-    return concrete.unfinished(run, ob, loc)
-
-
-def _on_return(check: Check) -> Check:
-    """A registered check that applies only when the run returned (``symabi.obligations.concrete``'s rule)."""
-    def gated(run: ConcreteRun, ob: str, loc: str) -> ConcreteFinding:
-        decided = ending(Obligation(ob, loc, "", "", when=AT_RETURN), run)
-        return decided if decided is not None else check(run, ob, loc)
-    gated.__name__ = check.__name__
-    return gated
+    return HOST_ABIS.get(run.callee_model.removeprefix("host-")) if run.callee_model else None
 
 
 def evaluate(run: ConcreteRun, contract: str = "windows-x64") -> list[ConcreteFinding]:
-    """One finding per obligation of ``contract`` (a host ABI's name, or go-to-host) the concrete oracle
-    judges, in the contract's order."""
-    from symabi.ports import HOST_ABIS  # pure data
-
-    if contract == "go-to-host":
-        findings = (judge_obligation(ob, location, run) for ob, location in GO_TO_HOST_OBLIGATIONS)
-    else:
-        findings = (concrete.evaluate(ob, run) for ob in for_host_abi(HOST_ABIS[contract]))
+    """One finding per obligation of ``contract`` (a contract's name: a host ABI's, go-to-host over the run's
+    host callee model, ``<abi>+host-calls(...)``) the concrete oracle judges, in the contract's order."""
+    findings = (concrete.evaluate(ob, run) for ob in for_contract(contract, _host_abi(run)))
     return [f for f in findings if f is not None]
 
 
@@ -70,12 +45,9 @@ def check(run: ConcreteRun, contract: str = "windows-x64") -> list[ConcreteViola
     return [f for f in evaluate(run, contract) if f.status == VIOLATED]
 
 
-def judge_obligation(obligation_id: str, location: str, run) -> ConcreteFinding | None:
-    """The obligation ``obligation_id`` on ``run``: by its definition, else by a registered check; None when
-    the concrete oracle does not judge it."""
-    ob = definition(obligation_id)
-    if ob is not None:
-        return concrete.evaluate(ob, run)
-    if obligation_id in CHECKS:
-        return CHECKS[obligation_id](run, obligation_id, location)
-    return None
+def judge_obligation(obligation_id: str, location: str, run, obligations: tuple[Obligation, ...] = ()
+                     ) -> ConcreteFinding | None:
+    """The obligation ``obligation_id`` on ``run``: by its definition among ``obligations`` (the run's
+    contract's), else among the host ABIs'; None when the concrete oracle does not judge it."""
+    ob = find(obligations, obligation_id) or definition(obligation_id)
+    return None if ob is None else concrete.evaluate(ob, run)

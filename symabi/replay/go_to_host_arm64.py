@@ -1,5 +1,6 @@
 """The concrete oracle for go-to-host on arm64: ``symabi.replay.arm64``'s unicorn machine, entered by Go code
-and calling host code, judged against ``symabi.contracts.go_to_host_arm64``'s obligations.
+and calling host code, its runs judged by the concrete evaluator against go-to-host's definitions
+(``symabi.obligations.go_to_host``), as the symbolic contract judges its paths.
 
 What differs from a host entry: the trampoline is entered as Go enters it (SP 16-byte aligned, the return
 address in X30, the argument words at 8(RSP) from the witness or the seed, the word at SP - 8 kept: Go's
@@ -15,31 +16,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from symabi.replay.arm64 import GPRS, MAX_FRAME, MIN_FRAME, VECTORS, _REG, Arm64ReplaySetup, Inputs, Machine, Run, \
-    World, concrete_run
-from symabi.obligations.concrete import ConcreteFinding
-from symabi.replay.confirm import CONFIRM_SEEDS, NOT_REPRODUCED, compare, replay_witness
-from symabi.replay.inputs import DEFAULT_SEED
-from symabi.replay.go_to_host import padded
+from symabi.replay.arm64 import GPRS, MAX_FRAME, MIN_FRAME, VECTORS, _REG, Arm64ReplaySetup, Machine, Run, World, \
+    concrete_run
 from symabi.replay.inputs import callee_name, default_bytes, rng_for
-from symabi.replay.machine import ReplayError
+from symabi.replay.machine import ConcreteRun, ConcreteWrite, ReplayError
 from symabi.replay.world import LayoutError, evaluate as world_value
 from unicorn import arm64_const as A
 
 _LOW64 = (1 << 64) - 1
-SAVED_FP = 8  # the caller's saved R29 right below the entry SP (Go's arm64 frame layout)
 
 
 @dataclass
 class GoRun(Run):
-    go_write: tuple[int, int, int, str] | None = None  # (offset, size, instruction, where) of the first stray store
+    # the code's stores on the thread's stack (offset from the entry SP) and on the world's other stacks
+    # (offset from the region's base), in order: what stack-writes-in-go-frame judges
+    go_writes: list[ConcreteWrite] = field(default_factory=list)
 
 
 class GoToHostMachine(Machine):
     def __init__(self, image, entry, callees, red_zone, inputs, world: World, abi, held, stack_args: int,
                  other_stacks: dict[str, int]):
         self.abi, self.stack_args, self.other_stacks = abi, stack_args, other_stacks
-        self.go_write = None
+        self.go_writes: list[ConcreteWrite] = []
         super().__init__(image, entry, callees, red_zone, inputs, world=world)
         for reg, text in held:  # a register holding a world field's value at entry
             word = next((w for w in world.words if w.at == text[1:]), None)
@@ -64,22 +62,18 @@ class GoToHostMachine(Machine):
 
     def _write(self, uc, access, address, size, value, user):
         super()._write(uc, access, address, size, value, user)
-        if self.go_write is not None:
-            return
         site = uc.reg_read(A.UC_ARM64_REG_PC)
-        offset = address - self.sp0
         if self.stack_low <= address < self.window_top:
-            if not (offset + size <= -SAVED_FP or 8 <= offset and offset + size <= 8 + padded(self.stack_args)):
-                self.go_write = (offset, size, site, "stack")
+            self.go_writes.append(ConcreteWrite(address, size, "stack", address - self.sp0, site))
             return
         for name, floor in self.other_stacks.items():
             base = self.bases.get(name)
-            if base is not None and base <= address < base + floor + 0x1000 and address - base + size > floor:
-                self.go_write = (address - base, size, site, name)
+            if base is not None and base <= address < base + floor + 0x1000:
+                self.go_writes.append(ConcreteWrite(address, size, name, address - base, site))
 
     def go(self) -> Run:
         run = super().go()
-        run.go_write = self.go_write
+        run.go_writes = self.go_writes
         return run
 
     def _floor(self, sp: int) -> int:
@@ -135,69 +129,29 @@ class GoToHostMachine(Machine):
         uc.reg_write(A.UC_ARM64_REG_NZCV, value("nzcv", 64) & 0xF000_0000)  # always: as the model has it
 
 
-def evaluate(run: GoRun, abi, obligation: str, location: str) -> tuple[str, int | None, int | None, int | None]:
-    """(status, entry, exit, site) of one go-to-host obligation on a concrete run."""
-    if obligation == "host-stack-aligned-at-call":
-        for _, site, registers in run.calls:
-            if registers["sp"] % 16:
-                return "violated", 0, registers["sp"] % 16, site
-        return "holds", None, None, None
-    if obligation == "stack-writes-in-go-frame":
-        if run.go_write is not None:
-            offset, _, site, _ = run.go_write
-            return "violated", None, offset, site
-        return "holds", None, None, None
-    if obligation == "x28-g-at-return":
-        if run.kind != "returned":
-            return "n/a", None, None, None
-        entry, exit_ = run.entry["x28"], run.exit["x28"]
-        return ("violated" if entry != exit_ else "holds"), entry, exit_, run.site
-    return host_entry_evaluate(run, obligation)
-
-
-def host_entry_evaluate(run: GoRun, obligation: str) -> tuple[str, int | None, int | None, int | None]:
-    """An obligation the host-entry contracts define too (preserve-x29, restore-sp, return-to-caller,
-    no-fault): judged by its one definition (``symabi.obligations``) over the run as a ``ConcreteRun``."""
-    from symabi.obligations import concrete
-    from symabi.obligations.host_abi import definition
-
-    ob = definition(obligation)
-    finding = None if ob is None else concrete.evaluate(ob, concrete_run(run, 0, None))
-    if finding is None:
-        return "n/a", None, None, None
-    return finding.status, finding.entry, finding.exit, finding.site
-
-
 @dataclass(frozen=True)
 class GoToHostSetup(Arm64ReplaySetup):
     held: tuple[tuple[str, str], ...] = ()  # registers holding a world field's value ("*current")
     stack_args: int = 0
     other_stacks: dict = field(default_factory=dict)  # world stack region -> its free-space limit
 
-    def run(self, inputs) -> Run:
-        return GoToHostMachine(self.image, self.entry, self.callees, self.red_zone, inputs, self.world, self.abi,
-                               self.held, self.stack_args, self.other_stacks).go()
-
-    def evaluate(self, run, obligation: str, location: str):
-        return evaluate(run, self.abi, obligation, location)
-
-    def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
-        """As every setup confirms (``replay_witness``), judged by this oracle's own obligations."""
-        if self.unsupported:
-            return f"{NOT_REPRODUCED}: {self.unsupported}"
-        return replay_witness(violation, lambda drawn: self.run(Inputs.from_witness(violation.inputs, drawn)),
-                              seed=seed, seeds=seeds, judged_by=self._judge)
-
-    def _judge(self, violation, run: GoRun) -> str:
-        status, entry, exit_, site = self.evaluate(run, violation.obligation, violation.location)
-        finding = ConcreteFinding(violation.obligation, violation.location, status, entry, exit_, site=site)
-        return compare(violation, finding, run.kind + (f": {run.reason}" if run.reason else ""))
+    def run(self, inputs) -> ConcreteRun:
+        """The run as the concrete evaluator reads it: a host entry's record (``concrete_run``), with the Go
+        caller's stores, argument words and world stacks; judged by the contract's definitions
+        (``Arm64ReplaySetup.confirm``)."""
+        machine = GoToHostMachine(self.image, self.entry, self.callees, self.red_zone, inputs, self.world, self.abi,
+                                  self.held, self.stack_args, self.other_stacks)
+        run = machine.go()
+        return replace(concrete_run(run, self.entry, inputs), writes=tuple(run.go_writes),
+                       other_stacks=dict(self.other_stacks), world=dict(machine.bases), stack_args=self.stack_args,
+                       callee_model=f"host-{self.abi.name}")
 
 
 def setups_for_case(case, image) -> list[GoToHostSetup]:
     """One setup per (entry symbol, world configuration), in the prover's order."""
-    from symabi.replay.arm64 import setups_for_case as host_entry_setups
     from symabi.models import ENTRY_CONVENTIONS
+    from symabi.obligations.go_to_host import go_to_host
+    from symabi.replay.arm64 import setups_for_case as host_entry_setups
     from symabi.ports import PORTS
 
     abi = PORTS[case.port].abi
@@ -208,5 +162,5 @@ def setups_for_case(case, image) -> list[GoToHostSetup]:
     for s in host_entry_setups(case, image):
         world = replace(s.world, registers=tuple((r, t) for r, t in s.world.registers if not t.startswith("*")))
         out.append(GoToHostSetup(s.image, s.entry, s.callees, abi, red_zone, s.entry_name, s.facts, world,
-                                 s.unsupported, held, case.entry_convention.stack_args, other))
+                                 s.unsupported, go_to_host(abi), held, case.entry_convention.stack_args, other))
     return out

@@ -39,6 +39,7 @@ import unicorn.x86_const as X
 from symabi.casefile import CalleeSpec, EntryConvention
 from symabi.loader import STUB_SLOT, Image
 from symabi.obligations.stack_writes import caller_frame
+from symabi.ports.arch import AMD64, Architecture
 from symabi.replay import callee as _callee
 from symabi.replay.constants import (
     ARITH_FLAGS_MASK,
@@ -149,6 +150,7 @@ class ConcreteRun:
     # whether the oracle knows which calls are ABIInternal and the current g at each (arm64's does; this
     # machine does not, so the obligations at ABIInternal calls are not replayed on its runs)
     knows_abi_internal: bool = False
+    arch: Architecture = AMD64  # whose registers entry_regs and exit_regs name (symabi.replay.arm64's: ARM64)
 
     @property
     def entry_rsp(self) -> int:
