@@ -10,8 +10,9 @@ simply holds or fails. Obligations judged at the return depend on how the run en
     aborted, faulted  n/a (a fault is no-fault's business)
     error, loop       unknown (the run did not finish)
 
-The others are checked over what the run did before it ended. None means this oracle does not judge the
-obligation: no claim, control state (not modelled), or calls into ABIInternal on a run whose oracle does
+At the return to an ABIInternal caller, n/a on a run Go entered with ABI0. The others (at calls, at
+host calls, over the whole run) are checked over what the run did before it ended. None means this oracle does not judge the
+obligation: control state (not modelled), or calls into ABIInternal on a run whose oracle does
 not know which calls those are (``ConcreteRun.knows_abi_internal``).
 """
 
@@ -51,7 +52,7 @@ class ConcreteFinding:
 
 def evaluate(ob: Obligation, run) -> ConcreteFinding | None:
     claim = ob.claim
-    if claim is None or isinstance(claim, d.ControlStateKept):
+    if isinstance(claim, d.ControlStateKept):
         return None
     if ob.when == d.AT_EVERY_ABIINTERNAL_CALL and not run.knows_abi_internal:
         return None

@@ -180,12 +180,12 @@ class Obligation:
     location: str  # what it is about: "rbx", "xmm6", "rsp", "df", "return_address", "stack"
     family: str  # "callee-saved", "stack-pointer", "return", "direction-flag", "stack-writes", "host-call"
     doc: str
+    when: str  # AT_RETURN, AT_EVERY_CALL, ...
+    claim: Claim  # what is compared
     applies_on_abort: bool = False  # most obligations are about returning; some hold at every call
-    when: str = ""  # AT_RETURN, AT_EVERY_CALL, ...; "" for an obligation whose contract judges it itself
-    claim: Claim | None = None  # what is compared; None: judged by its contract's own code
 
 
 def define(id: str, location: str, family: str, doc: str, when: str, claim: Claim) -> Obligation:
     """An obligation with its claim: it applies on an aborting path unless it is judged at the return."""
     at_return = when in (AT_RETURN, AT_RETURN_TO_ABIINTERNAL)
-    return Obligation(id, location, family, doc, applies_on_abort=not at_return, when=when, claim=claim)
+    return Obligation(id, location, family, doc, when, claim, applies_on_abort=not at_return)

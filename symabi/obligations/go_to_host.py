@@ -10,19 +10,19 @@ argument and result words, no fault.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 
-from symabi.obligations.definition import AT_RETURN, AT_RETURN_TO_ABIINTERNAL, ON_EVERY_PATH, Obligation, \
-    RegisterZero, SameAsEntry, StoresInGoFrame, define
-from symabi.obligations.direction_flag import DF_AT_CALL, DF_AT_RETURN
+from symabi.obligations.definition import AT_EVERY_HOST_CALL, AT_RETURN, AT_RETURN_TO_ABIINTERNAL, ON_EVERY_PATH, \
+    FlagClear, Obligation, RegisterZero, SameAsEntry, StoresInGoFrame, define
+from symabi.obligations.direction_flag import DF_AT_RETURN
 from symabi.obligations.faults import no_fault
 from symabi.obligations.host_call import aligned_at_call, home_area_at_call
 from symabi.obligations.stack_pointer import RETURN, restore_sp
 from symabi.ports import HostAbi
 from symabi.ports.arch import Architecture
 
-DF_AT_HOST_CALL = replace(DF_AT_CALL, doc="DF is clear on every call into host code")
+DF_AT_HOST_CALL = define("df-clear-at-call", "df", "direction-flag", "DF is clear on every call into host code",
+                         AT_EVERY_HOST_CALL, FlagClear("df"))  # the host ABI's df-clear-at-call, owed to the host
 PRESERVE_RBP = define("preserve-rbp", "rbp", "go-callee-saved", "RBP at return equals RBP at entry (Go's frame pointer)",
                       AT_RETURN, SameAsEntry("rbp", "rbp", 64))
 PRESERVE_X29 = define("preserve-x29", "x29", "go-callee-saved",

@@ -9,8 +9,10 @@ gives one ``Finding``. ``ctx`` is a ``symabi.contracts.base.CheckContext`` with 
     aborted, faulted  n/a (a fault is no-fault's business)
     unknown           unknown (the path did not finish)
 
-An obligation judged at calls or over the whole path is checked over what the path did before it ended,
-and unknown on an unfinished path that showed no violation.
+An obligation judged at the return to an ABIInternal caller (go-to-host's X15 and R14) is n/a on a path Go
+entered with ABI0. An obligation judged at calls (every call, calls into ABIInternal Go, calls into host
+code: the claim names the host callees, or every callee is one) or over the whole path is checked over
+what the path did before it ended, and unknown on an unfinished path that showed no violation.
 """
 
 from __future__ import annotations

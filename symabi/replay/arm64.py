@@ -136,8 +136,11 @@ class World:
 
 class Machine:
     def __init__(self, image: Image, entry: int, callees, red_zone: int, inputs: Inputs, budget: int = BUDGET,
-                 world: World = World()):
+                 world: World = World(), frame: int = 0):
         self.image, self.callees, self.red_zone, self.inputs, self.budget = image, callees, red_zone, inputs, budget
+        # where the caller's own frame begins above the entry SP: the entry convention's
+        # (symabi.obligations.stack_writes.caller_frame); the modelled window continues CALLER_FRAME above it
+        self.caller_frame = frame
         self.world = world
         self.entry_pc = entry
         self.uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
@@ -163,7 +166,7 @@ class Machine:
         self.sp0 = self.inputs.values.get("entry.sp")
         if self.sp0 is None:
             self.sp0 = (lowest + default_value(self.inputs.seed, "entry.sp", 64) % (highest - lowest)) * 16
-        self.window_top = self.sp0 + CALLER_FRAME
+        self.window_top = self.sp0 + self.caller_frame + CALLER_FRAME
         self.stack_low = (self.sp0 - STACK_RESERVE) & ~(PAGE - 1)
         top = (self.window_top + PAGE - 1) & ~(PAGE - 1)
         uc.mem_map(self.stack_low, top - self.stack_low)
@@ -423,9 +426,11 @@ class Arm64ReplaySetup:
     world: World = World()
     unsupported: str = ""  # why this configuration cannot be run here
     obligations: tuple = ()  # the contract's definitions (symabi.obligations.contracts); () : the host ABIs'
+    caller_frame: int = 0  # where the caller's own frame begins above the entry SP (the entry convention's)
 
     def run(self, inputs: Inputs) -> ConcreteRun:
-        run = Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world).go()
+        run = Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world,
+                      frame=self.caller_frame).go()
         return concrete_run(run, self.entry, inputs)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
@@ -445,7 +450,8 @@ def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:
 
     abi = CONTRACTS[case.contract].abi
     obligations = for_contract(case.contract, abi)
-    red_zone = ENTRY_CONVENTIONS[case.entry_convention.name].red_zone
+    convention = ENTRY_CONVENTIONS[case.entry_convention.name]
+    red_zone, frame = convention.red_zone, convention.caller_frame(case.entry_convention.stack_args)
     tls = PORTS[case.port].tls
     g_slot = (tls.segment, tls.g_offset, tls.indirect) if tls is not None and tls.slot == "g" else None
     setups = []
@@ -457,5 +463,5 @@ def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:
             why = f"the world is entered on the stack region {running_on!r}, which this oracle does not lay out" \
                 if running_on else ""
             setups.append(Arm64ReplaySetup(image, image.symbols[name], dict(case.callees), abi, red_zone, name,
-                                           facts, world, why, obligations))
+                                           facts, world, why, obligations, frame))
     return setups

@@ -35,10 +35,10 @@ class GoRun(Run):
 
 class GoToHostMachine(Machine):
     def __init__(self, image, entry, callees, red_zone, inputs, world: World, abi, held, stack_args: int,
-                 other_stacks: dict[str, int]):
+                 other_stacks: dict[str, int], frame: int = 0):
         self.abi, self.stack_args, self.other_stacks = abi, stack_args, other_stacks
         self.go_writes: list[ConcreteWrite] = []
-        super().__init__(image, entry, callees, red_zone, inputs, world=world)
+        super().__init__(image, entry, callees, red_zone, inputs, world=world, frame=frame)
         for reg, text in held:  # a register holding a world field's value at entry
             word = next((w for w in world.words if w.at == text[1:]), None)
             if word is None:
@@ -140,7 +140,7 @@ class GoToHostSetup(Arm64ReplaySetup):
         caller's stores, argument words and world stacks; judged by the contract's definitions
         (``Arm64ReplaySetup.confirm``)."""
         machine = GoToHostMachine(self.image, self.entry, self.callees, self.red_zone, inputs, self.world, self.abi,
-                                  self.held, self.stack_args, self.other_stacks)
+                                  self.held, self.stack_args, self.other_stacks, self.caller_frame)
         run = machine.go()
         return replace(concrete_run(run, self.entry, inputs), writes=tuple(run.go_writes),
                        other_stacks=dict(self.other_stacks), world=dict(machine.bases), stack_args=self.stack_args,
@@ -162,5 +162,6 @@ def setups_for_case(case, image) -> list[GoToHostSetup]:
     for s in host_entry_setups(case, image):
         world = replace(s.world, registers=tuple((r, t) for r, t in s.world.registers if not t.startswith("*")))
         out.append(GoToHostSetup(s.image, s.entry, s.callees, abi, red_zone, s.entry_name, s.facts, world,
-                                 s.unsupported, go_to_host(abi), held, case.entry_convention.stack_args, other))
+                                 s.unsupported, go_to_host(abi), s.caller_frame, held, case.entry_convention.stack_args,
+                                 other))
     return out
