@@ -5,13 +5,14 @@ At each call (every callee is host code): the stack aligned (``host_call``), on 
 DF clear. At the return to Go (src/cmd/compile/abi-internal.md): the stack pointer and control back, the
 frame pointer as the caller left it ("Same" in both Go ABIs), DF clear (amd64), X15 = 0 and R14 = g for an
 ABIInternal caller (amd64), R28 = g (arm64, both Go ABIs), no store in the Go caller's frame outside its
-argument and result words, no fault.
+argument and result words, X18 never written where the platform reserves it (darwin, windows arm64), no fault.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+from symabi.obligations.callee_saved import untouched
 from symabi.obligations.definition import AT_EVERY_HOST_CALL, AT_RETURN, AT_RETURN_TO_ABIINTERNAL, ON_EVERY_PATH, \
     FlagClear, Obligation, RegisterZero, SameAsEntry, StoresInGoFrame, define
 from symabi.obligations.direction_flag import DF_AT_RETURN
@@ -60,8 +61,10 @@ def go_to_host(abi: HostAbi) -> tuple[Obligation, ...]:
     """The go-to-host obligations under ``abi`` (the port's host ABI), in the order every report lists them."""
     arch = abi.arch
     if arch.link_register:
+        # X18 where the platform reserves it (darwin, windows: the TEB): no Go code may write it, and every
+        # host function it calls reads it (AT_EVERY_CALL_AND_RETURN: at each call into host code and at return)
         return (aligned_at_call(arch), restore_sp(arch), RETURN, PRESERVE_X29, G_AT_RETURN, go_stack_writes(arch),
-                no_fault(arch))
+                *(untouched(r) for r in abi.reserved), no_fault(arch))
     home = (home_area_at_call(abi),) if abi.home_area else ()
     return (aligned_at_call(arch), *home, DF_AT_HOST_CALL, restore_sp(arch), RETURN, PRESERVE_RBP, DF_AT_RETURN,
             X15_AT_RETURN, R14_AT_RETURN, go_stack_writes(arch), no_fault(arch))
