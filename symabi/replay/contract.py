@@ -36,7 +36,10 @@ def _host_abi(run: ConcreteRun):
 def evaluate(run: ConcreteRun, contract: str = "windows-x64") -> list[ConcreteFinding]:
     """One finding per obligation of ``contract`` (a contract's name: a host ABI's, go-to-host over the run's
     host callee model, ``<abi>+host-calls(...)``) the concrete oracle judges, in the contract's order."""
-    findings = (concrete.evaluate(ob, run) for ob in for_contract(contract, _host_abi(run)))
+    obligations = for_contract(contract, _host_abi(run))
+    if not obligations:  # judging against nothing would make every run look as if it kept the contract
+        raise ValueError(f"no concrete definition of contract {contract!r}")
+    findings = (concrete.evaluate(ob, run) for ob in obligations)
     return [f for f in findings if f is not None]
 
 
