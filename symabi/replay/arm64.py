@@ -182,6 +182,9 @@ class Machine:
         uc.reg_write(A.UC_ARM64_REG_SP, self.sp0)
         self.run.entry["sp"] = self.sp0
         self.by_input = self._input_callees()
+        for address, name in self.by_input.items():
+            if name.startswith("world."):  # its region is mapped: stop before its (random) bytes run
+                uc.hook_add(UC_HOOK_CODE, lambda uc, *_: uc.emu_stop(), begin=address, end=address)
         uc.hook_add(UC_HOOK_CODE, self._code, begin=image.base, end=image.end - 1)
         if self.stubs:  # control reaching a callee's stub stops the CPU: the callee is emulated here
             uc.hook_add(UC_HOOK_CODE, lambda uc, *_: uc.emu_stop(), begin=STUB_BASE,
@@ -192,9 +195,13 @@ class Machine:
     def _input_callees(self) -> dict[int, str]:
         """Callees the case declares by the input holding them ([callees."entry.x0"]): the function the host
         passed lives at that register's entry value; control reaching it (a fetch there faults, as nothing
-        is mapped) is handed to the callee."""
-        return {self.run.entry[name.removeprefix("entry.")]: name for name in self.callees
-                if name.startswith("entry.") and name.removeprefix("entry.") in self.run.entry}
+        is mapped) is handed to the callee; and by the world region at whose address the function lives
+        ([callees."world.fn"]: a code pointer the world holds, as in a Go func value)."""
+        out = {self.run.entry[name.removeprefix("entry.")]: name for name in self.callees
+               if name.startswith("entry.") and name.removeprefix("entry.") in self.run.entry}
+        out.update({self.bases[name.removeprefix("world.")]: name for name in self.callees
+                    if name.startswith("world.") and name.removeprefix("world.") in self.bases})
+        return out
 
     def _lay_out_world(self) -> dict[str, int]:
         """Map the world's regions at this run's bases; the registers it binds (the thread pointer too)."""
