@@ -369,25 +369,35 @@ def test_real_third_party_trampolines(tmp_path, monkeypatch):
     assert "4 function checks on darwin/amd64, darwin/arm64: 4 proved" in result.stderr, result.stderr
 
 
-def test_purego_fakecgo_trampolines(tmp_path, monkeypatch):
-    """purego v0.11.3's fakecgo trampolines, unchanged, as Debian ships them (tests/data/check/purego):
-    the thread start routine saves the callee-saved registers (its fix of 2025) and is proved on amd64;
-    on arm64 its assembler-made frame keeps the C caller's FP below SP; the Go -> C stub call5 is proved
-    on amd64 and, framed on arm64, loses the Go caller's FP to the C callee; a tail jump into Go keeps none."""
+def test_purego_trampolines(tmp_path, monkeypatch):
+    """purego v0.11.3's C-facing trampolines, unchanged, as Debian ships them (tests/data/check/purego).
+    fakecgo: the thread start routine saves the callee-saved registers (purego's fix of 2025) and is proved
+    on amd64; on arm64 its assembler-made frame keeps the C caller's FP below SP; the Go -> C stub call5 is
+    proved on amd64 and, framed on arm64, loses the Go caller's FP to the C callee; a tail jump into Go
+    keeps none. The root package: the callback trampoline is proved on arm64 and, on amd64, calls
+    crosscall2 8 bytes off alignment (its callbackArgs grew to 48 bytes) after spilling R9 into the host's
+    return-address slot; syscallX uses R12 (amd64) and its frame keeps FP below SP (arm64)."""
     root = tmp_path / "purego"
     shutil.copytree(THIRD_PARTY / "purego", root)
     result = _run(["--port", "linux/amd64", "--port", "linux/arm64"], root, monkeypatch)
     assert result.exit_code == 1, result.output
     found = _findings(result.output)
-    for name in ("threadentry_trampoline", "call5"):
-        assert (name, "linux/amd64") not in found, result.output  # proved
-    arm64 = root / "internal" / "fakecgo" / "trampolines_arm64.s"
+    for name, port in (("threadentry_trampoline", "linux/amd64"), ("call5", "linux/amd64"),
+                       ("callbackasm1", "linux/arm64")):
+        assert (name, port) not in found, result.output  # proved
+    fakecgo = root / "internal" / "fakecgo" / "trampolines_arm64.s"
+    sys_amd64, sys_arm64 = root / "sys_amd64.s", root / "sys_arm64.s"
     assert found[("threadentry_trampoline", "linux/arm64")] == {
-        ("preserve-x29", _line_of(arm64, "RET", "threadentry_trampoline(SB)"))}, found
-    assert found[("call5", "linux/arm64")] == {("preserve-x29", _line_of(arm64, "RET", "·call5(SB)"))}, found
+        ("preserve-x29", _line_of(fakecgo, "RET", "threadentry_trampoline(SB)"))}, found
+    assert found[("call5", "linux/arm64")] == {("preserve-x29", _line_of(fakecgo, "RET", "·call5(SB)"))}, found
+    assert found[("callbackasm1", "linux/amd64")] == {
+        ("stack-writes-below-entry-rsp", _line_of(sys_amd64, "MOVQ  R9, (14*8)(SP)", "callbackasm1(SB)")),
+        ("host-call-aligned", _line_of(sys_amd64, "CALL crosscall2(SB)", "callbackasm1(SB)"))}, found
+    assert found[("syscallX", "linux/amd64")] == {("preserve-r12", _line_of(sys_amd64, "RET", "syscallX(SB)"))}
+    assert found[("syscallX", "linux/arm64")] == {("preserve-x29", _line_of(sys_arm64, "RET", "syscallX(SB)"))}
     amd64 = _obligations(found, "x_cgo_notify_runtime_init_done_trampoline", "linux/amd64")
     assert {f"preserve-{r}" for r in ("rbx", "rbp", "r12", "r13", "r14", "r15")} == amd64, found
     assert {"preserve-x19", "preserve-x29", "preserve-d8"} <= _obligations(
         found, "x_cgo_notify_runtime_init_done_trampoline", "linux/arm64"), found
-    assert "6 function checks on linux/amd64, linux/arm64: 2 proved, 4 refuted" in result.stderr, result.stderr
+    assert "10 function checks on linux/amd64, linux/arm64: 3 proved, 7 refuted" in result.stderr, result.stderr
     assert "\treplay: not" not in result.output

@@ -193,15 +193,35 @@ class Machine:
         uc.hook_add(UC_HOOK_MEM_READ, self._read)
 
     def _input_callees(self) -> dict[int, str]:
-        """Callees the case declares by the input holding them ([callees."entry.x0"]): the function the host
-        passed lives at that register's entry value; control reaching it (a fetch there faults, as nothing
-        is mapped) is handed to the callee; and by the world region at whose address the function lives
-        ([callees."world.fn"]: a code pointer the world holds, as in a Go func value)."""
-        out = {self.run.entry[name.removeprefix("entry.")]: name for name in self.callees
-               if name.startswith("entry.") and name.removeprefix("entry.") in self.run.entry}
-        out.update({self.bases[name.removeprefix("world.")]: name for name in self.callees
-                    if name.startswith("world.") and name.removeprefix("world.") in self.bases})
+        """Callees the case declares by the input that holds them: ``entry.x0`` (the function the host passed
+        lives at that register's entry value), ``entry.stack+0x8`` or ``entry.info+0x0`` (at a word of the
+        caller's frame or of a world region, as it was at entry), ``world.fn`` (at the address of a world
+        region: a code pointer the world holds, as in a Go func value). Control reaching one (a fetch there
+        faults, as nothing is mapped; in a world region a hook stops the CPU) is handed to the callee. Two
+        inputs may hold one address (a witness that sets fn and arg alike): the function there is the one
+        whose outputs the witness names, else the first's."""
+        named = {key.partition("#")[0] for key in self.inputs.values if "#" in key}
+        out: dict[int, str] = {}
+        for name in self.callees:
+            address = self._callee_address(name)
+            if address is not None and (address not in out or (name in named and out[address] not in named)):
+                out[address] = name
         return out
+
+    def _callee_address(self, name: str) -> int | None:
+        """Where the callee an input names lives in this run (see ``_input_callees``), None for a named one."""
+        if name.startswith("world."):
+            return self.bases.get(name.removeprefix("world."))
+        what = name.removeprefix("entry.")
+        if what == name:
+            return None
+        if what in self.run.entry:
+            return self.run.entry[what]
+        region, plus, offset = what.partition("+0x")
+        base = self.sp0 if region == "stack" else self.bases.get(region)
+        if not plus or base is None:
+            return None
+        return int.from_bytes(self.uc.mem_read(base + int(offset, 16), 8), "little")
 
     def _lay_out_world(self) -> dict[str, int]:
         """Map the world's regions at this run's bases; the registers it binds (the thread pointer too)."""
@@ -327,7 +347,7 @@ class Machine:
             pc = self.uc.reg_read(A.UC_ARM64_REG_PC)
             if self.run.kind:
                 break
-            if pc == self.ret:
+            if pc == self.ret and not self._calls_into(pc):
                 self.run.kind, self.run.site = "returned", self.last
             elif STUB_BASE <= pc < STUB_BASE + STUB_SLOT * len(self.stubs):
                 pc = self._call(self.stubs[STUB_BASE + (pc - STUB_BASE) // STUB_SLOT * STUB_SLOT])
@@ -340,6 +360,12 @@ class Machine:
         self.run.exit = {r: self.uc.reg_read(_REG[r]) for r in (*GPRS, "sp", *VECTORS)}
         self.run.exit["pc"] = self.uc.reg_read(A.UC_ARM64_REG_PC)
         return self.run
+
+    def _calls_into(self, pc: int) -> bool:
+        """Whether control reached ``pc`` by a call (a BL or BLR: X30 is the instruction after the last one)
+        into a callee an input names, not by returning: the two may share an address (a witness whose
+        function pointer is the caller's return address)."""
+        return pc in self.by_input and self.last is not None and self.uc.reg_read(A.UC_ARM64_REG_X30) == self.last + 4
 
     def _call(self, name: str) -> int:
         uc = self.uc

@@ -53,21 +53,6 @@ class GoToHostMachine(Machine):
             self.run.entry[reg] = value
         self.run = GoRun(**vars(self.run))
 
-    def _input_callees(self) -> dict[int, str]:
-        """Also a callee whose address is a word of the caller's frame at entry (``entry.stack+0x8``). Two
-        words may hold one address (a witness that sets fn and arg alike): the function there is the one
-        whose outputs the witness names, else the first word's."""
-        out = super()._input_callees()
-        named = {key.partition("#")[0] for key in self.inputs.values if "#" in key}
-        for name in self.callees:
-            offset = name.removeprefix("entry.stack+")
-            if offset == name:
-                continue
-            address = int.from_bytes(self.uc.mem_read(self.sp0 + int(offset, 16), 8), "little")
-            if address not in out or (name in named and out[address] not in named):
-                out[address] = name
-        return out
-
     def _write(self, uc, access, address, size, value, user):
         super()._write(uc, access, address, size, value, user)
         if self.go_write is not None:
