@@ -401,3 +401,34 @@ def test_purego_trampolines(tmp_path, monkeypatch):
         found, "x_cgo_notify_runtime_init_done_trampoline", "linux/arm64"), found
     assert "10 function checks on linux/amd64, linux/arm64: 3 proved, 7 refuted" in result.stderr, result.stderr
     assert "\treplay: not" not in result.output
+
+
+def test_arm64_replay_tells_the_callee_from_the_caller_whatever_addresses_the_witness_shares(tmp_path, monkeypatch):
+    """The arm64 go-to-host oracle hands control to the callee an argument word names even where the
+    witness gives the function pointer the value of the other argument (two names for one address: the
+    one the witness names wins) or of the caller's return address (a BL there is a call, not a return)."""
+    from dataclasses import replace
+
+    from symabi.check import run
+    from symabi.loader import lay_out_for
+    from symabi.ports import PORTS
+    from symabi.replay.confirm import setups_for_case
+    from symabi.verdicts import CONFIRMED
+
+    root = _module(tmp_path, "", "package p\n\nfunc callC(fn, arg uintptr) uintptr\n")
+    (root / "p" / "p_amd64.s").unlink()
+    (root / "p" / "p_arm64.s").write_text(CALL_C_ARM64)
+    seen = []
+    prove = run.prove_case
+    monkeypatch.setattr(run, "prove_case", lambda case, *a, **k: seen.append((case, k["listings"])) or
+                        prove(case, *a, **k))
+    checked = run.check(root, ports=("linux/arm64",)).checked
+    (case, listings), = seen
+    (version,) = checked[0].result.versions
+    violation = next(v for v in version.violations if v.obligation == "return-to-caller")
+    assert violation.replay == CONFIRMED
+    (setup,) = setups_for_case(case, lay_out_for(listings[run.VERSION], PORTS["linux/arm64"]))
+    ret = violation.inputs["entry.x30"]
+    for fn in (violation.inputs.get("init.stack+0x10", "0x10000"), ret):
+        shared = {**violation.inputs, "init.stack+0x8": fn, "init.stack+0x10": fn}
+        assert setup.confirm(replace(violation, inputs=shared)) == CONFIRMED, fn
