@@ -17,7 +17,11 @@ is adversarial as in ``symabi.replay.callee``: every X register but SP and X18 a
 gets a fresh value (R28 stays g, or is loaded from the TLS slot by a ``sets_g`` callee such as
 runtime·load_g), a random-size frame below its SP - 8 gets random bytes (the word at SP - 8 holds
 its caller's saved frame pointer, Go's arm64 frame layout), its frame words and what its
-pointer arguments reach are overwritten; it returns to the X30 of the call.
+pointer arguments reach are overwritten; it returns to the X30 of the call. A host callee (one the
+case's callee model says is host code: symabi check's crosscall2 or C function, every callee of
+go-to-host's ``host-*`` model) is the port's host model (symabi.models.host_callee): the registers it
+may change get fresh values, but the low halves of V8-V15 it keeps, and so does all of a random-size
+frame below its SP, the word at SP - 8 included (C knows nothing of Go's layout).
 
 The world (runtime regions, their fields, data symbols, registers bound to world values, where the
 thread pointer points) is laid out by each run at random bases (``symabi.replay.world``'s helpers;
@@ -135,8 +139,9 @@ class World:
 
 class Machine:
     def __init__(self, image: Image, entry: int, callees, red_zone: int, inputs: Inputs, budget: int = BUDGET,
-                 world: World = World()):
+                 world: World = World(), callee_model: str = ""):
         self.image, self.callees, self.red_zone, self.inputs, self.budget = image, callees, red_zone, inputs, budget
+        self.callee_model = callee_model  # the case's (symabi.models): which callees are host code
         self.world = world
         self.entry_pc = entry
         self.uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
@@ -367,11 +372,25 @@ class Machine:
         function pointer is the caller's return address)."""
         return pc in self.by_input and self.last is not None and self.uc.reg_read(A.UC_ARM64_REG_X30) == self.last + 4
 
+    def _host_model(self, spec):
+        """The host callee model (symabi.models.host_callee) of a callee that is host code under the case's
+        callee model (symabi check's: one that keeps registers, crosscall2 or a C function); None for Go."""
+        from symabi.models import CALLEE_MODELS
+
+        model = CALLEE_MODELS.get(self.callee_model)
+        host = getattr(model, "host", None)
+        return host if host is not None and model.host_abi(spec) is not None else None
+
+    def _floor(self, sp: int) -> int:
+        """The lowest address a callee's frame below ``sp`` may reach: the low end of the thread's stack."""
+        return self.stack_low
+
     def _call(self, name: str) -> int:
         uc = self.uc
         spec = self.callees.get(name)
         registers = {r: uc.reg_read(_REG[r]) for r in (*GPRS, "sp", *VECTORS)}
-        if self.world.abi_internal and not getattr(spec, "sets_g", False):
+        host = self._host_model(spec) if spec is not None and not spec.noreturn else None
+        if self.world.abi_internal and host is None and not getattr(spec, "sets_g", False):
             registers["g"] = self.current_g()
         self.run.calls.append((name, self.last, registers))
         if spec is None:
@@ -381,6 +400,11 @@ class Machine:
             self.run.kind, self.run.reason = "aborted", f"{name} does not return"
             return 0
         ordinal = sum(1 for c in self.run.calls if c[0] == name)
+        if host is not None:
+            self._host_frame(name, ordinal, registers["sp"])
+            self._host_registers(host, spec, name, ordinal, registers)
+            uc.reg_write(A.UC_ARM64_REG_PC, registers["x30"])
+            return registers["x30"]
         value = lambda what, bits: self.inputs.get(callee_name(name, ordinal, what), bits)  # noqa: E731
         sp, back = registers["sp"], registers["x30"]
         args = [int.from_bytes(uc.mem_read(sp + 8 + o, 8), "little") for o in range(0, spec.args - 7, 8)]
@@ -422,6 +446,36 @@ class Machine:
         return back
 
 
+    def _host_frame(self, name: str, ordinal: int, sp: int) -> None:
+        """A host callee: random bytes in a random-size frame right below SP, all of it (C knows nothing of
+        Go's word at SP - 8)."""
+        draw = rng_for(self.inputs.seed, callee_name(name, ordinal, "frame-size"))
+        size = max(0, min(draw.randrange(MIN_FRAME, MAX_FRAME, 8), sp - self._floor(sp)) // 8 * 8)
+        frame = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, "below"), size))
+        for depth in range(8, size + 1, 8):
+            fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
+            if fixed is not None:
+                frame[size - depth: size - depth + 8] = (fixed & (2**64 - 1)).to_bytes(8, "little")
+        if size:
+            self.uc.mem_write(sp - size, bytes(frame))
+
+    def _host_registers(self, host, spec, name: str, ordinal: int, registers: dict[str, int]) -> None:
+        """A host callee: fresh values in the registers ``host`` (symabi.models.host_callee) lets it change, but
+        the low bits it keeps (D8-D15), and in NZCV; the case may narrow them (``clobbers``)."""
+        uc = self.uc
+        value = lambda what, bits: self.inputs.get(callee_name(name, ordinal, what), bits)  # noqa: E731
+        for reg in host.clobbered(spec):
+            if spec.clobbers is not None and reg not in spec.clobbers:
+                continue
+            kept = host.kept_low(spec, reg)
+            if kept:
+                high = value(f"{reg}.high", 128 - kept)
+                uc.reg_write(_REG[reg], (high << kept) | (registers[reg] & ((1 << kept) - 1)))
+            else:
+                uc.reg_write(_REG[reg], value(reg, 128 if reg in VECTORS else 64))
+        uc.reg_write(A.UC_ARM64_REG_NZCV, value("nzcv", 64) & 0xF000_0000)  # always: as the model has it
+
+
 def concrete_run(run: Run, entry: int, inputs: Inputs) -> ConcreteRun:
     """The run as the concrete evaluator reads it (``symabi.obligations.concrete``), the same record as an
     amd64 run's: the calls with the current g at each ABIInternal one, the first store at or above the
@@ -454,9 +508,11 @@ class Arm64ReplaySetup:
     facts: tuple[str, ...] = ()
     world: World = World()
     unsupported: str = ""  # why this configuration cannot be run here
+    callee_model: str = ""  # the case's callee model: which callees are host code (symabi check's)
 
     def run(self, inputs: Inputs) -> ConcreteRun:
-        run = Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world).go()
+        run = Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world,
+                      callee_model=self.callee_model).go()
         return concrete_run(run, self.entry, inputs)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
@@ -486,5 +542,5 @@ def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:
             why = f"the world is entered on the stack region {running_on!r}, which this oracle does not lay out" \
                 if running_on else ""
             setups.append(Arm64ReplaySetup(image, image.symbols[name], dict(case.callees), abi, red_zone, name,
-                                           facts, world, why))
+                                           facts, world, why, case.callee_model))
     return setups
