@@ -157,7 +157,7 @@ def _declared(name: str, port: Port, config: configs.Config) -> tuple[dict, str,
 
 
 def _reaches(name: str, regions: set[str]) -> bool:
-    """Whether a symbol.toml callee named by an input or the world applies to a function whose world has
+    """Whether a symabi.toml callee named by an input or the world applies to a function whose world has
     ``regions``: ``entry.rcx`` and ``entry.stack+0x8`` to every function, ``world.fn`` and
     ``entry.info+0x0`` to one whose world has the region."""
     if name.startswith("world."):
