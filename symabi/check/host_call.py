@@ -6,8 +6,7 @@ return address and RBP are as the Go caller left them, and no store lands in the
 How the stub is entered and what it calls follow from the source, as for a host-entry function:
 
     entry       Go ABI0 (module assembly is ABI0): its argument and result words above the return
-                address, sized by its TEXT line (``$0-24``) and split into arguments and results by its Go
-                declaration when there is one
+                address, as its Go declaration lays them out (or, without one, the TEXT line's ``$0-24``)
     callees     every symbol it calls is host code (``callee_model = "host"``: the port's host ABI); a code
                 pointer the Go caller passes in an argument word is a host function too (``entry.stack+0x8``,
                 declared for each argument word when the stub calls or jumps through a register)
@@ -46,14 +45,14 @@ class HostCall:
 
 
 def frame(text: TextDecl, gofiles: list[Path]) -> tuple[int, int] | None:
-    """(argument bytes, result bytes) above the return address: the TEXT line's total, split by the Go
-    declaration (all arguments when there is none); None when neither gives a size."""
+    """(argument bytes, result bytes) above the return address: the Go declaration's, which is the frame
+    the compiler lays out at every Go call site (a TEXT line that says otherwise, `$0-0` for a function of
+    56 bytes, is what vet's asmdecl reports; the caller follows the declaration); the TEXT line's total, as
+    arguments, when there is no declaration; None when neither gives a size."""
     declared = go_frame(gofiles, text.name.rpartition(".")[2].split("<")[0])
-    if text.args is None:
+    if declared is not None or text.args is None:
         return declared
-    if declared is None or sum(declared) != text.args:
-        return text.args, 0
-    return declared
+    return text.args, 0
 
 
 def plan(text: TextDecl, port: Port, listing: Listing, host_callees: frozenset[str], callees: dict,

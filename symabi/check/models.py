@@ -1,25 +1,25 @@
-"""The callee model of ``symabi check``: Go callees as ``go-abi0``, host-ABI callees (crosscall2, a C
-function: a callee whose spec ``keeps`` the host's callee-saved registers) as ``go-abi0`` with those
-registers kept, plus what host code may do that Go code may not: write through the pointers it
-receives in its argument registers (crosscall2's ``a``, which cgocallback hands on to the Go callback),
-up to the end of the region each points into.
+"""The callee model of ``symabi check``: Go callees as ``go-abi0``; host-ABI callees (crosscall2, a C
+function: a callee whose spec ``keeps`` the host's callee-saved registers) as the port's host callee model,
+the one go-to-host uses (``symabi.models.host_callee``: registers, the stack below it, the home area, the
+flags, where it returns), plus what a host callee entered from a trampoline may do that one called from
+a Go stub is not modelled to: write through the pointers it receives in its argument registers
+(crosscall2's ``a``, which cgocallback hands on to the Go callback), up to the end of the region each
+points into: a trampoline passes pointers into its own frame, a Go stub the Go caller's memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dataclasses import replace
-
-import claripy
-
 from symabi.casefile import REGISTER_ORDER, CalleeSpec, register_slot
 from symabi.engine.memory import Havoc, MemoryGuard
 from symabi.engine.registers import arch_of
 from symabi.models.entry import ENTRY_CONVENTIONS, CallbackTableConvention
 from symabi.models.entry_sysv import SYSV_CALL
-from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel, fresh
+from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel
 from symabi.models.go_arm64 import for_arch
+from symabi.models.host_callee import HOST_CALLEE_MODELS, HostCalleeModel
+from symabi.ports import HostAbi
 
 # The integer argument registers of each host ABI, in order.
 _AAPCS64_ARGUMENTS = tuple(f"x{i}" for i in range(8))
@@ -36,29 +36,30 @@ CROSSCALL2 = ("crosscall2", "_crosscall2")
 class CheckCallees(CalleeModel):
     abi: str = "windows-x64"
 
+    @property
+    def host(self) -> HostCalleeModel:
+        return HOST_CALLEE_MODELS[f"host-{self.abi}"]
+
+    def host_abi(self, spec: CalleeSpec) -> HostAbi | None:
+        """The host ABI ``spec``'s callee follows (host-ABI code keeps registers), None for Go code."""
+        return self.host.abi if spec.keeps else None
+
     def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
-        arch = arch_of(state)
-        go = for_arch(GO_ABI0, arch.name)  # the Go side of a call on this architecture (BL and X30 on arm64)
-        if not spec.keeps:
-            go.apply(state, spec, ordinal, guard, site)
+        if not spec.keeps:  # Go code: ABI0, on this architecture (BL and X30 on arm64)
+            for_arch(GO_ABI0, arch_of(state).name).apply(state, spec, ordinal, guard, site)
             return
+        # what it writes through its argument registers, as they are at the call; then all the rest
         for havoc in self._through_registers(state, spec, f"{spec.name}#{ordinal}", guard, site):
             guard.havoc(state, havoc)
-        # Host code owns its whole frame: none of the Go frame layout's reserved words below its SP.
-        kept_low = {arch.register(r).within: state.registers.load(r) for r in spec.keeps
-                    if arch.register(r).kind == "view"}
-        replace(go, reserved_below=0).apply(state, spec, ordinal, guard, site)
-        for vector, low in kept_low.items():  # D8-D15: the low 64 bits survive a host call, the rest does not
-            high = fresh(spec.name, ordinal, f"{vector}.high", arch.width(vector) - low.length)
-            state.registers.store(vector, claripy.Concat(high, low))
+        self.host.apply(state, spec, ordinal, guard, site)
 
     def _through_registers(self, state, spec: CalleeSpec, prefix: str, guard: MemoryGuard, site: int | None):
         registers = ARGUMENT_REGISTERS[self.abi]
-        if spec.narrowed:  # the user declared what it writes through which register (with writes_reason)
+        if spec.narrowed:  # the user declared what it writes through which register or stack word (writes_reason)
             for w in spec.writes:
-                if w.register:
-                    yield from self._span(state, guard, prefix, w.pointer_at, state.registers.load(w.register),
-                                          w.offset, w.size)
+                pointer = state.registers.load(w.register) if w.register else \
+                    state.memory.load(state.regs.sp + 8 + w.pointer_at, 8, endness="Iend_LE")
+                yield from self._span(state, guard, prefix, w.pointer_at, pointer, w.offset, w.size)
             return
         if spec.name in CROSSCALL2:  # crosscall2(fn, a, n, ctxt): fn (run by cgocallback) writes the n bytes at a
             size = state.registers.load(registers[2])
@@ -87,18 +88,25 @@ def _slot(register: str) -> int:
     return register_slot(REGISTER_ORDER[-1]) + 8 * (1 + _AAPCS64_ARGUMENTS.index(register))
 
 
+# What the host model says that this model says for itself (the writes through pointer arguments) or that
+# the Go model's assumptions already say.
+_SAID_OTHERWISE = ("writes no memory", "its outputs are fresh", "a callee declared noreturn")
+
+
 def _model(abi: str) -> CheckCallees:
     return CheckCallees(
     name=f"go-abi0+{abi}-host",
     abi=abi,
-    doc="Go callees as go-abi0; host-ABI callees keep the host's callee-saved registers and may write through "
+    doc="Go callees as go-abi0; host-ABI callees as the port's host callee model, and they may write through "
         "the pointers in their argument registers.",
-    assumptions=GO_ABI0.assumptions + (
-        "a host-ABI callee (crosscall2, a C function) keeps the registers its spec lists (the host's "
-        "callee-saved ones) and may clobber every other one",
+    assumptions=GO_ABI0.assumptions + tuple(f"a host-ABI callee (crosscall2, a C function): {a}"
+                                            for a in HOST_CALLEE_MODELS[f"host-{abi}"].assumptions
+                                            if not a.startswith(_SAID_OTHERWISE)) + (
+        "a host-ABI callee keeps the registers its spec lists (`keeps`: by default the host's callee-saved "
+        "ones) and may clobber every other one",
         f"a host-ABI callee may write anything each pointer in an argument register "
         f"({', '.join(r.upper() for r in ARGUMENT_REGISTERS[abi])}) reaches, up to the end of the region it points "
-        "into, and its home area",
+        "into",
         "crosscall2(fn, a, n, ctxt) writes only the n bytes at a (when n is a constant): cgo's exported "
         "functions take their arguments and leave their results in that block, and crosscall2 and "
         "runtime·cgocallback hand a on untouched",

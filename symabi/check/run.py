@@ -156,10 +156,22 @@ def _declared(name: str, port: Port, config: configs.Config) -> tuple[dict, str,
     return table, f"{name}: as {config.where} declares it", bool(table.get("keeps"))
 
 
-def _callees(listing: Listing, entry: str, port: Port, config: configs.Config, asm_args, gofiles):
+def _reaches(name: str, regions: set[str]) -> bool:
+    """Whether a symabi.toml callee named by an input or the world applies to a function whose world has
+    ``regions``: ``entry.rcx`` and ``entry.stack+0x8`` to every function, ``world.fn`` and
+    ``entry.info+0x0`` to one whose world has the region."""
+    if name.startswith("world."):
+        return name.removeprefix("world.") in regions
+    region, plus, _ = name.removeprefix("entry.").partition("+0x")
+    return not plus or region == "stack" or region in regions
+
+
+def _callees(listing: Listing, entry: str, port: Port, config: configs.Config, asm_args, gofiles,
+             regions: set[str]):
     tables, words, missing, host = {}, [], [], set()
     # what the code calls by name, then what it reaches through an input or the world ("entry.rcx", "world.fn")
-    reached = [*infer.called(listing, entry), *(n for n in config.callees if n.startswith(("entry.", "world.")))]
+    reached = [*infer.called(listing, entry),
+               *(n for n in config.callees if n.startswith(("entry.", "world.")) and _reaches(n, regions))]
     for name in dict.fromkeys(reached):
         if name in config.callees:
             got = _declared(name, port, config)
@@ -180,12 +192,13 @@ def _callees(listing: Listing, entry: str, port: Port, config: configs.Config, a
 def case_for(target: Target, port: Port, listing: Listing, module: Module, config: configs.Config,
              asm_args: dict[str, int], gofiles: dict[str, list[Path]]) -> tuple[Case | None, tuple[str, ...], str]:
     """The target's case (None with the reason when it cannot be checked) and its callee models."""
-    tables, words, missing, host = _callees(listing, target.text.name, port, config, asm_args, gofiles)
     world_name = target.keys.get("world")
     if world_name is not None and world_name not in config.worlds:
         raise CaseError(f"{target.marked_at}: world={world_name} names no [worlds.{world_name}] table in "
                         f"{config.where}")
     world = config.worlds.get(world_name, {}) if world_name else {}
+    regions = set(world.get("regions", {})) if isinstance(world, dict) else set()
+    tables, words, missing, host = _callees(listing, target.text.name, port, config, asm_args, gofiles, regions)
     needs = world_needs(listing, target.text.name, target.text.file.parent, world, set(tables))
     if missing or needs:
         hint = "" if world_name else \

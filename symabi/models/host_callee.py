@@ -96,9 +96,9 @@ class HostCalleeModel:
         link = arch.link_register
         back = state.registers.load(link) if link else state.memory.load(sp, 8, endness="Iend_LE")
         changed = spec.clobbers  # the case may narrow them (a runtime assembly function whose body it has read)
-        for reg in volatile(self.abi):
+        for reg in self.clobbered(spec):
             if changed is None or reg in changed:
-                state.registers.store(reg, self._fresh(state, spec.name, ordinal, reg))
+                state.registers.store(reg, self._fresh(state, spec, ordinal, reg))
         state.regs.cc_op = CC_OP_COPY
         state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
         state.regs.cc_dep2 = 0
@@ -111,14 +111,37 @@ class HostCalleeModel:
         state.regs.ip = back
         setattr(state.regs, arch.stack_pointer, sp + arch.return_slot)
 
-    def _fresh(self, state, callee: str, ordinal: int, reg: str):
-        """A fresh value for ``reg``, but for the low bits the ABI keeps (AAPCS64: D8-D15 in V8-V15)."""
+    def host_abi(self, spec: CalleeSpec) -> HostAbi | None:
+        """The host ABI ``spec``'s callee follows: this model's, but for a callee that names its own model."""
+        return None if spec.model else self.abi
+
+    def clobbered(self, spec: CalleeSpec) -> tuple[str, ...]:
+        """The registers the callee may leave changed: the ABI's volatile ones; for a callee whose spec says
+        which registers it keeps (``keeps``, as symabi.toml may), every register of the ABI but those, the
+        reserved ones and the stack pointer."""
+        abi = self.abi
+        if not spec.keeps or set(spec.keeps) == set(abi.callee_saved_registers):
+            return volatile(abi)
+        return tuple(r.name for r in abi.arch.registers if r.kind != "view" and r.name not in spec.keeps
+                     and r.name not in abi.reserved and r.name != abi.arch.stack_pointer)
+
+    def kept_low(self, spec: CalleeSpec, reg: str) -> int:
+        """The low bits of ``reg`` the callee keeps: those the ABI keeps (AAPCS64: D8-D15 of V8-V15), unless
+        the callee's ``keeps`` leaves that part out."""
+        for c in self.abi.callee_saved:
+            part = self.abi.arch.register(c.register)
+            if part.within == reg and c.bits < self.abi.arch.width(reg):
+                return c.bits if not spec.keeps or c.register in spec.keeps else 0
+        return 0
+
+    def _fresh(self, state, spec: CalleeSpec, ordinal: int, reg: str):
+        """A fresh value for ``reg``, but for the low bits the callee keeps (``kept_low``)."""
         bits = self.abi.arch.width(reg)
-        kept = self.abi.partly_kept.get(reg, 0)
+        kept = self.kept_low(spec, reg)
         if not kept:
-            return fresh(callee, ordinal, reg, bits)
+            return fresh(spec.name, ordinal, reg, bits)
         old = state.registers.load(reg)
-        return claripy.Concat(fresh(callee, ordinal, f"{reg}.high", bits - kept), old[kept - 1:0])
+        return claripy.Concat(fresh(spec.name, ordinal, f"{reg}.high", bits - kept), old[kept - 1:0])
 
 
 def host_model(abi: HostAbi) -> HostCalleeModel:

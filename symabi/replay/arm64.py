@@ -17,7 +17,11 @@ is adversarial as in ``symabi.replay.callee``: every X register but SP and X18 a
 gets a fresh value (R28 stays g, or is loaded from the TLS slot by a ``sets_g`` callee such as
 runtime·load_g), a random-size frame below its SP - 8 gets random bytes (the word at SP - 8 holds
 its caller's saved frame pointer, Go's arm64 frame layout), its frame words and what its
-pointer arguments reach are overwritten; it returns to the X30 of the call.
+pointer arguments reach are overwritten; it returns to the X30 of the call. A host callee (one the
+case's callee model says is host code: symabi check's crosscall2 or C function, every callee of
+go-to-host's ``host-*`` model) is the port's host model (symabi.models.host_callee): the registers it
+may change get fresh values, but the low halves of V8-V15 it keeps, and so does all of a random-size
+frame below its SP, the word at SP - 8 included (C knows nothing of Go's layout).
 
 The world (runtime regions, their fields, data symbols, registers bound to world values, where the
 thread pointer points) is laid out by each run at random bases (``symabi.replay.world``'s helpers;
@@ -136,11 +140,12 @@ class World:
 
 class Machine:
     def __init__(self, image: Image, entry: int, callees, red_zone: int, inputs: Inputs, budget: int = BUDGET,
-                 world: World = World(), frame: int = 0):
+                 world: World = World(), frame: int = 0, callee_model: str = ""):
         self.image, self.callees, self.red_zone, self.inputs, self.budget = image, callees, red_zone, inputs, budget
         # where the caller's own frame begins above the entry SP: the entry convention's
         # (symabi.obligations.stack_writes.caller_frame); the modelled window continues CALLER_FRAME above it
         self.caller_frame = frame
+        self.callee_model = callee_model  # the case's (symabi.models): which callees are host code
         self.world = world
         self.entry_pc = entry
         self.uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
@@ -186,6 +191,9 @@ class Machine:
         uc.reg_write(A.UC_ARM64_REG_SP, self.sp0)
         self.run.entry["sp"] = self.sp0
         self.by_input = self._input_callees()
+        for address, name in self.by_input.items():
+            if name.startswith("world."):  # its region is mapped: stop before its (random) bytes run
+                uc.hook_add(UC_HOOK_CODE, lambda uc, *_: uc.emu_stop(), begin=address, end=address)
         uc.hook_add(UC_HOOK_CODE, self._code, begin=image.base, end=image.end - 1)
         if self.stubs:  # control reaching a callee's stub stops the CPU: the callee is emulated here
             uc.hook_add(UC_HOOK_CODE, lambda uc, *_: uc.emu_stop(), begin=STUB_BASE,
@@ -194,11 +202,35 @@ class Machine:
         uc.hook_add(UC_HOOK_MEM_READ, self._read)
 
     def _input_callees(self) -> dict[int, str]:
-        """Callees the case declares by the input holding them ([callees."entry.x0"]): the function the host
-        passed lives at that register's entry value; control reaching it (a fetch there faults, as nothing
-        is mapped) is handed to the callee."""
-        return {self.run.entry[name.removeprefix("entry.")]: name for name in self.callees
-                if name.startswith("entry.") and name.removeprefix("entry.") in self.run.entry}
+        """Callees the case declares by the input that holds them: ``entry.x0`` (the function the host passed
+        lives at that register's entry value), ``entry.stack+0x8`` or ``entry.info+0x0`` (at a word of the
+        caller's frame or of a world region, as it was at entry), ``world.fn`` (at the address of a world
+        region: a code pointer the world holds, as in a Go func value). Control reaching one (a fetch there
+        faults, as nothing is mapped; in a world region a hook stops the CPU) is handed to the callee. Two
+        inputs may hold one address (a witness that sets fn and arg alike): the function there is the one
+        whose outputs the witness names, else the first's."""
+        named = {key.partition("#")[0] for key in self.inputs.values if "#" in key}
+        out: dict[int, str] = {}
+        for name in self.callees:
+            address = self._callee_address(name)
+            if address is not None and (address not in out or (name in named and out[address] not in named)):
+                out[address] = name
+        return out
+
+    def _callee_address(self, name: str) -> int | None:
+        """Where the callee an input names lives in this run (see ``_input_callees``), None for a named one."""
+        if name.startswith("world."):
+            return self.bases.get(name.removeprefix("world."))
+        what = name.removeprefix("entry.")
+        if what == name:
+            return None
+        if what in self.run.entry:
+            return self.run.entry[what]
+        region, plus, offset = what.partition("+0x")
+        base = self.sp0 if region == "stack" else self.bases.get(region)
+        if not plus or base is None:
+            return None
+        return int.from_bytes(self.uc.mem_read(base + int(offset, 16), 8), "little")
 
     def _lay_out_world(self) -> dict[str, int]:
         """Map the world's regions at this run's bases; the registers it binds (the thread pointer too)."""
@@ -324,7 +356,7 @@ class Machine:
             pc = self.uc.reg_read(A.UC_ARM64_REG_PC)
             if self.run.kind:
                 break
-            if pc == self.ret:
+            if pc == self.ret and not self._calls_into(pc):
                 self.run.kind, self.run.site = "returned", self.last
             elif STUB_BASE <= pc < STUB_BASE + STUB_SLOT * len(self.stubs):
                 pc = self._call(self.stubs[STUB_BASE + (pc - STUB_BASE) // STUB_SLOT * STUB_SLOT])
@@ -338,11 +370,31 @@ class Machine:
         self.run.exit["pc"] = self.uc.reg_read(A.UC_ARM64_REG_PC)
         return self.run
 
+    def _calls_into(self, pc: int) -> bool:
+        """Whether control reached ``pc`` by a call (a BL or BLR: X30 is the instruction after the last one)
+        into a callee an input names, not by returning: the two may share an address (a witness whose
+        function pointer is the caller's return address)."""
+        return pc in self.by_input and self.last is not None and self.uc.reg_read(A.UC_ARM64_REG_X30) == self.last + 4
+
+    def _host_model(self, spec):
+        """The host callee model (symabi.models.host_callee) of a callee that is host code under the case's
+        callee model (symabi check's: one that keeps registers, crosscall2 or a C function); None for Go."""
+        from symabi.models import CALLEE_MODELS
+
+        model = CALLEE_MODELS.get(self.callee_model)
+        host = getattr(model, "host", None)
+        return host if host is not None and model.host_abi(spec) is not None else None
+
+    def _floor(self, sp: int) -> int:
+        """The lowest address a callee's frame below ``sp`` may reach: the low end of the thread's stack."""
+        return self.stack_low
+
     def _call(self, name: str) -> int:
         uc = self.uc
         spec = self.callees.get(name)
         registers = {r: uc.reg_read(_REG[r]) for r in (*GPRS, "sp", *VECTORS)}
-        if self.world.abi_internal and not getattr(spec, "sets_g", False):
+        host = self._host_model(spec) if spec is not None and not spec.noreturn else None
+        if self.world.abi_internal and host is None and not getattr(spec, "sets_g", False):
             registers["g"] = self.current_g()
         self.run.calls.append((name, self.last, registers))
         if spec is None:
@@ -352,6 +404,11 @@ class Machine:
             self.run.kind, self.run.reason = "aborted", f"{name} does not return"
             return 0
         ordinal = sum(1 for c in self.run.calls if c[0] == name)
+        if host is not None:
+            self._host_frame(name, ordinal, registers["sp"])
+            self._host_registers(host, spec, name, ordinal, registers)
+            uc.reg_write(A.UC_ARM64_REG_PC, registers["x30"])
+            return registers["x30"]
         value = lambda what, bits: self.inputs.get(callee_name(name, ordinal, what), bits)  # noqa: E731
         sp, back = registers["sp"], registers["x30"]
         args = [int.from_bytes(uc.mem_read(sp + 8 + o, 8), "little") for o in range(0, spec.args - 7, 8)]
@@ -393,6 +450,36 @@ class Machine:
         return back
 
 
+    def _host_frame(self, name: str, ordinal: int, sp: int) -> None:
+        """A host callee: random bytes in a random-size frame right below SP, all of it (C knows nothing of
+        Go's word at SP - 8)."""
+        draw = rng_for(self.inputs.seed, callee_name(name, ordinal, "frame-size"))
+        size = max(0, min(draw.randrange(MIN_FRAME, MAX_FRAME, 8), sp - self._floor(sp)) // 8 * 8)
+        frame = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, "below"), size))
+        for depth in range(8, size + 1, 8):
+            fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
+            if fixed is not None:
+                frame[size - depth: size - depth + 8] = (fixed & (2**64 - 1)).to_bytes(8, "little")
+        if size:
+            self.uc.mem_write(sp - size, bytes(frame))
+
+    def _host_registers(self, host, spec, name: str, ordinal: int, registers: dict[str, int]) -> None:
+        """A host callee: fresh values in the registers ``host`` (symabi.models.host_callee) lets it change, but
+        the low bits it keeps (D8-D15), and in NZCV; the case may narrow them (``clobbers``)."""
+        uc = self.uc
+        value = lambda what, bits: self.inputs.get(callee_name(name, ordinal, what), bits)  # noqa: E731
+        for reg in host.clobbered(spec):
+            if spec.clobbers is not None and reg not in spec.clobbers:
+                continue
+            kept = host.kept_low(spec, reg)
+            if kept:
+                high = value(f"{reg}.high", 128 - kept)
+                uc.reg_write(_REG[reg], (high << kept) | (registers[reg] & ((1 << kept) - 1)))
+            else:
+                uc.reg_write(_REG[reg], value(reg, 128 if reg in VECTORS else 64))
+        uc.reg_write(A.UC_ARM64_REG_NZCV, value("nzcv", 64) & 0xF000_0000)  # always: as the model has it
+
+
 def concrete_run(run: Run, entry: int, inputs: Inputs) -> ConcreteRun:
     """The run as the concrete evaluator reads it (``symabi.obligations.concrete``), the same record as an
     amd64 run's: the calls with the current g at each ABIInternal one, the first store at or above the
@@ -427,10 +514,11 @@ class Arm64ReplaySetup:
     unsupported: str = ""  # why this configuration cannot be run here
     obligations: tuple = ()  # the contract's definitions (symabi.obligations.contracts); () : the host ABIs'
     caller_frame: int = 0  # where the caller's own frame begins above the entry SP (the entry convention's)
+    callee_model: str = ""  # the case's callee model: which callees are host code (symabi check's)
 
     def run(self, inputs: Inputs) -> ConcreteRun:
         run = Machine(self.image, self.entry, self.callees, self.red_zone, inputs, world=self.world,
-                      frame=self.caller_frame).go()
+                      frame=self.caller_frame, callee_model=self.callee_model).go()
         return concrete_run(run, self.entry, inputs)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
@@ -463,5 +551,5 @@ def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:
             why = f"the world is entered on the stack region {running_on!r}, which this oracle does not lay out" \
                 if running_on else ""
             setups.append(Arm64ReplaySetup(image, image.symbols[name], dict(case.callees), abi, red_zone, name,
-                                           facts, world, why, obligations, frame))
+                                           facts, world, why, obligations, frame, case.callee_model))
     return setups

@@ -47,8 +47,11 @@ def call(machine, name: str) -> int | None:
         return None
     frame = _own_frame(machine, name, ordinal, sp, site)
     machine.calls.append(ConcreteCall(name, ordinal, site, df, sp, args, registers, frame))
-    if machine.callee_model.startswith("host-"):
-        return _host(machine, name, ordinal, sp, site)
+    host, writes = _host_model(machine, spec)
+    if host is not None:
+        if writes and spec.writes and not _through_pointers(machine, spec, name, ordinal, sp, args, site, registers):
+            return None
+        return _host(machine, host, spec, name, ordinal, sp, site)
     _clobber_registers(machine, name, ordinal, spec.keeps)
     if not _frame_words(machine, spec, name, ordinal, sp, site):
         return None
@@ -161,17 +164,30 @@ def _reach(machine, pointer: int) -> int | None:
     return region.start + region.size
 
 
-def _host(machine, name: str, ordinal: int, sp: int, site: int | None) -> int | None:
-    """The rest of a call into host code (``host-<abi>``, symabi.models.host_callee): the callee-saved
-    registers of the ABI survive, every other register but RSP and the arithmetic flags get fresh values, DF
-    is clear; the home area above the return address (Windows x64) is overwritten; nothing else is written."""
-    from symabi.ports import HOST_ABIS  # pure data
+def _host_model(machine, spec: CalleeSpec):
+    """The host callee model (symabi.models.host_callee) of a callee that is host code: every callee of a
+    ``host-<abi>`` case; under symabi check's model, a callee whose spec keeps registers (crosscall2, a C
+    function), with whether it writes the words its spec declares (check's callees do). None for Go code."""
+    from symabi.models import CALLEE_MODELS
+    from symabi.models.host_callee import HostCalleeModel
 
-    abi = HOST_ABIS[machine.callee_model.removeprefix("host-")]
+    model = CALLEE_MODELS.get(machine.callee_model)
+    if isinstance(model, HostCalleeModel):
+        return model, False
+    host = getattr(model, "host", None)  # symabi.check.models.CheckCallees: it writes what `writes` declares too
+    return (host, True) if host is not None and model.host_abi(spec) is not None else (None, False)
+
+
+def _host(machine, model, spec: CalleeSpec, name: str, ordinal: int, sp: int, site: int | None) -> int | None:
+    """The rest of a call into host code (``model``, symabi.models.host_callee): the registers it keeps
+    survive (the ABI's callee-saved ones), every other register but RSP and the arithmetic flags get fresh
+    values, DF is clear; the home area above the return address (Windows x64) is overwritten; nothing else
+    is written."""
+    abi = model.abi
     uc, value = machine.uc, machine.inputs.callee_value
-    kept = {c.register for c in abi.callee_saved if c.bits >= abi.arch.width(c.register)}
+    clobbered = set(model.clobbered(spec))
     for reg in GPRS + XMMS:
-        if reg != "rsp" and reg not in kept:
+        if reg in clobbered:
             uc.reg_write(_REG[reg], value(name, ordinal, reg, 128 if reg in XMMS else 64))
     flags = uc.reg_read(X.UC_X86_REG_RFLAGS) & ~(ARITH_FLAGS_MASK | DF_BIT)
     uc.reg_write(X.UC_X86_REG_RFLAGS, flags | (value(name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK))

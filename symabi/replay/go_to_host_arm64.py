@@ -16,9 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from symabi.replay.arm64 import GPRS, MAX_FRAME, MIN_FRAME, VECTORS, _REG, Arm64ReplaySetup, Machine, Run, World, \
-    concrete_run
-from symabi.replay.inputs import callee_name, default_bytes, rng_for
+from symabi.replay.arm64 import _REG, Arm64ReplaySetup, Machine, Run, World, concrete_run
 from symabi.replay.machine import ConcreteRun, ConcreteWrite, ReplayError
 from symabi.replay.world import LayoutError, evaluate as world_value
 from unicorn import arm64_const as A
@@ -51,15 +49,6 @@ class GoToHostMachine(Machine):
             self.run.entry[reg] = value
         self.run = GoRun(**vars(self.run))
 
-    def _input_callees(self) -> dict[int, str]:
-        """Also a callee whose address is a word of the caller's frame at entry (``entry.stack+0x8``)."""
-        out = super()._input_callees()
-        for name in self.callees:
-            offset = name.removeprefix("entry.stack+")
-            if offset != name:
-                out[int.from_bytes(self.uc.mem_read(self.sp0 + int(offset, 16), 8), "little")] = name
-        return out
-
     def _write(self, uc, access, address, size, value, user):
         super()._write(uc, access, address, size, value, user)
         site = uc.reg_read(A.UC_ARM64_REG_PC)
@@ -85,48 +74,21 @@ class GoToHostMachine(Machine):
                 return base
         return self.stack_low
 
+    def _host_model(self, spec):
+        """Every callee is host code (the port's host model), but a Go helper the case names a model for."""
+        from symabi.models.host_callee import HOST_CALLEE_MODELS
+
+        return None if spec.model else HOST_CALLEE_MODELS[f"host-{self.abi.name}"]
+
     def _call(self, name: str) -> int:
-        uc, spec = self.uc, self.callees.get(name)
+        spec = self.callees.get(name)
         if spec is None or spec.noreturn or spec.model:  # undeclared, never returning, a Go helper (save_g):
-            thread_low, self.stack_low = self.stack_low, self._floor(uc.reg_read(A.UC_ARM64_REG_SP))
+            thread_low, self.stack_low = self.stack_low, self._floor(self.uc.reg_read(A.UC_ARM64_REG_SP))
             try:  # as the host-entry oracle has them, its frame on the stack the callee runs on
                 return super()._call(name)
             finally:
                 self.stack_low = thread_low
-        registers = {r: uc.reg_read(_REG[r]) for r in (*GPRS, "sp", *VECTORS)}
-        self.run.calls.append((name, self.last, registers))
-        ordinal = sum(1 for c in self.run.calls if c[0] == name)
-        self._host_frame(name, ordinal, registers["sp"])
-        self._host_registers(spec, name, ordinal, registers)
-        uc.reg_write(A.UC_ARM64_REG_PC, registers["x30"])
-        return registers["x30"]
-
-    def _host_frame(self, name: str, ordinal: int, sp: int) -> None:
-        """Random bytes in a random-size frame right below SP (C knows nothing of Go's word at SP - 8)."""
-        draw = rng_for(self.inputs.seed, callee_name(name, ordinal, "frame-size"))
-        size = max(0, min(draw.randrange(MIN_FRAME, MAX_FRAME, 8), sp - self._floor(sp)) // 8 * 8)
-        frame = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, "below"), size))
-        for depth in range(8, size + 1, 8):
-            fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
-            if fixed is not None:
-                frame[size - depth: size - depth + 8] = (fixed & _LOW64).to_bytes(8, "little")
-        if size:
-            self.uc.mem_write(sp - size, bytes(frame))
-
-    def _host_registers(self, spec, name: str, ordinal: int, registers: dict[str, int]) -> None:
-        uc = self.uc
-        value = lambda what, bits: self.inputs.get(callee_name(name, ordinal, what), bits)  # noqa: E731
-        partly = self.abi.partly_kept
-        for reg in self.abi.volatile:
-            if spec.clobbers is not None and reg not in spec.clobbers:
-                continue
-            if reg in partly:
-                kept = partly[reg]
-                high = value(f"{reg}.high", 128 - kept)
-                uc.reg_write(_REG[reg], (high << kept) | (registers[reg] & ((1 << kept) - 1)))
-            else:
-                uc.reg_write(_REG[reg], value(reg, 128 if reg in VECTORS else 64))
-        uc.reg_write(A.UC_ARM64_REG_NZCV, value("nzcv", 64) & 0xF000_0000)  # always: as the model has it
+        return super()._call(name)
 
 
 @dataclass(frozen=True)
@@ -162,6 +124,6 @@ def setups_for_case(case, image) -> list[GoToHostSetup]:
     for s in host_entry_setups(case, image):
         world = replace(s.world, registers=tuple((r, t) for r, t in s.world.registers if not t.startswith("*")))
         out.append(GoToHostSetup(s.image, s.entry, s.callees, abi, red_zone, s.entry_name, s.facts, world,
-                                 s.unsupported, go_to_host(abi), s.caller_frame, held, case.entry_convention.stack_args,
-                                 other))
+                                 s.unsupported, go_to_host(abi), s.caller_frame, held=held,
+                                 stack_args=case.entry_convention.stack_args, other_stacks=other))
     return out
