@@ -358,7 +358,8 @@ class Machine:
             fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
             if fixed is not None:
                 frame[size - depth: size - depth + 8] = (fixed & (2**64 - 1)).to_bytes(8, "little")
-        uc.mem_write(sp - size, bytes(frame[:-8]))  # the word at SP - 8 is the caller's saved FP
+        # the word at SP - 8 is a Go caller's saved FP; host code (a callee that keeps registers) owns it too
+        uc.mem_write(sp - size, bytes(frame if spec.keeps else frame[:-8]))
         for at, pointer in enumerate(args):
             if sp <= pointer < self.window_top and not spec.writes:
                 data = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, f"*frame+{8 * at:#x}"),
