@@ -127,7 +127,8 @@ def host_calls(port: Port, head: dict, callees: dict) -> tuple[dict, dict]:
     that calls host code: the HostCallsContract over the callees that name no ``model`` of their own (each
     a host function of the port's ABI: it keeps the callee-saved registers, ``symabi.check.callees``), with
     the check's callee model; registered by name (the forked proving workers inherit it)."""
-    from symabi.check.callees import host_function  # loads claripy: only for an entry that needs it
+    # these load claripy: only for an entry that needs them
+    from symabi.check.callees import host_function
     from symabi.check.contract import register
     from symabi.check.models import MODELS
 

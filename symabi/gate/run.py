@@ -218,8 +218,9 @@ def _tree_jobs(goroot: Path, fallback: GoToolchain, entries: list[registry.Entry
                 continue
             items.pop()
             for symbol in members:
-                member = Item(f"{item.key}/{symbol.rpartition('.')[2]}", "tree", f"{entry.name}/{symbol}",
-                              registry.TREE_VERSION, True, item.source, port=port.name)
+                name = f"{entry.name}/{symbol.rpartition('.')[2]}"  # "libc/mmap_trampoline"
+                member = Item(f"tree/{port.name}/{name}", "tree", name, registry.TREE_VERSION, True, item.source,
+                              port=port.name)
                 items.append(member)
                 _add_job(todo, member, entry, tree, command, [symbol], registry_path, listing, f"{index}/{len(chosen)}")
             continue
