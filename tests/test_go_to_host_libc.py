@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import mutate
 from test_go_to_host import _registry
+from test_go_to_host_arm64 import _gate as gate_one
 from test_go_to_host_arm64 import gate_items
 
 from symabi.errors import CaseError
@@ -139,3 +140,45 @@ def test_a_planted_bug_is_refuted_naming_the_obligation_and_the_line(tmp_path, m
         assert {int(v.site.location.rpartition(":")[2]) for v in found} == {planted + 1}
 
 
+
+
+# --- callCgoSigaction: Go calls the C function runtime/cgo stored in _cgo_sigaction -----------------------
+
+@pytest.mark.parametrize(("port", "key"), [("linux/amd64", "callCgoSigaction"),
+                                           ("linux/arm64", "callCgoSigaction_arm64")])
+def test_call_cgo_sigaction_is_proved_on_the_pinned_tree(tmp_path, monkeypatch, port, key):
+    item = gate_one(tmp_path, monkeypatch, port, key=key)
+    assert item.verdict is Verdict.PROVED, (item.failing, item.unknown_reason, item.note)
+    assert item.result.contract == "go-to-host"
+
+
+_CCS_CALL = "\tCALL\tAX\n\tMOVQ\tBX, SP\n\tMOVL\tAX, ret+24(FP)\n"  # unique: sigfwd ends alike, without the result
+CGO_SIGACTION = [
+    pytest.param("linux/amd64", "callCgoSigaction", "sys_linux_amd64.s",
+                 [("\tANDQ\t$~15, SP\t// alignment as per amd64 psABI\n" + _CCS_CALL, _CCS_CALL)],
+                 "host-stack-aligned-at-call", "CALL AX", id="amd64-no-alignment"),
+    # SP kept in R11 across the C call (volatile): SP comes back as whatever the C function left there, and the
+    # store of the result through it faults
+    pytest.param("linux/amd64", "callCgoSigaction", "sys_linux_amd64.s",
+                 [("\tMOVQ\tSP, BX\t// callee-saved\n", "\tMOVQ\tSP, R11\n"),
+                  (_CCS_CALL, _CCS_CALL.replace("BX, SP", "R11, SP"))], "no-fault", "MOVL AX, ret+56(FP)",
+                 id="amd64-saved-sp-in-a-volatile-register"),
+    pytest.param("linux/arm64", "callCgoSigaction_arm64", "sys_linux_arm64.s",
+                 [("\tMOVD\t _cgo_sigaction(SB), R3\n\tSUB\t$16, RSP\t\t// reserve 16 bytes for sp-8 where fp may be saved.\n"
+                   "\tBL\tR3\n\tADD\t$16, RSP\n", "\tMOVD\t _cgo_sigaction(SB), R3\n\tBL\tR3\n")],
+                 "preserve-x29", "RET (R30)", id="arm64-c-frame-over-the-saved-fp"),
+]
+
+
+@pytest.mark.parametrize(("port", "key", "source", "edits", "obligation", "site"), CGO_SIGACTION)
+def test_call_cgo_sigaction_mutants_are_refuted_naming_the_obligation(tmp_path, monkeypatch, port, key, source,
+                                                                      edits, obligation, site):
+    def edit(path):
+        for old, new in edits:
+            mutate(path, old, new)
+
+    item = gate_one(tmp_path, monkeypatch, port, edit, key, source)
+    assert item.verdict is Verdict.REFUTED and obligation in item.failing, (item.failing, item.unknown_reason)
+    _confirmed(item)
+    assert {v.site.text for v in item.outcome.violations if v.obligation == obligation} == {site}
+    assert all(f"{source}:" in v.site.location for v in item.outcome.violations)

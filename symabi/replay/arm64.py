@@ -56,7 +56,7 @@ _WIDTH = {**{r: 64 for r in (*GPRS, "sp", "tpidrro_el0", "tpidr_el0")}, **{v: 12
 _ENTRY = re.compile(r"^entry\.(?P<reg>\w+)$")
 _CALLEE = re.compile(r"^(?P<callee>.+)#(?P<n>\d+)\.(?P<what>.+)$")
 _INIT = re.compile(r"^init\.(?P<region>[^+-]+)(?P<sign>[+-])0x(?P<off>[0-9a-f]+)(?P<byte>\.b)?$")
-_WORLD = re.compile(r"^world\.(?P<region>.+)$")
+_WORLD = re.compile(r"^world\.(?P<region>[A-Za-z_][\w./]*)$")  # a base, not a callee output ("world.fn#1.x0")
 _BELOW = re.compile(r"^below-rsp#(?P<k>\d+)\.stack-0x(?P<d>[0-9a-f]+)$")
 
 
@@ -192,9 +192,17 @@ class Machine:
     def _input_callees(self) -> dict[int, str]:
         """Callees the case declares by the input holding them ([callees."entry.x0"]): the function the host
         passed lives at that register's entry value; control reaching it (a fetch there faults, as nothing
-        is mapped) is handed to the callee."""
-        return {self.run.entry[name.removeprefix("entry.")]: name for name in self.callees
-                if name.startswith("entry.") and name.removeprefix("entry.") in self.run.entry}
+        is mapped) is handed to the callee. Also a function at the address of a world region
+        ([callees."world.fn"], a code pointer the world holds): a hook stops the CPU there (it is mapped)."""
+        out = {self.run.entry[name.removeprefix("entry.")]: name for name in self.callees
+               if name.startswith("entry.") and name.removeprefix("entry.") in self.run.entry}
+        for name in self.callees:
+            region = name.removeprefix("world.")
+            if region != name and region in self.bases:
+                out[self.bases[region]] = name
+                self.uc.hook_add(UC_HOOK_CODE, lambda uc, *_: uc.emu_stop(), begin=self.bases[region],
+                                 end=self.bases[region])
+        return out
 
     def _lay_out_world(self) -> dict[str, int]:
         """Map the world's regions at this run's bases; the registers it binds (the thread pointer too)."""
