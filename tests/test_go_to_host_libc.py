@@ -84,16 +84,28 @@ def test_host_calls_is_the_host_abis_contract_over_the_callees_of_the_host_model
 # --- the pinned tree ----------------------------------------------------------------------------------
 
 def test_darwin_amd64_trampolines_on_the_pinned_tree(tmp_path, monkeypatch):
-    """close: PROVED; raiseproc keeps the signal in RBX across libc_getpid without saving the C caller's RBX
-    (a finding, harmless under asmcgocall); read reads errno through __error's result: UNKNOWN, never run."""
+    """close: PROVED; read reads errno through __error's result (the address of the errno region): PROVED;
+    raiseproc keeps the signal in RBX across libc_getpid without saving the C caller's RBX (a finding,
+    harmless under asmcgocall)."""
     items = _gate(tmp_path, monkeypatch, "darwin/amd64", AMD64, ("close", "read", "raiseproc"))
     assert set(items) == {"close_trampoline", "read_trampoline", "raiseproc_trampoline"}
     assert items["close_trampoline"].verdict is Verdict.PROVED
+    assert items["read_trampoline"].verdict is Verdict.PROVED, items["read_trampoline"].outcome.unknowns[:1]
     raiseproc = items["raiseproc_trampoline"]
     assert raiseproc.verdict is Verdict.REFUTED and raiseproc.failing == ("preserve-rbx",)
     _confirmed(raiseproc)
-    read = items["read_trampoline"]
-    assert read.verdict is Verdict.UNKNOWN and read.result is None and "libc_error" in read.unknown_reason
+
+
+def test_a_callee_whose_result_is_not_a_world_address_lets_the_errno_read_fault(tmp_path, monkeypatch):
+    """Without `returns_region`, __error's result is a fresh value, null included: the read of errno
+    through it faults on some path (which the oracle confirms), so the registry must say what it returns."""
+    path = _family(tmp_path, AMD64, ("read",))
+    mutate(path, 'returns_region = "errno"\ndoc = "libSystem', 'doc = "libSystem')
+    items = gate_items(tmp_path, monkeypatch, "darwin/amd64", path)
+    (item,) = items
+    assert item.verdict is Verdict.REFUTED and item.failing == ("no-fault",)
+    _confirmed(item)
+    assert {v.site.text for v in item.outcome.violations} == {"MOVL (AX), AX"}
 
 
 def test_arm64_trampolines_lose_the_frame_pointer_unless_they_step_past_it(tmp_path, monkeypatch):
@@ -153,6 +165,8 @@ def test_call_cgo_sigaction_is_proved_on_the_pinned_tree(tmp_path, monkeypatch, 
 
 
 _CCS_CALL = "\tCALL\tAX\n\tMOVQ\tBX, SP\n\tMOVL\tAX, ret+24(FP)\n"  # unique: sigfwd ends alike, without the result
+_CCS_ARM64_CALL = ("\tMOVD\t _cgo_sigaction(SB), R3\n\tSUB\t$16, RSP\t\t// reserve 16 bytes for sp-8 where fp may be "
+                   "saved.\n\tBL\tR3\n\tADD\t$16, RSP\n")
 CGO_SIGACTION = [
     pytest.param("linux/amd64", "callCgoSigaction", "sys_linux_amd64.s",
                  [("\tANDQ\t$~15, SP\t// alignment as per amd64 psABI\n" + _CCS_CALL, _CCS_CALL)],
@@ -164,8 +178,7 @@ CGO_SIGACTION = [
                   (_CCS_CALL, _CCS_CALL.replace("BX, SP", "R11, SP"))], "no-fault", "MOVL AX, ret+56(FP)",
                  id="amd64-saved-sp-in-a-volatile-register"),
     pytest.param("linux/arm64", "callCgoSigaction_arm64", "sys_linux_arm64.s",
-                 [("\tMOVD\t _cgo_sigaction(SB), R3\n\tSUB\t$16, RSP\t\t// reserve 16 bytes for sp-8 where fp may be saved.\n"
-                   "\tBL\tR3\n\tADD\t$16, RSP\n", "\tMOVD\t _cgo_sigaction(SB), R3\n\tBL\tR3\n")],
+                 [(_CCS_ARM64_CALL, "\tMOVD\t _cgo_sigaction(SB), R3\n\tBL\tR3\n")],
                  "preserve-x29", "RET (R30)", id="arm64-c-frame-over-the-saved-fp"),
 ]
 
