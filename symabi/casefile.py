@@ -74,6 +74,10 @@ class CalleeSpec:
     # The callee's own model when it is not the case's ``callee_model``: a Go helper (``go-abi0``, e.g.
     # runtime·save_g) in a case whose callees are host code. "": the case's.
     model: str = ""
+    # A world region whose address the callee returns in its result register (RAX, X0): libc's __error
+    # returns &errno, the calling thread's. "": a fresh value, as the model has it. Read by the host callees
+    # of symabi check's model (symabi.check.models) and both oracles.
+    returns_region: str = ""
 
     @property
     def narrowed(self) -> bool:
@@ -251,7 +255,7 @@ def _version(path: Path, directory: Path, index: int, raw: Any) -> VersionSpec:
 def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     f = _Fields(path, f"callees.{name}", raw)
     f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args", "sets_g",
-                     "clobbers", "clobbers_reason", "keeps", "model"})
+                     "clobbers", "clobbers_reason", "keeps", "model", "returns_region"})
     pointer_args = []
     for i, raw_arg in enumerate(f.get("pointer_args", list, [])):
         pf = _Fields(path, f"callees.{name}.pointer_args[{i}]", raw_arg)
@@ -281,6 +285,7 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
         clobbers_reason=f.get("clobbers_reason", str, ""),
         keeps=f.strings("keeps"),
         model=f.get("model", str, ""),
+        returns_region=f.get("returns_region", str, ""),
     )
     if spec.clobbers is not None and not spec.clobbers_reason:
         raise CaseError(f"{path}: field `callees.{name}.clobbers` narrows the registers the callee changes; "

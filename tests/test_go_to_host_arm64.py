@@ -9,6 +9,8 @@ exactly one occurrence of a line.
 from __future__ import annotations
 
 import pytest
+from conftest import mutate
+from test_go_to_host import _confirmed, _failing, _registry
 
 from symabi.casefile import parse_case
 from symabi.models import CALLEE_MODELS
@@ -16,9 +18,6 @@ from symabi.models.host_callee import volatile
 from symabi.ports import AAPCS64, DARWIN_ARM64, WINDOWS_ARM64
 from symabi.prover import prove_case
 from symabi.verdicts import Verdict
-
-from conftest import mutate
-from test_go_to_host import _confirmed, _failing, _registry
 
 HOST_GPRS = tuple(f"x{i}" for i in range(18))
 
@@ -69,7 +68,9 @@ def test_asmcgocall_no_g_arm64_without_stepping_past_its_saved_fp_loses_r29(case
 
 # --- asmcgocall on the pinned tree (the gate's registry entries) ------------------------------------------
 
-def _gate(tmp_path, monkeypatch, port: str, edit=None, key: str = "asmcgocall_arm64", source: str = "asm_arm64.s"):
+def gate_items(tmp_path, monkeypatch, port: str, registry_path, edit=None, source: str = ""):
+    """The gate's items for ``port`` under the registry ``registry_path``: on the pinned tree, or, with ``edit``,
+    on a copy whose src/runtime/``source`` it edits."""
     from test_gate import copy_goroot
 
     from symabi.gate.run import run_gate
@@ -81,9 +82,12 @@ def _gate(tmp_path, monkeypatch, port: str, edit=None, key: str = "asmcgocall_ar
     if edit is not None:
         goroot = copy_goroot(find_toolchain().goroot, tmp_path / "goroot")
         edit(goroot / "src/runtime" / source)
-    result = run_gate(goroot=goroot, cases_dir=tmp_path / "cases", ports=(port,),
-                      registry_path=_registry(tmp_path / "registry.toml", key))
-    (item,) = result.items
+    return run_gate(goroot=goroot, cases_dir=tmp_path / "cases", ports=(port,), registry_path=registry_path).items
+
+
+def _gate(tmp_path, monkeypatch, port: str, edit=None, key: str = "asmcgocall_arm64", source: str = "asm_arm64.s"):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (item,) = gate_items(tmp_path, monkeypatch, port, _registry(tmp_path / "registry.toml", key), edit, source)
     return item
 
 

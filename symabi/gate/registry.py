@@ -12,6 +12,13 @@ port's build plan assembles that matches. ``race = true``: the file as a ``-race
 UNKNOWN with that reason, never silently left out. ``constants_from``: other files of the tree whose
 ``#define``s the world uses (windows' TEB layout lives in sys_windows_amd64.s).
 
+Families: ``case.entry`` may be a name pattern (``runtime.*_trampoline``): every TEXT symbol of the file that
+matches is an entry point of its own (``tree/<port>/<entry>/<symbol>``), with the entry's tables. A callee
+table may be a pattern too (``[callees."libc_*"]``): it models each symbol the entry point calls that
+matches. ``contract = "host-calls"``: the port's host-ABI contract plus the host-call obligations at every
+call of a callee of the host model (``symabi.check.contract.HostCallsContract``). A callee table with
+``unstated = "why"``: an entry point that calls it is UNKNOWN with that reason.
+
 Releases: the registry describes every Go release the gate may meet, not only the newest. ``since =
 "go1.27"`` (that release and later) and ``until = "go1.27"`` (releases before it) on an entry say which
 releases it describes; two entries may share a name and ports for disjoint releases (the shape of the
@@ -77,6 +84,60 @@ class Entry:
     def symbols(self) -> tuple[str, ...]:
         entry = self.table.get("case", {}).get("entry", ())
         return (entry,) if isinstance(entry, str) else tuple(entry)
+
+    @property
+    def family(self) -> bool:
+        """Its entry names TEXT symbols by a pattern: each match is an entry point of its own."""
+        return any(is_pattern(s) for s in self.symbols)
+
+    def members(self, names) -> list[str]:
+        """The TEXT symbols (of ``names``, in order) a family's patterns match."""
+        return [n for n in names if any(fnmatchcase(n, s) for s in self.symbols)]
+
+
+HOST_CALLS = "host-calls"  # the contract: the port's host ABI's plus the host-call obligations
+_PATTERN = re.compile(r"[*?\[]")
+
+
+def is_pattern(name: str) -> bool:
+    return bool(_PATTERN.search(name))
+
+
+def callees_for(table: dict, called: list[str]) -> tuple[dict, str]:
+    """The entry's callee tables for one entry point that calls ``called``: a pattern table becomes one
+    table per called symbol it matches (a named table wins over a pattern). Also the reason it cannot be
+    checked, when it calls a callee whose table is ``unstated``."""
+    named = {k: v for k, v in table.items() if not is_pattern(k)}
+    out, why = {}, ""
+    for name in called:
+        spec = named.get(name) or next((v for k, v in table.items() if is_pattern(k) and fnmatchcase(name, k)), None)
+        if spec is None:
+            continue
+        spec = dict(spec)
+        reason = spec.pop("unstated", "")
+        if reason and not why:
+            why = f"it calls {name}: {reason}"
+        out[name] = spec
+    kept = {k: v for k, v in named.items() if k not in out and "unstated" not in v}  # e.g. "entry.stack+0x8"
+    return {**kept, **out}, why
+
+
+def host_calls(port: Port, head: dict, callees: dict) -> tuple[dict, dict]:
+    """``contract = "host-calls"`` resolved for the port as ``symabi check`` resolves a host-entry function
+    that calls host code: the HostCallsContract over the callees that name no ``model`` of their own (each
+    a host function of the port's ABI: it keeps the callee-saved registers, ``symabi.check.callees``), with
+    the check's callee model; registered by name (the forked proving workers inherit it)."""
+    # these load claripy: only for an entry that needs them
+    from symabi.check.callees import host_function
+    from symabi.check.contract import register
+    from symabi.check.models import MODELS
+
+    if "callee_model" in head:
+        raise CaseError(f"contract = {HOST_CALLS!r} gives the callee model itself (host code keeps the host's "
+                        "callee-saved registers): drop `case.callee_model`")
+    host = {n: {**host_function(n, port).table, **spec} for n, spec in callees.items() if not spec.get("model")}
+    head = {**head, "contract": register(port.abi, frozenset(host)), "callee_model": MODELS[port.abi.name].name}
+    return head, {**callees, **host}
 
 
 class MissingConstant(Exception):
@@ -224,12 +285,18 @@ def port_constants(port: Port) -> dict[str, int]:
 
 def case_for(entry: Entry, source: Path, revision: str, constants: dict[str, int],
              symbols: list[str] | None = None, registry: Path = REGISTRY, port: Port = PORTS[DEFAULT_PORT],
-             version: str = "") -> Case:
+             version: str = "", called: list[str] | None = None) -> Case:
     """The entry as a case with one version, ``source`` as the tree has it, entered through ``symbols``
     (default: all the entry's), for ``port``, as the registry describes the Go release ``version``
-    (default: the newest). Raises MissingConstant."""
+    (default: the newest). ``called``: what the entry point calls (a family's callee patterns are
+    expanded over it). Raises MissingConstant."""
     table = substitute(for_release(entry.table, version), {**constants, **port_constants(port)})
+    if called is not None:
+        table = {**table, "callees": callees_for(table.get("callees", {}), called)[0]}
     head = dict(table.get("case", {}))
+    if head.get("contract") == HOST_CALLS:
+        head, callees = host_calls(port, head, table.get("callees", {}))
+        table = {**table, "callees": callees}
     head.setdefault("name", entry.name)
     head.setdefault("package", entry.package)
     head.setdefault("port", port.name)

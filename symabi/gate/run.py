@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from symabi.casefile import Case, default_cases_dir, list_cases, parse_case
+from symabi.check import callees
 from symabi.errors import AssemblerError, CaseError
 from symabi.frontend import Listing
 from symabi.gate import build, jobs, registry
@@ -208,7 +209,21 @@ def _tree_jobs(goroot: Path, fallback: GoToolchain, entries: list[registry.Entry
         if isinstance(listings[key], str):
             item.unknown_reason = listings[key]
             continue
-        have = {s.name for s in listings[key].text_symbols()}
+        listing = listings[key]
+        have = [s.name for s in listing.text_symbols()]
+        if entry.family:  # one entry point per TEXT symbol its pattern matches
+            members = entry.members(have)
+            if not members:
+                item.note = f"the tree's {item.source} has no TEXT symbol matching {', '.join(entry.symbols)}"
+                continue
+            items.pop()
+            for symbol in members:
+                name = f"{entry.name}/{symbol.rpartition('.')[2]}"  # "libc/mmap_trampoline"
+                member = Item(f"tree/{port.name}/{name}", "tree", name, registry.TREE_VERSION, True, item.source,
+                              port=port.name)
+                items.append(member)
+                _add_job(todo, member, entry, tree, command, [symbol], registry_path, listing, f"{index}/{len(chosen)}")
+            continue
         present = [s for s in entry.symbols if s in have]
         missing = [s for s in entry.symbols if s not in have]
         if not present:
@@ -216,11 +231,22 @@ def _tree_jobs(goroot: Path, fallback: GoToolchain, entries: list[registry.Entry
             continue
         if missing:
             item.note = f"the tree's {item.source} lacks {', '.join(missing)} (checked: {', '.join(present)})"
-        case = _entry_case(item, entry, tree, command, present, registry_path)
-        if case is not None:
-            todo.append((jobs.Job(f"[{index}/{len(chosen)}] {item.key}", item.key, case, tree.toolchain,
-                                  {registry.TREE_VERSION: listings[key]}), item))
+        _add_job(todo, item, entry, tree, command, present, registry_path, listing, f"{index}/{len(chosen)}")
     return items, todo, tree.toolchain.version
+
+
+def _add_job(todo: list, item: Item, entry: registry.Entry, tree: build.Tree, command: build.AsmCommand,
+             symbols: list[str], registry_path: Path, listing: Listing, where: str) -> None:
+    """The proof of ``item``, unless it cannot have one (its unknown reason then says why)."""
+    called = list(dict.fromkeys(c for s in symbols for c in callees.called(listing, s)))
+    why = registry.callees_for(entry.table.get("callees", {}), called)[1]
+    if why:
+        item.unknown_reason = f"the registry cannot state the world of {item.name} on {tree.port.name}: {why}"
+        return
+    case = _entry_case(item, entry, tree, command, symbols, registry_path, called)
+    if case is not None:
+        todo.append((jobs.Job(f"[{where}] {item.key}", item.key, case, tree.toolchain,
+                              {registry.TREE_VERSION: listing}), item))
 
 
 def _command(item: Item, entry: registry.Entry, tree: build.Tree, port: Port) -> build.AsmCommand | None:
@@ -255,14 +281,14 @@ def _assemble(tree: build.Tree, command: build.AsmCommand, source: str, progress
 
 
 def _entry_case(item: Item, entry: registry.Entry, tree: build.Tree, command: build.AsmCommand,
-                symbols: list[str], registry_path: Path) -> Case | None:
+                symbols: list[str], registry_path: Path, called: list[str] | None = None) -> Case | None:
     """The registry's case for the entry point, with the tree's constants; None (and the item UNKNOWN) when
     the tree lacks one."""
     try:
         case = registry.case_for(entry, command.path, f"{tree.toolchain.version} at {tree.goroot}",
                                  build.constants(tree, command, tuple(tree.goroot / "src" / f for f in
                                                                       entry.constants_from)),
-                                 symbols, registry_path, tree.port, tree.toolchain.version)
+                                 symbols, registry_path, tree.port, tree.toolchain.version, called)
     except registry.MissingConstant as exc:
         where = ", ".join((f"{entry.package}'s go_asm.h", command.source, *entry.constants_from))
         item.unknown_reason = (f"the tree defines no {exc.args[0]} (in {where}), which the registry's world "

@@ -61,7 +61,7 @@ _WIDTH = {**{r: 64 for r in (*GPRS, "sp", "tpidrro_el0", "tpidr_el0")}, **{v: 12
 _ENTRY = re.compile(r"^entry\.(?P<reg>\w+)$")
 _CALLEE = re.compile(r"^(?P<callee>.+)#(?P<n>\d+)\.(?P<what>.+)$")
 _INIT = re.compile(r"^init\.(?P<region>[^+-]+)(?P<sign>[+-])0x(?P<off>[0-9a-f]+)(?P<byte>\.b)?$")
-_WORLD = re.compile(r"^world\.(?P<region>.+)$")
+_WORLD = re.compile(r"^world\.(?P<region>[A-Za-z_][\w./]*)$")  # a base, not a callee output ("world.fn#1.x0")
 _BELOW = re.compile(r"^below-rsp#(?P<k>\d+)\.stack-0x(?P<d>[0-9a-f]+)$")
 
 
@@ -419,7 +419,8 @@ class Machine:
             fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
             if fixed is not None:
                 frame[size - depth: size - depth + 8] = (fixed & (2**64 - 1)).to_bytes(8, "little")
-        uc.mem_write(sp - size, bytes(frame[:-8]))  # the word at SP - 8 is the caller's saved FP
+        # the word at SP - 8 is a Go caller's saved FP; host code (a callee that keeps registers) owns it too
+        uc.mem_write(sp - size, bytes(frame if spec.keeps else frame[:-8]))
         for at, pointer in enumerate(args):
             if sp <= pointer < self.window_top and not spec.writes:
                 data = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, f"*frame+{8 * at:#x}"),
@@ -436,6 +437,8 @@ class Machine:
         for reg in GPRS:  # Go never writes R18_PLATFORM, and keeps g in R28
             if reg not in ("x18", "x28", *spec.keeps) and (changed is None or reg in changed):
                 uc.reg_write(_REG[reg], value(reg, 64))
+        if spec.returns_region:  # the address of a world region (__error: &errno)
+            uc.reg_write(_REG["x0"], self.bases[spec.returns_region])
         if spec.sets_g:  # runtime·load_g: g from the thread's TLS slot, as memory holds it now
             g = self.current_g()
             uc.reg_write(_REG["x28"], g if g is not None else value("x28", 64))
