@@ -16,7 +16,7 @@ Families: ``case.entry`` may be a name pattern (``runtime.*_trampoline``): every
 matches is an entry point of its own (``tree/<port>/<entry>/<symbol>``), with the entry's tables. A callee
 table may be a pattern too (``[callees."libc_*"]``): it models each symbol the entry point calls that
 matches. ``contract = "host-calls"``: the port's host-ABI contract plus the host-call obligations at every
-call of a callee of the host model (``symabi.check.contract.HostCallsContract``). A callee table with
+call of a callee of the host model (``symabi.check.contract.host_calls_contract``). A callee table with
 ``unstated = "why"``: an entry point that calls it is UNKNOWN with that reason.
 
 Releases: the registry describes every Go release the gate may meet, not only the newest. ``since =
@@ -124,7 +124,7 @@ def callees_for(table: dict, called: list[str]) -> tuple[dict, str]:
 
 def host_calls(port: Port, head: dict, callees: dict) -> tuple[dict, dict]:
     """``contract = "host-calls"`` resolved for the port as ``symabi check`` resolves a host-entry function
-    that calls host code: the HostCallsContract over the callees that name no ``model`` of their own (each
+    that calls host code: the host_calls_contract over the callees that name no ``model`` of their own (each
     a host function of the port's ABI: it keeps the callee-saved registers, ``symabi.check.callees``), with
     the check's callee model; registered by name (the forked proving workers inherit it)."""
     # these load claripy: only for an entry that needs them
