@@ -9,8 +9,10 @@ Prints, from one run:
 * the wall time of the whole ``symabi prove crosscall2 --no-cache`` command in a fresh process, first
   run and best of ``--repeat``, beside the floor, ``python -c "import angr"`` with the same interpreter,
   measured the same way (interleaved with the command, so both see the same machine state);
-* the targets, each in fresh processes interleaved with the floor, as a ratio to it, with the peak
-  resident memory of the largest process (``ru_maxrss``, the gate's workers included): cold
+* the targets, each in fresh processes interleaved with the floor, as a ratio to it, with the CPU
+  seconds spent (user + sys, the gate's workers included: a figure a shared machine disturbs less than
+  wall time) and the peak resident memory of the largest process (``ru_maxrss``, the gate's workers
+  included): cold
   ``symabi prove crosscall2`` (nothing cached; <= 1.15x), the same answered from the verdict cache,
   ``symabi gate --no-cache`` on windows/amd64 (<= floor + the Go build plan + 2 s), ``symabi gate`` on an
   unchanged tree (<= 0.5x) and ``symabi gate --ports all --no-cache`` (<= 60 s). They run in a private
@@ -84,14 +86,14 @@ def run_child(cmd: list[str], env: dict[str, str]) -> dict:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"seconds": time.perf_counter() - began, "exit_code": proc.returncode, "peak_mib": usage.ru_maxrss / 1024,
-            "plan": _gate_plan_seconds(stdout) if "gate" in cmd else None}
+            "cpu": usage.ru_utime + usage.ru_stime, "plan": _gate_plan_seconds(stdout) if "gate" in cmd else None}
 
 
 def _summary(runs: list[dict]) -> dict:
     best = min(runs, key=lambda r: r["seconds"])
     return {"runs": [r["seconds"] for r in runs], "first": runs[0]["seconds"], "best": best["seconds"],
             "peak_mib": max(r["peak_mib"] for r in runs), "exit_code": runs[-1]["exit_code"],
-            "plan": best["plan"]}
+            "plan": best["plan"], "cpu": min(r.get("cpu", 0.0) for r in runs)}
 
 
 def measure_targets(repeat: int, repeat_all: int, go: str | None, jobs: int | None) -> dict:
@@ -231,7 +233,8 @@ def render(report: dict) -> str:
 def _row(label: str, run: dict, floor: dict, target: str, met: bool | None) -> str:
     ratio = f"{run['first'] / floor['first']:.2f}x/{run['best'] / floor['best']:.2f}x"
     verdict = "" if met is None else ("  met" if met else "  NOT met")
-    return (f"  {label:<36}{run['first']:>8.2f}{run['best']:>8.2f}{ratio:>14}{run['peak_mib']:>9.0f}"
+    cpu = f"{run['cpu']:.2f}" if "cpu" in run else "-"
+    return (f"  {label:<36}{run['first']:>8.2f}{run['best']:>8.2f}{ratio:>14}{cpu:>8}{run['peak_mib']:>9.0f}"
             f"{run['exit_code']:>6}  {target}{verdict}")
 
 
@@ -239,9 +242,10 @@ def render_targets(t: dict) -> list[str]:
     """Issue 15's figures: each as a ratio to the floor of the same run (first run/best run), peak memory."""
     floor = t["floor"]
     title = (f"targets (fresh processes; first and best of {len(floor['runs'])} interleaved runs; ratio to the floor "
-             f"first/best; peak RSS of the largest process; gate with --jobs {t['jobs']})")
+             f"first/best; CPU seconds (user + sys, the gate's workers included) of the least costly run; peak RSS "
+             f"of the largest process; gate with --jobs {t['jobs']})")
     lines = [title,
-             f"  {'':<36}{'first s':>8}{'best s':>8}{'x floor':>14}{'peak MiB':>9}{'exit':>6}  target"]
+             f"  {'':<36}{'first s':>8}{'best s':>8}{'x floor':>14}{'CPU s':>8}{'peak MiB':>9}{'exit':>6}  target"]
     lines.append(_row('python -c "import angr" (the floor)', floor, floor, "", None))
     lines.append(_row("prove crosscall2 (nothing cached)", t["prove_cold"], floor, "<= 1.15x floor",
                       t["prove_cold"]["best"] <= 1.15 * floor["best"]))

@@ -71,13 +71,43 @@ def _hex(value: int | None, bits: int) -> str | None:
     return None if value is None else f"0x{value:0{bits // 4}x}"
 
 
-class _Pair:
-    """One old path against one new path, under their joint constraints."""
+class _Joint:
+    """The joint constraints of one old path and one new path, asked of the old path's solver: the new
+    path's own constraints (those the old path lacks) go with every question as extra constraints. One
+    solver per old path then answers for all its pairs, keeping what Z3 learnt about the constraints the
+    versions share (the entry and the world), instead of a new solver per pair solving them again."""
 
-    def __init__(self, old: TracedPath, new: TracedPath, regs: RegisterFile, timeout_ms: int):
-        self.old, self.new, self.regs = old, new, regs
+    def __init__(self, base, own: tuple):
+        self.base, self.own = base, own
+
+    def satisfiable(self, extra_constraints=()) -> bool:
+        return self.base.satisfiable(extra_constraints=(*self.own, *extra_constraints))
+
+    def batch_eval(self, exprs, n: int, extra_constraints=()):
+        return self.base.batch_eval(exprs, n, extra_constraints=(*self.own, *extra_constraints))
+
+    def eval(self, expr, n: int, extra_constraints=()):
+        return self.base.eval(expr, n, extra_constraints=(*self.own, *extra_constraints))
+
+
+class _PairSolver(solver.PathSolver):
+    """``solver.PathSolver`` over a pair's joint constraints, answered by a ``_Joint``."""
+
+    def __init__(self, constraints: list, joint: _Joint):  # noqa: super().__init__ would build a solver
+        self.constraints, self.solver = constraints, joint
+
+
+class _Pair:
+    """One old path against one new path, under their joint constraints. ``base``: a solver holding the
+    old path's constraints (shared by its pairs); ``seen``: the differences already found in other pairs,
+    by (kind, what)."""
+
+    def __init__(self, old: TracedPath, new: TracedPath, regs: RegisterFile, base, seen=frozenset()):
+        self.old, self.new, self.regs, self.seen = old, new, regs, seen
+        mine = {id(c) for c in old.path.state.solver.constraints}  # the same AST object: the same constraint
+        own = tuple(c for c in new.path.state.solver.constraints if id(c) not in mine)
         self.constraints = [*old.path.state.solver.constraints, *new.path.state.solver.constraints]
-        self.solver = solver.PathSolver(self.constraints, timeout_ms)
+        self.solver = _PairSolver(self.constraints, _Joint(base, own))
 
     def feasible(self) -> bool:
         return self.solver.satisfiable()
@@ -85,6 +115,8 @@ class _Pair:
     def differ(self, what: str, a, b, kind: str = BEHAVIOURAL) -> Difference | None:
         if a.size() != b.size():
             a, b = a.zero_extend(max(0, b.size() - a.size())), b.zero_extend(max(0, a.size() - b.size()))
+        if self._known(what, a, b, kind):
+            return None
         answer = solver.ask(self.solver, a != b, {"old": a, "new": b})
         if answer.status == solver.HOLDS:
             return None
@@ -93,7 +125,7 @@ class _Pair:
         delta = self._stack_delta(a, b)
         if delta is not None and kind == BEHAVIOURAL:
             kind = STACK_LAYOUT
-        approximated = sorted(v for v in a.variables ^ b.variables if v.startswith(_APPROXIMATED))
+        approximated = sorted(_approximated(a, b))
         if approximated and kind == BEHAVIOURAL:
             raise _Undecided(f"{what}: the difference rests on fresh values the model gives reads it approximates "
                              f"({', '.join(approximated[:3])}), which may hold the same in both versions")
@@ -101,9 +133,23 @@ class _Pair:
         return Difference(kind, what, _hex(answer.values["old"], a.size()), _hex(answer.values["new"], b.size()),
                           detail, delta, {k: hex(v) for k, v in sorted(answer.inputs.items())})
 
-    def _stack_delta(self, a, b) -> int | None:
+    def _known(self, what: str, a, b, kind: str) -> bool:
+        """Whether every answer the question could get is already decided: the only difference it can
+        report (of ``kind``, or of the stack-layout kind when both sides are stack-relative; or no
+        report at all, when a difference would rest on approximated reads) is one another pair already
+        reported, which the result lists once. Its answer would add nothing, so it is not asked."""
+        if (kind, what) not in self.seen:
+            return False
+        if kind != BEHAVIOURAL:
+            return True
+        return not self._stack_relative(a, b) and not _approximated(a, b)
+
+    def _stack_relative(self, a, b) -> bool:
         rsp = self.regs.stack_pointer
-        if not (a.variables & rsp.variables and b.variables & rsp.variables):
+        return bool(a.variables & rsp.variables and b.variables & rsp.variables)
+
+    def _stack_delta(self, a, b) -> int | None:
+        if not self._stack_relative(a, b):
             return None
         values = self.solver.eval(a - b, 2)
         if len(values) != 1:
@@ -125,6 +171,11 @@ class _Pair:
 
 class _Undecided(Exception):
     pass
+
+
+def _approximated(a, b) -> set[str]:
+    """The variables only one side has that stand for reads the model approximates."""
+    return {v for v in a.variables ^ b.variables if v.startswith(_APPROXIMATED)}
 
 
 def _compare_calls(pair: _Pair, old: PathOutcome, new: PathOutcome, out: list[Difference]) -> None:
@@ -200,10 +251,13 @@ def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: Ve
     differences: list[Difference] = []
     seen: set[tuple[str, str]] = set()
     for a in old.paths:
+        base = None  # the old path's solver, made when a pair needs it
         for b in new.paths:
             if a.path.kind == UNKNOWN or b.path.kind == UNKNOWN or not _compatible(a, b):
                 continue
-            pair = _Pair(a, b, regs, timeout_ms)
+            if base is None:
+                base = solver.PathSolver(a.path.state.solver.constraints, timeout_ms).solver
+            pair = _Pair(a, b, regs, base, seen)
             if not pair.feasible():
                 continue
             found: list[Difference] = []

@@ -54,7 +54,7 @@ def test_command_is_the_installed_script_or_the_module():
 
 def _run(seconds: float, peak: float = 200.0, plan: float | None = None) -> dict:
     return {"argv": ["symabi"], "runs": [seconds + 0.1, seconds], "first": seconds + 0.1, "best": seconds,
-            "peak_mib": peak, "exit_code": 0, "plan": plan}
+            "peak_mib": peak, "exit_code": 0, "plan": plan, "cpu": 1.5 * seconds}
 
 
 def test_render_targets_as_ratios_to_the_floor_with_peak_memory():
@@ -68,6 +68,7 @@ def test_render_targets_as_ratios_to_the_floor_with_peak_memory():
     assert "1.10x" in prove and "<= 1.15x floor  met" in prove
     gate = next(line for key, line in lines.items() if key.startswith("gate --no-cache"))
     assert "900" in gate and "plan (0.20)" in gate and "NOT met" in gate
+    assert "30.00" in gate  # its CPU seconds, beside the wall time
     assert "<= 60 s  NOT met" in next(line for key, line in lines.items() if key.startswith("gate --ports all"))
     assert "<= 0.5x floor  met" in next(line for key, line in lines.items() if key.startswith("gate, unchanged"))
     json.dumps(report)
