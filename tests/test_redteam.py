@@ -1,0 +1,253 @@
+"""Red-team cases for the Go -> host contract and `symabi check`'s //symabi:host-call stubs.
+
+Each stub carries one bug (or none) demonstrated on a ground truth that does not share symabi's model: a
+real run (the pinned Go toolchain with gcc on linux/amd64, aarch64-linux-gnu-gcc and qemu-user on
+linux/arm64; scripts and results in docs/redteam.md), or the ABI text itself where the port cannot run
+here (windows and darwin arm64). The tests assert the verdict the ground truth calls for; the ones symabi
+still gets wrong are strict xfails whose reason names the fix.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from symabi.cli import app
+
+
+def _check(root: Path, ports: tuple[str, ...], monkeypatch) -> dict[tuple[str, str], dict]:
+    """(function, port) -> its JSON record, from one `symabi check --json` run over the module."""
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("SYMABI_DEBUG", raising=False)
+    args = ["check", "--json", *(a for p in ports for a in ("--port", p)), "./..."]
+    result = CliRunner().invoke(app, args)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output, result.output
+    return {(f["symbol"].rpartition(".")[2], f["port"]): f for f in json.loads(result.output)["functions"]}
+
+
+def _module(root: Path, go: str, files: dict[str, str], toml: str | None = None) -> Path:
+    (root / "p").mkdir(parents=True)
+    (root / "go.mod").write_text("module example.com/rt\n\ngo 1.21\n")
+    (root / "p" / "p.go").write_text("package p\n\n" + go)
+    for name, asm in files.items():
+        (root / "p" / name).write_text('#include "textflag.h"\n\n' + asm)
+    if toml is not None:
+        (root / "symabi.toml").write_text(toml)
+    return root
+
+
+def _refuted(record: dict, obligation: str) -> bool:
+    return record["verdict"] == "refuted" and any(f": {obligation}" in f for f in record["findings"])
+
+
+# ---- amd64 -------------------------------------------------------------------------------------------
+
+# A stub whose TEXT line claims more argument bytes than its Go declaration (go vet's asmdecl reports it,
+# the build does not): the caller lays out only the declared 16 bytes, so 16(FP) is the caller's own
+# frame. Real run (linux/amd64, a Go caller with a live [4]uintptr local): the caller's x[0] became 0xdead.
+FRAME_MISMATCH = """//symabi:host-call
+TEXT ·wide(SB),NOSPLIT|NOFRAME,$0-24
+	MOVQ	$0xdead, AX
+	MOVQ	AX, r+16(FP)
+	RET
+
+//symabi:host-call
+TEXT ·cplx(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	$0xdead, AX
+	MOVQ	AX, r+16(FP)
+	RET
+"""
+FRAME_MISMATCH_GO = "func wide(fn, x uintptr)\nfunc cplx(a int32, c complex64, b int32)\n"
+
+# Right verdicts worth keeping: DF set through POPFQ at the call; the saved SP kept in a volatile register
+# (R11) across the call; a misaligned call reachable only for one argument value.
+RIGHT = """//symabi:host-call
+TEXT ·popfDF(SB),NOSPLIT|NOFRAME,$0-8
+	MOVQ	fn+0(FP), AX
+	PUSHQ	BP
+	MOVQ	SP, BP
+	ANDQ	$~15, SP
+	SUBQ	$32, SP
+	PUSHQ	$0x402
+	POPFQ
+	CALL	AX
+	CLD
+	MOVQ	BP, SP
+	POPQ	BP
+	RET
+
+//symabi:host-call
+TEXT ·volatileSP(SB),NOSPLIT|NOFRAME,$0-8
+	MOVQ	fn+0(FP), AX
+	MOVQ	SP, R11
+	ANDQ	$~15, SP
+	SUBQ	$32, SP
+	CALL	AX
+	MOVQ	R11, SP
+	RET
+
+//symabi:host-call
+TEXT ·oneValue(SB),NOSPLIT|NOFRAME,$0-16
+	MOVQ	fn+0(FP), AX
+	MOVQ	x+8(FP), DX
+	PUSHQ	BP
+	MOVQ	SP, BP
+	ANDQ	$~15, SP
+	SUBQ	$32, SP
+	CMPQ	DX, $0x12345678
+	JNE	ok
+	SUBQ	$8, SP
+ok:
+	CALL	AX
+	MOVQ	BP, SP
+	POPQ	BP
+	RET
+"""
+RIGHT_GO = "func popfDF(fn uintptr)\nfunc volatileSP(fn uintptr)\nfunc oneValue(fn, x uintptr)\n"
+
+
+@pytest.fixture(scope="module")
+def amd64(tmp_path_factory):
+    root = _module(tmp_path_factory.mktemp("rt") / "m", FRAME_MISMATCH_GO + RIGHT_GO,
+                   {"p_amd64.s": FRAME_MISMATCH + "\n" + RIGHT})
+    mp = pytest.MonkeyPatch()
+    try:
+        return _check(root, ("linux/amd64",), mp)
+    finally:
+        mp.undo()
+
+
+def test_text_size_larger_than_the_go_declaration_is_the_callers_frame(amd64):
+    """The caller's frame is what the Go declaration lays out: the smaller size wins."""
+    assert _refuted(amd64[("wide", "linux/amd64")], "stack-writes-in-go-frame"), amd64[("wide", "linux/amd64")]
+
+
+def test_complex64_is_4_aligned_in_the_declared_frame(amd64):
+    """func cplx(a int32, c complex64, b int32) is 16 bytes (complex64: size 8, align 4), not 24."""
+    assert _refuted(amd64[("cplx", "linux/amd64")], "stack-writes-in-go-frame"), amd64[("cplx", "linux/amd64")]
+
+
+@pytest.mark.parametrize("name, obligation", [("popfDF", "df-clear-at-call"), ("volatileSP", "no-fault"),
+                                              ("oneValue", "host-stack-aligned-at-call")])
+def test_right_refutations_replay(amd64, name, obligation):
+    record = amd64[(name, "linux/amd64")]
+    assert _refuted(record, obligation), record
+    lines = record["findings"]  # the report's lines: each witness is followed by its replay's
+    assert any(line.startswith("\twitness: ") for line in lines), lines
+    assert sum(line == "\treplay: confirmed" for line in lines) == sum(line.startswith("\twitness: ") for line in lines)
+
+
+# Go's amd64 ABI (abi-internal.md, "Flags"): at calls and returns the CPU is in x87 mode, and the MXCSR
+# control bits are fixed (round to nearest, all exceptions masked). Real runs on linux/amd64:
+#   mmx:   a C function computing with long double after the stub's MOVQ AX, M0 returned NaN (wanted 3);
+#   mxcsr: 0.1+0.2 computed by Go after the stub returned was 0.3, not 0.30000000000000004.
+X87_MXCSR = """//symabi:host-call
+TEXT ·mmx(SB),NOSPLIT|NOFRAME,$0-8
+	MOVQ	fn+0(FP), AX
+	PUSHQ	BP
+	MOVQ	SP, BP
+	ANDQ	$~15, SP
+	SUBQ	$32, SP
+	MOVQ	AX, M0
+	CALL	AX
+	MOVQ	BP, SP
+	POPQ	BP
+	RET
+
+//symabi:host-call
+TEXT ·mxcsr(SB),NOSPLIT|NOFRAME,$0-0
+	SUBQ	$8, SP
+	MOVL	$0x7F80, 0(SP)
+	LDMXCSR	0(SP)
+	ADDQ	$8, SP
+	RET
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="go-to-host has no x87-mode or MXCSR obligation (contracts/go_to_host.py): "
+                   "needs x87-mode-at-call/-at-return (VEX fptag all zero) and mxcsr-at-call/-at-return (control "
+                   "bits 0x1F80 | status kept), as abi-internal.md 'Flags' states")
+def test_mmx_state_and_mxcsr_are_owed_to_the_host_and_to_go(tmp_path, monkeypatch):
+    root = _module(tmp_path, "func mmx(fn uintptr)\nfunc mxcsr()\n", {"p_amd64.s": X87_MXCSR})
+    found = _check(root, ("linux/amd64",), monkeypatch)
+    assert {found[(n, "linux/amd64")]["verdict"] for n in ("mmx", "mxcsr")} == {"refuted"}, found
+
+
+# ---- arm64 -------------------------------------------------------------------------------------------
+
+# keepsFP calls C with SP = entry SP (LR and FP kept in callee-saved X20/X21): the C callee's prologue
+# (stp x29, x30, [sp, #-16]!) overwrites entry SP-8, the Go caller's saved frame pointer, which the
+# caller's epilogue reloads (MOVD -8(RSP), R29: cmd/internal/obj/arm64). Real run (qemu-aarch64, a gcc
+# -O2 non-leaf callee): the grandparent's R29 came back as a code address. platformReg writes X18, the
+# platform register of darwin and windows arm64 (the TEB on windows: every Win32 call reads it).
+# framed is the correct shape (proved, and the real run agrees).
+ARM64 = """//symabi:host-call
+TEXT ·keepsFP(SB),NOSPLIT|NOFRAME,$0-8
+	MOVD	fn+0(FP), R9
+	MOVD	R30, R20
+	MOVD	R29, R21
+	BL	(R9)
+	MOVD	R20, R30
+	MOVD	R21, R29
+	RET
+
+//symabi:host-call
+TEXT ·platformReg(SB),NOSPLIT|NOFRAME,$0-8
+	MOVD	fn+0(FP), R9
+	STP.W	(R29, R30), -32(RSP)
+	MOVD	RSP, R29
+	MOVD	$0, R18_PLATFORM
+	BL	(R9)
+	LDP.P	32(RSP), (R29, R30)
+	RET
+
+//symabi:host-call
+TEXT ·framed(SB),NOSPLIT|NOFRAME,$0-8
+	MOVD	fn+0(FP), R9
+	STP.W	(R29, R30), -32(RSP)
+	MOVD	RSP, R29
+	BL	(R9)
+	LDP.P	32(RSP), (R29, R30)
+	RET
+"""
+ARM64_GO = "func keepsFP(fn uintptr)\nfunc platformReg(fn uintptr)\nfunc framed(fn uintptr)\n"
+ARM64_PORTS = ("linux/arm64", "darwin/arm64", "windows/arm64")
+
+
+@pytest.fixture(scope="module")
+def arm64(tmp_path_factory):
+    root = _module(tmp_path_factory.mktemp("rt") / "m", ARM64_GO, {"p_arm64.s": ARM64})
+    mp = pytest.MonkeyPatch()
+    try:
+        return _check(root, ARM64_PORTS, mp)
+    finally:
+        mp.undo()
+
+
+def test_arm64_correct_stub_is_proved(arm64):
+    assert {arm64[("framed", p)]["verdict"] for p in ARM64_PORTS} == {"proved"}, arm64
+
+
+@pytest.mark.xfail(strict=True, reason="go-to-host arm64 does not check the Go caller's saved FP at entry SP-8 "
+                   "against what a host callee leaves below its SP (models/host_callee.py havocs it): needs, at "
+                   "each BL into host code on the entry stack, SP <= entry SP - 16 (or the word at entry SP-8 "
+                   "at return equal to its entry value) in contracts/go_to_host_arm64.py")
+@pytest.mark.parametrize("port", ARM64_PORTS)
+def test_host_callee_below_entry_sp_clobbers_the_callers_saved_fp(arm64, port):
+    assert arm64[("keepsFP", port)]["verdict"] == "refuted", arm64[("keepsFP", port)]
+
+
+def test_x18_is_free_on_linux(arm64):
+    assert arm64[("platformReg", "linux/arm64")]["verdict"] == "proved"
+
+
+@pytest.mark.xfail(strict=True, reason="go-to-host arm64 has no x18-untouched obligation (contracts/aapcs64.py "
+                   "has it for host entries): on darwin-arm64 and windows-arm64, X18 at every BL into host code "
+                   "and at the return must equal its entry value (contracts/go_to_host_arm64.py)")
+@pytest.mark.parametrize("port", ("darwin/arm64", "windows/arm64"))
+def test_x18_is_the_platforms_on_darwin_and_windows(arm64, port):
+    assert arm64[("platformReg", port)]["verdict"] == "refuted", arm64[("platformReg", port)]
