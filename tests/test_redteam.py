@@ -310,6 +310,39 @@ def test_what_a_c_callee_writes_above_its_return_address(tmp_path, monkeypatch, 
     assert record["verdict"] != "proved", record
 
 
+# docs/check.md's own example stub calls fn(arg) on the current stack. Called from a goroutine (the only
+# way Go code calls it), that is the goroutine's stack: Go guarantees a NOSPLIT function StackNosplit
+# (800) bytes below its SP, and a C function may use any amount. Real run (linux/amd64, 64 goroutines
+# each calling it with a gcc -O2 function using a 16 KiB buffer): SIGSEGV (with a 1-line function: fine).
+# The go-abi0-call convention's stack region (entry RSP - 0x10000 ..) and the host callee model, which
+# havocs only down to that region's floor, make it PROVED.
+CALL_C_DOCS = """//symabi:host-call
+TEXT ·callC(SB),NOSPLIT|NOFRAME,$0-24
+	MOVQ	fn+0(FP), AX
+	MOVQ	arg+8(FP), DI
+	MOVQ	DI, CX
+	PUSHQ	BP
+	MOVQ	SP, BP
+	ANDQ	$~15, SP
+	SUBQ	$32, SP
+	CALL	AX
+	MOVQ	BP, SP
+	POPQ	BP
+	MOVQ	AX, ret+16(FP)
+	RET
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="a host callee on the Go caller's stack may need more stack than a "
+                   "goroutine has (StackNosplit, 800 bytes, below a NOSPLIT function): the go-abi0-call "
+                   "convention needs a declared stack kind (goroutine: UNKNOWN or REFUTED at a host call on it; "
+                   "system/g0: room as declared) and models/host_callee.py must not assume the region's 64 KiB")
+def test_c_on_a_goroutine_stack_is_not_proved(tmp_path, monkeypatch):
+    root = _module(tmp_path, "func callC(fn, arg uintptr) uintptr\n", {"p_amd64.s": CALL_C_DOCS})
+    record = _check(root, ("linux/amd64",), monkeypatch)[("callC", "linux/amd64")]
+    assert record["verdict"] != "proved", record
+
+
 # ---- arm64 -------------------------------------------------------------------------------------------
 
 # keepsFP calls C with SP = entry SP (LR and FP kept in callee-saved X20/X21): the C callee's prologue
