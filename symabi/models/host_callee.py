@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import CalleeSpec
-from symabi.engine.memory import Havoc, MemoryGuard, UncoveredAccess
+from symabi.engine.memory import Access, Havoc, MemoryGuard, UncoveredAccess
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS
 from symabi.errors import CaseError
+from symabi.models.entry_go import GO_ENTRY
 from symabi.models.go_abi0 import CALLEE_MODELS, fresh
 from symabi.ports import HOST_ABIS, HostAbi
 
@@ -86,6 +87,7 @@ class HostCalleeModel:
             raise UncoveredAccess("call", sp, 8, site, "the host callee's stack pointer is in no declared region, "
                                   "so what it leaves below it cannot be modelled")
         region, offset = at
+        _over_callers_saved_fp(state, region, offset, site)
         prefix = f"{spec.name}#{ordinal}"
         low, high = guard.bounds(region)
         guard.havoc(state, Havoc(region, low, offset, lambda word: f"{prefix}.below-{offset - word:#x}"))
@@ -119,6 +121,16 @@ class HostCalleeModel:
             return fresh(callee, ordinal, reg, bits)
         old = state.registers.load(reg)
         return claripy.Concat(fresh(callee, ordinal, f"{reg}.high", bits - kept), old[kept - 1:0])
+
+
+def _over_callers_saved_fp(state, region: str, offset: int, site: int | None) -> None:
+    """A host callee whose frame covers the word right below the entry SP, where a Go arm64 caller saved its frame
+    pointer (its epilogue reloads R29 from there: ``MOVD -8(RSP), R29``), overwrites it: recorded as a store of
+    that word at the call, which the go-to-host contract's stack-writes obligation judges."""
+    entry = state.globals.get(GO_ENTRY)
+    if entry is not None and entry.saved_fp_below and region == "stack" and offset > -entry.saved_fp_below:
+        state.globals["writes"] = state.globals["writes"] + (
+            Access("stack", -entry.saved_fp_below, entry.saved_fp_below, site),)
 
 
 def host_model(abi: HostAbi) -> HostCalleeModel:

@@ -103,6 +103,9 @@ class GoToHostMachine(Machine):
         self.run.calls.append((name, self.last, registers))
         ordinal = sum(1 for c in self.run.calls if c[0] == name)
         self._host_frame(name, ordinal, registers["sp"])
+        if self.go_write is None and self.sp0 - SAVED_FP < registers["sp"] <= self.window_top:
+            # its frame covers the caller's saved frame pointer at entry SP - 8 (symbolic: models/host_callee.py)
+            self.go_write = (-SAVED_FP, SAVED_FP, self.last, "stack")
         self._host_registers(spec, name, ordinal, registers)
         uc.reg_write(A.UC_ARM64_REG_PC, registers["x30"])
         return registers["x30"]
