@@ -2,8 +2,8 @@
 
 Each stub carries one bug (or none) demonstrated on a ground truth that does not share symabi's model: a
 real run (the pinned Go toolchain with gcc on linux/amd64, aarch64-linux-gnu-gcc and qemu-user on
-linux/arm64; scripts and results in docs/redteam.md), or the ABI text itself where the port cannot run
-here (windows and darwin arm64). The tests assert the verdict the ground truth calls for; the ones symabi
+linux/arm64: scripts/redteam_realruns.py builds these very stubs; results in docs/redteam.md), or the ABI
+text itself where the port cannot run here (windows and darwin arm64). The tests assert the verdict the ground truth calls for; the ones symabi
 still gets wrong are strict xfails whose reason names the fix.
 """
 
