@@ -138,6 +138,7 @@ func main() {
 DECLS_ARM64 = """package p
 
 func keepsFP(fn uintptr)
+func asmFrame(fn uintptr)
 func framed(fn uintptr)
 func dczid()
 func getfp() uintptr
@@ -155,6 +156,9 @@ func KeepsFP(fn uintptr) (before, after uintptr) { before = getfp(); keepsFPInne
 
 //go:noinline
 func Framed(fn uintptr) (before, after uintptr) { before = getfp(); framedInner(fn); after = getfp(); return }
+
+//go:noinline
+func AsmFrame(fn uintptr) (before, after uintptr) { before = getfp(); asmFrame(fn); after = getfp(); return }
 
 func Dczid() { dczid() }
 """
@@ -185,13 +189,11 @@ import (
 
 func main() {
 	switch os.Args[1] {
-	case "keepsFP", "framed":
-		probe := p.KeepsFP
-		if os.Args[1] == "framed" {
-			probe = p.Framed
-		}
+	case "keepsFP", "framed", "asmFrame":
+		probe := map[string]func(uintptr) (uintptr, uintptr){"keepsFP": p.KeepsFP, "framed": p.Framed,
+			"asmFrame": p.AsmFrame}[os.Args[1]]
 		b, a := probe(uintptr(C.addr_framed()))
-		fmt.Printf("the grandparent's R29 before %#x, after %#x (kept: equal)\n", b, a)
+		fmt.Printf("R29 the probe sees before %#x, after %#x (kept: equal)\n", b, a)
 	case "dczid":
 		p.Dczid()
 		fmt.Println("returned; a later fault (exit 2) is the stub's too")
@@ -201,7 +203,7 @@ func main() {
 
 AMD64_RUNS = ("wide", "mmx", "mxcsr", "ownFrame", "ownFrame-control", "stackArgs", "stackArgs-control", "status",
               "callC-small", "callC-big")
-ARM64_RUNS = ("keepsFP", "framed", "dczid")
+ARM64_RUNS = ("keepsFP", "asmFrame", "framed", "dczid")
 
 
 def _write(root: Path) -> None:
@@ -214,7 +216,7 @@ def _write(root: Path) -> None:
              rt.CPU_REPORTS[rt.CPU_REPORTS.index("//symabi:host-call\nTEXT ·status"):], rt.CALL_C_DOCS]
     (root / "p" / "p_amd64.s").write_text('#include "textflag.h"\n\n' + "\n".join(amd64))
     arm64 = [rt.ARM64.replace(rt.ARM64[rt.ARM64.index("//symabi:host-call\nTEXT ·platformReg"):
-                                      rt.ARM64.index("//symabi:host-call\nTEXT ·framed")], ""),
+                                      rt.ARM64.index("//symabi:host-call\nTEXT ·asmFrame")], ""),
              rt.DCZID.split("//symabi:host-call\nTEXT ·midr")[0], GETFP]
     (root / "p" / "p_arm64.s").write_text('#include "textflag.h"\n\n' + "\n".join(arm64))
     for name, text in (("run", MAIN_AMD64), ("runarm", MAIN_ARM64)):

@@ -351,6 +351,8 @@ def test_c_on_a_goroutine_stack_is_not_proved(tmp_path, monkeypatch):
 # -O2 non-leaf callee): the grandparent's R29 came back as a code address. It was PROVED: the host callee
 # model havocked that word and no obligation looked at it after the call. platformReg writes X18, the
 # platform register of darwin and windows arm64 (the TEB on windows: every Win32 call reads it).
+# asmFrame lets the assembler build its frame ($16): its prologue saves R29 at SP-8, below SP, where the
+# C callee's frame goes (REFUTED preserve-x29; real run: the caller's R29 came back changed).
 # framed is the correct shape (proved, and the real run agrees).
 ARM64 = """//symabi:host-call
 TEXT ·keepsFP(SB),NOSPLIT|NOFRAME,$0-8
@@ -373,6 +375,12 @@ TEXT ·platformReg(SB),NOSPLIT|NOFRAME,$0-8
 	RET
 
 //symabi:host-call
+TEXT ·asmFrame(SB),NOSPLIT,$16-8
+	MOVD	fn+0(FP), R9
+	BL	(R9)
+	RET
+
+//symabi:host-call
 TEXT ·framed(SB),NOSPLIT|NOFRAME,$0-8
 	MOVD	fn+0(FP), R9
 	STP.W	(R29, R30), -32(RSP)
@@ -381,7 +389,7 @@ TEXT ·framed(SB),NOSPLIT|NOFRAME,$0-8
 	LDP.P	32(RSP), (R29, R30)
 	RET
 """
-ARM64_GO = "func keepsFP(fn uintptr)\nfunc platformReg(fn uintptr)\nfunc framed(fn uintptr)\n"
+ARM64_GO = "func keepsFP(fn uintptr)\nfunc platformReg(fn uintptr)\nfunc asmFrame(fn uintptr)\nfunc framed(fn uintptr)\n"
 ARM64_PORTS = ("linux/arm64", "darwin/arm64", "windows/arm64")
 
 
@@ -406,6 +414,12 @@ def test_host_callee_below_entry_sp_clobbers_the_callers_saved_fp(arm64, port):
     assert _refuted(record, "stack-writes-in-go-frame"), record
     assert any("entry SP -0x8 (the caller's saved frame pointer" in line for line in record["findings"]), record
     assert "\treplay: confirmed" in record["findings"], record
+
+
+@pytest.mark.parametrize("port", ARM64_PORTS)
+def test_assembler_frame_below_sp_loses_x29(arm64, port):
+    record = arm64[("asmFrame", port)]
+    assert _refuted(record, "preserve-x29") and "\treplay: confirmed" in record["findings"], record
 
 
 def test_x18_is_free_on_linux(arm64):
