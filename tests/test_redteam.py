@@ -483,3 +483,24 @@ def test_system_registers_the_lifter_cannot_read_are_unknown(arm64_sysregs, name
                    "amd64) and the arm64 replay draw it")
 def test_dczid_is_what_the_cpu_reports(arm64_sysregs):
     assert arm64_sysregs[("dczid", "linux/arm64")]["verdict"] != "proved", arm64_sysregs[("dczid", "linux/arm64")]
+
+
+def test_the_declared_frame_is_the_packages_function_only(tmp_path):
+    """A file-local f<> or a bare symbol is not the Go function f of the package, whatever its frame."""
+    from symabi.check.directives import TextDecl
+    from symabi.check.host_call import frame
+
+    go = tmp_path / "p.go"
+    go.write_text("package p\n\nfunc f(a, b, c uintptr)\nfunc g(a int32, c complex64, b int32)\n")
+
+    def decl(written: str, args: int | None) -> TextDecl:
+        name = written.replace("\u00b7", "example.com/p.").removesuffix("<>")
+        return TextDecl(tmp_path / "p_amd64.s", 1, 1, written, name, "NOSPLIT", args)
+
+    assert frame(decl("\u00b7f", None), [go]) == (24, 0)
+    assert frame(decl("\u00b7f", 40), [go]) == (24, 0)  # the caller lays out 24 bytes, whatever TEXT says
+    assert frame(decl("\u00b7f", 16), [go]) == (16, 0)
+    assert frame(decl("\u00b7g", None), [go]) == (16, 0)
+    assert frame(decl("\u00b7f<>", None), [go]) is None
+    assert frame(decl("f", None), [go]) is None
+    assert frame(decl("f", 8), [go]) == (8, 0)

@@ -51,7 +51,10 @@ def frame(text: TextDecl, gofiles: list[Path]) -> tuple[int, int] | None:
     the smaller wins: a Go caller lays out only the words its declaration names (go vet's asmdecl reports
     the mismatch; the build does not), and a larger TEXT size would let the stub's stores into the
     caller's own frame pass as result words."""
-    declared = go_frame(gofiles, text.name.rpartition(".")[2].split("<")[0])
+    # only ·f is the package's f, which a Go declaration can declare (not f<>, file-local, nor a bare or
+    # another package's symbol, whose namesake in the package's Go code is another function)
+    ours = text.written.startswith("\u00b7") and not text.written.endswith("<>")
+    declared = go_frame(gofiles, text.name.rpartition(".")[2]) if ours else None
     if text.args is None:
         return declared
     if declared is None:
