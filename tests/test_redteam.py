@@ -298,17 +298,40 @@ TEXT ·stackArgs(SB),NOSPLIT|NOFRAME,$0-8
 """
 
 
-@pytest.mark.xfail(strict=True, reason="models/host_callee.py: a host callee writes nothing above its home area "
-                   "(no stack arguments) and nothing of the trampoline's frame through its pointer arguments; "
-                   "needs the callee's stack-argument bytes (`args`) and pointer writes (`writes`) honoured by "
-                   "HostCalleeModel and its replay, and, where the case does not give them, UNKNOWN when the "
-                   "stub stores above the callee's home area or hands it a pointer into its own frame")
+@pytest.mark.xfail(strict=True, reason="models/host_callee.py: a host callee whose case gives no `args` takes no "
+                   "stack arguments, and it writes nothing of the trampoline's frame through its pointer arguments "
+                   "(`writes` is not honoured); needs, where the case does not say, UNKNOWN when the stub stores "
+                   "into the words above the callee's home area that its outgoing arguments would occupy, or hands "
+                   "it a pointer into its own frame")
 @pytest.mark.parametrize("name", ["ownFrame", "stackArgs"])
 def test_what_a_c_callee_writes_above_its_return_address(tmp_path, monkeypatch, name):
     root = _module(tmp_path, "func ownFrame(fn uintptr)\nfunc stackArgs(fn uintptr)\n", {"p_amd64.s": HOST_WRITES})
     record = _check(root, ("linux/amd64",), monkeypatch)[(name, "linux/amd64")]
     assert record["verdict"] != "proved", record
 
+
+STACK_ARGS_ARM64 = """//symabi:host-call
+TEXT ·stackArgs(SB),NOSPLIT|NOFRAME,$0-8
+	MOVD	fn+0(FP), R9
+	STP.W	(R29, R30), -32(RSP)
+	MOVD	RSP, R29
+	BL	(R9)
+	LDP.P	32(RSP), (R29, R30)
+	RET
+"""
+
+
+def test_declared_stack_arguments_are_the_callees(tmp_path, monkeypatch):
+    """With the C function's stack-argument bytes declared (`args`), what the stub keeps there is lost: on
+    amd64 the saved BP in the 7th argument's slot, on arm64 the saved R29/R30 at 0(SP), where a 9th integer
+    argument goes. Both refutations replay."""
+    toml = '[callees."entry.stack+0x8"]\nargs = 8\ndoc = "a C function with one stack argument"\n'
+    amd64 = "//symabi:host-call\nTEXT ·stackArgs" + HOST_WRITES.split("TEXT ·stackArgs")[1]
+    root = _module(tmp_path, "func stackArgs(fn uintptr)\n", {"p_amd64.s": amd64, "p_arm64.s": STACK_ARGS_ARM64}, toml)
+    found = _check(root, ("linux/amd64", "linux/arm64"), monkeypatch)
+    for port, obligation in (("linux/amd64", "no-fault"), ("linux/arm64", "preserve-x29")):
+        record = found[("stackArgs", port)]
+        assert _refuted(record, obligation) and "\treplay: confirmed" in record["findings"], record
 
 # docs/check.md's own example stub calls fn(arg) on the current stack. Called from a goroutine (the only
 # way Go code calls it), that is the goroutine's stack: Go guarantees a NOSPLIT function StackNosplit

@@ -56,6 +56,9 @@ def _assumptions(abi: HostAbi) -> tuple[str, ...]:
     if abi.home_area:
         out.append(f"may write the {abi.home_area}-byte home area its caller reserves above the return address: "
                    "nothing stored there survives the call")
+    out.append("takes no stack arguments (beyond the home area) unless the case gives a callee's `args` (the bytes "
+               "of home area and stack arguments above its return address, arm64: from its SP up), which it may "
+               "rewrite: nothing stored there survives the call")
     out += [
         *(("returns with DF clear" if abi.df_clear_at_return else "may return with DF set",)
           if abi.arch.direction_flag else ()),
@@ -91,8 +94,14 @@ class HostCalleeModel:
         prefix = f"{spec.name}#{ordinal}"
         low, high = guard.bounds(region)
         guard.havoc(state, Havoc(region, low, offset, lambda word: f"{prefix}.below-{offset - word:#x}"))
-        if self.abi.home_area:
-            top = min(offset + 8 + self.abi.home_area, high)
+        # above the return address: its home area and its stack arguments (``args``), which the callee owns (gcc
+        # rewrites an incoming stack argument in place for a sibling call: ``addq $1, 8(%rsp); jmp h``)
+        owned = max(self.abi.home_area, spec.args)
+        if owned and arch.link_register:  # arm64: the stack arguments start at SP itself
+            top = min(offset + owned, high)
+            guard.havoc(state, Havoc(region, offset, top, lambda word: f"{prefix}.args+{word - offset:#x}"))
+        elif owned:
+            top = min(offset + 8 + owned, high)
             guard.havoc(state, Havoc(region, offset + 8, top, lambda word: f"{prefix}.home+{word - offset - 8:#x}"))
         # where it returns: the word on top of the stack (amd64), or the link register at the call (arm64)
         link = arch.link_register

@@ -48,7 +48,7 @@ def call(machine, name: str) -> int | None:
     frame = _own_frame(machine, name, ordinal, sp, site)
     machine.calls.append(ConcreteCall(name, ordinal, site, df, sp, args, registers, frame))
     if machine.callee_model.startswith("host-"):
-        return _host(machine, name, ordinal, sp, site)
+        return _host(machine, name, ordinal, sp, site, spec.args)
     _clobber_registers(machine, name, ordinal, spec.keeps)
     if not _frame_words(machine, spec, name, ordinal, sp, site):
         return None
@@ -161,10 +161,11 @@ def _reach(machine, pointer: int) -> int | None:
     return region.start + region.size
 
 
-def _host(machine, name: str, ordinal: int, sp: int, site: int | None) -> int | None:
+def _host(machine, name: str, ordinal: int, sp: int, site: int | None, args: int = 0) -> int | None:
     """The rest of a call into host code (``host-<abi>``, symabi.models.host_callee): the callee-saved
     registers of the ABI survive, every other register but RSP and the arithmetic flags get fresh values, DF
-    is clear; the home area above the return address (Windows x64) is overwritten; nothing else is written."""
+    is clear; the home area above the return address (Windows x64) and the stack arguments (``args`` bytes
+    from the return address + 8, home area included) are overwritten; nothing else is written."""
     from symabi.ports import HOST_ABIS  # pure data
 
     abi = HOST_ABIS[machine.callee_model.removeprefix("host-")]
@@ -175,13 +176,14 @@ def _host(machine, name: str, ordinal: int, sp: int, site: int | None) -> int | 
             uc.reg_write(_REG[reg], value(name, ordinal, reg, 128 if reg in XMMS else 64))
     flags = uc.reg_read(X.UC_X86_REG_RFLAGS) & ~(ARITH_FLAGS_MASK | DF_BIT)
     uc.reg_write(X.UC_X86_REG_RFLAGS, flags | (value(name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK))
-    if abi.home_area:
-        region = machine.region(sp + 8, abi.home_area)
+    owned = max(abi.home_area, args)
+    if owned:
+        region = machine.region(sp + 8, owned)
         if region is not None and region.writable:  # else: no home area to write (the obligation's business)
             words = b"".join(value(name, ordinal, f"home+{o:#x}", 64).to_bytes(8, "little")
-                             for o in range(0, abi.home_area, 8))
+                             for o in range(0, owned, 8))
             machine.uc.mem_write(sp + 8, words)
-            machine.record(sp + 8, abi.home_area, region, site, name, "home")
+            machine.record(sp + 8, owned, region, site, name, "home")
     ret = _words(machine, sp, 8, name)
     if ret is None:
         return None

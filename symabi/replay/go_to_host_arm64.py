@@ -103,12 +103,20 @@ class GoToHostMachine(Machine):
         self.run.calls.append((name, self.last, registers))
         ordinal = sum(1 for c in self.run.calls if c[0] == name)
         self._host_frame(name, ordinal, registers["sp"])
+        self._host_arguments(spec, name, ordinal, registers["sp"])
         if self.go_write is None and self.sp0 - SAVED_FP < registers["sp"] <= self.window_top:
             # its frame covers the caller's saved frame pointer at entry SP - 8 (symbolic: models/host_callee.py)
             self.go_write = (-SAVED_FP, SAVED_FP, self.last, "stack")
         self._host_registers(spec, name, ordinal, registers)
         uc.reg_write(A.UC_ARM64_REG_PC, registers["x30"])
         return registers["x30"]
+
+    def _host_arguments(self, spec, name: str, ordinal: int, sp: int) -> None:
+        """Its stack arguments (``args`` bytes from SP up), which it owns: fresh words (symbolic: models/host_callee.py)."""
+        if spec.args and self.stack_low <= sp and sp + spec.args <= self.window_top:
+            self.uc.mem_write(sp, b"".join(
+                self.inputs.get(callee_name(name, ordinal, f"args+{o:#x}"), 64).to_bytes(8, "little")
+                for o in range(0, spec.args, 8)))
 
     def _host_frame(self, name: str, ordinal: int, sp: int) -> None:
         """Random bytes in a random-size frame right below SP (C knows nothing of Go's word at SP - 8)."""

@@ -15,7 +15,7 @@ by accident, and nothing the symbolic model assumes leaks in. Input names and th
     <callee>#<n>.frame+0x<o>        its argument/result word at callee RSP + 8 + o
     <callee>#<n>.*frame+0x<p>+0x<o> the word it writes at *(frame+p) + o
     <callee>#<n>.below-0x<d>        the word it leaves at callee entry RSP - d (its own frame)
-    <callee>#<n>.home+0x<o>         a host callee's home-area word at callee entry RSP + 8 + o
+    <callee>#<n>.home+0x<o>         a host callee's home-area or stack-argument word at callee entry RSP + 8 + o
     below-rsp#<k>.stack-0x<d>       the k-th read below the then-current RSP: the byte at entry RSP - d
     cpuid#<n>.eax|ebx|ecx|edx       what the n-th CPUID returns
     init.stack-0x<o>                the 8-byte word the caller left at entry RSP - o: stack[-o]
