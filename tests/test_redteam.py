@@ -310,24 +310,14 @@ def test_what_a_c_callee_writes_above_its_return_address(tmp_path, monkeypatch, 
     assert record["verdict"] != "proved", record
 
 
-STACK_ARGS_ARM64 = """//symabi:host-call
-TEXT ·stackArgs(SB),NOSPLIT|NOFRAME,$0-8
-	MOVD	fn+0(FP), R9
-	STP.W	(R29, R30), -32(RSP)
-	MOVD	RSP, R29
-	BL	(R9)
-	LDP.P	32(RSP), (R29, R30)
-	RET
-"""
-
-
 def test_declared_stack_arguments_are_the_callees(tmp_path, monkeypatch):
     """With the C function's stack-argument bytes declared (`args`), what the stub keeps there is lost: on
     amd64 the saved BP in the 7th argument's slot, on arm64 the saved R29/R30 at 0(SP), where a 9th integer
     argument goes. Both refutations replay."""
     toml = '[callees."entry.stack+0x8"]\nargs = 8\ndoc = "a C function with one stack argument"\n'
     amd64 = "//symabi:host-call\nTEXT ·stackArgs" + HOST_WRITES.split("TEXT ·stackArgs")[1]
-    root = _module(tmp_path, "func stackArgs(fn uintptr)\n", {"p_amd64.s": amd64, "p_arm64.s": STACK_ARGS_ARM64}, toml)
+    arm64 = ("//symabi:host-call\nTEXT ·framed" + ARM64.split("TEXT ·framed")[1]).replace("·framed", "·stackArgs")
+    root = _module(tmp_path, "func stackArgs(fn uintptr)\n", {"p_amd64.s": amd64, "p_arm64.s": arm64}, toml)
     found = _check(root, ("linux/amd64", "linux/arm64"), monkeypatch)
     for port, obligation in (("linux/amd64", "no-fault"), ("linux/arm64", "preserve-x29")):
         record = found[("stackArgs", port)]
