@@ -194,6 +194,32 @@ def test_mmx_state_at_a_host_call_is_refuted(x87, port):
     assert x87[("mmx", port)]["verdict"] == "refuted", x87[("mmx", port)]
 
 
+# The AVX upper halves are volatile in both host ABIs (Windows keeps XMM6-15's low 128 bits only), and a
+# gcc -mavx2 function ends with VZEROUPPER. Real run (linux/amd64): the entry SP kept in Y6's upper half came
+# back 0: SIGSEGV. It was PROVED (the host callee model clobbered XMMn and left YMMn's upper half alone); now
+# UNKNOWN, since unicorn cannot execute VINSERTI128 to replay the refutation.
+YMM = """//symabi:host-call
+TEXT ·ymmKeep(SB),NOSPLIT|NOFRAME,$0-8
+	MOVQ	fn+0(FP), AX
+	MOVQ	SP, X3
+	VINSERTI128	$1, X3, Y6, Y6
+	ANDQ	$~15, SP
+	SUBQ	$32, SP
+	CALL	AX
+	VEXTRACTI128	$1, Y6, X3
+	MOVQ	X3, SP
+	VZEROUPPER
+	RET
+"""
+
+
+@pytest.mark.parametrize("port", ("linux/amd64", "windows/amd64"))
+def test_avx_upper_halves_do_not_survive_a_host_call(tmp_path, monkeypatch, port):
+    root = _module(tmp_path, "func ymmKeep(fn uintptr)\n", {"p_amd64.s": YMM})
+    record = _check(root, (port,), monkeypatch)[("ymmKeep", port)]
+    assert record["verdict"] != "proved", record
+    assert any("ymm6.high" in line for line in record["findings"]), record
+
 # What the CPU reports is not the lifter's to choose. The engine gives fresh values to CPUID and refuses
 # what it cannot model (RDTSCP, RDRAND, SYSCALL: UNKNOWN, or REFUTED for POPFQ setting TF); but STMXCSR's
 # exception-status bits come back clear (VEX keeps no MXCSR status): after Go computed 0.1+0.2 (inexact: PE

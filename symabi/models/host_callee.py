@@ -38,12 +38,15 @@ def _assumptions(abi: HostAbi) -> tuple[str, ...]:
     gprs = ", ".join(r.upper() for r in regs if abi.arch.register(r).kind == "gpr")
     vectors = ", ".join(r.upper() for r in regs if abi.arch.register(r).kind == "vector")
     saved = ", ".join(c.register.upper() for c in abi.callee_saved)
-    link = abi.arch.link_register
+    link, arch = abi.arch.link_register, abi.arch
     partial = ", ".join(f"the bits of {r.upper()} above its low {b}" for r, b in abi.partly_kept.items())
     out = [
         f"follows {abi.reference}",
         f"may clobber every volatile register: {gprs}; {vectors or 'no vector register'}"
         + (f" ({partial})" if partial else "") + "; and the flags (unless the case narrows a callee's `clobbers`)",
+        *((f"may clobber the upper halves {arch.volatile_uppers[0][0].upper()}-{arch.volatile_uppers[-1][0].upper()} "
+           f"keep above {arch.volatile_uppers[0][1].upper()}-{arch.volatile_uppers[-1][1].upper()} (every host ABI "
+           "makes them volatile; a VZEROUPPER clears them)",) if arch.volatile_uppers else ()),
         f"keeps the callee-saved registers {saved} and the stack pointer"
         + (f"; never writes {', '.join(r.upper() for r in abi.reserved)} (the platform's)" if abi.reserved else ""),
         (f"returns to the {link.upper()} of the call, with the stack pointer as at the call" if link else
@@ -110,6 +113,10 @@ class HostCalleeModel:
         for reg in volatile(self.abi):
             if changed is None or reg in changed:
                 state.registers.store(reg, self._fresh(state, spec.name, ordinal, reg))
+        for wide, vector in arch.volatile_uppers:  # YMMn above XMMn: volatile in every host ABI
+            low = state.registers.load(vector)
+            high = fresh(spec.name, ordinal, f"{wide}.high", state.registers.load(wide).length - low.length)
+            state.registers.store(wide, claripy.Concat(high, low))
         state.regs.cc_op = CC_OP_COPY
         state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
         state.regs.cc_dep2 = 0

@@ -174,6 +174,9 @@ def _host(machine, name: str, ordinal: int, sp: int, site: int | None, args: int
     for reg in GPRS + XMMS:
         if reg != "rsp" and reg not in kept:
             uc.reg_write(_REG[reg], value(name, ordinal, reg, 128 if reg in XMMS else 64))
+    for i, reg in enumerate(XMMS):  # the AVX upper halves: volatile in every host ABI
+        ymm = getattr(X, f"UC_X86_REG_YMM{i}")
+        uc.reg_write(ymm, value(name, ordinal, f"ymm{i}.high", 128) << 128 | uc.reg_read(_REG[reg]))
     flags = uc.reg_read(X.UC_X86_REG_RFLAGS) & ~(ARITH_FLAGS_MASK | DF_BIT)
     uc.reg_write(X.UC_X86_REG_RFLAGS, flags | (value(name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK))
     owned = max(abi.home_area, args)
