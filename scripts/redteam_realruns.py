@@ -141,6 +141,7 @@ func keepsFP(fn uintptr)
 func asmFrame(fn uintptr)
 func framed(fn uintptr)
 func dczid()
+func fpsr()
 func getfp() uintptr
 
 //go:noinline
@@ -161,6 +162,11 @@ func Framed(fn uintptr) (before, after uintptr) { before = getfp(); framedInner(
 func AsmFrame(fn uintptr) (before, after uintptr) { before = getfp(); asmFrame(fn); after = getfp(); return }
 
 func Dczid() { dczid() }
+
+var F1, F2 = 0.1, 0.2
+var Sink float64
+
+func Fpsr() { Sink = F1 + F2; fpsr() } // inexact: FPSR.IXC set (sticky)
 """
 
 GETFP = """
@@ -194,6 +200,9 @@ func main() {
 			"asmFrame": p.AsmFrame}[os.Args[1]]
 		b, a := probe(uintptr(C.addr_framed()))
 		fmt.Printf("R29 the probe sees before %#x, after %#x (kept: equal)\n", b, a)
+	case "fpsr":
+		p.Fpsr()
+		fmt.Println("returned; a later fault (exit 2) is the stub's too")
 	case "dczid":
 		p.Dczid()
 		fmt.Println("returned; a later fault (exit 2) is the stub's too")
@@ -203,7 +212,7 @@ func main() {
 
 AMD64_RUNS = ("wide", "mmx", "mxcsr", "ownFrame", "ownFrame-control", "stackArgs", "stackArgs-control", "status",
               "callC-small", "callC-big")
-ARM64_RUNS = ("keepsFP", "asmFrame", "framed", "dczid")
+ARM64_RUNS = ("keepsFP", "asmFrame", "framed", "dczid", "fpsr")
 
 
 def _write(root: Path) -> None:
