@@ -213,12 +213,29 @@ TEXT ·ymmKeep(SB),NOSPLIT|NOFRAME,$0-8
 """
 
 
+# The same across a Go callee (models/go_abi0.py; Go's AVX2 memmove ends with VZEROUPPER too), in a host entry.
+YMM_GO = """//symabi:host-entry
+TEXT ·cbYmm(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	SP, X3
+	VINSERTI128	$1, X3, Y6, Y6
+	SUBQ	$8, SP
+	CALL	·goFunc(SB)
+	ADDQ	$8, SP
+	VEXTRACTI128	$1, Y6, X3
+	MOVQ	X3, SP
+	VZEROUPPER
+	RET
+"""
+
+
 @pytest.mark.parametrize("port", ("linux/amd64", "windows/amd64"))
-def test_avx_upper_halves_do_not_survive_a_host_call(tmp_path, monkeypatch, port):
-    root = _module(tmp_path, "func ymmKeep(fn uintptr)\n", {"p_amd64.s": YMM})
-    record = _check(root, (port,), monkeypatch)[("ymmKeep", port)]
-    assert record["verdict"] != "proved", record
-    assert any("ymm6.high" in line for line in record["findings"]), record
+def test_avx_upper_halves_do_not_survive_a_call(tmp_path, monkeypatch, port):
+    root = _module(tmp_path, "func ymmKeep(fn uintptr)\nfunc cbYmm()\nfunc goFunc() {}\n", {"p_amd64.s": YMM + "\n" + YMM_GO})
+    found = _check(root, (port,), monkeypatch)
+    for name in ("ymmKeep", "cbYmm"):
+        record = found[(name, port)]
+        assert record["verdict"] != "proved", record
+        assert any("ymm6.high" in line for line in record["findings"]), record
 
 # What the CPU reports is not the lifter's to choose. The engine gives fresh values to CPUID and refuses
 # what it cannot model (RDTSCP, RDRAND, SYSCALL: UNKNOWN, or REFUTED for POPFQ setting TF); but STMXCSR's

@@ -22,7 +22,7 @@ from symabi.engine.memory import Access, Havoc, MemoryGuard, UncoveredAccess
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS
 from symabi.errors import CaseError
 from symabi.models.entry_go import GO_ENTRY
-from symabi.models.go_abi0 import CALLEE_MODELS, fresh
+from symabi.models.go_abi0 import CALLEE_MODELS, clobber_uppers, fresh
 from symabi.ports import HOST_ABIS, HostAbi
 
 PORT_HOST = "host"  # the case-file name that means "the host model of the case's port"
@@ -113,10 +113,7 @@ class HostCalleeModel:
         for reg in volatile(self.abi):
             if changed is None or reg in changed:
                 state.registers.store(reg, self._fresh(state, spec.name, ordinal, reg))
-        for wide, vector in arch.volatile_uppers:  # YMMn above XMMn: volatile in every host ABI
-            low = state.registers.load(vector)
-            high = fresh(spec.name, ordinal, f"{wide}.high", state.registers.load(wide).length - low.length)
-            state.registers.store(wide, claripy.Concat(high, low))
+        clobber_uppers(state, arch, spec.name, ordinal, changed)  # YMMn above XMMn: volatile in every host ABI
         state.regs.cc_op = CC_OP_COPY
         state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
         state.regs.cc_dep2 = 0
