@@ -27,6 +27,7 @@ _SIZES = {**dict.fromkeys(("int", "uint", "uintptr", "int64", "uint64", "float64
           **dict.fromkeys(("int32", "uint32", "float32", "rune"), 4), **dict.fromkeys(("int16", "uint16"), 2),
           **dict.fromkeys(("int8", "uint8", "byte", "bool"), 1), "string": 16, "complex128": 16, "any": 16,
           "error": 16}
+_ALIGN = {"complex64": 4}  # the types whose alignment is not min(size, 8)
 _FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*\(([^)]*)\)[ \t]*(\([^)]*\)|[\w.*\[\]]+)?", re.M)
 
 
@@ -74,8 +75,16 @@ def _type_size(text: str) -> int | None:
     return _SIZES.get(text)
 
 
-def _fields(params: str) -> list[int] | None:
-    """The sizes of a Go parameter list's values ("a, b uintptr, c int32" -> [8, 8, 4])."""
+def _type(text: str) -> tuple[int, int] | None:
+    """(size, alignment) of a Go type: a complex64 is two float32s, 4-aligned (cmd/compile/internal/types)."""
+    size = _type_size(text)
+    if size is None:
+        return None
+    return size, _ALIGN.get(text.strip(), min(size, 8))
+
+
+def _fields(params: str) -> list[tuple[int, int]] | None:
+    """The (size, alignment) of a Go parameter list's values ("a, b uintptr, c int32" -> [(8, 8), (8, 8), (4, 4)])."""
     params = params.strip()
     if not params:
         return []
@@ -83,7 +92,7 @@ def _fields(params: str) -> list[int] | None:
     for part in (p.strip() for p in params.split(",")):
         words = part.split(None, 1)
         if len(words) == 2 and re.fullmatch(r"\w+", words[0]):
-            size = _type_size(words[1])
+            size = _type(words[1])
             if size is None:
                 return None
             groups += [size] * (pending + 1)
@@ -91,17 +100,16 @@ def _fields(params: str) -> list[int] | None:
         elif len(words) == 1 and re.fullmatch(r"\w+", words[0]) and _type_size(words[0]) is None:
             pending += 1  # a name whose type follows
         else:
-            size = _type_size(part)  # an unnamed parameter
+            size = _type(part)  # an unnamed parameter
             if size is None:
                 return None
             groups.append(size)
     return None if pending else groups
 
 
-def _layout(sizes: list[int], at: int = 0) -> int:
-    for size in sizes:
-        at = (at + size - 1) // size * size if size < 8 else (at + 7) // 8 * 8
-        at += size
+def _layout(fields: list[tuple[int, int]], at: int = 0) -> int:
+    for size, align in fields:
+        at = -(-at // align) * align + size
     return at
 
 

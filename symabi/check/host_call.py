@@ -47,9 +47,13 @@ class HostCall:
 def frame(text: TextDecl, gofiles: list[Path]) -> tuple[int, int] | None:
     """(argument bytes, result bytes) above the return address: the Go declaration's, which is the frame
     the compiler lays out at every Go call site (a TEXT line that says otherwise, `$0-0` for a function of
-    56 bytes, is what vet's asmdecl reports; the caller follows the declaration); the TEXT line's total, as
-    arguments, when there is no declaration; None when neither gives a size."""
-    declared = go_frame(gofiles, text.name.rpartition(".")[2].split("<")[0])
+    56 bytes, or `$0-24` for one of 16, is what vet's asmdecl reports; the caller follows the declaration,
+    so a store past it lands in the caller's own frame); the TEXT line's total, as arguments, when there is
+    no declaration; None when neither gives a size."""
+    # only ·f is the package's f, which a Go declaration can declare (not f<>, file-local, nor a bare or
+    # another package's symbol, whose namesake in the package's Go code is another function)
+    ours = text.written.startswith("\u00b7") and not text.written.endswith("<>")
+    declared = go_frame(gofiles, text.name.rpartition(".")[2]) if ours else None
     if declared is not None or text.args is None:
         return declared
     return text.args, 0

@@ -37,6 +37,7 @@ class GoEntry:
 
     abi: str  # "abi0" | "abiinternal"
     frame: int  # bytes of argument and result words above the return address (the trampoline's to write), padded
+    saved_fp_below: int = 0  # bytes right below the entry SP holding the caller's saved frame pointer (arm64: 8)
 
 
 def padded(stack_args: int) -> int:
@@ -165,7 +166,7 @@ class GoArm64Call(GoCallConvention):
         state.regs.sp = regs.stack_pointer
         for offset in range(8, 8 + params.stack_args, 8):
             write_initial(state, stack, offset, claripy.BVS(f"init.stack+{offset:#x}", 64, explicit_name=True))
-        state.globals[GO_ENTRY] = GoEntry(self.go_abi, padded(params.stack_args))
+        state.globals[GO_ENTRY] = GoEntry(self.go_abi, padded(params.stack_args), saved_fp_below=8)
         return []
 
 

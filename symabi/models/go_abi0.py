@@ -32,6 +32,16 @@ def fresh(callee: str, ordinal: int, what: str, bits: int) -> claripy.ast.BV:
     return claripy.BVS(f"{callee}#{ordinal}.{what}", bits, explicit_name=True)
 
 
+def clobber_uppers(state, arch, callee: str, ordinal: int, changed=None) -> None:
+    """Fresh bits above each vector register that has wider views (amd64: YMMn above XMMn), which no ABI keeps
+    across a call (Go's and C's AVX code ends with VZEROUPPER); ``changed``: the case's narrowed clobbers."""
+    for wide, vector in arch.volatile_uppers:
+        if changed is None or wide in changed or vector in changed:
+            low = state.registers.load(vector)
+            high = fresh(callee, ordinal, f"{wide}.high", state.registers.load(wide).length - low.length)
+            state.registers.store(wide, claripy.Concat(high, low))
+
+
 @dataclass(frozen=True)
 class CalleeModel:
     name: str
@@ -75,6 +85,7 @@ class CalleeModel:
         for reg in arch.vectors:
             if reg not in spec.keeps and (changed is None or reg in changed):
                 state.registers.store(reg, fresh(spec.name, ordinal, reg, 128))
+        clobber_uppers(state, arch, spec.name, ordinal, changed)
         state.regs.cc_op = CC_OP_COPY
         state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
         state.regs.cc_dep2 = 0

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import CalleeSpec
-from symabi.engine.memory import Havoc, MemoryGuard, UncoveredAccess
+from symabi.engine.memory import Access, Havoc, MemoryGuard, UncoveredAccess
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS
 from symabi.errors import CaseError
-from symabi.models.go_abi0 import CALLEE_MODELS, fresh
+from symabi.models.entry_go import GO_ENTRY
+from symabi.models.go_abi0 import CALLEE_MODELS, clobber_uppers, fresh
 from symabi.ports import HOST_ABIS, HostAbi
 
 PORT_HOST = "host"  # the case-file name that means "the host model of the case's port"
@@ -37,12 +38,15 @@ def _assumptions(abi: HostAbi) -> tuple[str, ...]:
     gprs = ", ".join(r.upper() for r in regs if abi.arch.register(r).kind == "gpr")
     vectors = ", ".join(r.upper() for r in regs if abi.arch.register(r).kind == "vector")
     saved = ", ".join(c.register.upper() for c in abi.callee_saved)
-    link = abi.arch.link_register
+    link, arch = abi.arch.link_register, abi.arch
     partial = ", ".join(f"the bits of {r.upper()} above its low {b}" for r, b in abi.partly_kept.items())
     out = [
         f"follows {abi.reference}",
         f"may clobber every volatile register: {gprs}; {vectors or 'no vector register'}"
         + (f" ({partial})" if partial else "") + "; and the flags (unless the case narrows a callee's `clobbers`)",
+        *((f"may clobber the upper halves {arch.volatile_uppers[0][0].upper()}-{arch.volatile_uppers[-1][0].upper()} "
+           f"keep above {arch.volatile_uppers[0][1].upper()}-{arch.volatile_uppers[-1][1].upper()} (every host ABI "
+           "makes them volatile; a VZEROUPPER clears them)",) if arch.volatile_uppers else ()),
         f"keeps the callee-saved registers {saved} and the stack pointer"
         + (f"; never writes {', '.join(r.upper() for r in abi.reserved)} (the platform's)" if abi.reserved else ""),
         (f"returns to the {link.upper()} of the call, with the stack pointer as at the call" if link else
@@ -55,6 +59,9 @@ def _assumptions(abi: HostAbi) -> tuple[str, ...]:
     if abi.home_area:
         out.append(f"may write the {abi.home_area}-byte home area its caller reserves above the return address: "
                    "nothing stored there survives the call")
+    out.append("takes no stack arguments (beyond the home area) unless the case gives a callee's `args` (the bytes "
+               "of home area and stack arguments above its return address, arm64: from its SP up), which it may "
+               "rewrite: nothing stored there survives the call")
     out += [
         *(("returns with DF clear" if abi.df_clear_at_return else "may return with DF set",)
           if abi.arch.direction_flag else ()),
@@ -86,11 +93,18 @@ class HostCalleeModel:
             raise UncoveredAccess("call", sp, 8, site, "the host callee's stack pointer is in no declared region, "
                                   "so what it leaves below it cannot be modelled")
         region, offset = at
+        _over_callers_saved_fp(state, region, offset, site)
         prefix = f"{spec.name}#{ordinal}"
         low, high = guard.bounds(region)
         guard.havoc(state, Havoc(region, low, offset, lambda word: f"{prefix}.below-{offset - word:#x}"))
-        if self.abi.home_area:
-            top = min(offset + 8 + self.abi.home_area, high)
+        # above the return address: its home area and its stack arguments (``args``), which the callee owns (gcc
+        # rewrites an incoming stack argument in place for a sibling call: ``addq $1, 8(%rsp); jmp h``)
+        owned = max(self.abi.home_area, spec.args)
+        if owned and arch.link_register:  # arm64: the stack arguments start at SP itself
+            top = min(offset + owned, high)
+            guard.havoc(state, Havoc(region, offset, top, lambda word: f"{prefix}.args+{word - offset:#x}"))
+        elif owned:
+            top = min(offset + 8 + owned, high)
             guard.havoc(state, Havoc(region, offset + 8, top, lambda word: f"{prefix}.home+{word - offset - 8:#x}"))
         # where it returns: the word on top of the stack (amd64), or the link register at the call (arm64)
         link = arch.link_register
@@ -99,6 +113,7 @@ class HostCalleeModel:
         for reg in self.clobbered(spec):
             if changed is None or reg in changed:
                 state.registers.store(reg, self._fresh(state, spec, ordinal, reg))
+        clobber_uppers(state, arch, spec.name, ordinal, changed)  # YMMn above XMMn: volatile in every host ABI
         state.regs.cc_op = CC_OP_COPY
         state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
         state.regs.cc_dep2 = 0
@@ -142,6 +157,16 @@ class HostCalleeModel:
             return fresh(spec.name, ordinal, reg, bits)
         old = state.registers.load(reg)
         return claripy.Concat(fresh(spec.name, ordinal, f"{reg}.high", bits - kept), old[kept - 1:0])
+
+
+def _over_callers_saved_fp(state, region: str, offset: int, site: int | None) -> None:
+    """A host callee whose frame covers the word right below the entry SP, where a Go arm64 caller saved its frame
+    pointer (its epilogue reloads R29 from there: ``MOVD -8(RSP), R29``), overwrites it: recorded as a store of
+    that word at the call, which the go-to-host contract's stack-writes obligation judges."""
+    entry = state.globals.get(GO_ENTRY)
+    if entry is not None and entry.saved_fp_below and region == "stack" and offset > -entry.saved_fp_below:
+        state.globals["writes"] = state.globals["writes"] + (
+            Access("stack", -entry.saved_fp_below, entry.saved_fp_below, site),)
 
 
 def host_model(abi: HostAbi) -> HostCalleeModel:

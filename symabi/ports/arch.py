@@ -36,6 +36,9 @@ class Architecture:
     unicorn: tuple[str, str]  # (UC_ARCH_*, UC_MODE_*) constant names of unicorn
     capstone: tuple[str, str]  # (CS_ARCH_*, CS_MODE_*) constant names of capstone
     doc: str = ""
+    # (wide register, the vector register it extends): the bits above it, which the lifter models and every
+    # host ABI makes volatile (amd64's AVX upper halves, YMMn above XMMn; a callee's VZEROUPPER clears them)
+    volatile_uppers: tuple[tuple[str, str], ...] = ()
 
     def register(self, name: str) -> Register:
         for reg in self.registers:
@@ -84,7 +87,9 @@ AMD64 = Architecture(
     angr_arch="amd64",
     unicorn=("UC_ARCH_X86", "UC_MODE_64"),
     capstone=("CS_ARCH_X86", "CS_MODE_64"),
-    doc="x86-64: 16 general-purpose registers, XMM0-XMM15 (the AVX upper halves are not modelled), RFLAGS with DF",
+    doc="x86-64: 16 general-purpose registers, XMM0-XMM15 (the AVX upper halves of YMM0-YMM15 only as what a "
+        "host call clobbers), RFLAGS with DF",
+    volatile_uppers=tuple((f"ymm{i}", f"xmm{i}") for i in range(16)),
 )
 
 _ARM64_GPRS = tuple(f"x{i}" for i in range(31)) + ("sp",)

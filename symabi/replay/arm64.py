@@ -406,6 +406,7 @@ class Machine:
         ordinal = sum(1 for c in self.run.calls if c[0] == name)
         if host is not None:
             self._host_frame(name, ordinal, registers["sp"])
+            self._host_arguments(spec, name, ordinal, registers["sp"])
             self._host_registers(host, spec, name, ordinal, registers)
             uc.reg_write(A.UC_ARM64_REG_PC, registers["x30"])
             return registers["x30"]
@@ -452,6 +453,14 @@ class Machine:
         uc.reg_write(A.UC_ARM64_REG_PC, back)
         return back
 
+
+    def _host_arguments(self, spec, name: str, ordinal: int, sp: int) -> None:
+        """A host callee's stack arguments (``args`` bytes from SP up), which it owns: fresh words (symbolic:
+        models/host_callee.py)."""
+        if spec.args and self.stack_low <= sp and sp + spec.args <= self.window_top:
+            self.uc.mem_write(sp, b"".join(
+                self.inputs.get(callee_name(name, ordinal, f"args+{o:#x}"), 64).to_bytes(8, "little")
+                for o in range(0, spec.args, 8)))
 
     def _host_frame(self, name: str, ordinal: int, sp: int) -> None:
         """A host callee: random bytes in a random-size frame right below SP, all of it (C knows nothing of

@@ -1,6 +1,7 @@
 """An adversarial Go callee: on each call it does everything a Go function may do to its caller.
 
-    registers   every GPR but RSP, XMM0-15 (all 128 bits) and the arithmetic flags get fresh values;
+    registers   every GPR but RSP, XMM0-15 (all 128 bits, and the YMM upper halves above them) and the
+                arithmetic flags get fresh values;
                 DF stays clear (the Go ABI)
     own frame   a random-size frame (4 KiB to 16 KiB, bounded by the stack RSP is in) below its RSP is
                 filled with random bytes: its prologue, its locals, the frames of what it calls
@@ -23,6 +24,7 @@ from symabi.replay.inputs import callee_name, default_bytes, rng_for
 
 MIN_FRAME, MAX_FRAME = 0x1000, 0x4000
 _REG = {r: getattr(X, f"UC_X86_REG_{r.upper()}") for r in GPRS + XMMS}
+_YMM = tuple(getattr(X, f"UC_X86_REG_YMM{i}") for i in range(len(XMMS)))
 
 
 def call(machine, name: str) -> int | None:
@@ -114,8 +116,16 @@ def _clobber_registers(machine, name: str, ordinal: int, keeps: tuple[str, ...] 
     for reg in XMMS:
         if reg not in keeps:
             uc.reg_write(_REG[reg], value(name, ordinal, reg, 128))
+    _clobber_uppers(machine, name, ordinal)
     flags = uc.reg_read(X.UC_X86_REG_RFLAGS) & ~(ARITH_FLAGS_MASK | DF_BIT)
     uc.reg_write(X.UC_X86_REG_RFLAGS, flags | (value(name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK))
+
+
+def _clobber_uppers(machine, name: str, ordinal: int) -> None:
+    """The AVX upper halves (YMMn above XMMn): no ABI keeps them across a call."""
+    uc, value = machine.uc, machine.inputs.callee_value
+    for i, reg in enumerate(XMMS):
+        uc.reg_write(_YMM[i], value(name, ordinal, f"ymm{i}.high", 128) << 128 | uc.reg_read(_REG[reg]))
 
 
 def _frame_words(machine, spec: CalleeSpec, name: str, ordinal: int, sp: int, site: int | None) -> bool:
@@ -183,23 +193,26 @@ def _host_model(machine, spec: CalleeSpec):
 def _host(machine, model, spec: CalleeSpec, name: str, ordinal: int, sp: int, site: int | None) -> int | None:
     """The rest of a call into host code (``model``, symabi.models.host_callee): the registers it keeps
     survive (the ABI's callee-saved ones), every other register but RSP and the arithmetic flags get fresh
-    values, DF is clear; the home area above the return address (Windows x64) is overwritten; nothing else
-    is written."""
-    abi = model.abi
+    values (the YMM upper halves too), DF is clear; the home area above the return address (Windows x64)
+    and the stack arguments (``spec.args`` bytes from the return address + 8, home area included) are
+    overwritten; nothing else is written."""
+    abi, args = model.abi, spec.args
     uc, value = machine.uc, machine.inputs.callee_value
     clobbered = set(model.clobbered(spec))
     for reg in GPRS + XMMS:
         if reg in clobbered:
             uc.reg_write(_REG[reg], value(name, ordinal, reg, 128 if reg in XMMS else 64))
+    _clobber_uppers(machine, name, ordinal)
     flags = uc.reg_read(X.UC_X86_REG_RFLAGS) & ~(ARITH_FLAGS_MASK | DF_BIT)
     uc.reg_write(X.UC_X86_REG_RFLAGS, flags | (value(name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK))
-    if abi.home_area:
-        region = machine.region(sp + 8, abi.home_area)
+    owned = max(abi.home_area, args)
+    if owned:
+        region = machine.region(sp + 8, owned)
         if region is not None and region.writable:  # else: no home area to write (the obligation's business)
             words = b"".join(value(name, ordinal, f"home+{o:#x}", 64).to_bytes(8, "little")
-                             for o in range(0, abi.home_area, 8))
+                             for o in range(0, owned, 8))
             machine.uc.mem_write(sp + 8, words)
-            machine.record(sp + 8, abi.home_area, region, site, name, "home")
+            machine.record(sp + 8, owned, region, site, name, "home")
     ret = _words(machine, sp, 8, name)
     if ret is None:
         return None

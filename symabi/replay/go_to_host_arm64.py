@@ -88,6 +88,10 @@ class GoToHostMachine(Machine):
                 return super()._call(name)
             finally:
                 self.stack_low = thread_low
+        if self.sp0 - 8 < self.uc.reg_read(A.UC_ARM64_REG_SP) <= self.window_top:
+            # the host callee's frame covers the Go caller's saved frame pointer at entry SP - 8: a store of
+            # that word at the call (symbolic: models/host_callee.py), judged by stack-writes-in-go-frame
+            self.go_writes.append(ConcreteWrite(self.sp0 - 8, 8, "stack", -8, self.last))
         return super()._call(name)
 
 

@@ -12,10 +12,11 @@ by accident, and nothing the symbolic model assumes leaks in. Input names and th
     world.<region>                  the base address of a world region (the TEB, m, g0, ...)
     <callee>#<n>.<reg>              a register after the n-th call to <callee> (every GPR but rsp, xmm0-15)
     <callee>#<n>.rflags             its arithmetic flags after that call
+    <callee>#<n>.ymm<i>.high        the upper 128 bits of YMMi a host callee leaves
     <callee>#<n>.frame+0x<o>        its argument/result word at callee RSP + 8 + o
     <callee>#<n>.*frame+0x<p>+0x<o> the word it writes at *(frame+p) + o
     <callee>#<n>.below-0x<d>        the word it leaves at callee entry RSP - d (its own frame)
-    <callee>#<n>.home+0x<o>         a host callee's home-area word at callee entry RSP + 8 + o
+    <callee>#<n>.home+0x<o>         a host callee's home-area or stack-argument word at callee entry RSP + 8 + o
     below-rsp#<k>.stack-0x<d>       the k-th read below the then-current RSP: the byte at entry RSP - d
     cpuid#<n>.eax|ebx|ecx|edx       what the n-th CPUID returns
     init.stack-0x<o>                the 8-byte word the caller left at entry RSP - o: stack[-o]
@@ -54,6 +55,7 @@ _WORLD = re.compile(r"^world\.(?P<region>[A-Za-z_][\w./]*)$")
 _CPUID = re.compile(r"^cpuid#(?P<n>\d+)\.(?P<reg>e[abcd]x)$")
 _BELOW_RSP = re.compile(r"^below-rsp#(?P<k>\d+)\.stack-0x(?P<d>[0-9a-f]+)$")
 _CALLEE = re.compile(r"^(?P<callee>.+)#(?P<n>\d+)\.(?P<what>.+)$")
+_YMM_HIGH = re.compile(r"^ymm(1[0-5]|[0-9])\.high$")  # the AVX upper half a host callee leaves in YMMn
 _CALLEE_WHAT = (
     re.compile(r"^(?P<kind>frame)\+0x(?P<a>[0-9a-f]+)$"),
     re.compile(r"^(?P<kind>\*frame)\+0x(?P<a>[0-9a-f]+)\+0x(?P<b>[0-9a-f]+)$"),
@@ -93,7 +95,7 @@ def callee_name(callee: str, ordinal: int, what: str) -> str:
 
 def _normalize_callee_what(what: str) -> str | None:
     """``frame+0x010`` -> ``frame+0x10`` (one spelling per input); None for an unknown output."""
-    if what == "rflags" or what in XMMS or (what in GPRS and what != "rsp"):
+    if what == "rflags" or what in XMMS or (what in GPRS and what != "rsp") or _YMM_HIGH.match(what):
         return what
     for pattern in _CALLEE_WHAT:
         if (m := pattern.match(what)) is not None:
