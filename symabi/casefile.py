@@ -94,6 +94,13 @@ class EntryConvention:
     table: str | None = None  # callbackasm-table: the table symbol, its entry stride and its size
     stride: int = 0
     table_entries: int = 0
+    # a Go caller's stack (Go → host): "system" (g0's, gsignal's, a C thread's: room for C below it),
+    # "goroutine" (a few hundred bytes are all Go promises below a NOSPLIT function: C cannot run there),
+    # "" unstated: a system stack, printed as an assumption with the verdict
+    stack: str = ""
+
+
+GO_STACKS = ("", "system", "goroutine")
 
 
 @dataclass(frozen=True)
@@ -301,11 +308,15 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
 
 
 def _entry_convention(path: Path, f: _Fields, default: str = "windows-x64-call") -> EntryConvention:
-    f.reject_unknown({"name", "stack_args", "registers", "table", "stride", "table_entries"})
+    f.reject_unknown({"name", "stack_args", "registers", "table", "stride", "table_entries", "stack"})
     registers = f.sub("registers", {})
     for reg in registers.table:
         registers.get(reg, str)
+    stack = f.get("stack", str, "")
+    if stack not in GO_STACKS:
+        raise CaseError(f"{path}: entry_convention.stack must be \"system\" or \"goroutine\", not {stack!r}")
     return EntryConvention(
+        stack=stack,
         name=f.get("name", str, default),
         stack_args=f.get("stack_args", int, 0),
         registers=dict(registers.table),

@@ -161,7 +161,7 @@ def test_directive_not_above_text_is_an_error(tmp_path):
 def test_tls_and_outside_data_are_unknown_naming_what_to_declare(tmp_path, monkeypatch):
     asm = ("//symabi:host-entry\nTEXT ·f(SB),NOSPLIT|NOFRAME,$0\n\tMOVQ ·v(SB), AX\n\tRET\n\n"
            "//symabi:host-entry\nTEXT ·g(SB),NOSPLIT|NOFRAME,$0\n\tMOVQ (TLS), AX\n\tRET\n\n"
-           "//symabi:host-call\nTEXT ·h(SB),NOSPLIT|NOFRAME,$0\n\tRET\n")
+           "//symabi:host-call stack=system\nTEXT ·h(SB),NOSPLIT|NOFRAME,$0\n\tRET\n")
     root = _module(tmp_path, asm, "package p\n\nvar v uintptr\n\nfunc f()\nfunc g()\nfunc h()\n")
     result = _run(["--port", "linux/amd64"], root, monkeypatch)
     assert result.exit_code == 2, result.output
@@ -251,7 +251,7 @@ def test_a_world_region_may_not_take_the_provers_own_names(tmp_path, monkeypatch
     assert "field `world.regions.code`: 'code' is reserved" in result.output
 
 
-CALL_C = """//symabi:host-call
+CALL_C = """//symabi:host-call stack=system
 TEXT ·{name}(SB),NOSPLIT|NOFRAME,$0-24
 	MOVQ	fn+0(FP), AX
 	MOVQ	arg+8(FP), DI
@@ -266,7 +266,7 @@ TEXT ·{name}(SB),NOSPLIT|NOFRAME,$0-24
 """
 CALL_C_ARM64 = """#include "textflag.h"
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·callC(SB),NOSPLIT|NOFRAME,$0-24
 	MOVD	fn+0(FP), R9
 	MOVD	arg+8(FP), R0

@@ -49,13 +49,13 @@ def _refuted(record: dict, obligation: str) -> bool:
 # A stub whose TEXT line claims more argument bytes than its Go declaration (go vet's asmdecl reports it,
 # the build does not): the caller lays out only the declared 16 bytes, so 16(FP) is the caller's own
 # frame. Real run (linux/amd64, a Go caller with a live [4]uintptr local): the caller's x[0] became 0xdead.
-FRAME_MISMATCH = """//symabi:host-call
+FRAME_MISMATCH = """//symabi:host-call stack=system
 TEXT ·wide(SB),NOSPLIT|NOFRAME,$0-24
 	MOVQ	$0xdead, AX
 	MOVQ	AX, r+16(FP)
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·cplx(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	$0xdead, AX
 	MOVQ	AX, r+16(FP)
@@ -65,7 +65,7 @@ FRAME_MISMATCH_GO = "func wide(fn, x uintptr)\nfunc cplx(a int32, c complex64, b
 
 # Right verdicts worth keeping: DF set through POPFQ at the call; the saved SP kept in a volatile register
 # (R11) across the call; a misaligned call reachable only for one argument value.
-RIGHT = """//symabi:host-call
+RIGHT = """//symabi:host-call stack=system
 TEXT ·popfDF(SB),NOSPLIT|NOFRAME,$0-8
 	MOVQ	fn+0(FP), AX
 	PUSHQ	BP
@@ -80,7 +80,7 @@ TEXT ·popfDF(SB),NOSPLIT|NOFRAME,$0-8
 	POPQ	BP
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·volatileSP(SB),NOSPLIT|NOFRAME,$0-8
 	MOVQ	fn+0(FP), AX
 	MOVQ	SP, R11
@@ -90,7 +90,7 @@ TEXT ·volatileSP(SB),NOSPLIT|NOFRAME,$0-8
 	MOVQ	R11, SP
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·oneValue(SB),NOSPLIT|NOFRAME,$0-16
 	MOVQ	fn+0(FP), AX
 	MOVQ	x+8(FP), DX
@@ -147,7 +147,7 @@ def test_right_refutations_replay(amd64, name, obligation):
 #          (wanted 3): PROVED, wrongly;
 #   mxcsr: 0.1+0.2 computed by Go after the stub returned was 0.3, not 0.30000000000000004: UNKNOWN (VEX's
 #          LDMXCSR ends the block with an emulation warning the engine does not follow), which is sound.
-X87_MXCSR = """//symabi:host-call
+X87_MXCSR = """//symabi:host-call stack=system
 TEXT ·mmx(SB),NOSPLIT|NOFRAME,$0-8
 	MOVQ	fn+0(FP), AX
 	PUSHQ	BP
@@ -160,7 +160,7 @@ TEXT ·mmx(SB),NOSPLIT|NOFRAME,$0-8
 	POPQ	BP
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·mxcsr(SB),NOSPLIT|NOFRAME,$0-0
 	SUBQ	$8, SP
 	MOVL	$0x7F80, 0(SP)
@@ -198,7 +198,7 @@ def test_mmx_state_at_a_host_call_is_refuted(x87, port):
 # gcc -mavx2 function ends with VZEROUPPER. Real run (linux/amd64): the entry SP kept in Y6's upper half came
 # back 0: SIGSEGV. It was PROVED (the host callee model clobbered XMMn and left YMMn's upper half alone); now
 # UNKNOWN, since unicorn cannot execute VINSERTI128 to replay the refutation.
-YMM = """//symabi:host-call
+YMM = """//symabi:host-call stack=system
 TEXT ·ymmKeep(SB),NOSPLIT|NOFRAME,$0-8
 	MOVQ	fn+0(FP), AX
 	MOVQ	SP, X3
@@ -241,7 +241,7 @@ def test_avx_upper_halves_do_not_survive_a_call(tmp_path, monkeypatch, port):
 # what it cannot model (RDTSCP, RDRAND, SYSCALL: UNKNOWN, or REFUTED for POPFQ setting TF); but STMXCSR's
 # exception-status bits come back clear (VEX keeps no MXCSR status): after Go computed 0.1+0.2 (inexact: PE
 # set, sticky) the real run of `status` took the other branch and crashed returning to 0x1fa0.
-CPU_REPORTS = """//symabi:host-call
+CPU_REPORTS = """//symabi:host-call stack=system
 TEXT ·tsc(SB),NOSPLIT|NOFRAME,$0-0
 	RDTSC
 	TESTL	$1, AX
@@ -250,7 +250,7 @@ TEXT ·tsc(SB),NOSPLIT|NOFRAME,$0-0
 even:
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·trap(SB),NOSPLIT|NOFRAME,$0-0
 	PUSHQ	$0x102
 	POPFQ
@@ -259,7 +259,7 @@ TEXT ·trap(SB),NOSPLIT|NOFRAME,$0-0
 	POPFQ
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·sys(SB),NOSPLIT|NOFRAME,$0-0
 	MOVQ	SP, CX
 	MOVQ	$39, AX
@@ -267,7 +267,7 @@ TEXT ·sys(SB),NOSPLIT|NOFRAME,$0-0
 	MOVQ	CX, SP
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·status(SB),NOSPLIT|NOFRAME,$0-0
 	SUBQ	$8, SP
 	STMXCSR	0(SP)
@@ -297,11 +297,9 @@ def test_cpu_reports_the_engine_cannot_know_are_never_proved(cpu_reports, name):
     assert cpu_reports[(name, "linux/amd64")]["verdict"] != "proved", cpu_reports[(name, "linux/amd64")]
 
 
-@pytest.mark.xfail(strict=True, reason="VEX's STMXCSR stores the exception-status bits (0-5) as 0 (it models only "
-                   "the rounding mode): symabi/engine/cpu.py should give them fresh values per read, as it does "
-                   "for CPUID (and the replay draw them)")
 def test_mxcsr_status_bits_are_not_concretized(cpu_reports):
-    assert cpu_reports[("status", "linux/amd64")]["verdict"] != "proved", cpu_reports[("status", "linux/amd64")]
+    """VEX's STMXCSR stores the status bits as 0: a path that executes it is UNKNOWN (engine/cpu.py)."""
+    assert cpu_reports[("status", "linux/amd64")]["verdict"] == "unknown", cpu_reports[("status", "linux/amd64")]
 
 
 # The host callee model assumes a host function writes nothing above its return address but the home
@@ -310,7 +308,7 @@ def test_mxcsr_status_bits_are_not_concretized(cpu_reports):
 #   stackArgs: the saved BP in the 7th argument's slot, 0(SP) at the call; gcc -O2 compiles
 #              `long f7(a, ..., g) { return h7(a, ..., g + 1); }` to `addq $1, 8(%rsp); jmp h7`,
 #              rewriting that slot -> SIGSEGV on the `MOVQ 0(SP), SP` after the call.
-HOST_WRITES = """//symabi:host-call
+HOST_WRITES = """//symabi:host-call stack=system
 TEXT ·ownFrame(SB),NOSPLIT|NOFRAME,$0-8
 	MOVQ	fn+0(FP), AX
 	PUSHQ	BP
@@ -325,7 +323,7 @@ TEXT ·ownFrame(SB),NOSPLIT|NOFRAME,$0-8
 	POPQ	BP
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·stackArgs(SB),NOSPLIT|NOFRAME,$0-8
 	MOVQ	fn+0(FP), AX
 	PUSHQ	BP
@@ -358,8 +356,8 @@ def test_declared_stack_arguments_are_the_callees(tmp_path, monkeypatch):
     amd64 the saved BP in the 7th argument's slot, on arm64 the saved R29/R30 at 0(SP), where a 9th integer
     argument goes. Both refutations replay."""
     toml = '[callees."entry.stack+0x8"]\nargs = 8\ndoc = "a C function with one stack argument"\n'
-    amd64 = "//symabi:host-call\nTEXT ·stackArgs" + HOST_WRITES.split("TEXT ·stackArgs")[1]
-    arm64 = ("//symabi:host-call\nTEXT ·framed" + ARM64.split("TEXT ·framed")[1]).replace("·framed", "·stackArgs")
+    amd64 = "//symabi:host-call stack=system\nTEXT ·stackArgs" + HOST_WRITES.split("TEXT ·stackArgs")[1]
+    arm64 = ("//symabi:host-call stack=system\nTEXT ·framed" + ARM64.split("TEXT ·framed")[1]).replace("·framed", "·stackArgs")
     root = _module(tmp_path, "func stackArgs(fn uintptr)\n", {"p_amd64.s": amd64, "p_arm64.s": arm64}, toml)
     found = _check(root, ("linux/amd64", "linux/arm64"), monkeypatch)
     for port, obligation in (("linux/amd64", "no-fault"), ("linux/arm64", "preserve-x29")):
@@ -389,14 +387,10 @@ TEXT ·callC(SB),NOSPLIT|NOFRAME,$0-24
 """
 
 
-@pytest.mark.xfail(strict=True, reason="a host callee on the Go caller's stack may need more stack than a "
-                   "goroutine has (StackNosplit, 800 bytes, below a NOSPLIT function): the go-abi0-call "
-                   "convention needs a declared stack kind (goroutine: UNKNOWN or REFUTED at a host call on it; "
-                   "system/g0: room as declared) and models/host_callee.py must not assume the region's 64 KiB")
 def test_c_on_a_goroutine_stack_is_not_proved(tmp_path, monkeypatch):
     root = _module(tmp_path, "func callC(fn, arg uintptr) uintptr\n", {"p_amd64.s": CALL_C_DOCS})
     record = _check(root, ("linux/amd64",), monkeypatch)[("callC", "linux/amd64")]
-    assert record["verdict"] != "proved", record
+    assert record["verdict"] == "unknown" and "goroutine" in json.dumps(record), record
 
 
 # ---- arm64 -------------------------------------------------------------------------------------------
@@ -410,7 +404,7 @@ def test_c_on_a_goroutine_stack_is_not_proved(tmp_path, monkeypatch):
 # asmFrame lets the assembler build its frame ($16): its prologue saves R29 at SP-8, below SP, where the
 # C callee's frame goes (REFUTED preserve-x29; real run: the caller's R29 came back changed).
 # framed is the correct shape (proved, and the real run agrees).
-ARM64 = """//symabi:host-call
+ARM64 = """//symabi:host-call stack=system
 TEXT ·keepsFP(SB),NOSPLIT|NOFRAME,$0-8
 	MOVD	fn+0(FP), R9
 	MOVD	R30, R20
@@ -420,7 +414,7 @@ TEXT ·keepsFP(SB),NOSPLIT|NOFRAME,$0-8
 	MOVD	R21, R29
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·platformReg(SB),NOSPLIT|NOFRAME,$0-8
 	MOVD	fn+0(FP), R9
 	STP.W	(R29, R30), -32(RSP)
@@ -430,13 +424,13 @@ TEXT ·platformReg(SB),NOSPLIT|NOFRAME,$0-8
 	LDP.P	32(RSP), (R29, R30)
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·asmFrame(SB),NOSPLIT,$16-8
 	MOVD	fn+0(FP), R9
 	BL	(R9)
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·framed(SB),NOSPLIT|NOFRAME,$0-8
 	MOVD	fn+0(FP), R9
 	STP.W	(R29, R30), -32(RSP)
@@ -492,7 +486,7 @@ def test_x18_is_the_platforms_on_darwin_and_windows(arm64, port):
 # blocks, bit 2 set). runtime·memclrNoHeapPointers reads it; here bit 2 decides SP: the real run (qemu)
 # crashed after the stub returned. Likewise FPSR.IXC, which VEX never sets: after Go's inexact 0.1+0.2 the
 # real run of `fpsr` took the other branch and crashed. MRS of a register VEX cannot lift (MIDR_EL1) and CNTVCT_EL0 are UNKNOWN.
-DCZID = """//symabi:host-call
+DCZID = """//symabi:host-call stack=system
 TEXT ·dczid(SB),NOSPLIT|NOFRAME,$0-0
 	WORD	$0xd53b00e0	// MRS DCZID_EL0, R0
 	TBZ	$2, R0, small
@@ -500,7 +494,7 @@ TEXT ·dczid(SB),NOSPLIT|NOFRAME,$0-0
 small:
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·fpsr(SB),NOSPLIT|NOFRAME,$0-0
 	WORD	$0xd53b4420	// MRS FPSR, R0
 	TBZ	$4, R0, exact
@@ -508,14 +502,14 @@ TEXT ·fpsr(SB),NOSPLIT|NOFRAME,$0-0
 exact:
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·midr(SB),NOSPLIT|NOFRAME,$0-0
 	MOVD	R30, R0
 	WORD	$0xd5380000	// MRS MIDR_EL1, R0
 	MOVD	R0, R30
 	RET
 
-//symabi:host-call
+//symabi:host-call stack=system
 TEXT ·counter(SB),NOSPLIT|NOFRAME,$0-0
 	WORD	$0xd53be040	// MRS CNTVCT_EL0, R0
 	TBZ	$0, R0, even
@@ -541,13 +535,10 @@ def test_system_registers_the_lifter_cannot_read_are_unknown(arm64_sysregs, name
     assert arm64_sysregs[(name, "linux/arm64")]["verdict"] == "unknown", arm64_sysregs[(name, "linux/arm64")]
 
 
-@pytest.mark.xfail(strict=True, reason="VEX lifts MRS DCZID_EL0 as the constant 0x10 and MRS CTR_EL0 as "
-                   "0x8444c004, and MRS FPSR with only QC (IOC, DZC, OFC, UFC, IXC, IDC always 0): "
-                   "symabi/engine/cpu_arm64.py should give each read a fresh value (as CPUID on amd64; FPSR's "
-                   "cumulative bits) and the arm64 replay draw it")
 @pytest.mark.parametrize("name", ["dczid", "fpsr"])
 def test_system_registers_are_what_the_cpu_reports(arm64_sysregs, name):
-    assert arm64_sysregs[(name, "linux/arm64")]["verdict"] != "proved", arm64_sysregs[(name, "linux/arm64")]
+    """VEX reads DCZID_EL0 and CTR_EL0 as constants and FPSR without its cumulative bits: UNKNOWN (cpu_arm64)."""
+    assert arm64_sysregs[(name, "linux/arm64")]["verdict"] == "unknown", arm64_sysregs[(name, "linux/arm64")]
 
 
 def test_the_declared_frame_is_the_packages_function_only(tmp_path):
@@ -564,7 +555,7 @@ def test_the_declared_frame_is_the_packages_function_only(tmp_path):
 
     assert frame(decl("\u00b7f", None), [go]) == (24, 0)
     assert frame(decl("\u00b7f", 40), [go]) == (24, 0)  # the caller lays out 24 bytes, whatever TEXT says
-    assert frame(decl("\u00b7f", 16), [go]) == (16, 0)
+    assert frame(decl("\u00b7f", 16), [go]) == (24, 0)  # likewise: the declaration is what the caller lays out
     assert frame(decl("\u00b7g", None), [go]) == (16, 0)
     assert frame(decl("\u00b7f<>", None), [go]) is None
     assert frame(decl("f", None), [go]) is None

@@ -6,7 +6,9 @@ above a TEXT line says that the host enters (or is called by) that function.
 
 Keys (all optional): ``contract=`` (a contract name, default the port's host ABI), ``convention=`` (an
 entry convention, default the port's plain host call), ``world=`` (a ``[worlds.NAME]`` table of the
-module's symabi.toml). The TEXT line itself gives the frame and argument sizes (``$16-24``), which is
+module's symabi.toml), and for ``//symabi:host-call`` ``stack=`` (``system`` when every caller runs the
+stub on a system stack, g0's or a C thread's; by default ``goroutine``: a call into C on the caller's own
+stack is then UNKNOWN, as a goroutine stack has a few hundred bytes to spare). The TEXT line itself gives the frame and argument sizes (``$16-24``), which is
 also how a trampoline's call of another assembly function of the module learns that callee's ABI0
 argument bytes.
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 from symabi.errors import SymabiError
 
 KINDS = ("host-entry", "host-call")
-KEYS = ("contract", "convention", "world")
+KEYS = ("contract", "convention", "world", "stack")
 PREFIX = "//symabi:"
 _TEXT = re.compile(r"^\s*TEXT\s+(?P<sym>[^\s(,]+)\s*\(SB\)\s*(?:,\s*(?P<flags>[^,$]*?)\s*)?"
                    r"(?:,\s*\$(?P<frame>-?[\w+*()<>|-]*?)(?:-(?P<args>\d+))?\s*)?(?://.*)?$")

@@ -212,6 +212,7 @@ def case_for(target: Target, port: Port, listing: Listing, module: Module, confi
             return None, words, why
         tables, words = {**tables, **calling.callees}, words + calling.words
         contract, model, convention = host_call.CONTRACT, host_call.CALLEE_MODEL, calling.convention
+        convention = {**convention, "stack": target.keys.get("stack", "goroutine")}  # casefile checks the value
         returns = 0  # the result words are Go's, checked as stack writes; no host reads RAX
     else:
         contract, model = host_calls.register(port.abi, host), MODELS[port.abi.name].name

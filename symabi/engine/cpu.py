@@ -13,6 +13,10 @@
   and carries on, so a path that always faults could be reported as returning.
 * POPFQ: a popped word with TF (bit 8) set makes the CPU trap after the next instruction; VEX
   ignores TF.
+* STMXCSR, FNSTCW, FXSAVE, XSAVE and their kin: VEX stores only the rounding mode it tracks, and the
+  rest of the word (MXCSR's exception status and masks, FZ and DAZ; the x87 control word's masks) as
+  constants, where a real CPU stores what earlier code and the caller left there. A path that executes
+  one is UNKNOWN (``UNMODELLED_STORES``): one constant would be a silent concretization.
 
 The checks need the architectural registers exactly as they are at the instruction, which VEX only
 guarantees at block boundaries (its optimiser defers register writes inside a block), so the explorer
@@ -48,8 +52,15 @@ _ALIGNED_MOVES = frozenset({"movaps", "movapd", "movdqa", "movntps", "movntpd", 
 _UNALIGNED_SSE = frozenset({"movups", "movupd", "movdqu", "lddqu", "maskmovdqu"})
 
 
+# instructions that store control and status state VEX reduces to a rounding mode (see the module doc)
+UNMODELLED_STORES = frozenset({"stmxcsr", "vstmxcsr", "fnstcw", "fstcw", "fnstenv", "fstenv", "fnsave", "fsave",
+                               "fxsave", "fxsave64", "xsave", "xsave64", "xsaveopt", "xsaveopt64", "xsavec",
+                               "xsavec64", "xsaves", "xsaves64"})
+
+
 class UnmodelledFault(Exception):
-    """An instruction whose faulting behaviour symabi does not model: the path is UNKNOWN."""
+    """An instruction whose behaviour (whether it faults, what it stores) symabi does not model: the path is
+    UNKNOWN."""
 
     def __init__(self, ins_addr: int, why: str):
         self.ins_addr = ins_addr
@@ -72,11 +83,16 @@ class CpuGaps:
         self.cpuid: set[int] = set()
         self.aligned: dict[int, int] = {}  # instruction -> the alignment its memory operand needs
         self.divisions: dict[int, _Division] = {}
+        self.unmodelled: dict[int, str] = {}  # instruction -> why what it does is not modelled
         for located in image.instructions.values():
             code = image.code[located.address - image.base:][: located.size]
             for ins in md.disasm(code, located.address, 1):
                 if (need := _alignment(ins)) is not None:
                     self.aligned[ins.address] = need
+                if ins.mnemonic in UNMODELLED_STORES:
+                    self.unmodelled[ins.address] = (
+                        f"{ins.mnemonic.upper()} stores control and status bits VEX does not track (it keeps only the "
+                        "rounding mode): what the CPU stores is not modelled")
                 if ins.mnemonic == "pushfq":
                     self.pushf.add(ins.address)
                 elif ins.mnemonic == "cpuid":
@@ -107,6 +123,8 @@ class CpuGaps:
     def _before(self, state) -> None:
         addr = state.inspect.instruction
         state.globals["executing"] = addr
+        if addr in self.unmodelled:
+            raise UnmodelledFault(addr, self.unmodelled[addr])
         if addr in self.divisions:
             self._division(state, addr, self.divisions[addr])
         elif addr in self.popf:

@@ -7,6 +7,9 @@
 * SP alignment: Linux, the BSDs, darwin and Windows run user code with SCTLR_EL1.SA0 set, so a load
   or store whose base register is SP faults unless SP is 16-byte aligned. VEX does not check. The
   check reads SP as the instruction starts (the base value, before any write-back).
+* MRS of DCZID_EL0, CTR_EL0 and FPSR: VEX lifts the first two as one CPU's constants and FPSR as its QC
+  bit alone (the cumulative exception bits read as 0), where real CPUs and earlier code differ. A path
+  that executes one is UNKNOWN (``UNMODELLED_MRS``): one constant would be a silent concretization.
 
 A fault ends the path as *faulted*, as in symabi.engine.cpu (the same ``Fault`` records).
 """
@@ -17,10 +20,12 @@ import capstone
 import claripy
 from angr.state_plugins.inspect import BP_AFTER, BP_BEFORE
 
-from symabi.engine.cpu import CpuGaps
+from symabi.engine.cpu import CpuGaps, UnmodelledFault
 from symabi.loader import Image
 
 MRS_TPIDRRO_MASK, MRS_TPIDRRO = 0xFFFF_FFE0, 0xD53B_D060  # MRS Xt, TPIDRRO_EL0 (op0=3 op1=3 CRn=13 CRm=0 op2=3)
+# MRS Xt, <reg>: the encoding without Rt, for the system registers VEX reduces to constants (module doc)
+UNMODELLED_MRS = {0xD53B_00E0: "DCZID_EL0", 0xD53B_0020: "CTR_EL0", 0xD53B_4420: "FPSR"}
 THREAD_POINTER = "tpidrro_el0"  # the state.globals key holding TPIDRRO_EL0's value
 
 
@@ -39,8 +44,13 @@ class Arm64CpuGaps(CpuGaps):
         md.detail = True
         self.tpidrro: dict[int, str] = {}  # instruction -> the X register it writes
         self.sp_based: set[int] = set()  # loads and stores whose base register is SP
+        self.unmodelled: dict[int, str] = {}  # instruction -> why what it does is not modelled
         for located in image.instructions.values():
             word = int.from_bytes(image.code[located.address - image.base:][:4], "little")
+            if word & ~31 in UNMODELLED_MRS:
+                self.unmodelled[located.address] = (
+                    f"MRS of {UNMODELLED_MRS[word & ~31]}, which VEX reads as a constant where CPUs and earlier code "
+                    "differ: what the register holds is not modelled")
             if word & MRS_TPIDRRO_MASK == MRS_TPIDRRO and word & 31 != 31:
                 self.tpidrro[located.address] = f"x{word & 31}"
             for ins in md.disasm(image.code[located.address - image.base:][:4], located.address, 1):
@@ -63,6 +73,8 @@ class Arm64CpuGaps(CpuGaps):
     def _before(self, state) -> None:
         addr = state.inspect.instruction
         state.globals["executing"] = addr
+        if addr in self.unmodelled:
+            raise UnmodelledFault(addr, self.unmodelled[addr])
         if addr in self.sp_based:
             self._may_fault(state, addr, state.regs.sp & 0xF != 0,
                             "a load or store based on SP while SP is not 16-byte aligned (SP alignment fault)")

@@ -26,7 +26,8 @@ from symabi.casefile import CalleeSpec
 from symabi.engine import addresses
 from symabi.engine.cpu import CpuGaps, UnmodelledFault
 from symabi.engine.cpu_arm64 import gaps_for
-from symabi.engine.memory import CertainFault, HostChosenWrite, MemoryGuard, UncoveredAccess, WildWrite
+from symabi.engine.memory import CertainFault, HostChosenWrite, MemoryGuard, UncoveredAccess, UnmodelledCallee, \
+    WildWrite
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, RegisterFile, df_is_set
 from symabi.loader import Image
 from symabi.models.go_abi0 import CalleeModel, CallEvent
@@ -347,6 +348,8 @@ class Explorer:
             if spec.noreturn:
                 return [self._end(after, ABORTED, f"{name} does not return", ins_addr=site)], []
             self.model.apply(after, spec, ordinal, self.guard, site)
+        except UnmodelledCallee as exc:  # raised before the model touched ``after``: the call is on record
+            return [self._end(after, UNKNOWN, f"the call to {name}: {exc}", ins_addr=site)], []
         except UncoveredAccess as exc:
             return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
                               ins_addr=site)], []

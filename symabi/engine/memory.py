@@ -63,6 +63,11 @@ class UncoveredAccess(Exception):
         super().__init__(f"{kind} of {size} bytes at {addresses.shown(address)}: {why}")
 
 
+class UnmodelledCallee(Exception):
+    """A call whose callee the model cannot state, found before the model changed anything: the path ends
+    UNKNOWN right after the call is recorded, so what the code owed at the call is still judged."""
+
+
 @dataclass(frozen=True)
 class WildWrite:
     """A store through an address only the host's values decide (see ``provenance``)."""

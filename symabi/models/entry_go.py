@@ -38,6 +38,17 @@ class GoEntry:
     abi: str  # "abi0" | "abiinternal"
     frame: int  # bytes of argument and result words above the return address (the trampoline's to write), padded
     saved_fp_below: int = 0  # bytes right below the entry SP holding the caller's saved frame pointer (arm64: 8)
+    stack: str = ""  # the caller's stack (EntryConvention.stack): "goroutine" leaves no room for a host callee
+
+
+_STACKS = {
+    "": "the Go caller runs on a system stack (g0's, gsignal's or a C thread's: the case does not say), with room "
+        "for a host callee below the entry SP; on a goroutine stack a call into host code would be UNKNOWN",
+    "system": "the Go caller runs on a system stack (g0's, gsignal's or a C thread's), with room for a host callee "
+              "below the entry SP",
+    "goroutine": "the Go caller may run on a goroutine stack, which promises only a few hundred bytes below a "
+                 "NOSPLIT function: a call into host code on it is UNKNOWN (C needs a system stack)",
+}
 
 
 def padded(stack_args: int) -> int:
@@ -88,11 +99,11 @@ class GoCallConvention(EntryConventionModel):
         super().prepare(state, regs, stack, image, params)
         for offset in range(8, 8 + params.stack_args, 8):  # the argument words, named as unwritten memory is
             write_initial(state, stack, offset, claripy.BVS(f"init.stack+{offset:#x}", 64, explicit_name=True))
-        state.globals[GO_ENTRY] = GoEntry(self.go_abi, padded(params.stack_args))
+        state.globals[GO_ENTRY] = GoEntry(self.go_abi, padded(params.stack_args), stack=params.stack)
         return []
 
     def describe(self, params: EntryConvention) -> tuple[str, ...]:
-        out = super().describe(params)
+        out = super().describe(params) + (_STACKS[params.stack],)
         if params.stack_args:
             out = tuple(a for a in out if not a.startswith("the caller passes")) + (
                 f"the caller's frame holds {params.stack_args} bytes of argument and result words at entry RSP + 8 "
@@ -166,7 +177,8 @@ class GoArm64Call(GoCallConvention):
         state.regs.sp = regs.stack_pointer
         for offset in range(8, 8 + params.stack_args, 8):
             write_initial(state, stack, offset, claripy.BVS(f"init.stack+{offset:#x}", 64, explicit_name=True))
-        state.globals[GO_ENTRY] = GoEntry(self.go_abi, padded(params.stack_args), saved_fp_below=8)
+        state.globals[GO_ENTRY] = GoEntry(self.go_abi, padded(params.stack_args), saved_fp_below=8,
+                                          stack=params.stack)
         return []
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import CalleeSpec
-from symabi.engine.memory import Access, Havoc, MemoryGuard, UncoveredAccess
+from symabi.engine.memory import Access, Havoc, MemoryGuard, UncoveredAccess, UnmodelledCallee
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS
 from symabi.errors import CaseError
 from symabi.models.entry_go import GO_ENTRY
@@ -93,6 +93,11 @@ class HostCalleeModel:
             raise UncoveredAccess("call", sp, 8, site, "the host callee's stack pointer is in no declared region, "
                                   "so what it leaves below it cannot be modelled")
         region, offset = at
+        entry = state.globals.get(GO_ENTRY)
+        if entry is not None and entry.stack == "goroutine" and region == "stack":
+            raise UnmodelledCallee("the host callee runs on the Go caller's stack, which may be a goroutine's (a few "
+                                   "hundred bytes below a NOSPLIT function): how deep C goes there is not modelled; "
+                                   "say stack=system where every caller runs it on a system stack")
         _over_callers_saved_fp(state, region, offset, site)
         prefix = f"{spec.name}#{ordinal}"
         low, high = guard.bounds(region)
