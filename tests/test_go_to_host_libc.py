@@ -87,9 +87,13 @@ def test_host_calls_is_the_host_abis_contract_over_the_callees_of_the_host_model
 def test_darwin_amd64_trampolines_on_the_pinned_tree(tmp_path, monkeypatch):
     """close: PROVED; read reads errno through __error's result (the address of the errno region): PROVED;
     raiseproc keeps the signal in RBX across libc_getpid without saving the C caller's RBX (a finding,
-    harmless under asmcgocall)."""
-    items = _gate(tmp_path, monkeypatch, "darwin/amd64", AMD64, ("close", "read", "raiseproc"))
-    assert set(items) == {"close_trampoline", "read_trampoline", "raiseproc_trampoline"}
+    harmless under asmcgocall); syscallN keeps its argument pointer in R13 and its SP in R14, and its
+    refutation replays only if the oracle's __error returns the errno region too (it reads errno after)."""
+    items = _gate(tmp_path, monkeypatch, "darwin/amd64", AMD64, ("close", "read", "raiseproc", "syscallN"))
+    assert set(items) == {"close_trampoline", "read_trampoline", "raiseproc_trampoline", "syscallN_trampoline"}
+    syscall = items["syscallN_trampoline"]
+    assert syscall.verdict is Verdict.REFUTED and set(syscall.failing) == {"preserve-r13", "preserve-r14"}, syscall
+    _confirmed(syscall)
     assert items["close_trampoline"].verdict is Verdict.PROVED
     assert items["read_trampoline"].verdict is Verdict.PROVED, items["read_trampoline"].outcome.unknowns[:1]
     raiseproc = items["raiseproc_trampoline"]

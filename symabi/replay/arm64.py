@@ -408,6 +408,8 @@ class Machine:
             self._host_frame(name, ordinal, registers["sp"])
             self._host_arguments(spec, name, ordinal, registers["sp"])
             self._host_registers(host, spec, name, ordinal, registers)
+            if spec.returns_region:  # the address of a world region (__error: &errno)
+                uc.reg_write(_REG["x0"], self.bases[spec.returns_region])
             uc.reg_write(A.UC_ARM64_REG_PC, registers["x30"])
             return registers["x30"]
         value = lambda what, bits: self.inputs.get(callee_name(name, ordinal, what), bits)  # noqa: E731

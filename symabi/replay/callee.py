@@ -203,6 +203,8 @@ def _host(machine, model, spec: CalleeSpec, name: str, ordinal: int, sp: int, si
         if reg in clobbered:
             uc.reg_write(_REG[reg], value(name, ordinal, reg, 128 if reg in XMMS else 64))
     _clobber_uppers(machine, name, ordinal)
+    if spec.returns_region:  # the address of a world region (__error: &errno), as the model has it
+        uc.reg_write(X.UC_X86_REG_RAX, machine.placed.bases[spec.returns_region])
     flags = uc.reg_read(X.UC_X86_REG_RFLAGS) & ~(ARITH_FLAGS_MASK | DF_BIT)
     uc.reg_write(X.UC_X86_REG_RFLAGS, flags | (value(name, ordinal, "rflags", 64) & ARITH_FLAGS_MASK))
     owned = max(abi.home_area, args)
