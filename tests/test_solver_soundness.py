@@ -253,3 +253,17 @@ def test_a_timeout_under_assumptions_is_unknown_never_unsat():
         assert copy.reason_unknown()
         with pytest.raises((claripy.errors.ClaripySolverInterruptError, claripy.errors.ClaripyZ3Error)):
             BACKEND._satisfiable(solver=copy)
+
+
+def test_an_invalid_pop_of_the_original_leaves_its_copies_right():
+    x = z3.BitVec("x", 8, ctx=CTX)
+    root = BACKEND.solver()
+    root.add(z3.UGT(x, 5))
+    copy = BACKEND.clone_solver(root)
+    copy.add(z3.ULT(x, 8), True)  # a Python bool too, as z3.Solver.add takes it
+    with pytest.raises(z3.Z3Exception):
+        root.pop()  # no scope to pop: it must not count as one closed
+    root.add(x == 200)
+    assert copy.check() == z3.sat and copy.model().eval(x).as_long() in (6, 7)
+    copy.add(False)
+    assert copy.check() == z3.unsat
