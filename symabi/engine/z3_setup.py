@@ -43,7 +43,11 @@ def _param_descrs(self: z3.Solver) -> z3.ParamDescrsRef:
 class _Root(z3.Solver):
     """A solver claripy made. Once ``Derived`` copies ask it, claripy never asserts into it again (it
     copies a solver only when the frontend holding it was branched, and a branched frontend copies
-    before it adds); ``epoch`` counts assertions outside a push, so a copy can tell if that ever fails."""
+    before it adds); ``epoch`` counts changes to its assertions outside a push (an assertion, tracked
+    or not, a reset, a parse), so a copy can tell if that ever fails. ``_depth`` counts open scopes: a
+    copy must not ask the root while one is open (claripy's ``batch_eval`` leaves its scope, and the
+    assertions in it, open when a check inside it times out), as the root then holds more than the
+    copy's base."""
 
     symabi_limits: tuple = (None, None)
     symabi_tracks = False
@@ -55,13 +59,32 @@ class _Root(z3.Solver):
             self.epoch += 1
         super().assert_exprs(*args)
 
+    def assert_and_track(self, a, p):  # z3py's goes straight to the C API, past assert_exprs
+        if not self._depth:
+            self.epoch += 1
+        self.symabi_tracks = True  # (its copies are translated: a tracked assertion is an implication)
+        super().assert_and_track(a, p)
+
+    def from_file(self, filename):
+        self.epoch += 1
+        super().from_file(filename)
+
+    def from_string(self, s):
+        self.epoch += 1
+        super().from_string(s)
+
+    def reset(self):
+        self.epoch += 1
+        super().reset()
+        self._depth = 0
+
     def push(self):
-        self._depth += 1
         super().push()
+        self._depth += 1
 
     def pop(self, num=1):
+        super().pop(num)  # (an invalid pop raises here and leaves the count as it was)
         self._depth -= num
-        super().pop(num)
 
 
 class Derived:
@@ -82,8 +105,9 @@ class Derived:
         return self.root.ctx
 
     def _solver(self) -> z3.Solver | None:
-        """The plain solver this copy became, if it had to become one."""
-        if self._real is None and self.root.epoch != self.epoch:
+        """The plain solver this copy became, if it had to become one: once the root holds anything
+        but the copy's base (it was changed, or is inside a scope), the copy stops asking it."""
+        if self._real is None and (self.root.epoch != self.epoch or self.root._depth):
             self.materialize()
         return self._real
 
@@ -106,6 +130,7 @@ class Derived:
             return real.add(*args)
         for arg in _get_args(args):
             for f in (arg if isinstance(arg, (z3.AstVector, z3.Goal)) else (arg,)):
+                f = z3.BoolSort(self.root.ctx).cast(f)  # as z3.Solver.add does (a Python bool, say)
                 key = f.get_id()
                 if key not in self.known:
                     self.known.add(key)
