@@ -10,14 +10,22 @@
 * MRS of DCZID_EL0, CTR_EL0 and FPSR: VEX lifts the first two as one CPU's constants and FPSR as its QC
   bit alone (the cumulative exception bits read as 0), where real CPUs and earlier code differ. A path
   that executes one is UNKNOWN (``UNMODELLED_MRS``): one constant would be a silent concretization.
+* MRS and MSR of any system register VEX does not know (MIDR_EL1, CNTFRQ_EL0, CurrentEL, PMCCNTR_EL0,
+  TPIDR_EL1, ...): VEX lifts them as no-ops, leaving Xt as it was, where a real CPU reads the register,
+  or Linux emulates the read (the ID registers), or the instruction traps (SIGILL: EL1 registers,
+  PMCCNTR_EL0 without PMUSERENR_EL0.EN). A path that executes one is UNKNOWN too (``_lifted_as_nothing``).
 
 A fault ends the path as *faulted*, as in symabi.engine.cpu (the same ``Fault`` records).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
+import archinfo
 import capstone
 import claripy
+import pyvex
 from angr.state_plugins.inspect import BP_AFTER, BP_BEFORE
 
 from symabi.engine.cpu import CpuGaps, UnmodelledFault
@@ -26,6 +34,7 @@ from symabi.loader import Image
 MRS_TPIDRRO_MASK, MRS_TPIDRRO = 0xFFFF_FFE0, 0xD53B_D060  # MRS Xt, TPIDRRO_EL0 (op0=3 op1=3 CRn=13 CRm=0 op2=3)
 # MRS Xt, <reg>: the encoding without Rt, for the system registers VEX reduces to constants (module doc)
 UNMODELLED_MRS = {0xD53B_00E0: "DCZID_EL0", 0xD53B_0020: "CTR_EL0", 0xD53B_4420: "FPSR"}
+SYSREG_MOVE_MASK, MRS_REG, MSR_REG = 0xFFF0_0000, 0xD530_0000, 0xD510_0000  # MRS / MSR (register), op0 = 2 or 3
 THREAD_POINTER = "tpidrro_el0"  # the state.globals key holding TPIDRRO_EL0's value
 
 
@@ -51,6 +60,10 @@ class Arm64CpuGaps(CpuGaps):
                 self.unmodelled[located.address] = (
                     f"MRS of {UNMODELLED_MRS[word & ~31]}, which VEX reads as a constant where CPUs and earlier code "
                     "differ: what the register holds is not modelled")
+            elif _lifted_as_nothing(word) and word & MRS_TPIDRRO_MASK != MRS_TPIDRRO:
+                self.unmodelled[located.address] = (
+                    f"{_sysreg_move(word)}, which VEX lifts as a no-op: what a real CPU reads or writes there "
+                    "(or whether it traps in user mode) is not modelled")
             if word & MRS_TPIDRRO_MASK == MRS_TPIDRRO and word & 31 != 31:
                 self.tpidrro[located.address] = f"x{word & 31}"
             for ins in md.disasm(image.code[located.address - image.base:][:4], located.address, 1):
@@ -87,6 +100,22 @@ class Arm64CpuGaps(CpuGaps):
 
     def alignment(self, state, ins_addr, address) -> None:
         """Memory operands need no alignment in user mode (SCTLR_EL1.A clear) but SP's, checked above."""
+
+
+@cache
+def _lifted_as_nothing(word: int) -> bool:
+    """Whether ``word`` is an MRS or MSR (register) that VEX lifts to no statement at all."""
+    if word & SYSREG_MOVE_MASK not in (MRS_REG, MSR_REG):
+        return False
+    irsb = pyvex.lift(word.to_bytes(4, "little"), 0, archinfo.ArchAArch64(), max_inst=1)
+    return irsb.size == 4 and not any(not isinstance(st, (pyvex.stmt.IMark, pyvex.stmt.NoOp))
+                                      for st in irsb.statements)
+
+
+def _sysreg_move(word: int) -> str:
+    md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    ins = next(md.disasm(word.to_bytes(4, "little"), 0, 1), None)
+    return f"{ins.mnemonic.upper()} {ins.op_str}" if ins else f"the system instruction {word:#010x}"
 
 
 def gaps_for(image: Image) -> CpuGaps:
