@@ -164,3 +164,41 @@ def test_system_registers_vex_lifts_as_nothing_are_unknown(arm64, name):
 def test_fpcr_written_and_read_back_is_modelled(arm64):
     """VEX keeps the whole FPCR word (the real run under qemu read FZ back too): PROVED, rightly."""
     assert arm64[("fpcrFZ", "linux/arm64")]["verdict"] == "proved", arm64[("fpcrFZ", "linux/arm64")]
+
+
+# C on a world region that is no stack: a //symabi:host-call stub (stack=goroutine, the default) that points
+# SP into a 64-byte Go buffer the world declares writable and calls C there. The goroutine-stack rule looked
+# only at the entry stack; the model havocked the 48 bytes of the buffer below SP and nothing below it. Real
+# run (linux/amd64, cgo): a gcc -O2 callee with a 256-byte frame rewrote 28 of the 64 words right below the
+# buffer (a 1-line callee: none). Now UNKNOWN unless the region is declared a stack (free_below).
+ALT_STACK = """// runs C on a 64-byte buffer the Go variable altstackTop points to
+//symabi:host-call world=alt
+TEXT ·callAlt(SB),NOSPLIT|NOFRAME,$0-24
+	MOVQ	fn+0(FP), AX
+	MOVQ	arg+8(FP), DI
+	MOVQ	·altstackTop(SB), R12
+	PUSHQ	BP
+	MOVQ	SP, BP
+	LEAQ	48(R12), SP
+	CALL	AX
+	MOVQ	BP, SP
+	POPQ	BP
+	MOVQ	AX, ret+16(FP)
+	RET
+"""
+ALT_STACK_TOML = """[worlds.alt.regions.altstack]
+size = 64
+writable = true
+align = 16
+doc = "a 64-byte buffer"
+[worlds.alt.data."example.com/rt/p.altstackTop"]
+value = "altstack"
+"""
+
+
+def test_c_on_a_region_that_is_no_stack_is_not_proved(tmp_path, monkeypatch):
+    go = "var altstackTop uintptr\n\nfunc callAlt(fn, arg uintptr) uintptr\n"
+    root = _module(tmp_path / "m", go, {"p_amd64.s": ALT_STACK}, ALT_STACK_TOML)
+    record = _check(root, ("linux/amd64",), monkeypatch)[("callAlt", "linux/amd64")]
+    assert record["verdict"] == "unknown", record
+    assert any("which is not a stack" in f for f in record["findings"]), record
