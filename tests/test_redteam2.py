@@ -101,6 +101,29 @@ TEXT ·pmccntrSet(SB),NOSPLIT|NOFRAME,$0-0
 	WORD	$0xd51b9d1f	// MSR XZR, PMCCNTR_EL0
 	RET
 
+// PACIASP signs X30 where the CPU has pointer authentication (qemu's max CPU, Apple M1 on, Linux enables the
+// keys): RET to a signed address faults (real run under qemu: "unexpected fault address 0x20000000..."). On a
+// CPU without PAC it is a NOP, which is all VEX lifts.
+//symabi:host-call stack=system
+TEXT ·pac(SB),NOSPLIT|NOFRAME,$0-0
+	WORD	$0xd503233f	// PACIASP
+	RET
+
+// DC ZVA zeroes the block holding its address (64 bytes on cores, 512 under qemu): VEX lifts it as nothing
+//symabi:host-call stack=system
+TEXT ·zva(SB),NOSPLIT|NOFRAME,$0-0
+	SUB	$64, RSP
+	MOVD	$16, R2
+	MOVD	R2, (RSP)
+	MOVD	RSP, R1
+	WORD	$0xd50b7421	// DC ZVA, X1
+	MOVD	(RSP), R2
+	ADD	$64, RSP
+	CBNZ	R2, kept
+	SUB	$16, RSP
+kept:
+	RET
+
 //symabi:host-call stack=system
 TEXT ·fpcrFZ(SB),NOSPLIT|NOFRAME,$0-0
 	MOVD	$0x1000000, R1
@@ -113,7 +136,7 @@ gone:
 	SUB	$16, RSP
 	RET
 """
-ARM64_GO = "func midr0()\nfunc currentEL()\nfunc pmccntr()\nfunc pmccntrSet()\nfunc fpcrFZ()\n"
+ARM64_GO = "func midr0()\nfunc currentEL()\nfunc pmccntr()\nfunc pmccntrSet()\nfunc pac()\nfunc zva()\nfunc fpcrFZ()\n"
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +177,7 @@ def test_cpuid_spelt_in_bytes_reports_every_cpu(x86):
     assert x86[("cpuidBytes", "linux/amd64")]["verdict"] == "refuted", x86[("cpuidBytes", "linux/amd64")]
 
 
-@pytest.mark.parametrize("name", ["midr0", "currentEL", "pmccntr", "pmccntrSet"])
+@pytest.mark.parametrize("name", ["midr0", "currentEL", "pmccntr", "pmccntrSet", "pac", "zva"])
 def test_system_registers_vex_lifts_as_nothing_are_unknown(arm64, name):
     record = arm64[(name, "linux/arm64")]
     assert record["verdict"] == "unknown", record
