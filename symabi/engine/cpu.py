@@ -20,6 +20,9 @@
 * FNSTSW / FSTSW: VEX stores the x87 status word from TOP and C0-C3 alone; the exception flags (IE, ZE,
   PE, ...), SF, ES and B come back 0, where a real CPU sets PE after an inexact FDIV and IE|SF on a
   register-stack overflow (sticky until FNCLEX or FNINIT). UNKNOWN as well (``UNMODELLED_STATUS``).
+* XBEGIN: VEX aborts the transaction at once (to the fallback, EAX an abort status), where a CPU with
+  RTM runs the transaction and commits it at XEND: that path is never explored, so a path through
+  XBEGIN is UNKNOWN.
 
 The checks need the architectural registers exactly as they are at the instruction, which VEX only
 guarantees at block boundaries (its optimiser defers register writes inside a block), so the explorer
@@ -101,6 +104,10 @@ class CpuGaps:
                     self.unmodelled[ins.address] = (
                         f"{ins.mnemonic.upper()} stores control and status bits VEX does not track (it keeps only the "
                         "rounding mode): what the CPU stores is not modelled")
+                elif ins.mnemonic == "xbegin":
+                    self.unmodelled[ins.address] = (
+                        "XBEGIN, which VEX lifts as an immediate abort: the transaction a CPU with RTM runs is not "
+                        "explored")
                 elif ins.mnemonic in UNMODELLED_STATUS:
                     self.unmodelled[ins.address] = (
                         f"{ins.mnemonic.upper()} stores the x87 status word, whose exception flags VEX does not "
