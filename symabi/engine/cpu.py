@@ -17,6 +17,12 @@
   rest of the word (MXCSR's exception status and masks, FZ and DAZ; the x87 control word's masks) as
   constants, where a real CPU stores what earlier code and the caller left there. A path that executes
   one is UNKNOWN (``UNMODELLED_STORES``): one constant would be a silent concretization.
+* FNSTSW / FSTSW: VEX stores the x87 status word from TOP and C0-C3 alone; the exception flags (IE, ZE,
+  PE, ...), SF, ES and B come back 0, where a real CPU sets PE after an inexact FDIV and IE|SF on a
+  register-stack overflow (sticky until FNCLEX or FNINIT). UNKNOWN as well (``UNMODELLED_STATUS``).
+* XBEGIN: VEX aborts the transaction at once (to the fallback, EAX an abort status), where a CPU with
+  RTM runs the transaction and commits it at XEND: that path is never explored, so a path through
+  XBEGIN is UNKNOWN.
 
 The checks need the architectural registers exactly as they are at the instruction, which VEX only
 guarantees at block boundaries (its optimiser defers register writes inside a block), so the explorer
@@ -57,6 +63,9 @@ UNMODELLED_STORES = frozenset({"stmxcsr", "vstmxcsr", "fnstcw", "fstcw", "fnsten
                                "fxsave", "fxsave64", "xsave", "xsave64", "xsaveopt", "xsaveopt64", "xsavec",
                                "xsavec64", "xsaves", "xsaves64"})
 
+# instructions that store the x87 status word, whose exception flags VEX does not keep
+UNMODELLED_STATUS = frozenset({"fnstsw", "fstsw"})
+
 
 class UnmodelledFault(Exception):
     """An instruction whose behaviour (whether it faults, what it stores) symabi does not model: the path is
@@ -85,7 +94,9 @@ class CpuGaps:
         self.divisions: dict[int, _Division] = {}
         self.unmodelled: dict[int, str] = {}  # instruction -> why what it does is not modelled
         for located in image.instructions.values():
-            code = image.code[located.address - image.base:][: located.size]
+            # up to the longest x86 instruction, not the listed size: bytes the assembler emitted as BYTE or LONG
+            # directives are listed one by one, yet run as the instruction they spell from their first address
+            code = image.code[located.address - image.base:][:15]
             for ins in md.disasm(code, located.address, 1):
                 if (need := _alignment(ins)) is not None:
                     self.aligned[ins.address] = need
@@ -93,6 +104,14 @@ class CpuGaps:
                     self.unmodelled[ins.address] = (
                         f"{ins.mnemonic.upper()} stores control and status bits VEX does not track (it keeps only the "
                         "rounding mode): what the CPU stores is not modelled")
+                elif ins.mnemonic == "xbegin":
+                    self.unmodelled[ins.address] = (
+                        "XBEGIN, which VEX lifts as an immediate abort: the transaction a CPU with RTM runs is not "
+                        "explored")
+                elif ins.mnemonic in UNMODELLED_STATUS:
+                    self.unmodelled[ins.address] = (
+                        f"{ins.mnemonic.upper()} stores the x87 status word, whose exception flags VEX does not "
+                        "track (it keeps only TOP and C0-C3): what the CPU stores is not modelled")
                 if ins.mnemonic == "pushfq":
                     self.pushf.add(ins.address)
                 elif ins.mnemonic == "cpuid":

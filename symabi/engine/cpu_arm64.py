@@ -10,14 +10,25 @@
 * MRS of DCZID_EL0, CTR_EL0 and FPSR: VEX lifts the first two as one CPU's constants and FPSR as its QC
   bit alone (the cumulative exception bits read as 0), where real CPUs and earlier code differ. A path
   that executes one is UNKNOWN (``UNMODELLED_MRS``): one constant would be a silent concretization.
+* Every other system instruction VEX lifts as nothing: MRS and MSR of a system register it does not
+  know (MIDR_EL1, CNTFRQ_EL0, CurrentEL, PMCCNTR_EL0, TPIDR_EL1, ...: a real CPU reads the register, or
+  Linux emulates the read, or it traps with SIGILL at EL0), DC ZVA (zeroes a block of memory), CFINV
+  (inverts C), PACIASP / AUTIASP and the other pointer-authentication hints (sign and check X30 where
+  the CPU has PAC), MSR DAIFSet, SMSTART. A path that executes one is UNKNOWN (``_lifted_as_nothing``),
+  but for the hints that are no-ops for user code (NOP, YIELD, WFE, WFI, SEV, SEVL, DGH, ESB, PSB, TSB,
+  CSDB, BTI: ``NO_OP_HINTS``) and SB.
 
 A fault ends the path as *faulted*, as in symabi.engine.cpu (the same ``Fault`` records).
 """
 
 from __future__ import annotations
 
+from functools import cache
+
+import archinfo
 import capstone
 import claripy
+import pyvex
 from angr.state_plugins.inspect import BP_AFTER, BP_BEFORE
 
 from symabi.engine.cpu import CpuGaps, UnmodelledFault
@@ -26,6 +37,10 @@ from symabi.loader import Image
 MRS_TPIDRRO_MASK, MRS_TPIDRRO = 0xFFFF_FFE0, 0xD53B_D060  # MRS Xt, TPIDRRO_EL0 (op0=3 op1=3 CRn=13 CRm=0 op2=3)
 # MRS Xt, <reg>: the encoding without Rt, for the system registers VEX reduces to constants (module doc)
 UNMODELLED_MRS = {0xD53B_00E0: "DCZID_EL0", 0xD53B_0020: "CTR_EL0", 0xD53B_4420: "FPSR"}
+SYSTEM_MASK, SYSTEM = 0xFFC0_0000, 0xD500_0000  # the system instruction class: hints, barriers, SYS, MSR, MRS
+HINT_MASK, HINT = 0xFFFF_F01F, 0xD503_201F  # HINT #imm (imm = CRm:op2, bits 11:5)
+NO_OP_HINTS = frozenset({0, 1, 2, 3, 4, 5, 6, 16, 17, 18, 20, 32, 34, 36, 38})  # NOP ... CSDB, the four BTIs
+SB = 0xD503_30FF
 THREAD_POINTER = "tpidrro_el0"  # the state.globals key holding TPIDRRO_EL0's value
 
 
@@ -51,6 +66,10 @@ class Arm64CpuGaps(CpuGaps):
                 self.unmodelled[located.address] = (
                     f"MRS of {UNMODELLED_MRS[word & ~31]}, which VEX reads as a constant where CPUs and earlier code "
                     "differ: what the register holds is not modelled")
+            elif _lifted_as_nothing(word) and word & MRS_TPIDRRO_MASK != MRS_TPIDRRO:
+                self.unmodelled[located.address] = (
+                    f"{_system_instruction(word)}, which VEX lifts as a no-op: what a real CPU does there "
+                    "(or whether it traps in user mode) is not modelled")
             if word & MRS_TPIDRRO_MASK == MRS_TPIDRRO and word & 31 != 31:
                 self.tpidrro[located.address] = f"x{word & 31}"
             for ins in md.disasm(image.code[located.address - image.base:][:4], located.address, 1):
@@ -87,6 +106,25 @@ class Arm64CpuGaps(CpuGaps):
 
     def alignment(self, state, ins_addr, address) -> None:
         """Memory operands need no alignment in user mode (SCTLR_EL1.A clear) but SP's, checked above."""
+
+
+@cache
+def _lifted_as_nothing(word: int) -> bool:
+    """Whether ``word`` is a system instruction that VEX lifts to no statement at all, and not one that does
+    nothing for user code."""
+    if word & SYSTEM_MASK != SYSTEM or word == SB:
+        return False
+    if word & HINT_MASK == HINT and (word >> 5) & 0x7F in NO_OP_HINTS:
+        return False
+    irsb = pyvex.lift(word.to_bytes(4, "little"), 0, archinfo.ArchAArch64(), max_inst=1)
+    return irsb.size == 4 and not any(not isinstance(st, (pyvex.stmt.IMark, pyvex.stmt.NoOp))
+                                      for st in irsb.statements)
+
+
+def _system_instruction(word: int) -> str:
+    md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+    ins = next(md.disasm(word.to_bytes(4, "little"), 0, 1), None)
+    return f"{ins.mnemonic.upper()} {ins.op_str}".strip() if ins else f"the system instruction {word:#010x}"
 
 
 def gaps_for(image: Image) -> CpuGaps:

@@ -98,6 +98,12 @@ class HostCalleeModel:
             raise UnmodelledCallee("the host callee runs on the Go caller's stack, which may be a goroutine's (a few "
                                    "hundred bytes below a NOSPLIT function): how deep C goes there is not modelled; "
                                    "say stack=system where every caller runs it on a system stack")
+        if region != "stack" and not _is_stack(guard, region):
+            # C's frame goes as deep as C likes: below a region that is no stack it writes memory the model
+            # does not hold (a real run: a 256-byte C frame on a 64-byte buffer rewrote 28 words below it)
+            raise UnmodelledCallee(f"the host callee runs with its stack pointer in region {region}, which is not a "
+                                   "stack (no free_below): what its frame overwrites below that region is not "
+                                   "modelled")
         _over_callers_saved_fp(state, region, offset, site)
         prefix = f"{spec.name}#{ordinal}"
         low, high = guard.bounds(region)
@@ -162,6 +168,11 @@ class HostCalleeModel:
             return fresh(spec.name, ordinal, reg, bits)
         old = state.registers.load(reg)
         return claripy.Concat(fresh(spec.name, ordinal, f"{reg}.high", bits - kept), old[kept - 1:0])
+
+
+def _is_stack(guard: MemoryGuard, region: str) -> bool:
+    """Whether a world region is declared as a stack (``free_below``: g0's stack, a signal stack)."""
+    return any(r.name == region and r.free_below for r in (*guard.symbolic, *guard.fixed))
 
 
 def _over_callers_saved_fp(state, region: str, offset: int, site: int | None) -> None:
