@@ -139,11 +139,16 @@ class CpuGaps:
         state.globals["executing"] = None
         state.globals["cpuid"] = 0  # how many CPUIDs the path has executed
 
-    def _before(self, state) -> None:
+    def _entering(self, state) -> int:
+        """The instruction about to run, recorded; an instruction this module does not model ends the path."""
         addr = state.inspect.instruction
         state.globals["executing"] = addr
         if addr in self.unmodelled:
             raise UnmodelledFault(addr, self.unmodelled[addr])
+        return addr
+
+    def _before(self, state) -> None:
+        addr = self._entering(state)
         if addr in self.divisions:
             self._division(state, addr, self.divisions[addr])
         elif addr in self.popf:

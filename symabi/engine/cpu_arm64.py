@@ -31,7 +31,7 @@ import claripy
 import pyvex
 from angr.state_plugins.inspect import BP_AFTER, BP_BEFORE
 
-from symabi.engine.cpu import CpuGaps, UnmodelledFault
+from symabi.engine.cpu import CpuGaps
 from symabi.loader import Image
 
 MRS_TPIDRRO_MASK, MRS_TPIDRRO = 0xFFFF_FFE0, 0xD53B_D060  # MRS Xt, TPIDRRO_EL0 (op0=3 op1=3 CRn=13 CRm=0 op2=3)
@@ -90,10 +90,7 @@ class Arm64CpuGaps(CpuGaps):
         state.globals["executing"] = None
 
     def _before(self, state) -> None:
-        addr = state.inspect.instruction
-        state.globals["executing"] = addr
-        if addr in self.unmodelled:
-            raise UnmodelledFault(addr, self.unmodelled[addr])
+        addr = self._entering(state)
         if addr in self.sp_based:
             self._may_fault(state, addr, state.regs.sp & 0xF != 0,
                             "a load or store based on SP while SP is not 16-byte aligned (SP alignment fault)")
