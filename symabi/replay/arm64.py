@@ -415,13 +415,8 @@ class Machine:
         value = lambda what, bits: self.inputs.get(callee_name(name, ordinal, what), bits)  # noqa: E731
         sp, back = registers["sp"], registers["x30"]
         args = [int.from_bytes(uc.mem_read(sp + 8 + o, 8), "little") for o in range(0, spec.args - 7, 8)]
-        size = rng_for(self.inputs.seed, callee_name(name, ordinal, "frame-size")).randrange(MIN_FRAME, MAX_FRAME, 8)
-        size = min(size, sp - self.stack_low)
-        frame = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, "below"), size))
-        for depth in range(8, size + 1, 8):
-            fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
-            if fixed is not None:
-                frame[size - depth: size - depth + 8] = (fixed & (2**64 - 1)).to_bytes(8, "little")
+        size = min(self._frame_size(name, ordinal), sp - self.stack_low)
+        frame = self._frame_bytes(name, ordinal, size)
         # the word at SP - 8 is a Go caller's saved FP; host code (a callee that keeps registers) owns it too
         uc.mem_write(sp - size, bytes(frame if spec.keeps else frame[:-8]))
         for at, pointer in enumerate(args):
@@ -455,7 +450,6 @@ class Machine:
         uc.reg_write(A.UC_ARM64_REG_PC, back)
         return back
 
-
     def _host_arguments(self, spec, name: str, ordinal: int, sp: int) -> None:
         """A host callee's stack arguments (``args`` bytes from SP up), which it owns: fresh words (symbolic:
         models/host_callee.py)."""
@@ -467,15 +461,23 @@ class Machine:
     def _host_frame(self, name: str, ordinal: int, sp: int) -> None:
         """A host callee: random bytes in a random-size frame right below SP, all of it (C knows nothing of
         Go's word at SP - 8)."""
-        draw = rng_for(self.inputs.seed, callee_name(name, ordinal, "frame-size"))
-        size = max(0, min(draw.randrange(MIN_FRAME, MAX_FRAME, 8), sp - self._floor(sp)) // 8 * 8)
+        size = max(0, min(self._frame_size(name, ordinal), sp - self._floor(sp)) // 8 * 8)
+        if size:
+            self.uc.mem_write(sp - size, bytes(self._frame_bytes(name, ordinal, size)))
+
+    def _frame_size(self, name: str, ordinal: int) -> int:
+        """The size of the frame a callee's call leaves below its SP: drawn from the seed (the model allows any)."""
+        return rng_for(self.inputs.seed, callee_name(name, ordinal, "frame-size")).randrange(MIN_FRAME, MAX_FRAME, 8)
+
+    def _frame_bytes(self, name: str, ordinal: int, size: int) -> bytearray:
+        """What a callee leaves in the ``size`` bytes below its SP: the seed's bytes, but for the words the
+        witness fixes (``<callee>#<n>.below-<depth>``)."""
         frame = bytearray(default_bytes(self.inputs.seed, callee_name(name, ordinal, "below"), size))
         for depth in range(8, size + 1, 8):
             fixed = self.inputs.values.get(callee_name(name, ordinal, f"below-{depth:#x}"))
             if fixed is not None:
                 frame[size - depth: size - depth + 8] = (fixed & (2**64 - 1)).to_bytes(8, "little")
-        if size:
-            self.uc.mem_write(sp - size, bytes(frame))
+        return frame
 
     def _host_registers(self, host, spec, name: str, ordinal: int, registers: dict[str, int]) -> None:
         """A host callee: fresh values in the registers ``host`` (symabi.models.host_callee) lets it change, but
