@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from symabi.casefile import REGISTER_ORDER, CalleeSpec, register_slot
 from symabi.engine.memory import Havoc, MemoryGuard
 from symabi.engine.registers import arch_of
-from symabi.errors import CaseError
 from symabi.models.entry import ENTRY_CONVENTIONS, CallbackTableConvention
 from symabi.models.entry_sysv import SYSV_CALL
 from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel
@@ -31,16 +30,6 @@ ARGUMENT_REGISTERS = {"windows-x64": ("rcx", "rdx", "r8", "r9"),
 
 
 CROSSCALL2 = ("crosscall2", "_crosscall2")
-RESULT_REGISTER = {"amd64": "rax", "arm64": "x0"}  # where a host function leaves its (first) result
-
-
-def region_base(guard: MemoryGuard, spec: CalleeSpec):
-    """The base of the world region ``spec.returns_region`` (a CaseError when the world has none)."""
-    base = next((r.base for r in guard.symbolic if r.name == spec.returns_region), None)
-    if base is None:
-        raise CaseError(f"callee {spec.name}: field `returns_region` names {spec.returns_region!r}, which is no "
-                        "region of the world")
-    return base
 
 
 @dataclass(frozen=True)
@@ -62,9 +51,7 @@ class CheckCallees(CalleeModel):
         # what it writes through its argument registers, as they are at the call; then all the rest
         for havoc in self._through_registers(state, spec, f"{spec.name}#{ordinal}", guard, site):
             guard.havoc(state, havoc)
-        self.host.apply(state, spec, ordinal, guard, site)
-        if spec.returns_region:  # the callee returns a world region's address (__error: &errno)
-            state.registers.store(RESULT_REGISTER[arch_of(state).name], region_base(guard, spec))
+        self.host.apply(state, spec, ordinal, guard, site)  # returns_region too (&errno from __error)
 
     def _through_registers(self, state, spec: CalleeSpec, prefix: str, guard: MemoryGuard, site: int | None):
         registers = ARGUMENT_REGISTERS[self.abi]

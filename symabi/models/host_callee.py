@@ -74,6 +74,15 @@ def _assumptions(abi: HostAbi) -> tuple[str, ...]:
     return tuple(out)
 
 
+def region_base(guard: MemoryGuard, spec: CalleeSpec):
+    """The base of the world region ``spec.returns_region`` (a CaseError when the world has none)."""
+    base = next((r.base for r in guard.symbolic if r.name == spec.returns_region), None)
+    if base is None:
+        raise CaseError(f"callee {spec.name}: field `returns_region` names {spec.returns_region!r}, which is no "
+                        "region of the world")
+    return base
+
+
 @dataclass(frozen=True)
 class HostCalleeModel:
     name: str
@@ -125,6 +134,8 @@ class HostCalleeModel:
             if changed is None or reg in changed:
                 state.registers.store(reg, self._fresh(state, spec, ordinal, reg))
         clobber_uppers(state, arch, spec.name, ordinal, changed)  # YMMn above XMMn: volatile in every host ABI
+        if spec.returns_region:  # the callee returns a world region's address (__error: &errno)
+            state.registers.store(arch.result, region_base(guard, spec))
         state.regs.cc_op = CC_OP_COPY
         state.regs.cc_dep1 = fresh(spec.name, ordinal, arch.flags, 64) & FLAG_MASKS[arch.flags]
         state.regs.cc_dep2 = 0
