@@ -435,8 +435,6 @@ class Machine:
         for reg in GPRS:  # Go never writes R18_PLATFORM, and keeps g in R28
             if reg not in ("x18", "x28", *spec.keeps) and (changed is None or reg in changed):
                 uc.reg_write(_REG[reg], value(reg, 64))
-        if spec.returns_region:  # the address of a world region (__error: &errno)
-            uc.reg_write(_REG["x0"], self.bases[spec.returns_region])
         if spec.sets_g:  # runtime·load_g: g from the thread's TLS slot, as memory holds it now
             g = self.current_g()
             uc.reg_write(_REG["x28"], g if g is not None else value("x28", 64))

@@ -55,8 +55,6 @@ def call(machine, name: str) -> int | None:
             return None
         return _host(machine, host, spec, name, ordinal, sp, site)
     _clobber_registers(machine, name, ordinal, spec.keeps)
-    if spec.returns_region:  # the address of a world region (__error: &errno), as the model has it
-        uc.reg_write(X.UC_X86_REG_RAX, machine.placed.bases[spec.returns_region])
     if not _frame_words(machine, spec, name, ordinal, sp, site):
         return None
     if not _through_pointers(machine, spec, name, ordinal, sp, args, site, registers):
