@@ -178,7 +178,13 @@ def test_linux_arm64_pinned_sigtramp_loses_x29_to_the_nested_signal_as_symabi_re
     prologue keeps the host's X29 just below SP, where the shim's nested signal puts its frame."""
     result = _run(toolchain, "sigtramp", "linux/arm64")
     assert (result.status, result.lost) == (LOST, ("x29",)), result.detail
-    assert "the word at SP-8 changed: true" in result.detail
+    assert "nested SIGUSR2 delivered below sigtramp's SP" in result.detail, result.detail
+    # qemu-user now and then delivers the nested signal more than once (about 1 run in 30 here, and once
+    # in CI): an earlier delivery has already written the word when the shim reads it "before", so the
+    # shim's before/after comparison says false though X29 comes back as that frame's code address. The
+    # comparison is evidence only when the signal came once.
+    if "delivered below sigtramp's SP 1 time(s)" in result.detail:
+        assert "the word at SP-8 changed: true" in result.detail, result.detail
     _checked(result)
 
 
