@@ -405,6 +405,23 @@ def test_purego_trampolines(tmp_path, monkeypatch):
     assert "\treplay: not" not in result.output
 
 
+def test_purego_fix_flips_refuted_to_proved(tmp_path, monkeypatch):
+    """purego's own fix of a callee-saved bug (its pull request #347): before it, the thread start routine
+    called Go with nothing saved and returned to glibc with what Go left in RBX, R12-R15 (REFUTED, the
+    witness replayed); v0.11.3, after it, is proved (test_purego_trampolines)."""
+    root = tmp_path / "purego-2893657"
+    shutil.copytree(THIRD_PARTY / "purego-2893657", root)
+    result = _run(["--port", "linux/amd64"], root, monkeypatch)
+    assert result.exit_code == 1, result.output
+    source = root / "internal" / "fakecgo" / "trampolines_amd64.s"
+    ret = _line_of(source, "RET", "threadentry_trampoline(SB)")
+    found = _findings(result.output)
+    assert {line for _, line in found[("threadentry_trampoline", "linux/amd64")]} == {ret}, result.output
+    assert _obligations(found, "threadentry_trampoline", "linux/amd64") == {
+        f"preserve-{r}" for r in ("rbx", "r12", "r13", "r14", "r15")}, result.output
+    assert "replay: confirmed" in result.output, result.output
+
+
 def test_arm64_replay_tells_the_callee_from_the_caller_whatever_addresses_the_witness_shares(tmp_path, monkeypatch):
     """The arm64 go-to-host oracle hands control to the callee an argument word names even where the
     witness gives the function pointer the value of the other argument (two names for one address: the
