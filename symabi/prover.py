@@ -76,7 +76,7 @@ def _models(case: Case):
 
 
 def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
-    _, callee_model, convention = _models(case)
+    contract, callee_model, convention = _models(case)
     world = _world(case).assumptions()
     callees = tuple(
         f"{c.name}: " + ("does not return" if c.noreturn else f"{c.args} bytes of arguments, {c.results} of results")
@@ -89,7 +89,8 @@ def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
         + (f" ({c.doc})" if c.doc else "")
         for c in case.callees.values()
     )
-    sections = {
+    sections = {f"contract {contract.name}": contract.assumptions} if getattr(contract, "assumptions", ()) else {}
+    sections |= {
         f"entry convention {convention.name}": convention.describe(case.entry_convention),
         f"callee model {callee_model.name}": callee_model.assumptions,
         "callees (from the case file)": callees,
