@@ -1,0 +1,6 @@
+package h
+
+// handle is the Go half of the handlers: handle(ctx).
+//
+//go:nosplit
+func handle(ctx uintptr) {}
