@@ -83,6 +83,26 @@ def test_handlers_and_planted_bugs(tmp_path, monkeypatch):
             in result.output), result.output
     assert f"# contract signal-handler assumes: {ASSUMPTION}" in result.stderr, result.stderr
 
+    # the kernel's entry convention by default, and the contract's assumption first among the stated ones
+    result = _run(["--json", "--port", "linux/amd64"], root, monkeypatch)
+    good = next(f for f in json.loads(result.output)["functions"] if f["symbol"].endswith(".good"))
+    assert good["verdict"] == "proved" and good["result"]["contract"]["name"] == "signal-handler", good
+    stated = list(good["result"]["assumptions"])
+    assert stated[:2] == ["contract signal-handler", "entry convention sysv-signal-handler"], stated
+
+
+def test_not_for_go_code_calling_the_host(tmp_path, monkeypatch):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "go.mod").write_text("module example.com/t\n\ngo 1.21\n")
+    (tmp_path / "p" / "p.go").write_text("package p\n\nfunc callC(fn uintptr)\n")
+    (tmp_path / "p" / "p_amd64.s").write_text(
+        '#include "textflag.h"\n\n//symabi:host-call contract=signal-handler\n'
+        "TEXT ·callC(SB),NOSPLIT|NOFRAME,$0-8\n\tMOVQ fn+0(FP), AX\n\tJMP AX\n")
+    result = _run(["--port", "linux/amd64"], tmp_path, monkeypatch)
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("symabi: error: ") and "contract=signal-handler is for a handler the kernel " \
+        "enters" in result.output and len(result.output.splitlines()) == 1, result.output
+
 
 def test_gvisor_handlers_as_the_kernel_enters_them(tmp_path, monkeypatch):
     """gVisor's handlers with ``contract = "signal-handler"`` (their symabi.toml): the KVM platform's SIGILL

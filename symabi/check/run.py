@@ -225,7 +225,8 @@ def case_for(target: Target, port: Port, listing: Listing, module: Module, confi
         returns = 0  # the result words are Go's, checked as stack writes; no host reads RAX
     else:
         contract, model = host_calls.register(port.abi, host, named), MODELS[port.abi.name].name
-        convention, returns = {"name": port.abi.plain_call}, 64
+        plain = signal_handler.ENTRY_CONVENTIONS[port.abi.name] if named == signal_handler.NAME else port.abi.plain_call
+        convention, returns = {"name": plain}, 64
     convention = {**convention, **({"name": target.keys["convention"]} if "convention" in target.keys else {}),
                   **target.entry_convention}
     table = {

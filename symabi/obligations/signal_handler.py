@@ -25,6 +25,9 @@ NAME = "signal-handler"
 # darwin is not one: libc's _sigtramp calls the handler as a C function and, after it returns, passes the
 # ucontext it kept in a callee-saved register to sigreturn, so the callee-saved registers are owed there.
 KERNEL_PORTS = {"linux": ("sysv-amd64", "aapcs64")}
+# The entry convention a handler marked contract=signal-handler gets by default, per host ABI: the kernel's
+# entry is a CALL's as far as the machine state goes (symabi.models.entry_sysv, entry_aapcs64).
+ENTRY_CONVENTIONS = {"sysv-amd64": "sysv-signal-handler", "aapcs64": "aapcs64-call"}
 ASSUMPTION = "entered by the kernel; registers restored by rt_sigreturn; not chained from a C handler"
 
 

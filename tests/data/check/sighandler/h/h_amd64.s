@@ -2,7 +2,7 @@
 
 // The kernel enters each as handler(sig, info, uc): DI, SI, DX; the restorer's address on top of the stack.
 
-//symabi:host-entry contract=signal-handler convention=sysv-signal-handler
+//symabi:host-entry contract=signal-handler
 TEXT ·good(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	DX
 	CALL	·handle(SB)
@@ -18,7 +18,7 @@ TEXT ·goodAsC(SB),NOSPLIT|NOFRAME,$0
 	RET
 
 // BUG: leaves the restorer a stack one word too high, so rt_sigreturn reads the wrong frame.
-//symabi:host-entry contract=signal-handler convention=sysv-signal-handler
+//symabi:host-entry contract=signal-handler
 TEXT ·skewed(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ	DX
 	CALL	·handle(SB)
@@ -28,13 +28,13 @@ TEXT ·skewed(SB),NOSPLIT|NOFRAME,$0
 	JMP	CX
 
 // BUG: calls a C function with RSP as the kernel left it, 8 mod 16.
-//symabi:host-entry contract=signal-handler convention=sysv-signal-handler
+//symabi:host-entry contract=signal-handler
 TEXT ·unaligned(SB),NOSPLIT|NOFRAME,$0
 	CALL	c_log(SB)
 	RET
 
 // Fixed: 8 bytes more below the restorer's address.
-//symabi:host-entry contract=signal-handler convention=sysv-signal-handler
+//symabi:host-entry contract=signal-handler
 TEXT ·aligned(SB),NOSPLIT|NOFRAME,$0
 	SUBQ	$8, SP
 	CALL	c_log(SB)
