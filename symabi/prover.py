@@ -15,6 +15,7 @@ import claripy
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
+from symabi.contracts import signal_handler
 from symabi import startup
 from symabi.engine import z3_setup
 from symabi.engine.cpu import CpuGaps
@@ -62,6 +63,7 @@ class Options:
 def _models(case: Case):
     port = PORTS[case.port]
     callee_model = host_callee.for_port(case.callee_model, port)  # "host": the port's host ABI
+    signal_handler.lookup(CONTRACTS, case.contract)  # signal-handler+host-calls(...), as a case file may name it
     for kind, table, key in (
         ("case.contract", CONTRACTS, case.contract),
         ("case.callee_model", CALLEE_MODELS, callee_model),

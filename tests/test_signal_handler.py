@@ -7,14 +7,18 @@ from __future__ import annotations
 import json
 import shutil
 
-from test_check import LINE, THIRD_PARTY, _findings, _line_of, _run
+import pytest
+from test_check import LINE, THIRD_PARTY, _findings, _line_of, _obligations, _run
 
+from symabi.contracts.signal_handler import SIGNAL_HANDLER, lookup
+from symabi.errors import CaseError
 from symabi.obligations.contracts import for_contract
 from symabi.obligations.signal_handler import ASSUMPTION, signal_handler
-from symabi.ports import AAPCS64, SYSV_AMD64
+from symabi.ports import AAPCS64, PORTS, SYSV_AMD64
 
 MODULE = THIRD_PARTY / "sighandler"
 LINUX = ("--port", "linux/amd64", "--port", "linux/arm64")
+HOST_SAVED_AMD64 = ("rbx", "rbp", "r12", "r13", "r14", "r15")
 
 
 def _verdicts(result) -> dict[tuple[str, str], str]:
@@ -56,6 +60,17 @@ def test_the_contract_is_the_host_abis_less_what_rt_sigreturn_restores():
     assert for_contract("signal-handler+host-calls(world.prev)", SYSV_AMD64) == \
         signal_handler(SYSV_AMD64, frozenset({"world.prev"}))
     assert for_contract("signal-handler", AAPCS64) == signal_handler(AAPCS64)
+    # amd64 without host callees judges no alignment: Go needs none beyond 8 bytes
+    assert "host-call-aligned" not in {ob.id for ob in signal_handler(SYSV_AMD64)}
+    # a case file may name the host callees; the prover finds the contract by that name, rebound to the port
+    contracts: dict = {}
+    lookup(contracts, "signal-handler+host-calls(c_log)")
+    lookup(contracts, "sysv-amd64")
+    assert list(contracts) == ["signal-handler+host-calls(c_log)"]
+    arm64 = contracts["signal-handler+host-calls(c_log)"].for_port(PORTS["linux/arm64"])
+    assert arm64.obligations == signal_handler(AAPCS64, frozenset({"c_log"})) and arm64.assumptions == (ASSUMPTION,)
+    with pytest.raises(CaseError, match="libc's _sigtramp"):
+        SIGNAL_HANDLER.for_port(PORTS["darwin/arm64"])
 
 
 def test_handlers_and_planted_bugs(tmp_path, monkeypatch):
@@ -68,8 +83,9 @@ def test_handlers_and_planted_bugs(tmp_path, monkeypatch):
     for port in ("linux/amd64", "linux/arm64"):
         for name in ("good", "aligned"):
             assert (name, port) not in found, result.output  # proved
+    assert ("callsGo", "linux/amd64") not in found, result.output  # Go asks RSP 0 mod 8 only
     # the same code judged by the host ABI, as a C handler chaining to it would need it
-    assert {w for w, _ in found[("goodAsC", "linux/amd64")]} == {"preserve-rbx,rbp,r12..r15"}, found
+    assert _obligations(found, "goodAsC", "linux/amd64") == {f"preserve-{r}" for r in HOST_SAVED_AMD64}, found
     assert ("preserve-x19", _line_of(arm64, "RET", "·goodAsC")) in found[("goodAsC", "linux/arm64")], found
     # returns with SP moved: the restorer's rt_sigreturn would read the wrong frame
     assert found[("skewed", "linux/amd64")] == {("restore-rsp", _line_of(amd64, "JMP", "·skewed"))}, found

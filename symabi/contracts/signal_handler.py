@@ -107,3 +107,11 @@ def register(contracts: dict, host_callees: frozenset[str]) -> str:
     if name not in contracts:
         contracts[name] = SignalHandlerContract(SYSV_AMD64, host_callees=host_callees)
     return name
+
+
+def lookup(contracts: dict, name: str) -> None:
+    """Register the contract a case file names as ``signal-handler+host-calls(a,b)`` (``symabi check`` registers
+    its own), so that the prover finds it by name; another name is left alone."""
+    callees = obligations.parse_contract_name(name)
+    if callees is not None:
+        register(contracts, callees)

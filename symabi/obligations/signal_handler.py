@@ -59,10 +59,12 @@ def signal_handler(abi: HostAbi, callees: frozenset[str] = frozenset()) -> tuple
     calls into Go, the stack aligned at calls into host code (arm64: at every call, ``aligned_at_every_call``,
     which takes host-call-aligned's place), no fault."""
     kept = tuple(ob for ob in host_calls(abi, callees) if not restored(ob))
-    if not abi.arch.link_register:
+    if not abi.arch.link_register and callees:
         return kept
-    aligned = aligned_at_every_call(abi.arch)
-    return (*(ob for ob in kept if not isinstance(ob.claim, d.StackAligned)), aligned)
+    # arm64: every call's alignment instead; amd64 without host callees: none (host-call-aligned over no
+    # named callee would judge every call, Go's included)
+    unaligned = (aligned_at_every_call(abi.arch),) if abi.arch.link_register else ()
+    return (*(ob for ob in kept if not isinstance(ob.claim, d.StackAligned)), *unaligned)
 
 
 def contract_name(callees: frozenset[str]) -> str:

@@ -4,3 +4,8 @@ package h
 //
 //go:nosplit
 func handle(ctx uintptr) {}
+
+// tick is a Go function without arguments.
+//
+//go:nosplit
+func tick() {}

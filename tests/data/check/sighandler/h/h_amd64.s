@@ -40,3 +40,9 @@ TEXT ·aligned(SB),NOSPLIT|NOFRAME,$0
 	CALL	c_log(SB)
 	ADDQ	$8, SP
 	RET
+
+// Go code on amd64 needs RSP 8-byte aligned only: a call into Go at the kernel's RSP is fine.
+//symabi:host-entry contract=signal-handler
+TEXT ·callsGo(SB),NOSPLIT|NOFRAME,$0
+	CALL	·tick(SB)
+	RET
