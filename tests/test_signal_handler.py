@@ -5,7 +5,11 @@ a planted bug each). The verdicts are the solver's; every refutation replays."""
 from __future__ import annotations
 
 import json
+import os
+import platform
 import shutil
+import subprocess
+import sys
 
 import pytest
 from test_check import LINE, THIRD_PARTY, _findings, _line_of, _obligations, _run
@@ -17,6 +21,7 @@ from symabi.obligations.signal_handler import ASSUMPTION, signal_handler
 from symabi.ports import AAPCS64, PORTS, SYSV_AMD64
 
 MODULE = THIRD_PARTY / "sighandler"
+REALRUN = THIRD_PARTY / "sighandler_realrun"
 LINUX = ("--port", "linux/amd64", "--port", "linux/arm64")
 HOST_SAVED_AMD64 = ("rbx", "rbp", "r12", "r13", "r14", "r15")
 
@@ -84,6 +89,7 @@ def test_handlers_and_planted_bugs(tmp_path, monkeypatch):
         for name in ("good", "aligned"):
             assert (name, port) not in found, result.output  # proved
     assert ("callsGo", "linux/amd64") not in found, result.output  # Go asks RSP 0 mod 8 only
+    assert ("scratch", "linux/amd64") not in found, result.output  # rt_sigreturn restores RBX, RBP, R12-R15
     # the same code judged by the host ABI, as a C handler chaining to it would need it
     assert _obligations(found, "goodAsC", "linux/amd64") == {f"preserve-{r}" for r in HOST_SAVED_AMD64}, found
     assert ("preserve-x19", _line_of(arm64, "RET", "·goodAsC")) in found[("goodAsC", "linux/arm64")], found
@@ -150,3 +156,27 @@ def test_gvisor_handlers_as_the_kernel_enters_them(tmp_path, monkeypatch):
     assert _verdicts(result) == {("sighandler", "linux/amd64"): "proved"}
     stated = json.loads(result.output)["functions"][0]["result"]["assumptions"]
     assert stated["contract signal-handler+host-calls(world.prev)"] == [ASSUMPTION], stated
+
+
+@pytest.mark.skipif(sys.platform != "linux" or platform.machine() != "x86_64", reason="runs linux/amd64 natively")
+def test_the_real_kernel_agrees(tmp_path, toolchain):
+    """The handlers of tests/data/check/sighandler installed with sigaction for SIGUSR1 in a real program
+    (tests/data/check/sighandler_realrun), on this machine's kernel: the proved ones return to the interrupted
+    code with every register it held (``scratch`` zeroes the ones a C caller keeps: rt_sigreturn restores
+    them); the one refuted on restore-rsp kills the process, as rt_sigreturn reads its frame 8 bytes off."""
+    root = tmp_path / "sighandler"
+    shutil.copytree(MODULE, root)
+    shutil.copy(REALRUN / "realrun.go", root / "h")
+    shutil.copy(REALRUN / "realrun_amd64.s", root / "h")
+    (root / "cmd" / "run").mkdir(parents=True)
+    shutil.copy(REALRUN / "main.go", root / "cmd" / "run")
+    env = {**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod", "GOOS": "linux",
+           "GOARCH": "amd64"}
+    built = subprocess.run([str(toolchain.go), "build", "-o", str(tmp_path / "run"), "./cmd/run"], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    runs = {name: subprocess.run([str(tmp_path / "run"), name], capture_output=True, text=True, timeout=60)
+            for name in ("good", "scratch", "skewed")}
+    for name in ("good", "scratch"):
+        assert (runs[name].returncode, runs[name].stdout) == (0, "returned, lost 0\n"), runs[name]
+    assert runs["skewed"].returncode != 0 and "returned" not in runs["skewed"].stdout, runs["skewed"]

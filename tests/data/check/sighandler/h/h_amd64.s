@@ -46,3 +46,14 @@ TEXT ·aligned(SB),NOSPLIT|NOFRAME,$0
 TEXT ·callsGo(SB),NOSPLIT|NOFRAME,$0
 	CALL	·tick(SB)
 	RET
+
+// Uses the registers a C caller keeps as scratch: the kernel's rt_sigreturn restores them.
+//symabi:host-entry contract=signal-handler
+TEXT ·scratch(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	SI, BX
+	MOVQ	DX, BP
+	XORQ	R12, R12
+	XORQ	R13, R13
+	XORQ	R14, R14
+	XORQ	R15, R15
+	RET
