@@ -22,6 +22,8 @@ from symabi.ports import AAPCS64, PORTS, SYSV_AMD64
 
 MODULE = THIRD_PARTY / "sighandler"
 REALRUN = THIRD_PARTY / "sighandler_realrun"
+GVISOR_REALRUN = THIRD_PARTY / "gvisor_realrun"
+NATIVE = pytest.mark.skipif(sys.platform != "linux" or platform.machine() != "x86_64", reason="runs linux/amd64 natively")
 LINUX = ("--port", "linux/amd64", "--port", "linux/arm64")
 HOST_SAVED_AMD64 = ("rbx", "rbp", "r12", "r13", "r14", "r15")
 
@@ -158,25 +160,56 @@ def test_gvisor_handlers_as_the_kernel_enters_them(tmp_path, monkeypatch):
     assert stated["contract signal-handler+host-calls(world.prev)"] == [ASSUMPTION], stated
 
 
-@pytest.mark.skipif(sys.platform != "linux" or platform.machine() != "x86_64", reason="runs linux/amd64 natively")
+def _build(root, toolchain, out):
+    env = {**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod", "GOOS": "linux",
+           "GOARCH": "amd64"}
+    built = subprocess.run([str(toolchain.go), "build", "-o", str(out), "./cmd/run"], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    return out
+
+
+def _with_program(source, realrun, target, package: str, files: tuple[str, ...]):
+    """A copy of the module ``source`` with the real-run files of ``realrun`` added: ``files`` into
+    ``package``, main.go into cmd/run."""
+    shutil.copytree(source, target)
+    for name in files:
+        shutil.copy(realrun / name, target / package)
+    (target / "cmd" / "run").mkdir(parents=True)
+    shutil.copy(realrun / "main.go", target / "cmd" / "run")
+    return target
+
+
+def _runs(program, modes):
+    return {mode: subprocess.run([str(program), mode], capture_output=True, text=True, timeout=60) for mode in modes}
+
+
+@NATIVE
 def test_the_real_kernel_agrees(tmp_path, toolchain):
     """The handlers of tests/data/check/sighandler installed with sigaction for SIGUSR1 in a real program
     (tests/data/check/sighandler_realrun), on this machine's kernel: the proved ones return to the interrupted
     code with every register it held (``scratch`` zeroes the ones a C caller keeps: rt_sigreturn restores
     them); the one refuted on restore-rsp kills the process, as rt_sigreturn reads its frame 8 bytes off."""
-    root = tmp_path / "sighandler"
-    shutil.copytree(MODULE, root)
-    shutil.copy(REALRUN / "realrun.go", root / "h")
-    shutil.copy(REALRUN / "realrun_amd64.s", root / "h")
-    (root / "cmd" / "run").mkdir(parents=True)
-    shutil.copy(REALRUN / "main.go", root / "cmd" / "run")
-    env = {**os.environ, "CGO_ENABLED": "0", "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod", "GOOS": "linux",
-           "GOARCH": "amd64"}
-    built = subprocess.run([str(toolchain.go), "build", "-o", str(tmp_path / "run"), "./cmd/run"], cwd=root, env=env,
-                           capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stderr
-    runs = {name: subprocess.run([str(tmp_path / "run"), name], capture_output=True, text=True, timeout=60)
-            for name in ("good", "scratch", "skewed")}
+    root = _with_program(MODULE, REALRUN, tmp_path / "sighandler", "h", ("realrun.go", "realrun_amd64.s"))
+    runs = _runs(_build(root, toolchain, tmp_path / "run"), ("good", "scratch", "skewed"))
     for name in ("good", "scratch"):
         assert (runs[name].returncode, runs[name].stdout) == (0, "returned, lost 0\n"), runs[name]
     assert runs["skewed"].returncode != 0 and "returned" not in runs["skewed"].stdout, runs["skewed"]
+
+
+@NATIVE
+def test_gvisor_pair_on_the_real_kernel(tmp_path, toolchain):
+    """gVisor's KVM SIGILL handler, both snapshots unchanged, installed for SIGILL as gVisor installs it and sent
+    SIGILL from outside the guest (tests/data/check/gvisor_realrun): it chains to a previous handler. The 2024
+    one returns through it to the interrupted code with RBP intact; the 2022 one, built with the pinned
+    assembler, leaves BP pushed: a previous handler that needs RSP 8 mod 16 faults (host-call-aligned), one that
+    returns goes to the interrupted code's RBP (return-to-caller: "RBP's value at entry")."""
+    files, kvm = ("realrun_kvm.go", "realrun_kvm_amd64.s"), "pkg/sentry/platform/kvm"
+    fixed = _with_program(THIRD_PARTY / "gvisor-20240729", GVISOR_REALRUN, tmp_path / "g2024", kvm, files)
+    for mode, run in _runs(_build(fixed, toolchain, tmp_path / "run2024"), ("plain", "aligned")).items():
+        assert (run.returncode, run.stdout) == (0, "returned, lost 0\n"), (mode, run)
+    old = _with_program(THIRD_PARTY / "gvisor", GVISOR_REALRUN, tmp_path / "g2022", kvm, files)
+    runs = _runs(_build(old, toolchain, tmp_path / "run2022"), ("plain", "aligned"))
+    assert all(run.returncode != 0 and "returned" not in run.stdout for run in runs.values()), runs
+    assert "called from 0x2222222222222222" in runs["plain"].stderr, runs["plain"].stderr  # the pushed RBP
+    assert "kvm.prevAligned()" in runs["aligned"].stderr, runs["aligned"].stderr  # its MOVAPS faulted
