@@ -51,6 +51,10 @@ here, as nothing reads X29 after it (the restorer does not; rt_sigreturn reloads
 from below SP and used (a return address, a pointer, SP itself) is still a fresh value, and return-to-caller,
 restore-sp or no-fault fails on the line that uses it.
 
+rt_sigreturn does not restore the thread pointer (FS base, TPIDR_EL0) or what sigprocmask changed; code that
+writes the thread pointer is outside the model (UNKNOWN), and what a handler passes to the handler it chains
+to (sig, info, uc) is not judged, as no contract judges a callee's arguments.
+
 The assumption, printed with every verdict (``ASSUMPTION``): entered by the kernel, registers restored by
 rt_sigreturn, not chained from a C handler. A handler another handler calls with a plain CALL (a C
 library's handler chaining on, or Go's runtime·sigfwd, which keeps the caller's SP in RBX across the CALL)
