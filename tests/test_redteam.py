@@ -186,12 +186,55 @@ def test_mxcsr_changed_for_go_is_not_proved(x87, port):
     assert x87[("mxcsr", port)]["verdict"] == "unknown", x87[("mxcsr", port)]
 
 
-@pytest.mark.xfail(strict=True, reason="go-to-host has no x87-mode obligation (contracts/go_to_host.py): needs "
-                   "x87-mode-at-call and -at-return (VEX's fptag bytes all zero: no MMX state, an empty x87 "
-                   "stack), as abi-internal.md 'Flags' and the System V psABI 3.2.1 require")
 @pytest.mark.parametrize("port", ("linux/amd64", "windows/amd64"))
 def test_mmx_state_at_a_host_call_is_refuted(x87, port):
-    assert x87[("mmx", port)]["verdict"] == "refuted", x87[("mmx", port)]
+    """x87-empty-at-call and -at-return (obligations/go_to_host.py): all eight tags full after MOVQ AX, M0."""
+    record = x87[("mmx", port)]
+    for obligation in ("x87-empty-at-call", "x87-empty-at-return"):
+        assert _refuted(record, obligation), record
+    assert all(line == "\treplay: confirmed" for line in record["findings"] if line.startswith("\treplay")), record
+
+
+# EMMS after the MMX code (the psABI's rule) is right; one value left on the x87 stack at the C call is not (a C
+# function may push all eight: the ninth push overflows).
+X87_MORE = """//symabi:host-call stack=system
+TEXT ·mmxEmms(SB),NOSPLIT|NOFRAME,$0-8
+	MOVQ	fn+0(FP), AX
+	PUSHQ	BP
+	MOVQ	SP, BP
+	ANDQ	$~15, SP
+	SUBQ	$32, SP
+	MOVQ	AX, M0
+	MOVQ	M0, AX
+	EMMS
+	CALL	AX
+	MOVQ	BP, SP
+	POPQ	BP
+	RET
+
+//symabi:host-call stack=system
+TEXT ·fldLeft(SB),NOSPLIT|NOFRAME,$0-8
+	MOVQ	fn+0(FP), AX
+	PUSHQ	BP
+	MOVQ	SP, BP
+	ANDQ	$~15, SP
+	SUBQ	$32, SP
+	FLD1
+	CALL	AX
+	FMOVDP	F0, F0
+	MOVQ	BP, SP
+	POPQ	BP
+	RET
+"""
+
+
+def test_x87_stack_at_a_host_call(tmp_path, monkeypatch):
+    root = _module(tmp_path, "func mmxEmms(fn uintptr)\nfunc fldLeft(fn uintptr)\n", {"p_amd64.s": X87_MORE})
+    found = _check(root, ("linux/amd64",), monkeypatch)
+    assert found[("mmxEmms", "linux/amd64")]["verdict"] == "proved", found[("mmxEmms", "linux/amd64")]
+    record = found[("fldLeft", "linux/amd64")]
+    assert _refuted(record, "x87-empty-at-call") and not _refuted(record, "x87-empty-at-return"), record
+    assert "\treplay: confirmed" in record["findings"], record
 
 
 # The AVX upper halves are volatile in both host ABIs (Windows keeps XMM6-15's low 128 bits only), and a

@@ -2,8 +2,9 @@
 caller when it returns (``symabi.contracts.go_to_host`` has the contract's doc).
 
 At each call (every callee is host code): the stack aligned (``host_call``), on Windows the home area,
-DF clear. At the return to Go (src/cmd/compile/abi-internal.md): the stack pointer and control back, the
-frame pointer as the caller left it ("Same" in both Go ABIs), DF clear (amd64), X15 = 0 and R14 = g for an
+DF clear, the x87 stack empty (amd64: x87 mode, no MMX state). At the return to Go
+(src/cmd/compile/abi-internal.md): the stack pointer and control back, the frame pointer as the caller left
+it ("Same" in both Go ABIs), DF clear and the x87 stack empty (amd64), X15 = 0 and R14 = g for an
 ABIInternal caller (amd64), R28 = g (arm64, both Go ABIs), no store in the Go caller's frame outside its
 argument and result words, X18 never written where the platform reserves it (darwin, windows arm64), no fault.
 """
@@ -14,7 +15,7 @@ from functools import lru_cache
 
 from symabi.obligations.callee_saved import untouched
 from symabi.obligations.definition import AT_EVERY_HOST_CALL, AT_RETURN, AT_RETURN_TO_ABIINTERNAL, ON_EVERY_PATH, \
-    FlagClear, Obligation, RegisterZero, SameAsEntry, StoresInGoFrame, define
+    FlagClear, Obligation, RegisterZero, SameAsEntry, StoresInGoFrame, X87Empty, define
 from symabi.obligations.direction_flag import DF_AT_RETURN
 from symabi.obligations.faults import no_fault
 from symabi.obligations.host_call import aligned_at_call, home_area_at_call
@@ -35,6 +36,16 @@ X15_AT_RETURN = define("x15-zero-at-return", "xmm15", "abiinternal-return",
 R14_AT_RETURN = define("r14-g-at-return", "r14", "abiinternal-return",
                        "R14 at return equals R14 at entry, the current g (ABIInternal callers only)",
                        AT_RETURN_TO_ABIINTERNAL, SameAsEntry("r14", "r14", 64))
+# System V psABI 3.2.1: "The CPU shall be in x87 mode upon entry to a function", every function that uses MMX
+# registers issues EMMS "before returning or calling another function", and a C function may push all eight x87
+# registers; Go's abi-internal.md ("Flags"): "At calls and returns, the CPU is in x87 mode (not MMX technology
+# mode)", following the platform conventions so that calls into C need no transition
+X87_AT_HOST_CALL = define("x87-empty-at-call", "x87", "x87-mode",
+                          "the x87 register stack is empty (x87 mode, no MMX state) on every call into host code",
+                          AT_EVERY_HOST_CALL, X87Empty())
+X87_AT_RETURN = define("x87-empty-at-return", "x87", "x87-mode",
+                       "the x87 register stack is empty (x87 mode, no MMX state) when control returns to Go",
+                       AT_RETURN, X87Empty())
 G_AT_RETURN = define("x28-g-at-return", "x28", "go-return",
                      "R28 at return equals R28 at entry, the current g (Go's arm64 ABIs keep g in R28)", AT_RETURN,
                      SameAsEntry("x28", "x28", 64, "R28 at return is not the current g the caller entered with"))
@@ -66,5 +77,6 @@ def go_to_host(abi: HostAbi) -> tuple[Obligation, ...]:
         return (aligned_at_call(arch), restore_sp(arch), RETURN, PRESERVE_X29, G_AT_RETURN, go_stack_writes(arch),
                 *(untouched(r) for r in abi.reserved), no_fault(arch))
     home = (home_area_at_call(abi),) if abi.home_area else ()
+    x87 = (X87_AT_HOST_CALL, X87_AT_RETURN) if arch.x87_tags else ()
     return (aligned_at_call(arch), *home, DF_AT_HOST_CALL, restore_sp(arch), RETURN, PRESERVE_RBP, DF_AT_RETURN,
-            X15_AT_RETURN, R14_AT_RETURN, go_stack_writes(arch), no_fault(arch))
+            X15_AT_RETURN, R14_AT_RETURN, *x87, go_stack_writes(arch), no_fault(arch))
