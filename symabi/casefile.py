@@ -53,6 +53,7 @@ class CalleeSpec:
 
     name: str  # the linker's name, e.g. "runtime.cgocallback"
     args: int = 0  # bytes of ABI0 argument words, at 8(SP) on entry to the callee
+    args_stated: bool = False  # whether the case gives ``args`` (a host callee's stack arguments: host_unsaid)
     results: int = 0  # bytes of ABI0 result words, right after the arguments
     noreturn: bool = False
     doc: str = ""
@@ -281,6 +282,7 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     spec = CalleeSpec(
         name=name,
         args=f.get("args", int, 0),
+        args_stated="args" in f.table,
         results=f.get("results", int, 0),
         noreturn=f.get("noreturn", bool, False),
         doc=f.get("doc", str, ""),

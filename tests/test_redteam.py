@@ -382,16 +382,27 @@ TEXT ·stackArgs(SB),NOSPLIT|NOFRAME,$0-8
 """
 
 
-@pytest.mark.xfail(strict=True, reason="models/host_callee.py: a host callee whose case gives no `args` takes no "
-                   "stack arguments, and it writes nothing of the trampoline's frame through its pointer arguments "
-                   "(`writes` is not honoured); needs, where the case does not say, UNKNOWN when the stub stores "
-                   "into the words above the callee's home area that its outgoing arguments would occupy, or hands "
-                   "it a pointer into its own frame")
 @pytest.mark.parametrize("name", ["ownFrame", "stackArgs"])
 def test_what_a_c_callee_writes_above_its_return_address(tmp_path, monkeypatch, name):
+    """models/host_unsaid.py: where the case gives no `args` (`writes`), a read after the call of a word the stub
+    stored from the first stack-argument slot up (from where an argument register points into its frame up)."""
     root = _module(tmp_path, "func ownFrame(fn uintptr)\nfunc stackArgs(fn uintptr)\n", {"p_amd64.s": HOST_WRITES})
     record = _check(root, ("linux/amd64",), monkeypatch)[(name, "linux/amd64")]
-    assert record["verdict"] != "proved", record
+    assert record["verdict"] == "unknown", record
+    why = "points into the trampoline's own frame" if name == "ownFrame" else "may take stack arguments"
+    assert any(why in line for line in record["findings"]), record
+
+
+def test_declared_writes_and_no_stack_arguments_decide(tmp_path, monkeypatch):
+    """With the C function's writes declared (8 bytes through RDI, the saved BP's slot), ownFrame is REFUTED and
+    the refutation replays; with `args = 0` declared, stackArgs keeps its saved BP: PROVED."""
+    toml = ('[callees."entry.stack+0x8"]\nargs = 0\nwrites = [{ register = "rdi", size = 8 }]\n'
+            'writes_reason = "a C function that stores one word through its first argument"\n')
+    root = _module(tmp_path, "func ownFrame(fn uintptr)\nfunc stackArgs(fn uintptr)\n", {"p_amd64.s": HOST_WRITES}, toml)
+    found = _check(root, ("linux/amd64",), monkeypatch)
+    record = found[("ownFrame", "linux/amd64")]
+    assert record["verdict"] == "refuted" and "\treplay: confirmed" in record["findings"], record
+    assert found[("stackArgs", "linux/amd64")]["verdict"] == "proved", found[("stackArgs", "linux/amd64")]
 
 
 def test_declared_stack_arguments_are_the_callees(tmp_path, monkeypatch):

@@ -45,6 +45,11 @@ def guarded_pages(start, size: int):
     return (start & ~(PAGE - 1)) - PAGE, ((start + size + PAGE - 1) & ~(PAGE - 1)) + PAGE
 
 
+# state.globals key: {(region, word offset): why} of the words a callee may have changed without the model
+# knowing how (symabi.models.host_unsaid): a read of one, before the code stores it again, is not modelled
+UNSAID = "unsaid"
+
+
 class CertainFault(Exception):
     """An instruction that faults on every input that reaches it (a load from the null page)."""
 
@@ -281,10 +286,27 @@ class MemoryGuard:
             state.inspect.mem_read_address = claripy.BVV(STACK_SHADOW, 64)
             return
         resolved = self._resolve(state, "read", addr, size, write=False)
+        self._unsaid(state, resolved.concrete_value, size, write=False)
         state.inspect.mem_read_address = resolved
         self._volatile(state, resolved.concrete_value, size)
         self._fill(state, resolved.concrete_value, size)
         self.touch(state, resolved.concrete_value, size)
+
+    def _unsaid(self, state, address: int, size: int, *, write: bool) -> None:
+        """A read of an unsaid word (``UNSAID``) is UNKNOWN; a store of one makes it the code's again."""
+        unsaid = state.globals.get(UNSAID)
+        where = self._where(address) if unsaid else None
+        if where is None:
+            return
+        words = {(where[0], w) for w in range(where[1] // 8 * 8, where[1] + size, 8)}
+        hit = words & unsaid.keys()
+        if hit and write:  # only a word stored whole is the code's again
+            whole = {(r, w) for r, w in hit if where[1] <= w and w + 8 <= where[1] + size}
+            state.globals[UNSAID] = {k: v for k, v in unsaid.items() if k not in whole}
+        elif hit:
+            region, offset = min(hit)
+            raise UncoveredAccess("read", claripy.BVV(address, 64), size, state.scratch.ins_addr,
+                                  f"{region}{offset:+#x} after the call: {unsaid[(region, offset)]}")
 
     def _volatile(self, state, address: int, size: int) -> None:
         """A read below the stack pointer (less the red zone) sees whatever an asynchronous event left
@@ -352,6 +374,7 @@ class MemoryGuard:
             state.inspect.mem_write_address = claripy.BVV(STACK_SHADOW, 64)
             return
         resolved = self._resolve(state, "write", addr, size, write=True)
+        self._unsaid(state, resolved.concrete_value, size, write=True)
         state.inspect.mem_write_address = resolved
         self.touch(state, resolved.concrete_value, size)
         value = state.inspect.mem_write_expr  # a save of an entry register: reports point at it

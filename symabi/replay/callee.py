@@ -192,8 +192,8 @@ def _host_model(machine, spec: CalleeSpec):
     from symabi.models.host_callee import HostCalleeModel
 
     model = CALLEE_MODELS.get(machine.callee_model)
-    if isinstance(model, HostCalleeModel):
-        return model, False
+    if isinstance(model, HostCalleeModel):  # it writes what `writes` declares, as the symbolic model does
+        return model, True
     host = getattr(model, "host", None)  # symabi.check.models.CheckCallees: it writes what `writes` declares too
     return (host, True) if host is not None and model.host_abi(spec) is not None else (None, False)
 

@@ -1,0 +1,58 @@
+"""What a host callee may own of its caller's frame when the case does not say: its stack arguments and the
+objects its pointer arguments point to.
+
+A C function owns its incoming stack arguments (gcc rewrites one in place for a sibling call: ``addq $1,
+8(%rsp); jmp h``) and writes through the pointers it is given. Where the case gives a callee's ``args`` or
+``writes``, the host callee model honours them; where it does not, two signs say the callee may own words
+of the trampoline's frame:
+
+    stack arguments   (amd64) the code stored into the first stack-argument slot, above the return address
+                      and the home area, before the call: every word it stored from there up to the top of
+                      its frame may be a stack argument. Not on arm64, where every Go frame keeps its saved
+                      FP and LR at the SP of its calls, the first stack-argument slot: there a callee takes
+                      stack arguments only as the case's ``args`` say (an assumption the model prints)
+    pointers          an argument register points into the trampoline's own frame (between the callee's
+                      stack pointer and the top of the frame): every word it stored from there up may be
+                      the object the callee writes
+
+Such a word is "unsaid": a read of it after the call, before the code stores it again, ends the path
+UNKNOWN (the model does not know whether it survived). A word the code stores only to pass it, and never
+reads back, changes nothing.
+"""
+
+from __future__ import annotations
+
+from symabi.casefile import CalleeSpec
+from symabi.engine.memory import UNSAID
+
+# The integer argument registers of each host ABI, in order.
+AAPCS64_ARGUMENTS = tuple(f"x{i}" for i in range(8))
+ARGUMENT_REGISTERS = {"windows-x64": ("rcx", "rdx", "r8", "r9"),
+                      "sysv-amd64": ("rdi", "rsi", "rdx", "rcx", "r8", "r9"),
+                      "aapcs64": AAPCS64_ARGUMENTS, "darwin-arm64": AAPCS64_ARGUMENTS,
+                      "windows-arm64": AAPCS64_ARGUMENTS}
+
+
+def mark(state, guard, abi, spec: CalleeSpec, region: str, offset: int, top: int, *, pointers: bool = True) -> None:
+    """Record the words of the trampoline's frame (``region`` offsets [``offset``, ``top``): the callee's stack
+    pointer to the top of the frame) the callee may own without the case saying so. ``pointers``: whether
+    its writes through pointer arguments are this model's to judge (symabi check's model havocs them)."""
+    stored = sorted({w for a in state.globals["writes"] if a.region == region
+                     for w in range(a.offset // 8 * 8, a.offset + a.size, 8) if offset <= w < top})
+    if not stored:
+        return
+    unsaid = dict(state.globals.get(UNSAID, {}))
+    first = offset + abi.arch.return_slot + abi.home_area
+    if not spec.args_stated and not abi.arch.link_register and first in stored:
+        why = (f"{spec.name} may take stack arguments (the code stored into its first stack-argument slot, and the "
+               "case gives no `args`), which it may rewrite")
+        unsaid.update({(region, w): why for w in stored if w >= first and (region, w) not in unsaid})
+    if pointers and not spec.writes:
+        for reg in ARGUMENT_REGISTERS.get(abi.name, ()):
+            at = guard.locate(state, state.registers.load(reg))
+            if at is None or at[0] != region or not offset + abi.arch.return_slot <= at[1] < top:
+                continue
+            why = (f"{reg.upper()} points into the trampoline's own frame at the call to {spec.name}, which may "
+                   "write there (the case gives no `writes`)")
+            unsaid.update({(region, w): why for w in stored if w >= at[1] // 8 * 8 and (region, w) not in unsaid})
+    state.globals[UNSAID] = unsaid
