@@ -447,6 +447,40 @@ def test_c_on_a_goroutine_stack_is_not_proved(tmp_path, monkeypatch):
     assert record["verdict"] == "unknown" and "goroutine" in json.dumps(record), record
 
 
+# The same 64 KiB for the stub's own frame: a goroutine-stack stub storing 32 KiB below SP was PROVED. Go promises a
+# NOSPLIT function called from ordinary Go code StackNosplit (800) bytes below its SP (models/entry_go.py).
+DEEP = """//symabi:host-call
+TEXT ·deep(SB),NOSPLIT|NOFRAME,$0-0
+	SUBQ	$32768, SP
+	MOVQ	$1, 0(SP)
+	ADDQ	$32768, SP
+	RET
+
+//symabi:host-call
+TEXT ·shallow(SB),NOSPLIT|NOFRAME,$0-0
+	SUBQ	$512, SP
+	MOVQ	$1, 0(SP)
+	ADDQ	$512, SP
+	RET
+
+//symabi:host-call stack=system
+TEXT ·deepSys(SB),NOSPLIT|NOFRAME,$0-0
+	SUBQ	$32768, SP
+	MOVQ	$1, 0(SP)
+	ADDQ	$32768, SP
+	RET
+"""
+
+
+def test_a_goroutine_stack_has_room_for_a_nosplit_function_only(tmp_path, monkeypatch):
+    root = _module(tmp_path, "func deep()\nfunc shallow()\nfunc deepSys()\n", {"p_amd64.s": DEEP})
+    found = _check(root, ("linux/amd64",), monkeypatch)
+    deep = found[("deep", "linux/amd64")]
+    assert deep["verdict"] == "unknown" and any("800 bytes below its entry SP" in f for f in deep["findings"]), deep
+    assert found[("shallow", "linux/amd64")]["verdict"] == "proved", found[("shallow", "linux/amd64")]
+    assert found[("deepSys", "linux/amd64")]["verdict"] == "proved", found[("deepSys", "linux/amd64")]
+
+
 # ---- arm64 -------------------------------------------------------------------------------------------
 
 # keepsFP calls C with SP = entry SP (LR and FP kept in callee-saved X20/X21): the C callee's prologue

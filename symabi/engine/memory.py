@@ -419,7 +419,8 @@ class MemoryGuard:
             self._record(state, Access(region.name, offset, size, ins), write=True)
             return claripy.BVV(region.shadow + offset, 64)
         if not (region.low <= offset and offset + size <= region.high):
-            raise UncoveredAccess(kind, addr, size, ins, f"offset {offset:+#x} is outside region {region.name}")
+            below = f" ({region.doc})" if region.name == "stack" and offset < region.low and region.doc else ""
+            raise UncoveredAccess(kind, addr, size, ins, f"offset {offset:+#x} is outside region {region.name}{below}")
         if write and not region.writable:
             raise UncoveredAccess(kind, addr, size, ins, f"region {region.name} is read-only")
         # Reads are recorded for world regions: they tell which world facts a path depended on.
