@@ -145,6 +145,8 @@ class Access:
     offset: int  # from the region's base (the entry RSP for the stack)
     size: int
     ins_addr: int | None
+    # a store's stack pointer when it was made (symabi.models.host_unsaid: what a call's stack arguments are)
+    sp: claripy.ast.BV | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -416,7 +418,7 @@ class MemoryGuard:
         if write and region.name == "stack" and offset >= 8 and offset + size > region.high:
             # Above the modelled part of the caller's frame: still the caller's, and a write there breaks
             # the contract whatever it holds (the stack-writes obligation sees it).
-            self._record(state, Access(region.name, offset, size, ins), write=True)
+            self._record(state, Access(region.name, offset, size, ins, state.regs.sp), write=True)
             return claripy.BVV(region.shadow + offset, 64)
         if not (region.low <= offset and offset + size <= region.high):
             below = f" ({region.doc})" if region.name == "stack" and offset < region.low and region.doc else ""
@@ -425,7 +427,7 @@ class MemoryGuard:
             raise UncoveredAccess(kind, addr, size, ins, f"region {region.name} is read-only")
         # Reads are recorded for world regions: they tell which world facts a path depended on.
         if write or region.name != "stack":
-            self._record(state, Access(region.name, offset, size, ins), write=write)
+            self._record(state, Access(region.name, offset, size, ins, state.regs.sp if write else None), write=write)
         return claripy.BVV(region.shadow + offset, 64)
 
     def _unplaced(self, state, kind: str, addr, size: int, ins, why: str, *, write: bool):

@@ -3,14 +3,17 @@ objects its pointer arguments point to.
 
 A C function owns its incoming stack arguments (gcc rewrites one in place for a sibling call: ``addq $1,
 8(%rsp); jmp h``) and writes through the pointers it is given. Where the case gives a callee's ``args`` or
-``writes``, the host callee model honours them; where it does not, two signs say the callee may own words
+``writes`` (with its ``writes_reason``, which alone says it writes nothing through them), the host callee
+model honours them; where it does not, two signs say the callee may own words
 of the trampoline's frame:
 
     stack arguments   (amd64) the code stored into the first stack-argument slot, above the return address
-                      and the home area, before the call: every word it stored from there up to the top of
-                      its frame may be a stack argument. Not on arm64, where every Go frame keeps its saved
-                      FP and LR at the SP of its calls, the first stack-argument slot: there a callee takes
-                      stack arguments only as the case's ``args`` say (an assumption the model prints)
+                      and the home area, with the stack pointer where it is at the call: the run of words it
+                      stored so from there up may be the callee's stack arguments (a caller lays out its
+                      outgoing arguments once its stack pointer is set for the call; what it saved before it
+                      moved the stack pointer down is its own frame). Not on arm64, where every Go frame keeps
+                      its saved FP and LR at the SP of its calls, the first stack-argument slot: there a callee
+                      takes stack arguments only as the case's ``args`` say (an assumption the model prints)
     pointers          an argument register points into the trampoline's own frame (between the callee's
                       stack pointer and the top of the frame): every word it stored from there up may be
                       the object the callee writes
@@ -42,17 +45,36 @@ def mark(state, guard, abi, spec: CalleeSpec, region: str, offset: int, top: int
     if not stored:
         return
     unsaid = dict(state.globals.get(UNSAID, {}))
-    first = offset + abi.arch.return_slot + abi.home_area
-    if not spec.args_stated and not abi.arch.link_register and first in stored:
-        why = (f"{spec.name} may take stack arguments (the code stored into its first stack-argument slot, and the "
-               "case gives no `args`), which it may rewrite")
-        unsaid.update({(region, w): why for w in stored if w >= first and (region, w) not in unsaid})
-    if pointers and not spec.writes:
+    if not spec.args_stated and not abi.arch.link_register:
+        why = (f"{spec.name} may take stack arguments (the code laid out its first stack-argument slot for the call, "
+               "and the case gives no `args`), which it may rewrite")
+        unsaid.update({(region, w): why for w in _outgoing(state, abi, region, offset) if (region, w) not in unsaid})
+    if pointers and not spec.narrowed:  # `writes_reason` says what it writes through them (maybe nothing)
         for reg in ARGUMENT_REGISTERS.get(abi.name, ()):
             at = guard.locate(state, state.registers.load(reg))
             if at is None or at[0] != region or not offset + abi.arch.return_slot <= at[1] < top:
                 continue
             why = (f"{reg.upper()} points into the trampoline's own frame at the call to {spec.name}, which may "
-                   "write there (the case gives no `writes`)")
+                   "write there (the case does not say what it writes through its pointers: `writes`, `writes_reason`)")
             unsaid.update({(region, w): why for w in stored if w >= at[1] // 8 * 8 and (region, w) not in unsaid})
     state.globals[UNSAID] = unsaid
+
+
+def _outgoing(state, abi, region: str, offset: int) -> list[int]:
+    """The run of words from the callee's first stack-argument slot up that the code stored with its stack
+    pointer as at the call (the callee's, ``offset``, plus the return address): empty when the first is not."""
+    call_sp = state.regs.sp + abi.arch.return_slot
+    at_call = {w for a in state.globals["writes"] if a.region == region and a.sp is not None
+               and _same(state, a.sp, call_sp) for w in range(a.offset // 8 * 8, a.offset + a.size, 8)}
+    run, word = [], offset + abi.arch.return_slot + abi.home_area
+    while word in at_call:
+        run.append(word)
+        word += 8
+    return run
+
+
+def _same(state, a, b) -> bool:
+    """Whether two stack pointer values are equal on the path (structurally, or as the solver finds)."""
+    if a is b:
+        return True
+    return not state.solver.satisfiable(extra_constraints=[a != b])
