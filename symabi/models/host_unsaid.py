@@ -8,10 +8,10 @@ model honours them; where it does not, two signs say the callee may own words
 of the trampoline's frame:
 
     stack arguments   (amd64) the code stored into the first stack-argument slot, above the return address
-                      and the home area, with the stack pointer where it is at the call: the run of words it
-                      stored so from there up may be the callee's stack arguments (a caller lays out its
-                      outgoing arguments once its stack pointer is set for the call; what it saved before it
-                      moved the stack pointer down is its own frame). Not on arm64, where every Go frame keeps
+                      and the home area, with the stack pointer as at the call (no instruction moved it in
+                      between): the run of words it stored so from there up may be the callee's stack
+                      arguments (a caller lays out its outgoing arguments once its stack pointer is set for
+                      the call; what it saved before it last moved the stack pointer is its own frame). Not on arm64, where every Go frame keeps
                       its saved FP and LR at the SP of its calls, the first stack-argument slot: there a callee
                       takes stack arguments only as the case's ``args`` say (an assumption the model prints)
     pointers          an argument register points into the trampoline's own frame (between the callee's
@@ -65,7 +65,7 @@ def _outgoing(state, abi, region: str, offset: int) -> list[int]:
     pointer as at the call (the callee's, ``offset``, plus the return address): empty when the first is not."""
     call_sp = state.regs.sp + abi.arch.return_slot
     at_call = {w for a in state.globals["writes"] if a.region == region and a.sp is not None
-               and _same(state, a.sp, call_sp) for w in range(a.offset // 8 * 8, a.offset + a.size, 8)}
+               and _same(a.sp, call_sp) for w in range(a.offset // 8 * 8, a.offset + a.size, 8)}
     run, word = [], offset + abi.arch.return_slot + abi.home_area
     while word in at_call:
         run.append(word)
@@ -73,8 +73,22 @@ def _outgoing(state, abi, region: str, offset: int) -> list[int]:
     return run
 
 
-def _same(state, a, b) -> bool:
-    """Whether two stack pointer values are equal on the path (structurally, or as the solver finds)."""
-    if a is b:
-        return True
-    return not state.solver.satisfiable(extra_constraints=[a != b])
+def _same(a, b) -> bool:
+    """Whether two stack pointer values are the same expression up to a constant that cancels: the stack pointer
+    no instruction moved in between (an ``ANDQ $~15, SP`` that happens to leave its value is a move)."""
+    (base_a, off_a), (base_b, off_b) = _split(a), _split(b)
+    return off_a == off_b and hash(base_a) == hash(base_b)
+
+
+def _split(expr) -> tuple:
+    """(base, constant) with ``expr`` = base + constant, the constant taken from additions and subtractions."""
+    constant = 0
+    while expr.op in ("__add__", "__sub__"):
+        fixed = [a for a in expr.args if not a.symbolic]
+        moving = [a for a in expr.args if a.symbolic]
+        if len(moving) != 1 or (expr.op == "__sub__" and expr.args[0] is not moving[0]):
+            break
+        value = sum(a.concrete_value for a in fixed)
+        constant += -value if expr.op == "__sub__" else value
+        expr = moving[0]
+    return expr, constant % 2**64
