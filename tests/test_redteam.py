@@ -237,6 +237,30 @@ def test_x87_stack_at_a_host_call(tmp_path, monkeypatch):
     assert "\treplay: confirmed" in record["findings"], record
 
 
+# The same owed to a System V host on return (psABI 3.2.1); the Microsoft ABI has "no explicit calling convention"
+# for the x87 and MMX registers (volatile: the callee may use them), so windows-x64 owes nothing there.
+HOST_X87 = """//symabi:host-entry
+TEXT ·cbMmx(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	BX, M0
+	RET
+
+//symabi:host-entry
+TEXT ·cbEmms(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	BX, M0
+	EMMS
+	RET
+"""
+
+
+def test_mmx_state_at_return_to_a_system_v_host(tmp_path, monkeypatch):
+    root = _module(tmp_path, "func cbMmx()\nfunc cbEmms()\n", {"p_amd64.s": HOST_X87})
+    found = _check(root, ("linux/amd64", "windows/amd64"), monkeypatch)
+    record = found[("cbMmx", "linux/amd64")]
+    assert _refuted(record, "x87-empty-at-return") and "\treplay: confirmed" in record["findings"], record
+    for key in (("cbEmms", "linux/amd64"), ("cbMmx", "windows/amd64"), ("cbEmms", "windows/amd64")):
+        assert found[key]["verdict"] == "proved", found[key]
+
+
 # The AVX upper halves are volatile in both host ABIs (Windows keeps XMM6-15's low 128 bits only), and a
 # gcc -mavx2 function ends with VZEROUPPER. Real run (linux/amd64): the entry SP kept in Y6's upper half came
 # back 0: SIGSEGV. It was PROVED (the host callee model clobbered XMMn and left YMMn's upper half alone); now

@@ -15,8 +15,8 @@ from functools import lru_cache
 
 from symabi.obligations.callee_saved import untouched
 from symabi.obligations.definition import AT_EVERY_HOST_CALL, AT_RETURN, AT_RETURN_TO_ABIINTERNAL, ON_EVERY_PATH, \
-    FlagClear, Obligation, RegisterZero, SameAsEntry, StoresInGoFrame, X87Empty, define
-from symabi.obligations.direction_flag import DF_AT_RETURN
+    FlagClear, Obligation, RegisterZero, SameAsEntry, StoresInGoFrame, define
+from symabi.obligations.direction_flag import DF_AT_RETURN, X87_AT_HOST_CALL, X87_AT_RETURN
 from symabi.obligations.faults import no_fault
 from symabi.obligations.host_call import aligned_at_call, home_area_at_call
 from symabi.obligations.stack_pointer import RETURN, restore_sp
@@ -36,16 +36,6 @@ X15_AT_RETURN = define("x15-zero-at-return", "xmm15", "abiinternal-return",
 R14_AT_RETURN = define("r14-g-at-return", "r14", "abiinternal-return",
                        "R14 at return equals R14 at entry, the current g (ABIInternal callers only)",
                        AT_RETURN_TO_ABIINTERNAL, SameAsEntry("r14", "r14", 64))
-# System V psABI 3.2.1: "The CPU shall be in x87 mode upon entry to a function", every function that uses MMX
-# registers issues EMMS "before returning or calling another function", and a C function may push all eight x87
-# registers; Go's abi-internal.md ("Flags"): "At calls and returns, the CPU is in x87 mode (not MMX technology
-# mode)", following the platform conventions so that calls into C need no transition
-X87_AT_HOST_CALL = define("x87-empty-at-call", "x87", "x87-mode",
-                          "the x87 register stack is empty (x87 mode, no MMX state) on every call into host code",
-                          AT_EVERY_HOST_CALL, X87Empty())
-X87_AT_RETURN = define("x87-empty-at-return", "x87", "x87-mode",
-                       "the x87 register stack is empty (x87 mode, no MMX state) when control returns to Go",
-                       AT_RETURN, X87Empty())
 G_AT_RETURN = define("x28-g-at-return", "x28", "go-return",
                      "R28 at return equals R28 at entry, the current g (Go's arm64 ABIs keep g in R28)", AT_RETURN,
                      SameAsEntry("x28", "x28", 64, "R28 at return is not the current g the caller entered with"))
