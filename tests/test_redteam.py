@@ -195,37 +195,18 @@ def test_mmx_state_at_a_host_call_is_refuted(x87, port):
     assert all(line == "\treplay: confirmed" for line in record["findings"] if line.startswith("\treplay")), record
 
 
+def _aligned_call(name: str, before: str, after: str = "") -> str:
+    """A stack=system stub calling fn (its first argument) on a 16-byte aligned frame with 32 bytes below the CALL,
+    with ``before`` and ``after`` the CALL (tab-indented assembly lines)."""
+    return (f"//symabi:host-call stack=system\nTEXT \u00b7{name}(SB),NOSPLIT|NOFRAME,$0-8\n\tMOVQ\tfn+0(FP), AX\n"
+            "\tPUSHQ\tBP\n\tMOVQ\tSP, BP\n\tANDQ\t$~15, SP\n\tSUBQ\t$32, SP\n"
+            f"{before}\tCALL\tAX\n{after}\tMOVQ\tBP, SP\n\tPOPQ\tBP\n\tRET\n")
+
+
 # EMMS after the MMX code (the psABI's rule) is right; one value left on the x87 stack at the C call is not (a C
 # function may push all eight: the ninth push overflows).
-X87_MORE = """//symabi:host-call stack=system
-TEXT ·mmxEmms(SB),NOSPLIT|NOFRAME,$0-8
-	MOVQ	fn+0(FP), AX
-	PUSHQ	BP
-	MOVQ	SP, BP
-	ANDQ	$~15, SP
-	SUBQ	$32, SP
-	MOVQ	AX, M0
-	MOVQ	M0, AX
-	EMMS
-	CALL	AX
-	MOVQ	BP, SP
-	POPQ	BP
-	RET
-
-//symabi:host-call stack=system
-TEXT ·fldLeft(SB),NOSPLIT|NOFRAME,$0-8
-	MOVQ	fn+0(FP), AX
-	PUSHQ	BP
-	MOVQ	SP, BP
-	ANDQ	$~15, SP
-	SUBQ	$32, SP
-	FLD1
-	CALL	AX
-	FMOVDP	F0, F0
-	MOVQ	BP, SP
-	POPQ	BP
-	RET
-"""
+X87_MORE = (_aligned_call("mmxEmms", "\tMOVQ\tAX, M0\n\tMOVQ\tM0, AX\n\tEMMS\n") + "\n"
+            + _aligned_call("fldLeft", "\tFLD1\n", "\tFMOVDP\tF0, F0\n"))
 
 
 def test_x87_stack_at_a_host_call(tmp_path, monkeypatch):
