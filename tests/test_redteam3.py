@@ -1,0 +1,366 @@
+"""Third red team: the host -> Go direction, `//symabi:host-entry` functions of `symabi check`.
+
+Each stub is entered by C (a host ABI call) and calls Go or C. Ground truth: a real run of these very stubs
+(scripts/redteam3_realruns.py: the pinned Go toolchain with gcc on linux/amd64, aarch64-linux-gnu-gcc and
+qemu-aarch64 on linux/arm64), called from a gcc-assembled probe that sets every callee-saved register to a
+marker, calls the stub and reports the registers it got back; or the ABI text. The tests assert the verdict
+the ground truth calls for. Results, and the attempts where symabi was right: docs/redteam.md, "Third red team".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from test_redteam import _check, _module, _refuted
+
+# ---- amd64: wrong PROVED ------------------------------------------------------------------------------
+
+# resultSlot: RBX is saved in the word the Go callee's result `b` occupies. `func funcResults(fn func()) (a, b,
+# c uintptr)`: the declaration reader stopped at the first ')' (the one of `func()`), read 8 bytes of arguments
+# and no results, so the callee's result words were not its to write. Real run: RBX came back 0x2 (the value of
+# b), kept: the probe's marker.
+# ctxPtr: C passes a context struct in RSI; the stub saves RBX at 0(SP), stores &0(SP) into ctx->p and calls
+# f(ctx). The callee models let a callee write what its pointer arguments reach, up to the end of the region
+# each points into (here ctx, 16 bytes), but not through the pointers stored there. Real run with
+# `static void write_through(struct ctx *c) { *c->p = 0; }`: RBX came back 0 (a callee writing nothing: kept).
+WRONG_AMD64 = """//symabi:host-entry
+TEXT ·resultSlot(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$72, SP
+	MOVQ	BX, 16(SP)
+	MOVQ	BP, 32(SP)
+	MOVQ	R12, 40(SP)
+	MOVQ	R13, 48(SP)
+	MOVQ	R14, 56(SP)
+	MOVQ	R15, 64(SP)
+	MOVQ	$0, 0(SP)
+	CALL	·funcResults(SB)
+	MOVQ	16(SP), BX
+	MOVQ	32(SP), BP
+	MOVQ	40(SP), R12
+	MOVQ	48(SP), R13
+	MOVQ	56(SP), R14
+	MOVQ	64(SP), R15
+	ADDQ	$72, SP
+	RET
+
+//symabi:host-entry world=w
+TEXT ·ctxPtr(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$24, SP
+	MOVQ	BX, 0(SP)
+	MOVQ	SP, 0(SI)
+	MOVQ	DI, AX
+	MOVQ	SI, DI
+	CALL	AX
+	MOVQ	0(SP), BX
+	ADDQ	$24, SP
+	RET
+"""
+WRONG_AMD64_GO = """func resultSlot()
+func ctxPtr()
+
+//go:noinline
+//go:nosplit
+func funcResults(fn func()) (a, b, c uintptr) { return 1, 2, 3 }
+"""
+CTX_TOML = """[callees."entry.rdi"]
+host = true
+
+[functions."example.com/rt/p.ctxPtr".entry_convention]
+registers = { rsi = "ctx" }
+
+[worlds.w.regions.ctx]
+size = 16
+writable = true
+doc = "struct ctx { long *p; long spare; }, the caller's"
+"""
+
+# ---- amd64: symabi was right --------------------------------------------------------------------------
+
+# The same save slot when the declaration is plain (`fn uintptr`); partial and aliased saves; bit and string
+# instructions whose memory reach VEX has to get right (BTS with a register bit offset of 64 sets bit 0 of the
+# next word; REP MOVSB with DF set copies downwards); CMPXCHG16B's compare; SAHF; DF left set by a POPFQ of a
+# computed value or on one branch only; a jump computed from the address a CALL pushed.
+RIGHT_AMD64 = """//symabi:host-entry
+TEXT ·resultPlain(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$72, SP
+	MOVQ	BX, 16(SP)
+	MOVQ	BP, 32(SP)
+	MOVQ	R12, 40(SP)
+	MOVQ	R13, 48(SP)
+	MOVQ	R14, 56(SP)
+	MOVQ	R15, 64(SP)
+	MOVQ	$0, 0(SP)
+	CALL	·plainResults(SB)
+	MOVQ	16(SP), BX
+	MOVQ	32(SP), BP
+	MOVQ	40(SP), R12
+	MOVQ	48(SP), R13
+	MOVQ	56(SP), R14
+	MOVQ	64(SP), R15
+	ADDQ	$72, SP
+	RET
+
+//symabi:host-entry
+TEXT ·movlSave(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$24, SP
+	MOVL	BX, 0(SP)
+	MOVQ	DI, AX
+	CALL	AX
+	MOVL	0(SP), BX
+	ADDQ	$24, SP
+	RET
+
+//symabi:host-entry
+TEXT ·aliasSave(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$24, SP
+	LEAQ	8(SP), AX
+	MOVQ	BX, 0(AX)
+	MOVQ	$0, BX
+	MOVQ	DI, AX
+	CALL	AX
+	MOVQ	8(SP), BX
+	ADDQ	$24, SP
+	RET
+
+//symabi:host-entry
+TEXT ·btsSave(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$24, SP
+	MOVQ	BX, 8(SP)
+	MOVQ	$64, AX
+	BTSQ	AX, 0(SP)
+	MOVQ	8(SP), BX
+	ADDQ	$24, SP
+	RET
+
+//symabi:host-entry
+TEXT ·repBack(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$24, SP
+	MOVQ	BX, 8(SP)
+	MOVQ	$0, 0(SP)
+	LEAQ	7(SP), SI
+	LEAQ	15(SP), DI
+	MOVQ	$8, CX
+	STD
+	REP;	MOVSB
+	CLD
+	MOVQ	8(SP), BX
+	ADDQ	$24, SP
+	RET
+
+//symabi:host-entry
+TEXT ·cx16(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$40, SP
+	MOVQ	BX, 16(SP)
+	MOVQ	DI, 0(SP)
+	MOVQ	$0, 8(SP)
+	XORL	AX, AX
+	XORL	DX, DX
+	MOVQ	$5, BX
+	XORL	CX, CX
+	LEAQ	0(SP), SI
+	LOCK
+	BYTE $0x48; BYTE $0x0f; BYTE $0xc7; BYTE $0x0e	// CMPXCHG16B (SI)
+	JNE	ne
+	MOVQ	$0, BP
+ne:
+	MOVQ	16(SP), BX
+	ADDQ	$40, SP
+	RET
+
+//symabi:host-entry
+TEXT ·sahf(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	DI, AX
+	BYTE $0x9e	// SAHF: ZF from bit 14 of RDI
+	JNE	out
+	MOVQ	$0, BX
+out:
+	RET
+
+//symabi:host-entry
+TEXT ·popfDF(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	DI, AX
+	ANDQ	$0x400, AX
+	ORQ	$0x202, AX
+	PUSHQ	AX
+	POPFQ
+	RET
+
+//symabi:host-entry
+TEXT ·dfOneSide(SB),NOSPLIT|NOFRAME,$0
+	STD
+	CMPQ	DI, $7
+	JEQ	skip
+	CLD
+skip:
+	RET
+
+//symabi:host-entry
+TEXT ·callSelf(SB),NOSPLIT|NOFRAME,$0
+	BYTE $0xe8; LONG $0	// CALL +0: pushes the address of the POPQ
+	BYTE $0x58	// POPQ AX
+	ADDQ	$7, AX	// the MOVQ below (POPQ 1, ADDQ 4, JMP 2 bytes)
+	JMP	AX
+	MOVQ	$0, BX
+	RET
+"""
+RIGHT_AMD64_GO = """func resultPlain()
+func movlSave()
+func aliasSave()
+func btsSave()
+func repBack()
+func cx16()
+func sahf()
+func popfDF()
+func dfOneSide()
+func callSelf()
+
+func plainResults(fn uintptr) (a, b, c uintptr) { return 1, 2, 3 }
+"""
+RIGHT_AMD64_TOML = """[callees."entry.rdi"]
+host = true
+"""
+
+# Windows: XMM6 kept with MOVSD (its low 64 bits: the ABI keeps all 128); RSI saved in the 32-byte home area
+# crosscall2 may write (0(SP) at the call).
+WINDOWS = """//symabi:host-entry
+TEXT ·xmmLow(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$24, SP
+	MOVSD	X6, 0(SP)
+	XORPS	X6, X6
+	MOVSD	0(SP), X6
+	ADDQ	$24, SP
+	RET
+
+//symabi:host-entry
+TEXT ·homeSave(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$40, SP
+	MOVQ	SI, 0(SP)
+	MOVQ	$0, CX
+	CALL	crosscall2(SB)
+	MOVQ	0(SP), SI
+	ADDQ	$40, SP
+	RET
+"""
+WINDOWS_GO = "func xmmLow()\nfunc homeSave()\n"
+
+# ---- arm64 --------------------------------------------------------------------------------------------
+
+# stxr: a store-exclusive with no load-exclusive before it: the exclusive monitor is open, so the store fails
+# (status 1) on every CPU (and any STXR may fail spuriously). angr performs every store-conditional and
+# reports success. Real run (qemu-aarch64): X19 came back 0, the failure side.
+# Right: D8 saved with FMOVS (its low 32 bits), a loop bounded only by X0 (UNKNOWN: path bound), and an
+# STP.W / LDP.P pair (PROVED; the real run under qemu kept every register).
+ARM64 = """//symabi:host-entry
+TEXT ·stxr(SB),NOSPLIT|NOFRAME,$0
+	SUB	$16, RSP
+	MOVD	RSP, R1
+	MOVD	$5, R2
+	STXR	R2, (R1), R3
+	ADD	$16, RSP
+	CBZ	R3, done
+	MOVD	$0, R19
+done:
+	RET
+
+//symabi:host-entry
+TEXT ·dLow(SB),NOSPLIT|NOFRAME,$0
+	SUB	$16, RSP
+	FMOVS	F8, (RSP)
+	FMOVD	$1.5, F8
+	FMOVS	(RSP), F8
+	ADD	$16, RSP
+	RET
+
+//symabi:host-entry
+TEXT ·loop(SB),NOSPLIT|NOFRAME,$0
+	MOVD	$0, R1
+again:
+	CMP	R0, R1
+	BEQ	out
+	ADD	$1, R1
+	CMP	$1000, R1
+	BNE	again
+	MOVD	$0, R19
+out:
+	RET
+
+//symabi:host-entry
+TEXT ·pairWB(SB),NOSPLIT|NOFRAME,$0
+	STP.W	(R19, R20), -32(RSP)
+	MOVD	$1, R19
+	MOVD	$2, R20
+	LDP.P	32(RSP), (R19, R20)
+	RET
+"""
+ARM64_GO = "func stxr()\nfunc dLow()\nfunc loop()\nfunc pairWB()\n"
+
+
+def _run(tmp_path_factory, go: str, files: dict[str, str], ports: tuple[str, ...], toml: str | None = None):
+    root = _module(tmp_path_factory.mktemp("rt") / "m", go, files, toml)
+    mp = pytest.MonkeyPatch()
+    try:
+        return _check(root, ports, mp)
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def wrong_amd64(tmp_path_factory):
+    return _run(tmp_path_factory, WRONG_AMD64_GO, {"p_amd64.s": WRONG_AMD64}, ("linux/amd64",), CTX_TOML)
+
+
+@pytest.fixture(scope="module")
+def right_amd64(tmp_path_factory):
+    return _run(tmp_path_factory, RIGHT_AMD64_GO, {"p_amd64.s": RIGHT_AMD64}, ("linux/amd64",), RIGHT_AMD64_TOML)
+
+
+@pytest.fixture(scope="module")
+def arm64(tmp_path_factory):
+    return _run(tmp_path_factory, ARM64_GO, {"p_arm64.s": ARM64}, ("linux/arm64",))
+
+
+@pytest.mark.xfail(strict=True, reason="check/callees.py: the Go declaration reader stops at the first ')', so a "
+                   "func-typed parameter hides the results; read the parentheses balanced")
+def test_a_func_typed_parameter_does_not_hide_the_go_callees_results(wrong_amd64):
+    record = wrong_amd64[("resultSlot", "linux/amd64")]
+    assert _refuted(record, "preserve-rbx"), record
+
+
+@pytest.mark.xfail(strict=True, reason="models/go_abi0.py _pointer_havocs: a callee also writes through the "
+                   "pointers stored in what its pointer arguments reach (transitively)")
+def test_a_callee_writes_through_the_pointers_its_arguments_reach(wrong_amd64):
+    record = wrong_amd64[("ctxPtr", "linux/amd64")]
+    assert record["verdict"] != "proved", record
+
+
+@pytest.mark.parametrize("name, obligation", [
+    ("resultPlain", "preserve-rbx"), ("movlSave", "preserve-rbx"), ("aliasSave", None), ("btsSave", "preserve-rbx"),
+    ("repBack", "preserve-rbx"), ("cx16", "preserve-rbp"), ("sahf", "preserve-rbx"), ("popfDF", "df-clear-at-return"),
+    ("dfOneSide", "df-clear-at-return"), ("callSelf", "preserve-rbx")])
+def test_amd64_right_verdicts(right_amd64, name, obligation):
+    record = right_amd64[(name, "linux/amd64")]
+    if obligation is None:  # saved through an alias, restored through SP: correct
+        assert record["verdict"] == "proved", record
+    else:
+        assert _refuted(record, obligation), record
+        assert any(line == "\treplay: confirmed" for line in record["findings"]), record
+
+
+def test_windows_partial_xmm_save_and_the_callees_home_area(tmp_path, monkeypatch):
+    found = _check(_module(tmp_path / "m", WINDOWS_GO, {"p_amd64.s": WINDOWS}), ("windows/amd64",), monkeypatch)
+    assert _refuted(found[("xmmLow", "windows/amd64")], "preserve-xmm6"), found[("xmmLow", "windows/amd64")]
+    assert _refuted(found[("homeSave", "windows/amd64")], "preserve-rsi"), found[("homeSave", "windows/amd64")]
+
+
+@pytest.mark.xfail(strict=True, reason="engine/cpu_arm64.py: a store-exclusive may fail (always without a "
+                   "load-exclusive); angr reports success: UNKNOWN")
+def test_a_store_exclusive_that_fails_is_not_proved(arm64):
+    record = arm64[("stxr", "linux/arm64")]
+    assert record["verdict"] != "proved", record
+
+
+def test_arm64_right_verdicts(arm64):
+    assert _refuted(arm64[("dLow", "linux/arm64")], "preserve-d8"), arm64[("dLow", "linux/arm64")]
+    loop = arm64[("loop", "linux/arm64")]
+    assert loop["verdict"] == "unknown" and any("path bound" in f for f in loop["findings"]), loop
+    assert arm64[("pairWB", "linux/arm64")]["verdict"] == "proved", arm64[("pairWB", "linux/arm64")]
