@@ -17,8 +17,8 @@ from test_redteam import _check, _module, _refuted
 
 # resultSlot: RBX is saved in the word the Go callee's result `b` occupies. `func funcResults(fn func()) (a, b,
 # c uintptr)`: the declaration reader stopped at the first ')' (the one of `func()`), read 8 bytes of arguments
-# and no results, so the callee's result words were not its to write. Real run: RBX came back 0x2 (the value of
-# b), kept: the probe's marker.
+# and no results, so the callee's result words were not its to write: PROVED. Real run: RBX came back 0x2 (the
+# value of b), not the probe's marker. Now REFUTED (the brackets are read balanced).
 # ctxPtr: C passes a context struct in RSI; the stub saves RBX at 0(SP), stores &0(SP) into ctx->p and calls
 # f(ctx). The callee models let a callee write what its pointer arguments reach, up to the end of the region
 # each points into (here ctx, 16 bytes), but not through the pointers stored there. Real run with
@@ -319,11 +319,27 @@ def arm64(tmp_path_factory):
     return _run(tmp_path_factory, ARM64_GO, {"p_arm64.s": ARM64}, ("linux/arm64",))
 
 
-@pytest.mark.xfail(strict=True, reason="check/callees.py: the Go declaration reader stops at the first ')', so a "
-                   "func-typed parameter hides the results; read the parentheses balanced")
 def test_a_func_typed_parameter_does_not_hide_the_go_callees_results(wrong_amd64):
+    """check/callees.py reads the declaration's brackets balanced: 8 bytes of arguments, 24 of results."""
     record = wrong_amd64[("resultSlot", "linux/amd64")]
     assert _refuted(record, "preserve-rbx"), record
+    assert any("8 bytes of arguments and 24 of results" in line for line in record["callees"]), record
+
+
+@pytest.mark.parametrize("declaration, frame", [
+    ("func f(fn func()) (a, b, c uintptr) { return 1, 2, 3 }", (8, 24)),
+    ("func f(fn func(), x, y uintptr)", (24, 0)),
+    ("func f(m map[string]func()) func() (int, error) {", (8, 8)),
+    ("func f(\n\ta uintptr,\n\tb func(int) (int, error),\n) (r uintptr)", (16, 8)),
+    ("func f() interface{} { return nil }", (0, 16)),
+    ("func f() uintptr // the result", (0, 8)),
+    ("func f(a uintptr /* x */)", None),  # a comment inside: not guessed
+])
+def test_go_declarations_are_read_bracket_balanced(tmp_path, declaration, frame):
+    from symabi.check.callees import go_frame
+
+    (tmp_path / "a.go").write_text(f"package p\n\n{declaration}\n")
+    assert go_frame([tmp_path / "a.go"], "f") == frame
 
 
 @pytest.mark.xfail(strict=True, reason="models/go_abi0.py _pointer_havocs: a callee also writes through the "
