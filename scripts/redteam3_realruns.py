@@ -27,16 +27,18 @@ import test_redteam3 as rt  # noqa: E402  the stubs, exactly as the tests check 
 
 from symabi.toolchain import find_toolchain  # noqa: E402
 
-AMD64_RUNS = ("resultSlot", "ctxPtr", "ctxPtr-control")  # ctxPtr-control: a C callee that writes nothing
+AMD64_RUNS = ("resultSlot", "ctxPtr", "ctxPtr-control", "ctxGo")  # ctxPtr-control: a C callee that writes nothing
 ARM64_RUNS = ("stxr", "pairWB")
 
 # The stubs' addresses (ABI0 symbols), for C to call.
 ADDRS_AMD64 = """
-TEXT ·addrs(SB),NOSPLIT,$0-16
+TEXT ·addrs(SB),NOSPLIT,$0-24
 	LEAQ	·resultSlot(SB), AX
 	MOVQ	AX, ret+0(FP)
 	LEAQ	·ctxPtr(SB), AX
 	MOVQ	AX, ret1+8(FP)
+	LEAQ	·ctxGo(SB), AX
+	MOVQ	AX, ret2+16(FP)
 	RET
 """
 ADDRS_ARM64 = """
@@ -48,9 +50,9 @@ TEXT ·addrs(SB),NOSPLIT,$0-16
 	RET
 """
 GO_AMD64 = "//go:build amd64\n\npackage p\n\n" + rt.WRONG_AMD64_GO + """
-func addrs() (resultSlot, ctxPtr uintptr)
+func addrs() (resultSlot, ctxPtr, ctxGo uintptr)
 
-func Addrs() (uintptr, uintptr) { return addrs() }
+func Addrs() (uintptr, uintptr, uintptr) { return addrs() }
 """
 GO_ARM64 = "package p\n\n" + rt.ARM64_GO + """
 func addrs() (stxr, pairWB uintptr)
@@ -179,7 +181,10 @@ static void write_nothing(struct ctx *c) { (void)c; }
 static struct ctx the_ctx;
 static void run(uintptr_t fn, int which, uint64_t out[8]) {
 	void *f = which == 1 ? (void *)write_through : (void *)write_nothing;
-	probe((void *)fn, (uint64_t)f, (uint64_t)&the_ctx, out);
+	if (which == 2)  // ctxGo: &ctx in RDI
+		probe((void *)fn, (uint64_t)&the_ctx, 0, out);
+	else  // ctxPtr(f, &ctx)
+		probe((void *)fn, (uint64_t)f, (uint64_t)&the_ctx, out);
 }
 */
 import "C"
@@ -192,7 +197,7 @@ import (
 )
 
 func main() {
-	resultSlot, ctxPtr := p.Addrs()
+	resultSlot, ctxPtr, ctxGo := p.Addrs()
 	var out [8]C.uint64_t
 	switch os.Args[1] {
 	case "resultSlot":
@@ -201,6 +206,8 @@ func main() {
 		C.run(C.uintptr_t(ctxPtr), 1, &out[0])
 	case "ctxPtr-control":
 		C.run(C.uintptr_t(ctxPtr), 0, &out[0])
+	case "ctxGo":
+		C.run(C.uintptr_t(ctxGo), 2, &out[0])
 	}
 	changed := ""
 	for i, n := range []string{"RBX", "RBP", "R12", "R13", "R14", "R15"} {

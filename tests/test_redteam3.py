@@ -23,6 +23,9 @@ from test_redteam import _check, _module, _refuted
 # f(ctx). The callee models let a callee write what its pointer arguments reach, up to the end of the region
 # each points into (here ctx, 16 bytes), but not through the pointers stored there. Real run with
 # `static void write_through(struct ctx *c) { *c->p = 0; }`: RBX came back 0 (a callee writing nothing: kept).
+# ctxGo: the same with a Go callee, `func clearThrough(c *ctx) { *c.p = 0 }`, ctx in RDI. Real run: RBX came
+# back 0. Both PROVED; now UNKNOWN (models/go_abi0.py `reached`: what the pointers stored there reach too; the
+# replays do not follow them, so the refutation does not replay).
 WRONG_AMD64 = """//symabi:host-entry
 TEXT ·resultSlot(SB),NOSPLIT|NOFRAME,$0
 	SUBQ	$72, SP
@@ -54,9 +57,37 @@ TEXT ·ctxPtr(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	0(SP), BX
 	ADDQ	$24, SP
 	RET
+
+//symabi:host-entry world=w
+TEXT ·ctxGo(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$64, SP
+	MOVQ	BX, 8(SP)
+	MOVQ	BP, 16(SP)
+	MOVQ	R12, 24(SP)
+	MOVQ	R13, 32(SP)
+	MOVQ	R14, 40(SP)
+	MOVQ	R15, 48(SP)
+	LEAQ	8(SP), AX
+	MOVQ	AX, 0(DI)
+	MOVQ	DI, 0(SP)
+	CALL	·clearThrough(SB)
+	MOVQ	8(SP), BX
+	MOVQ	16(SP), BP
+	MOVQ	24(SP), R12
+	MOVQ	32(SP), R13
+	MOVQ	40(SP), R14
+	MOVQ	48(SP), R15
+	ADDQ	$64, SP
+	RET
 """
 WRONG_AMD64_GO = """func resultSlot()
 func ctxPtr()
+func ctxGo()
+
+type ctx struct{ p *uintptr }
+
+//go:nosplit
+func clearThrough(c *ctx) { *c.p = 0 }
 
 //go:noinline
 //go:nosplit
@@ -67,6 +98,9 @@ host = true
 
 [functions."example.com/rt/p.ctxPtr".entry_convention]
 registers = { rsi = "ctx" }
+
+[functions."example.com/rt/p.ctxGo".entry_convention]
+registers = { rdi = "ctx" }
 
 [worlds.w.regions.ctx]
 size = 16
@@ -342,11 +376,12 @@ def test_go_declarations_are_read_bracket_balanced(tmp_path, declaration, frame)
     assert go_frame([tmp_path / "a.go"], "f") == frame
 
 
-@pytest.mark.xfail(strict=True, reason="models/go_abi0.py _pointer_havocs: a callee also writes through the "
-                   "pointers stored in what its pointer arguments reach (transitively)")
-def test_a_callee_writes_through_the_pointers_its_arguments_reach(wrong_amd64):
-    record = wrong_amd64[("ctxPtr", "linux/amd64")]
+@pytest.mark.parametrize("name", ["ctxPtr", "ctxGo"])
+def test_a_callee_writes_through_the_pointers_its_arguments_reach(wrong_amd64, name):
+    """A C callee (ctxPtr) or a Go one (ctxGo) handed &ctx writes *ctx->p: the save slot it points to."""
+    record = wrong_amd64[(name, "linux/amd64")]
     assert record["verdict"] != "proved", record
+    assert any("preserve-rbx" in f and ".reached.stack" in f for f in record["findings"]), record
 
 
 @pytest.mark.parametrize("name, obligation", [

@@ -16,7 +16,7 @@ from symabi.engine.memory import Havoc, MemoryGuard
 from symabi.engine.registers import arch_of
 from symabi.models.entry import ENTRY_CONVENTIONS, CallbackTableConvention
 from symabi.models.entry_sysv import SYSV_CALL
-from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel
+from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel, reached
 from symabi.models.go_arm64 import for_arch
 from symabi.models.host_callee import HOST_CALLEE_MODELS, HostCalleeModel
 from symabi.ports import HostAbi
@@ -49,7 +49,9 @@ class CheckCallees(CalleeModel):
             for_arch(GO_ABI0, arch_of(state).name).apply(state, spec, ordinal, guard, site)
             return
         # what it writes through its argument registers, as they are at the call; then all the rest
-        for havoc in self._through_registers(state, spec, f"{spec.name}#{ordinal}", guard, site):
+        prefix = f"{spec.name}#{ordinal}"
+        for havoc in reached(state, guard, list(self._through_registers(state, spec, prefix, guard, site)), prefix,
+                             spec.narrowed):
             guard.havoc(state, havoc)
         self.host.apply(state, spec, ordinal, guard, site)  # returns_region too (&errno from __error)
 
@@ -106,8 +108,9 @@ def _model(abi: str) -> CheckCallees:
         "ones) and may clobber every other one",
         f"a host-ABI callee may write anything each pointer in an argument register "
         f"({', '.join(r.upper() for r in ARGUMENT_REGISTERS[abi])}) reaches, up to the end of the region it points "
-        "into",
-        "crosscall2(fn, a, n, ctxt) writes only the n bytes at a (when n is a constant): cgo's exported "
+        "into, and what the pointers stored there reach (transitively)",
+        "crosscall2(fn, a, n, ctxt) writes only the n bytes at a (when n is a constant) and what the pointers "
+        "stored there reach: cgo's exported "
         "functions take their arguments and leave their results in that block, and crosscall2 and "
         "runtime·cgocallback hand a on untouched",
     ),
