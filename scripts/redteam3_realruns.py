@@ -54,6 +54,17 @@ func addrs() (resultSlot, ctxPtr, ctxGo uintptr)
 
 func Addrs() (uintptr, uintptr, uintptr) { return addrs() }
 """
+GO_WINDOWS = "package p\n\n" + rt.WINDOWS_GO + """
+func addrs() uintptr
+
+func Addrs() uintptr { return addrs() }
+"""
+ADDRS_WINDOWS = """
+TEXT ·addrs(SB),NOSPLIT,$0-8
+	LEAQ	·x87Init(SB), AX
+	MOVQ	AX, ret+0(FP)
+	RET
+"""
 GO_ARM64 = "package p\n\n" + rt.ARM64_GO + """
 func addrs() (stxr, pairWB uintptr)
 
@@ -222,6 +233,39 @@ func main() {
 }
 """
 
+# windows/amd64 under Wine: the x87 control word (FNSTCW) before and after a call of x87Init, from a caller that
+# set it to Windows' documented default, 0x27f.
+MAIN_WINDOWS = r"""package main
+
+/*
+#include <stdint.h>
+static unsigned short cw(void) { unsigned short w; __asm__ volatile("fnstcw %0" : "=m"(w)); return w; }
+static void setcw(unsigned short w) { __asm__ volatile("fldcw %0" : : "m"(w)); }
+// The caller runs with 0x27f, the control word Windows documents (53-bit precision; mingw's start-up code leaves
+// 0x37f): the callee must hand back the one it was given.
+static void run(uintptr_t fn, unsigned short out[2]) {
+	setcw(0x27f);
+	out[0] = cw();
+	((void (*)(void))fn)();
+	out[1] = cw();
+	setcw(0x37f);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+
+	"example.com/rt/p"
+)
+
+func main() {
+	var out [2]C.ushort
+	C.run(C.uintptr_t(p.Addrs()), &out[0])
+	fmt.Printf("x87 control word before %#x, after %#x (kept: equal)\n", uint16(out[0]), uint16(out[1]))
+}
+"""
+
 MAIN_ARM64 = r"""package main
 
 /*
@@ -264,19 +308,22 @@ func main() {
 def _write(root: Path) -> None:
     (root / "p").mkdir(parents=True)
     (root / "go.mod").write_text("module example.com/rt\n\ngo 1.21\n")
-    (root / "p" / "p_amd64.go").write_text(GO_AMD64)
+    (root / "p" / "p_amd64.go").write_text("//go:build !windows\n\n" + GO_AMD64.replace("//go:build amd64\n\n", ""))
+    (root / "p" / "p_windows_amd64.go").write_text(GO_WINDOWS)
+    (root / "p" / "p_windows_amd64.s").write_text('#include "textflag.h"\n\n' + rt.WINDOWS + ADDRS_WINDOWS)
     (root / "p" / "p_arm64.go").write_text(GO_ARM64)
-    (root / "p" / "p_amd64.s").write_text('#include "textflag.h"\n\n' + rt.WRONG_AMD64 + ADDRS_AMD64)
+    (root / "p" / "p_linux_amd64.s").write_text('#include "textflag.h"\n\n' + rt.WRONG_AMD64 + ADDRS_AMD64)
     (root / "p" / "p_arm64.s").write_text('#include "textflag.h"\n\n' + rt.ARM64 + ADDRS_ARM64)
     for name, main, probe, arch in (("run", MAIN_AMD64, PROBE_AMD64, "amd64"), ("runarm", MAIN_ARM64, PROBE_ARM64,
-                                                                                 "arm64")):
+                                                                                 "arm64"), ("runwin", MAIN_WINDOWS, "", "")):
         (root / "cmd" / name).mkdir(parents=True)
         (root / "cmd" / name / "main.go").write_text(main)
-        (root / "cmd" / name / f"probe_{arch}.S").write_text(probe)
+        if probe:
+            (root / "cmd" / name / f"probe_{arch}.S").write_text(probe)
 
 
-def _build(root: Path, go: Path, goarch: str, cc: str, out: Path, pkg: str) -> str:
-    env = {**os.environ, "GOARCH": goarch, "CGO_ENABLED": "1", "CC": cc, "GOFLAGS": "-mod=mod",
+def _build(root: Path, go: Path, goarch: str, cc: str, out: Path, pkg: str, goos: str = "linux") -> str:
+    env = {**os.environ, "GOOS": goos, "GOARCH": goarch, "CGO_ENABLED": "1", "CC": cc, "GOFLAGS": "-mod=mod",
            "PATH": f"{go.parent}:{os.environ.get('PATH', '')}"}
     done = subprocess.run([str(go), "build", "-o", str(out), pkg], cwd=root, env=env, capture_output=True, text=True)
     return done.stderr.strip() if done.returncode else ""
@@ -284,6 +331,27 @@ def _build(root: Path, go: Path, goarch: str, cc: str, out: Path, pkg: str) -> s
 
 def _run(argv: list[str]) -> str:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    text = (done.stdout + done.stderr).strip().splitlines()
+    return f"exit {done.returncode}: " + (" | ".join(text[:2]) if text else "(no output)")
+
+
+def _windows(root: Path, go: Path) -> str:
+    """x87Init under Wine, in the prefix symabi's own real runs use (symabi.realrun.wine)."""
+    from symabi.errors import SymabiError
+    from symabi.realrun import catalog, wine
+    from symabi.realrun.hosttools import missing
+
+    runner = catalog.load().runners["windows/amd64"]
+    if missing([runner])[0]:
+        return f"skipped (needs {', '.join(missing([runner])[0])})"
+    error = _build(root, go, "amd64", runner.cc, root / "run.exe", "./cmd/runwin", goos="windows")
+    if error:
+        return error
+    try:
+        env = wine.environment(runner)
+    except SymabiError as exc:
+        return f"skipped ({exc})"
+    done = subprocess.run([*runner.exec, str(root / "run.exe")], capture_output=True, text=True, timeout=300, env=env)
     text = (done.stdout + done.stderr).strip().splitlines()
     return f"exit {done.returncode}: " + (" | ".join(text[:2]) if text else "(no output)")
 
@@ -310,6 +378,7 @@ def main() -> int:
                       f"{error or _run([qemu, '-L', '/usr/aarch64-linux-gnu', str(root / 'run_arm64'), case])}")
         else:
             print("linux/arm64: skipped (needs aarch64-linux-gnu-gcc, qemu-aarch64 and /usr/aarch64-linux-gnu)")
+        print(f"windows/amd64 x87Init: {_windows(root, go)}")
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

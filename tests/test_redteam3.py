@@ -255,8 +255,16 @@ host = true
 """
 
 # Windows: XMM6 kept with MOVSD (its low 64 bits: the ABI keeps all 128); RSI saved in the 32-byte home area
-# crosscall2 may write (0(SP) at the call).
+# crosscall2 may write (0(SP) at the call). x87Init: FNINIT resets the x87 control word to 0x37f (64-bit
+# precision); the Windows x64 ABI makes it non-volatile, and Windows runs with 0x27f (53-bit). windows-x64 had
+# no control-state obligation: PROVED. Real run (wine, a mingw caller reading FNSTCW around the call): 0x27f
+# before, 0x37f after. Now UNKNOWN (preserve-x87-control-word, as on System V).
 WINDOWS = """//symabi:host-entry
+TEXT ·x87Init(SB),NOSPLIT|NOFRAME,$0
+	BYTE $0xdb; BYTE $0xe3	// FNINIT
+	RET
+
+//symabi:host-entry
 TEXT ·xmmLow(SB),NOSPLIT|NOFRAME,$0
 	SUBQ	$24, SP
 	MOVSD	X6, 0(SP)
@@ -275,7 +283,7 @@ TEXT ·homeSave(SB),NOSPLIT|NOFRAME,$0
 	ADDQ	$40, SP
 	RET
 """
-WINDOWS_GO = "func xmmLow()\nfunc homeSave()\n"
+WINDOWS_GO = "func x87Init()\nfunc xmmLow()\nfunc homeSave()\n"
 
 # ---- arm64 --------------------------------------------------------------------------------------------
 
@@ -397,10 +405,12 @@ def test_amd64_right_verdicts(right_amd64, name, obligation):
         assert any(line == "\treplay: confirmed" for line in record["findings"]), record
 
 
-def test_windows_partial_xmm_save_and_the_callees_home_area(tmp_path, monkeypatch):
+def test_windows_x87_control_word_partial_xmm_save_and_the_callees_home_area(tmp_path, monkeypatch):
     found = _check(_module(tmp_path / "m", WINDOWS_GO, {"p_amd64.s": WINDOWS}), ("windows/amd64",), monkeypatch)
     assert _refuted(found[("xmmLow", "windows/amd64")], "preserve-xmm6"), found[("xmmLow", "windows/amd64")]
     assert _refuted(found[("homeSave", "windows/amd64")], "preserve-rsi"), found[("homeSave", "windows/amd64")]
+    x87 = found[("x87Init", "windows/amd64")]
+    assert x87["verdict"] == "unknown" and any("preserve-x87-control-word" in f for f in x87["findings"]), x87
 
 
 def test_a_store_exclusive_that_fails_is_not_proved(arm64):

@@ -123,39 +123,30 @@ class CalleeModel:
 
 
 def reached(state, guard: MemoryGuard, havocs: list[Havoc], prefix: str, narrowed: bool) -> list[Havoc]:
-    """``havocs`` (what a callee writes through its pointer arguments) and what the pointers stored there reach,
-    transitively, each up to the end of its region: a callee handed &ctx writes *ctx->p too (red team 3: a C
-    callee wrote through the pointer to the trampoline's save slot that the trampoline had left in ctx; the
-    save slot survived in the model). Read before any of them is applied: the callee sees the memory as it
-    was at the call. Nothing is added when the case narrows the writes (``writes_reason`` says what they are)."""
+    """``havocs`` (what a callee writes through its pointer arguments) and what the pointers the code itself
+    stored there reach, transitively, each up to the end of its region: a callee handed &ctx writes *ctx->p
+    too (red team 3: a C and a Go callee wrote through the pointer to the trampoline's save slot that the
+    trampoline had left in ctx; the model kept the slot). The pointers the world lays down (g.m, m.g0, ...)
+    are the case's model of the runtime and are not followed. Read before any of them is applied: the callee
+    sees the memory as it was at the call. Nothing is added when the case narrows the writes
+    (``writes_reason`` says what they are)."""
     if narrowed:
         return havocs
     out, todo = list(havocs), list(havocs)
-    bases = frozenset().union(*(r.base.variables for r in guard.symbolic))
-    touched = state.globals["touched"]
+    stores = {(a.region, a.offset + k) for a in state.globals["writes"] for k in range(0, a.size - 7, 8)}
     while todo:
         span = todo.pop()
         base = guard.address_of(Access(span.region, 0, 8, None))
-        for region, word in sorted(touched):
-            if region != span.region or not span.low - 8 < word < span.high:
+        for region, at in sorted(stores):
+            if region != span.region or not span.low <= at <= span.high - 8:
                 continue
-            low = state.memory.load(base + word, 8, endness="Iend_LE", inspect=False)
-            high = state.memory.load(base + word + 8, 8, endness="Iend_LE", inspect=False) \
-                if (region, word + 8) in touched else None
-            if not any(w is not None and (not w.symbolic or w.variables & bases) for w in (low, high)):
-                continue  # host values, fresh ones or bytes nobody wrote: no address the model places
-            both = None if high is None else claripy.Concat(high, low)
-            for at in range(max(word, span.low), min(word + 8, span.high - 7)):  # a pointer stored unaligned too
-                if at > word and both is None:
-                    break
-                value = low if at == word else both[8 * (at - word) + 63:8 * (at - word)]
-                where = guard.locate(state, value)
-                if where is None or any(h.region == where[0] and h.low <= where[1] < h.high for h in out):
-                    continue
-                hop = Havoc(where[0], where[1], guard.bounds(where[0])[1],
-                            lambda w, r=where[0]: f"{prefix}.reached.{r}{w:+#x}")
-                out.append(hop)
-                todo.append(hop)
+            where = guard.locate(state, state.memory.load(base + at, 8, endness="Iend_LE", inspect=False))
+            if where is None or any(h.region == where[0] and h.low <= where[1] < h.high for h in out):
+                continue
+            hop = Havoc(where[0], where[1], guard.bounds(where[0])[1],
+                        lambda w, r=where[0]: f"{prefix}.reached.{r}{w:+#x}")
+            out.append(hop)
+            todo.append(hop)
     return out
 
 
