@@ -108,6 +108,38 @@ writable = true
 doc = "struct ctx { long *p; long spare; }, the caller's"
 """
 
+# acCheck: sets AC (RFLAGS bit 18) with POPFQ, loads 8 bytes from 1(SP), restores the flags. Linux (and Windows)
+# run user code with CR0.AM set, so the load raises #AC; VEX ignores AC: PROVED. Real run: SIGBUS. Now UNKNOWN
+# (engine/cpu.py: #AC on a misaligned 2-, 4- or 8-byte access once the code set AC; unicorn does not raise
+# it, so the refutation does not replay).
+AC = """//symabi:host-entry
+TEXT ·acCheck(SB),NOSPLIT|NOFRAME,$0
+	PUSHFQ
+	POPQ	AX
+	MOVQ	AX, CX
+	ORQ	$0x40000, AX
+	PUSHQ	AX
+	POPFQ
+	MOVQ	1(SP), AX
+	PUSHQ	CX
+	POPFQ
+	RET
+
+//symabi:host-entry
+TEXT ·acAligned(SB),NOSPLIT|NOFRAME,$0
+	PUSHFQ
+	POPQ	AX
+	MOVQ	AX, CX
+	ORQ	$0x40000, AX
+	PUSHQ	AX
+	POPFQ
+	MOVQ	8(SP), AX
+	PUSHQ	CX
+	POPFQ
+	RET
+"""
+AC_GO = "func acCheck()\nfunc acAligned()\n"
+
 # ---- amd64: symabi was right --------------------------------------------------------------------------
 
 # The same save slot when the declaration is plain (`fn uintptr`); partial and aliased saves; bit and string
@@ -390,6 +422,14 @@ def test_a_callee_writes_through_the_pointers_its_arguments_reach(wrong_amd64, n
     record = wrong_amd64[(name, "linux/amd64")]
     assert record["verdict"] != "proved", record
     assert any("preserve-rbx" in f and ".reached.stack" in f for f in record["findings"]), record
+
+
+@pytest.mark.parametrize("port", ["linux/amd64", "windows/amd64"])
+def test_alignment_checking_the_code_turns_on_is_modelled(tmp_path, monkeypatch, port):
+    found = _check(_module(tmp_path / "m", AC_GO, {"p_amd64.s": AC}), (port,), monkeypatch)
+    record = found[("acCheck", port)]
+    assert record["verdict"] == "unknown" and any(": no-fault: " in f for f in record["findings"]), record
+    assert found[("acAligned", port)]["verdict"] == "proved", found[("acAligned", port)]  # aligned: no #AC
 
 
 @pytest.mark.parametrize("name, obligation", [

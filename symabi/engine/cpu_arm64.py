@@ -110,7 +110,7 @@ class Arm64CpuGaps(CpuGaps):
             state.registers.store(self.tpidrro[executing], thread_pointer(state))
         state.globals["executing"] = None
 
-    def alignment(self, state, ins_addr, address) -> None:
+    def alignment(self, state, ins_addr, address, size: int = 8) -> None:
         """Memory operands need no alignment in user mode (SCTLR_EL1.A clear) but SP's, checked above."""
 
 
