@@ -27,12 +27,12 @@ import test_redteam3 as rt  # noqa: E402  the stubs, exactly as the tests check 
 
 from symabi.toolchain import find_toolchain  # noqa: E402
 
-AMD64_RUNS = ("resultSlot", "ctxPtr", "ctxPtr-control", "ctxGo", "acCheck", "acAligned")  # ctxPtr-control: a C callee that writes nothing
+AMD64_RUNS = ("resultSlot", "ctxPtr", "ctxPtr-control", "ctxGo", "acCheck", "acAligned", "cbN")  # ctxPtr-control: a C callee that writes nothing
 ARM64_RUNS = ("stxr", "pairWB")
 
 # The stubs' addresses (ABI0 symbols), for C to call.
 ADDRS_AMD64 = """
-TEXT ·addrs(SB),NOSPLIT,$0-40
+TEXT ·addrs(SB),NOSPLIT,$0-48
 	LEAQ	·resultSlot(SB), AX
 	MOVQ	AX, ret+0(FP)
 	LEAQ	·ctxPtr(SB), AX
@@ -43,6 +43,8 @@ TEXT ·addrs(SB),NOSPLIT,$0-40
 	MOVQ	AX, ret3+24(FP)
 	LEAQ	·acAligned(SB), AX
 	MOVQ	AX, ret4+32(FP)
+	LEAQ	·cbN(SB), AX
+	MOVQ	AX, ret5+40(FP)
 	RET
 """
 ADDRS_ARM64 = """
@@ -53,10 +55,10 @@ TEXT ·addrs(SB),NOSPLIT,$0-16
 	MOVD	R0, ret1+8(FP)
 	RET
 """
-GO_AMD64 = "//go:build amd64\n\npackage p\n\n" + rt.WRONG_AMD64_GO + rt.AC_GO + """
-func addrs() (resultSlot, ctxPtr, ctxGo, acCheck, acAligned uintptr)
+GO_AMD64 = "//go:build amd64\n\npackage p\n\n" + rt.CROSSCALL2_N_GO + rt.WRONG_AMD64_GO + rt.AC_GO + """
+func addrs() (resultSlot, ctxPtr, ctxGo, acCheck, acAligned, cbN uintptr)
 
-func Addrs() (uintptr, uintptr, uintptr, uintptr, uintptr) { return addrs() }
+func Addrs() (uintptr, uintptr, uintptr, uintptr, uintptr, uintptr) { return addrs() }
 """
 GO_WINDOWS = "package p\n\n" + rt.WINDOWS_GO + """
 func addrs() uintptr
@@ -212,7 +214,7 @@ import (
 )
 
 func main() {
-	resultSlot, ctxPtr, ctxGo, acCheck, acAligned := p.Addrs()
+	resultSlot, ctxPtr, ctxGo, acCheck, acAligned, cbN := p.Addrs()
 	var out [8]C.uint64_t
 	switch os.Args[1] {
 	case "resultSlot":
@@ -227,6 +229,8 @@ func main() {
 		C.run(C.uintptr_t(acCheck), 0, &out[0])
 	case "acAligned":
 		C.run(C.uintptr_t(acAligned), 0, &out[0])
+	case "cbN": // C -> cbN -> crosscall2 -> cgocallback -> writer
+		C.run(C.uintptr_t(cbN), 0, &out[0])
 	}
 	changed := ""
 	for i, n := range []string{"RBX", "RBP", "R12", "R13", "R14", "R15"} {
@@ -320,7 +324,7 @@ def _write(root: Path) -> None:
     (root / "p" / "p_windows_amd64.go").write_text(GO_WINDOWS)
     (root / "p" / "p_windows_amd64.s").write_text('#include "textflag.h"\n\n' + rt.WINDOWS + ADDRS_WINDOWS)
     (root / "p" / "p_arm64.go").write_text(GO_ARM64)
-    (root / "p" / "p_linux_amd64.s").write_text('#include "textflag.h"\n\n' + rt.WRONG_AMD64 + "\n" + rt.AC + ADDRS_AMD64)
+    (root / "p" / "p_linux_amd64.s").write_text('#include "textflag.h"\n\n' + rt.WRONG_AMD64 + "\n" + rt.AC + "\n" + rt.CROSSCALL2_N + ADDRS_AMD64)
     (root / "p" / "p_arm64.s").write_text('#include "textflag.h"\n\n' + rt.ARM64 + ADDRS_ARM64)
     for name, main, probe, arch in (("run", MAIN_AMD64, PROBE_AMD64, "amd64"), ("runarm", MAIN_ARM64, PROBE_ARM64,
                                                                                  "arm64"), ("runwin", MAIN_WINDOWS, "", "")):

@@ -140,6 +140,44 @@ TEXT ·acAligned(SB),NOSPLIT|NOFRAME,$0
 """
 AC_GO = "func acCheck()\nfunc acAligned()\n"
 
+# cbN: C -> cbN -> crosscall2(fn, a = SP, n = 8, 0) -> cgocallback -> writer(a). The stub keeps the caller's R12
+# at a+8, past the n bytes it declares; crosscall2's model writes only the n bytes at a, but the runtime never
+# reads n (runtime/cgo/asm_amd64.s: "Skip n in DX"): fn writes what it writes. Real run, with
+# `func writer(a unsafe.Pointer) { *(*uintptr)(unsafe.Add(a, 8)) = 0 }`: R12 came back 0. Still PROVED.
+CROSSCALL2_N = """//symabi:host-entry world=cb
+TEXT ·cbN(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$24, SP
+	MOVQ	R12, 8(SP)
+	MOVQ	$7, R12
+	MOVQ	·writerPC(SB), DI
+	MOVQ	SP, SI
+	MOVQ	$8, DX
+	XORL	CX, CX
+	CALL	crosscall2(SB)
+	MOVQ	8(SP), R12
+	ADDQ	$24, SP
+	RET
+"""
+CROSSCALL2_N_GO = """import (
+	"reflect"
+	"unsafe"
+)
+
+func cbN()
+
+// writerPC is the code crosscall2's fn runs (through cgocallback: a func(a unsafe.Pointer))
+var writerPC = reflect.ValueOf(writer).Pointer()
+
+// writer leaves its result in the second word of the block: past the n = 8 bytes cbN passes
+func writer(a unsafe.Pointer) { *(*uintptr)(unsafe.Add(a, 8)) = 0 }
+"""
+CROSSCALL2_N_TOML = """[worlds.cb.regions.writer]
+size = 8
+doc = "the code of writer (only its address is passed)"
+[worlds.cb.data."example.com/rt/p.writerPC"]
+value = "writer"
+"""
+
 # ---- amd64: symabi was right --------------------------------------------------------------------------
 
 # The same save slot when the declaration is plain (`fn uintptr`); partial and aliased saves; bit and string
@@ -422,6 +460,14 @@ def test_a_callee_writes_through_the_pointers_its_arguments_reach(wrong_amd64, n
     record = wrong_amd64[(name, "linux/amd64")]
     assert record["verdict"] != "proved", record
     assert any("preserve-rbx" in f and ".reached.stack" in f for f in record["findings"]), record
+
+
+@pytest.mark.xfail(strict=True, reason="check/models.py: crosscall2's n bounds nothing (the runtime skips it); what fn "
+                   "writes at a is fn's: read it from fn's Go code or declaration, or UNKNOWN past n")
+def test_crosscall2s_n_does_not_bound_what_fn_writes(tmp_path, monkeypatch):
+    root = _module(tmp_path / "m", CROSSCALL2_N_GO, {"p_amd64.s": CROSSCALL2_N}, CROSSCALL2_N_TOML)
+    record = _check(root, ("linux/amd64",), monkeypatch)[("cbN", "linux/amd64")]
+    assert record["verdict"] != "proved", record
 
 
 @pytest.mark.parametrize("port", ["linux/amd64", "windows/amd64"])
