@@ -28,7 +28,7 @@ import test_redteam3 as rt  # noqa: E402  the stubs, exactly as the tests check 
 from symabi.toolchain import find_toolchain  # noqa: E402
 
 AMD64_RUNS = ("resultSlot", "ctxPtr", "ctxPtr-control", "ctxGo", "acCheck", "acAligned", "cbN")  # ctxPtr-control: a C callee that writes nothing
-ARM64_RUNS = ("stxr", "pairWB")
+ARM64_RUNS = ("stxr", "pairWB", "noG")
 
 # The stubs' addresses (ABI0 symbols), for C to call.
 ADDRS_AMD64 = """
@@ -48,11 +48,13 @@ TEXT ·addrs(SB),NOSPLIT,$0-48
 	RET
 """
 ADDRS_ARM64 = """
-TEXT ·addrs(SB),NOSPLIT,$0-16
+TEXT ·addrs(SB),NOSPLIT,$0-24
 	MOVD	$·stxr(SB), R0
 	MOVD	R0, ret+0(FP)
 	MOVD	$·pairWB(SB), R0
 	MOVD	R0, ret1+8(FP)
+	MOVD	$·noG(SB), R0
+	MOVD	R0, ret2+16(FP)
 	RET
 """
 GO_AMD64 = "//go:build amd64\n\npackage p\n\n" + rt.CROSSCALL2_N_GO + rt.WRONG_AMD64_GO + rt.AC_GO + """
@@ -71,10 +73,10 @@ TEXT ·addrs(SB),NOSPLIT,$0-8
 	MOVQ	AX, ret+0(FP)
 	RET
 """
-GO_ARM64 = "package p\n\n" + rt.ARM64_GO + """
-func addrs() (stxr, pairWB uintptr)
+GO_ARM64 = "package p\n\n" + rt.ARM64_GO + rt.NO_G_GO + """
+func addrs() (stxr, pairWB, noG uintptr)
 
-func Addrs() (uintptr, uintptr) { return addrs() }
+func Addrs() (uintptr, uintptr, uintptr) { return addrs() }
 """
 
 # void probe(void *fn, uint64_t a0, uint64_t a1, uint64_t out[8]): fn(a0, a1) with RBX, RBP, R12-R15 set to
@@ -295,9 +297,9 @@ import (
 )
 
 func main() {
-	stxr, pairWB := p.Addrs()
+	stxr, pairWB, noG := p.Addrs()
 	var out [12]C.uint64_t
-	fn := map[string]uintptr{"stxr": stxr, "pairWB": pairWB}[os.Args[1]]
+	fn := map[string]uintptr{"stxr": stxr, "pairWB": pairWB, "noG": noG}[os.Args[1]] // noG: the probe's X28 = 0x2828
 	C.run(C.uintptr_t(fn), &out[0])
 	changed := ""
 	marks := []uint64{0x1919, 0x2020, 0x2121, 0x2222, 0x2323, 0x2424, 0x2525, 0x2626, 0x2727, 0x2828}
@@ -325,7 +327,7 @@ def _write(root: Path) -> None:
     (root / "p" / "p_windows_amd64.s").write_text('#include "textflag.h"\n\n' + rt.WINDOWS + ADDRS_WINDOWS)
     (root / "p" / "p_arm64.go").write_text(GO_ARM64)
     (root / "p" / "p_linux_amd64.s").write_text('#include "textflag.h"\n\n' + rt.WRONG_AMD64 + "\n" + rt.AC + "\n" + rt.CROSSCALL2_N + ADDRS_AMD64)
-    (root / "p" / "p_arm64.s").write_text('#include "textflag.h"\n\n' + rt.ARM64 + ADDRS_ARM64)
+    (root / "p" / "p_arm64.s").write_text('#include "textflag.h"\n\n' + rt.ARM64 + "\n" + rt.NO_G + ADDRS_ARM64)
     for name, main, probe, arch in (("run", MAIN_AMD64, PROBE_AMD64, "amd64"), ("runarm", MAIN_ARM64, PROBE_ARM64,
                                                                                  "arm64"), ("runwin", MAIN_WINDOWS, "", "")):
         (root / "cmd" / name).mkdir(parents=True)

@@ -406,6 +406,57 @@ TEXT ·pairWB(SB),NOSPLIT|NOFRAME,$0
 """
 ARM64_GO = "func stxr()\nfunc dLow()\nfunc loop()\nfunc pairWB()\n"
 
+# noG: saves every callee-saved register, then BLs a Go function with R28 as the host left it. Go code reads g
+# from R28 in ABI0 as in ABIInternal (the stack check loads 16(R28)), but the x28 obligation was judged at
+# ABIInternal calls only: PROVED. Real run (qemu, the probe's X28 = 0x2828): SIGSEGV at 0x2838. Now UNKNOWN
+# (models/go_abiinternal.py entry_facts: symabi check's Go callees on arm64 get the obligation; the thread's g
+# is not known without a world).
+NO_G = """//symabi:host-entry
+TEXT ·noG(SB),NOSPLIT|NOFRAME,$0
+	SUB	$176, RSP
+	STP	(R29, R30), 0(RSP)
+	STP	(R19, R20), 16(RSP)
+	STP	(R21, R22), 32(RSP)
+	STP	(R23, R24), 48(RSP)
+	STP	(R25, R26), 64(RSP)
+	STP	(R27, g), 80(RSP)
+	FMOVD	F8, 96(RSP)
+	FMOVD	F9, 104(RSP)
+	FMOVD	F10, 112(RSP)
+	FMOVD	F11, 120(RSP)
+	FMOVD	F12, 128(RSP)
+	FMOVD	F13, 136(RSP)
+	FMOVD	F14, 144(RSP)
+	FMOVD	F15, 152(RSP)
+	SUB	$16, RSP
+	BL	·goFn(SB)
+	ADD	$16, RSP
+	LDP	0(RSP), (R29, R30)
+	LDP	16(RSP), (R19, R20)
+	LDP	32(RSP), (R21, R22)
+	LDP	48(RSP), (R23, R24)
+	LDP	64(RSP), (R25, R26)
+	LDP	80(RSP), (R27, g)
+	FMOVD	96(RSP), F8
+	FMOVD	104(RSP), F9
+	FMOVD	112(RSP), F10
+	FMOVD	120(RSP), F11
+	FMOVD	128(RSP), F12
+	FMOVD	136(RSP), F13
+	FMOVD	144(RSP), F14
+	FMOVD	152(RSP), F15
+	ADD	$176, RSP
+	RET
+"""
+NO_G_GO = """func noG()
+
+//go:noinline
+func goFn() uintptr { return helper() + 1 }
+
+//go:noinline
+func helper() uintptr { return 41 }
+"""
+
 
 def _run(tmp_path_factory, go: str, files: dict[str, str], ports: tuple[str, ...], toml: str | None = None):
     root = _module(tmp_path_factory.mktemp("rt") / "m", go, files, toml)
@@ -428,7 +479,7 @@ def right_amd64(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def arm64(tmp_path_factory):
-    return _run(tmp_path_factory, ARM64_GO, {"p_arm64.s": ARM64}, ("linux/arm64",))
+    return _run(tmp_path_factory, ARM64_GO + NO_G_GO, {"p_arm64.s": ARM64 + "\n" + NO_G}, ("linux/arm64",))
 
 
 def test_a_func_typed_parameter_does_not_hide_the_go_callees_results(wrong_amd64):
@@ -504,6 +555,12 @@ def test_a_store_exclusive_that_fails_is_not_proved(arm64):
     record = arm64[("stxr", "linux/arm64")]
     assert record["verdict"] == "unknown", record
     assert any("store-exclusive" in f for f in record["findings"]), record
+
+
+def test_a_go_callee_on_arm64_needs_g_in_r28(arm64):
+    record = arm64[("noG", "linux/arm64")]
+    assert record["verdict"] == "unknown", record
+    assert any("x28-g-at-abiinternal-call" in f and "goFn" in f for f in record["findings"]), record
 
 
 def test_arm64_right_verdicts(arm64):

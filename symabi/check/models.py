@@ -44,6 +44,12 @@ class CheckCallees(CalleeModel):
         """The host ABI ``spec``'s callee follows (host-ABI code keeps registers), None for Go code."""
         return self.host.abi if spec.keeps else None
 
+    @staticmethod
+    def go_callees(callees: dict[str, CalleeSpec]) -> frozenset[str]:
+        """The callees that are Go code (no host registers kept) and read g from the g register on entry (all
+        but one that loads g itself, ``sets_g``): on arm64 the contract's x28 obligation applies at their calls."""
+        return frozenset(name for name, spec in callees.items() if not spec.keeps and not spec.sets_g)
+
     def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
         if not spec.keeps:  # Go code: ABI0, on this architecture (BL and X30 on arm64)
             for_arch(GO_ABI0, arch_of(state).name).apply(state, spec, ordinal, guard, site)
