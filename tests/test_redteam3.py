@@ -458,6 +458,20 @@ func helper() uintptr { return 41 }
 """
 
 
+# belowSP: X19 kept at [SP, #-16] while X19 is used (no call). Windows on arm64 keeps those 16 bytes from exceptions
+# and interrupts, but reserves them "for use by analysis and dynamic patching scenarios" (code inserted at any
+# instruction that "stores two registers at [sp, #-16]"): not the function's. windows-arm64 had a 16-byte red
+# zone: PROVED. Ground truth: Microsoft's "Overview of ARM64 ABI conventions", "Red zone". Now REFUTED; darwin's
+# 128-byte red zone is the leaf function's (PROVED); Linux has none.
+BELOW_SP = """//symabi:host-entry
+TEXT ·belowSP(SB),NOSPLIT|NOFRAME,$0
+	MOVD	R19, -16(RSP)
+	MOVD	$1, R19
+	MOVD	-16(RSP), R19
+	RET
+"""
+
+
 def _run(tmp_path_factory, go: str, files: dict[str, str], ports: tuple[str, ...], toml: str | None = None):
     root = _module(tmp_path_factory.mktemp("rt") / "m", go, files, toml)
     mp = pytest.MonkeyPatch()
@@ -561,6 +575,14 @@ def test_a_go_callee_on_arm64_needs_g_in_r28(arm64):
     record = arm64[("noG", "linux/arm64")]
     assert record["verdict"] == "unknown", record
     assert any("x28-g-at-abiinternal-call" in f and "goFn" in f for f in record["findings"]), record
+
+
+def test_the_16_bytes_below_sp_on_windows_arm64_are_not_the_functions(tmp_path, monkeypatch):
+    ports = ("windows/arm64", "darwin/arm64", "linux/arm64")
+    found = _check(_module(tmp_path / "m", "func belowSP()\n", {"p_arm64.s": BELOW_SP}), ports, monkeypatch)
+    assert _refuted(found[("belowSP", "windows/arm64")], "preserve-x19"), found[("belowSP", "windows/arm64")]
+    assert found[("belowSP", "darwin/arm64")]["verdict"] == "proved", found[("belowSP", "darwin/arm64")]
+    assert _refuted(found[("belowSP", "linux/arm64")], "preserve-x19"), found[("belowSP", "linux/arm64")]
 
 
 def test_arm64_right_verdicts(arm64):
