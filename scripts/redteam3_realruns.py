@@ -12,9 +12,7 @@ tools are missing is skipped, saying so. Prints one line per run: the stub, the 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -22,8 +20,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "scripts"))
 
 import test_redteam3 as rt  # noqa: E402  the stubs, exactly as the tests check them
+from redteam_realruns import _build, _run, run_linux  # noqa: E402  the first red team's builds and runs
 
 from symabi.toolchain import find_toolchain  # noqa: E402
 
@@ -336,19 +336,6 @@ def _write(root: Path) -> None:
             (root / "cmd" / name / f"probe_{arch}.S").write_text(probe)
 
 
-def _build(root: Path, go: Path, goarch: str, cc: str, out: Path, pkg: str, goos: str = "linux") -> str:
-    env = {**os.environ, "GOOS": goos, "GOARCH": goarch, "CGO_ENABLED": "1", "CC": cc, "GOFLAGS": "-mod=mod",
-           "PATH": f"{go.parent}:{os.environ.get('PATH', '')}"}
-    done = subprocess.run([str(go), "build", "-o", str(out), pkg], cwd=root, env=env, capture_output=True, text=True)
-    return done.stderr.strip() if done.returncode else ""
-
-
-def _run(argv: list[str]) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    text = (done.stdout + done.stderr).strip().splitlines()
-    return f"exit {done.returncode}: " + (" | ".join(text[:2]) if text else "(no output)")
-
-
 def _windows(root: Path, go: Path) -> str:
     """x87Init under Wine, in the prefix symabi's own real runs use (symabi.realrun.wine)."""
     from symabi.errors import SymabiError
@@ -365,9 +352,7 @@ def _windows(root: Path, go: Path) -> str:
         env = wine.environment(runner)
     except SymabiError as exc:
         return f"skipped ({exc})"
-    done = subprocess.run([*runner.exec, str(root / "run.exe")], capture_output=True, text=True, timeout=300, env=env)
-    text = (done.stdout + done.stderr).strip().splitlines()
-    return f"exit {done.returncode}: " + (" | ".join(text[:2]) if text else "(no output)")
+    return _run([*runner.exec, str(root / "run.exe")], env=env, timeout=300)
 
 
 def main() -> int:
@@ -378,20 +363,7 @@ def main() -> int:
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="symabi-redteam3-"))
     try:
         _write(root)
-        if shutil.which("gcc"):
-            error = _build(root, go, "amd64", "gcc", root / "run_amd64", "./cmd/run")
-            for case in AMD64_RUNS:
-                print(f"linux/amd64 {case}: {error or _run([str(root / 'run_amd64'), case])}")
-        else:
-            print("linux/amd64: skipped (no gcc)")
-        cross, qemu = shutil.which("aarch64-linux-gnu-gcc"), shutil.which("qemu-aarch64")
-        if cross and qemu and Path("/usr/aarch64-linux-gnu").is_dir():
-            error = _build(root, go, "arm64", cross, root / "run_arm64", "./cmd/runarm")
-            for case in ARM64_RUNS:
-                print(f"linux/arm64 {case}: "
-                      f"{error or _run([qemu, '-L', '/usr/aarch64-linux-gnu', str(root / 'run_arm64'), case])}")
-        else:
-            print("linux/arm64: skipped (needs aarch64-linux-gnu-gcc, qemu-aarch64 and /usr/aarch64-linux-gnu)")
+        run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
         print(f"windows/amd64 x87Init: {_windows(root, go)}")
     finally:
         if not args.keep:

@@ -26,8 +26,9 @@ from test_redteam import _check, _module, _refuted
 # ctxGo: the same with a Go callee, `func clearThrough(c *ctx) { *c.p = 0 }`, ctx in RDI. Real run: RBX came
 # back 0. Both PROVED; now UNKNOWN (models/go_abi0.py `reached`: what the pointers stored there reach too; the
 # replays do not follow them, so the refutation does not replay).
-WRONG_AMD64 = """//symabi:host-entry
-TEXT ·resultSlot(SB),NOSPLIT|NOFRAME,$0
+# RBX at 16(SP), a word of the Go callee's results; every other callee-saved register above them
+SAVED_IN_RESULTS = """//symabi:host-entry
+TEXT ·{name}(SB),NOSPLIT|NOFRAME,$0
 	SUBQ	$72, SP
 	MOVQ	BX, 16(SP)
 	MOVQ	BP, 32(SP)
@@ -36,7 +37,7 @@ TEXT ·resultSlot(SB),NOSPLIT|NOFRAME,$0
 	MOVQ	R14, 56(SP)
 	MOVQ	R15, 64(SP)
 	MOVQ	$0, 0(SP)
-	CALL	·funcResults(SB)
+	CALL	·{callee}(SB)
 	MOVQ	16(SP), BX
 	MOVQ	32(SP), BP
 	MOVQ	40(SP), R12
@@ -46,7 +47,8 @@ TEXT ·resultSlot(SB),NOSPLIT|NOFRAME,$0
 	ADDQ	$72, SP
 	RET
 
-//symabi:host-entry world=w
+"""
+WRONG_AMD64 = SAVED_IN_RESULTS.format(name="resultSlot", callee="funcResults") + """//symabi:host-entry world=w
 TEXT ·ctxPtr(SB),NOSPLIT|NOFRAME,$0
 	SUBQ	$24, SP
 	MOVQ	BX, 0(SP)
@@ -112,32 +114,20 @@ doc = "struct ctx { long *p; long spare; }, the caller's"
 # run user code with CR0.AM set, so the load raises #AC; VEX ignores AC: PROVED. Real run: SIGBUS. Now UNKNOWN
 # (engine/cpu.py: #AC on a misaligned 2-, 4- or 8-byte access once the code set AC; unicorn does not raise
 # it, so the refutation does not replay).
-AC = """//symabi:host-entry
-TEXT ·acCheck(SB),NOSPLIT|NOFRAME,$0
+AC_STUB = """//symabi:host-entry
+TEXT ·{name}(SB),NOSPLIT|NOFRAME,$0
 	PUSHFQ
 	POPQ	AX
 	MOVQ	AX, CX
 	ORQ	$0x40000, AX
 	PUSHQ	AX
 	POPFQ
-	MOVQ	1(SP), AX
-	PUSHQ	CX
-	POPFQ
-	RET
-
-//symabi:host-entry
-TEXT ·acAligned(SB),NOSPLIT|NOFRAME,$0
-	PUSHFQ
-	POPQ	AX
-	MOVQ	AX, CX
-	ORQ	$0x40000, AX
-	PUSHQ	AX
-	POPFQ
-	MOVQ	8(SP), AX
+	MOVQ	{offset}(SP), AX
 	PUSHQ	CX
 	POPFQ
 	RET
 """
+AC = AC_STUB.format(name="acCheck", offset=1) + "\n" + AC_STUB.format(name="acAligned", offset=8)
 AC_GO = "func acCheck()\nfunc acAligned()\n"
 
 # cbN: C -> cbN -> crosscall2(fn, a = SP, n = 8, 0) -> cgocallback -> writer(a). The stub keeps the caller's R12
@@ -184,27 +174,7 @@ value = "writer"
 # instructions whose memory reach VEX has to get right (BTS with a register bit offset of 64 sets bit 0 of the
 # next word; REP MOVSB with DF set copies downwards); CMPXCHG16B's compare; SAHF; DF left set by a POPFQ of a
 # computed value or on one branch only; a jump computed from the address a CALL pushed.
-RIGHT_AMD64 = """//symabi:host-entry
-TEXT ·resultPlain(SB),NOSPLIT|NOFRAME,$0
-	SUBQ	$72, SP
-	MOVQ	BX, 16(SP)
-	MOVQ	BP, 32(SP)
-	MOVQ	R12, 40(SP)
-	MOVQ	R13, 48(SP)
-	MOVQ	R14, 56(SP)
-	MOVQ	R15, 64(SP)
-	MOVQ	$0, 0(SP)
-	CALL	·plainResults(SB)
-	MOVQ	16(SP), BX
-	MOVQ	32(SP), BP
-	MOVQ	40(SP), R12
-	MOVQ	48(SP), R13
-	MOVQ	56(SP), R14
-	MOVQ	64(SP), R15
-	ADDQ	$72, SP
-	RET
-
-//symabi:host-entry
+RIGHT_AMD64 = SAVED_IN_RESULTS.format(name="resultPlain", callee="plainResults") + """//symabi:host-entry
 TEXT ·movlSave(SB),NOSPLIT|NOFRAME,$0
 	SUBQ	$24, SP
 	MOVL	BX, 0(SP)
