@@ -221,29 +221,48 @@ def _write(root: Path) -> None:
     (root / "p" / "p.go").write_text("//go:build amd64\n\n" + DECLS)  # the amd64 stubs' declarations
     (root / "p" / "probes_amd64.go").write_text(PROBES_AMD64)
     (root / "p" / "probes_arm64.go").write_text(DECLS_ARM64)
-    amd64 = [rt.FRAME_MISMATCH.split("//symabi:host-call\nTEXT ·cplx")[0], rt.X87_MXCSR, rt.HOST_WRITES,
-             rt.CPU_REPORTS[rt.CPU_REPORTS.index("//symabi:host-call\nTEXT ·status"):], rt.CALL_C_DOCS]
+    amd64 = [rt.FRAME_MISMATCH.split("//symabi:host-call stack=system\nTEXT ·cplx")[0], rt.X87_MXCSR, rt.HOST_WRITES,
+             rt.CPU_REPORTS[rt.CPU_REPORTS.index("//symabi:host-call stack=system\nTEXT ·status"):], rt.CALL_C_DOCS]
     (root / "p" / "p_amd64.s").write_text('#include "textflag.h"\n\n' + "\n".join(amd64))
-    arm64 = [rt.ARM64.replace(rt.ARM64[rt.ARM64.index("//symabi:host-call\nTEXT ·platformReg"):
-                                      rt.ARM64.index("//symabi:host-call\nTEXT ·asmFrame")], ""),
-             rt.DCZID.split("//symabi:host-call\nTEXT ·midr")[0], GETFP]
+    arm64 = [rt.ARM64.replace(rt.ARM64[rt.ARM64.index("//symabi:host-call stack=system\nTEXT ·platformReg"):
+                                      rt.ARM64.index("//symabi:host-call stack=system\nTEXT ·asmFrame")], ""),
+             rt.DCZID.split("//symabi:host-call stack=system\nTEXT ·midr")[0], GETFP]
     (root / "p" / "p_arm64.s").write_text('#include "textflag.h"\n\n' + "\n".join(arm64))
     for name, text in (("run", MAIN_AMD64), ("runarm", MAIN_ARM64)):
         (root / "cmd" / name).mkdir(parents=True)
         (root / "cmd" / name / "main.go").write_text(text)
 
 
-def _build(root: Path, go: Path, goarch: str, cc: str, out: Path, pkg: str) -> str:
-    env = {**os.environ, "GOARCH": goarch, "CGO_ENABLED": "1", "CC": cc, "GOFLAGS": "-mod=mod",
+def _build(root: Path, go: Path, goarch: str, cc: str, out: Path, pkg: str, goos: str = "linux") -> str:
+    env = {**os.environ, "GOOS": goos, "GOARCH": goarch, "CGO_ENABLED": "1", "CC": cc, "GOFLAGS": "-mod=mod",
            "PATH": f"{go.parent}:{os.environ.get('PATH', '')}"}
     done = subprocess.run([str(go), "build", "-o", str(out), pkg], cwd=root, env=env, capture_output=True, text=True)
     return done.stderr.strip() if done.returncode else ""
 
 
-def _run(argv: list[str]) -> str:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+def _run(argv: list[str], env: dict[str, str] | None = None, timeout: int = 60) -> str:
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
     text = (done.stdout + done.stderr).strip().splitlines()
     return f"exit {done.returncode}: " + (" | ".join(text[:2]) if text else "(no output)")
+
+
+def run_linux(root: Path, go: Path, amd64_runs, arm64_runs) -> None:
+    """Build ./cmd/run (linux/amd64, natively) and ./cmd/runarm (linux/arm64, under qemu-user) in ``root`` and run
+    each case, one line each; a port whose tools are missing is skipped, saying so."""
+    if shutil.which("gcc"):
+        error = _build(root, go, "amd64", "gcc", root / "run_amd64", "./cmd/run")
+        for case in amd64_runs:
+            print(f"linux/amd64 {case}: {error or _run([str(root / 'run_amd64'), case])}")
+    else:
+        print("linux/amd64: skipped (no gcc)")
+    cross, qemu = shutil.which("aarch64-linux-gnu-gcc"), shutil.which("qemu-aarch64")
+    if cross and qemu and Path("/usr/aarch64-linux-gnu").is_dir():
+        error = _build(root, go, "arm64", cross, root / "run_arm64", "./cmd/runarm")
+        for case in arm64_runs:
+            print(f"linux/arm64 {case}: "
+                  f"{error or _run([qemu, '-L', '/usr/aarch64-linux-gnu', str(root / 'run_arm64'), case])}")
+    else:
+        print("linux/arm64: skipped (needs aarch64-linux-gnu-gcc, qemu-aarch64 and /usr/aarch64-linux-gnu)")
 
 
 def main() -> int:
@@ -254,20 +273,7 @@ def main() -> int:
     root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="symabi-redteam-"))
     try:
         _write(root)
-        if shutil.which("gcc"):
-            error = _build(root, go, "amd64", "gcc", root / "run_amd64", "./cmd/run")
-            for case in AMD64_RUNS:
-                print(f"linux/amd64 {case}: {error or _run([str(root / 'run_amd64'), case])}")
-        else:
-            print("linux/amd64: skipped (no gcc)")
-        cross, qemu = shutil.which("aarch64-linux-gnu-gcc"), shutil.which("qemu-aarch64")
-        if cross and qemu and Path("/usr/aarch64-linux-gnu").is_dir():
-            error = _build(root, go, "arm64", cross, root / "run_arm64", "./cmd/runarm")
-            for case in ARM64_RUNS:
-                print(f"linux/arm64 {case}: "
-                      f"{error or _run([qemu, '-L', '/usr/aarch64-linux-gnu', str(root / 'run_arm64'), case])}")
-        else:
-            print("linux/arm64: skipped (needs aarch64-linux-gnu-gcc, qemu-aarch64 and /usr/aarch64-linux-gnu)")
+        run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -25,7 +25,7 @@ noreturn = true
 RETURN_OBLIGATIONS = {
     "preserve-rbx", "preserve-rbp", "preserve-rdi", "preserve-rsi", "preserve-r12", "preserve-r13", "preserve-r14",
     "preserve-r15", *(f"preserve-xmm{i}" for i in range(6, 16)), "restore-rsp", "return-to-caller",
-    "df-clear-at-return",
+    "df-clear-at-return", "preserve-x87-control-word", "preserve-mxcsr",  # non-volatile on Windows x64 too
 }
 
 

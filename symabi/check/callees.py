@@ -28,7 +28,7 @@ _SIZES = {**dict.fromkeys(("int", "uint", "uintptr", "int64", "uint64", "float64
           **dict.fromkeys(("int8", "uint8", "byte", "bool"), 1), "string": 16, "complex128": 16, "any": 16,
           "error": 16}
 _ALIGN = {"complex64": 4}  # the types whose alignment is not min(size, 8)
-_FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*\(([^)]*)\)[ \t]*(\([^)]*\)|[\w.*\[\]]+)?", re.M)
+_FUNC = re.compile(r"^func[ \t]+(\w+)[ \t]*\(", re.M)  # the parameter list is read bracket-balanced: _signature
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _fields(params: str) -> list[tuple[int, int]] | None:
     if not params:
         return []
     groups, pending = [], 0
-    for part in (p.strip() for p in params.split(",")):
+    for part in (p.strip() for p in _top_level(params)):
         words = part.split(None, 1)
         if len(words) == 2 and re.fullmatch(r"\w+", words[0]):
             size = _type(words[1])
@@ -107,6 +107,50 @@ def _fields(params: str) -> list[tuple[int, int]] | None:
     return None if pending else groups
 
 
+def _top_level(params: str) -> list[str]:
+    """A parameter list split at its top-level commas: ``fn func(a, b int), x uintptr`` is two parameters."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(params):
+        depth += (c in "([{") - (c in ")]}")
+        if c == "," and depth == 0:
+            parts.append(params[start:i])
+            start = i + 1
+    last = params[start:]
+    return parts + [last] if last.strip() or not parts else parts  # gofmt's trailing comma ends a list
+
+
+def _closing(text: str, at: int) -> int | None:
+    """The index right after the bracket that closes the one at ``text[at]``."""
+    depth = 0
+    for i in range(at, len(text)):
+        depth += (text[i] in "([{") - (text[i] in ")]}")
+        if depth == 0:
+            return i + 1
+    return None
+
+
+def _signature(text: str, m: re.Match) -> tuple[str, str] | None:
+    """The parameter list and the results of the declaration ``m`` starts (``func f(`` matched), brackets
+    balanced: in ``func f(fn func()) (a, b uintptr)`` the parameters end at the second ')', not the first.
+    None when a comment inside makes the brackets unreliable."""
+    end = _closing(text, m.end() - 1)
+    if end is None:
+        return None
+    params = text[m.end():end - 1]
+    rest = text[end:].lstrip(" \t")
+    at = len(text) - len(rest)
+    if rest.startswith("("):
+        close = _closing(text, at)
+        if close is None:
+            return None
+        results = text[at + 1:close - 1]
+    else:  # one unnamed result, up to the body, a comment or the end of the line (interface{}: "interface")
+        results = re.match(r"[^{\n]*", rest)[0].split("//")[0]
+    if any(c in params + results for c in ("//", "/*")):
+        return None
+    return params, results
+
+
 def _layout(fields: list[tuple[int, int]], at: int = 0) -> int:
     for size, align in fields:
         at = -(-at // align) * align + size
@@ -116,12 +160,14 @@ def _layout(fields: list[tuple[int, int]], at: int = 0) -> int:
 def go_frame(gofiles: list[Path], name: str) -> tuple[int, int] | None:
     """(argument bytes, result bytes) of ``func name(...)`` in the package's Go files, ABI0 layout."""
     for path in gofiles:
-        for m in _FUNC.finditer(path.read_text(errors="replace")):
+        text = path.read_text(errors="replace")
+        for m in _FUNC.finditer(text):
             if m[1] != name:
                 continue
-            params = _fields(m[2])
-            results = m[3] or ""
-            results = _fields(results[1:-1] if results.startswith("(") else results)
+            signature = _signature(text, m)
+            if signature is None:
+                return None
+            params, results = _fields(signature[0]), _fields(signature[1])
             if params is None or results is None:
                 return None
             args = (_layout(params) + 7) // 8 * 8

@@ -16,7 +16,7 @@ from symabi.engine.memory import MemoryGuard
 from symabi.engine.registers import arch_of
 from symabi.models.entry import ENTRY_CONVENTIONS, CallbackTableConvention
 from symabi.models.entry_sysv import SYSV_CALL
-from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel
+from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel, reached
 from symabi.models.go_arm64 import for_arch
 from symabi.models.host_callee import HOST_CALLEE_MODELS, HostCalleeModel, declared_writes, span
 from symabi.ports import HostAbi
@@ -39,12 +39,20 @@ class CheckCallees(CalleeModel):
         """The host ABI ``spec``'s callee follows (host-ABI code keeps registers), None for Go code."""
         return self.host.abi if spec.keeps else None
 
+    @staticmethod
+    def go_callees(callees: dict[str, CalleeSpec]) -> frozenset[str]:
+        """The callees that are Go code (no host registers kept) and read g from the g register on entry (all
+        but one that loads g itself, ``sets_g``): on arm64 the contract's x28 obligation applies at their calls."""
+        return frozenset(name for name, spec in callees.items() if not spec.keeps and not spec.sets_g)
+
     def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
         if not spec.keeps:  # Go code: ABI0, on this architecture (BL and X30 on arm64)
             for_arch(GO_ABI0, arch_of(state).name).apply(state, spec, ordinal, guard, site)
             return
         # what it writes through its argument registers, as they are at the call; then all the rest
-        for havoc in self._through_registers(state, spec, f"{spec.name}#{ordinal}", guard, site):
+        prefix = f"{spec.name}#{ordinal}"
+        for havoc in reached(state, guard, list(self._through_registers(state, spec, prefix, guard, site)), prefix,
+                             spec.narrowed):
             guard.havoc(state, havoc)
         self.host.apply(state, spec, ordinal, guard, site, pointers_modelled=True)  # returns_region too
 
@@ -89,8 +97,9 @@ def _model(abi: str) -> CheckCallees:
         "ones) and may clobber every other one",
         f"a host-ABI callee may write anything each pointer in an argument register "
         f"({', '.join(r.upper() for r in ARGUMENT_REGISTERS[abi])}) reaches, up to the end of the region it points "
-        "into",
-        "crosscall2(fn, a, n, ctxt) writes only the n bytes at a (when n is a constant): cgo's exported "
+        "into, and what the pointers stored there reach (transitively)",
+        "crosscall2(fn, a, n, ctxt) writes only the n bytes at a (when n is a constant) and what the pointers "
+        "stored there reach: cgo's exported "
         "functions take their arguments and leave their results in that block, and crosscall2 and "
         "runtime·cgocallback hand a on untouched",
     ),

@@ -1,7 +1,7 @@
 """windows-x64: what a trampoline entered from the Windows x64 ABI owes its caller.
 
 The Microsoft x64 calling convention makes RBX, RBP, RDI, RSI, RSP, R12-R15 and XMM6-XMM15 (all
-128 bits) non-volatile, and requires DF clear on return. Go ABI0 code may clobber all of them but RSP,
+128 bits), the x87 control word and MXCSR's control bits non-volatile, and requires DF clear on return. Go ABI0 code may clobber all of them but RSP,
 so a trampoline that calls into Go must save and restore each one itself. Go in turn expects DF clear
 whenever it is entered.
 

@@ -12,7 +12,10 @@
 * DIV / IDIV: a zero divisor or a quotient that does not fit raises #DE. VEX computes some quotient
   and carries on, so a path that always faults could be reported as returning.
 * POPFQ: a popped word with TF (bit 8) set makes the CPU trap after the next instruction; VEX
-  ignores TF.
+  ignores TF. One with AC (bit 18) set turns alignment checking on (Linux and Windows run user code
+  with CR0.AM set): a 2-, 4- or 8-byte access that is not aligned to its size then raises #AC (red team
+  3: a real run died of SIGBUS); VEX ignores AC. Checked once the code may have set AC itself (AC at
+  entry is the host's: a host running with it set could not run its own C code).
 * STMXCSR, FNSTCW, FXSAVE, XSAVE and their kin: VEX stores only the rounding mode it tracks, and the
   rest of the word (MXCSR's exception status and masks, FZ and DAZ; the x87 control word's masks) as
   constants, where a real CPU stores what earlier code and the caller left there. A path that executes
@@ -46,6 +49,8 @@ from symabi.engine.faults import may_fault
 from symabi.loader import Image
 
 TF_BIT = 8
+AC_ENTRY = "entry_ac"  # state.globals: AC as it was at entry
+AC_CHECKED = (2, 4, 8)  # access sizes #AC requires natural alignment for (x87 and SSE operands left out)
 RESERVED_BIT_1 = 0x2
 IF_BIT = 0x200
 USER_MODE_FLAGS = RESERVED_BIT_1 | IF_BIT  # always set in an RFLAGS image taken in user mode
@@ -128,7 +133,7 @@ class CpuGaps:
         for index, addr in enumerate(instruction_addrs):
             if index and (addr in self.popf or addr in self.divisions):
                 return index
-            if (addr in self.pushf or addr in self.cpuid) and index + 1 < len(instruction_addrs):
+            if (addr in self.pushf or addr in self.cpuid or addr in self.popf) and index + 1 < len(instruction_addrs):
                 return index + 1
         return None
 
@@ -138,6 +143,8 @@ class CpuGaps:
         state.globals["faults"] = ()
         state.globals["executing"] = None
         state.globals["cpuid"] = 0  # how many CPUIDs the path has executed
+        state.globals[AC_ENTRY] = state.regs.ac
+        state.globals["popf"] = False  # whether the path has executed a POPFQ (which may set AC)
 
     def _entering(self, state) -> int:
         """The instruction about to run, recorded; an instruction this module does not model ends the path."""
@@ -154,6 +161,7 @@ class CpuGaps:
         elif addr in self.popf:
             word = state.memory.load(state.regs.rsp, 8, endness="Iend_LE")
             self._may_fault(state, addr, word[TF_BIT] == 1, "POPFQ sets the trap flag: the CPU traps (#DB)")
+            state.globals["popf"] = True
 
     def _after(self, state) -> None:
         executing = state.globals.get("executing")
@@ -168,8 +176,14 @@ class CpuGaps:
                 state.registers.store("r" + reg[1:], value.zero_extend(32))
         state.globals["executing"] = None
 
-    def alignment(self, state, ins_addr: int | None, address) -> None:
-        """Called by the memory guard for every access: a misaligned SSE operand faults (#GP)."""
+    def alignment(self, state, ins_addr: int | None, address, size: int = 8) -> None:
+        """Called by the memory guard for every access: a misaligned SSE operand faults (#GP); with AC set by
+        the code, a misaligned 2-, 4- or 8-byte access faults (#AC)."""
+        if state.globals.get("popf") and size in AC_CHECKED:
+            ac_on = claripy.And(state.regs.ac != 0, state.globals[AC_ENTRY] == 0)
+            self._may_fault(state, ins_addr, claripy.And(ac_on, address & (size - 1) != 0),
+                            f"a {size}-byte access that is not {size}-byte aligned while the code set AC: the CPU "
+                            "checks alignment (#AC)")
         need = self.aligned.get(ins_addr)
         if need is not None:
             self._may_fault(state, ins_addr, address & (need - 1) != 0,

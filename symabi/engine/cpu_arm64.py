@@ -17,6 +17,11 @@
   the CPU has PAC), MSR DAIFSet, SMSTART. A path that executes one is UNKNOWN (``_lifted_as_nothing``),
   but for the hints that are no-ops for user code (NOP, YIELD, WFE, WFI, SEV, SEVL, DGH, ESB, PSB, TSB,
   CSDB, BTI: ``NO_OP_HINTS``) and SB.
+* A store-exclusive (STXR, STLXR and their byte, halfword and pair forms): angr performs every
+  store-conditional and reports success, but a real one fails when the exclusive monitor is open (no
+  load-exclusive before it, a context switch, another core's store) and may fail spuriously at any time
+  (red team 3: STXR with no LDXR, then a branch on the status: qemu took the failure side every run). A
+  path that executes one is UNKNOWN (``_store_conditional``): one outcome would be a silent concretization.
 
 A fault ends the path as *faulted*, as in symabi.engine.cpu (the same ``Fault`` records).
 """
@@ -66,6 +71,10 @@ class Arm64CpuGaps(CpuGaps):
                 self.unmodelled[located.address] = (
                     f"MRS of {UNMODELLED_MRS[word & ~31]}, which VEX reads as a constant where CPUs and earlier code "
                     "differ: what the register holds is not modelled")
+            elif _store_conditional(word):
+                self.unmodelled[located.address] = (
+                    "a store-exclusive, which angr always performs and reports as succeeded: a real CPU may fail "
+                    "it (always when no load-exclusive opened the monitor), which path runs is not modelled")
             elif _lifted_as_nothing(word) and word & MRS_TPIDRRO_MASK != MRS_TPIDRRO:
                 self.unmodelled[located.address] = (
                     f"{_system_instruction(word)}, which VEX lifts as a no-op: what a real CPU does there "
@@ -101,7 +110,7 @@ class Arm64CpuGaps(CpuGaps):
             state.registers.store(self.tpidrro[executing], thread_pointer(state))
         state.globals["executing"] = None
 
-    def alignment(self, state, ins_addr, address) -> None:
+    def alignment(self, state, ins_addr, address, size: int = 8) -> None:
         """Memory operands need no alignment in user mode (SCTLR_EL1.A clear) but SP's, checked above."""
 
 
@@ -116,6 +125,15 @@ def _lifted_as_nothing(word: int) -> bool:
     irsb = pyvex.lift(word.to_bytes(4, "little"), 0, archinfo.ArchAArch64(), max_inst=1)
     return irsb.size == 4 and not any(not isinstance(st, (pyvex.stmt.IMark, pyvex.stmt.NoOp))
                                       for st in irsb.statements)
+
+
+@cache
+def _store_conditional(word: int) -> bool:
+    """Whether VEX lifts ``word`` to a store-conditional (an LLSC statement with data to store)."""
+    if word & 0x3F40_0000 != 0x0800_0000:  # load/store exclusive class with L = 0: the stores
+        return False
+    irsb = pyvex.lift(word.to_bytes(4, "little"), 0, archinfo.ArchAArch64(), max_inst=1)
+    return any(isinstance(st, pyvex.stmt.LLSC) and st.storedata is not None for st in irsb.statements)
 
 
 def _system_instruction(word: int) -> str:

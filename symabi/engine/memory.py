@@ -168,7 +168,7 @@ class MemoryGuard:
     def __init__(self, symbolic: tuple[SymbolicRegion, ...], fixed: tuple[FixedRegion, ...]):
         self.symbolic = symbolic
         self.fixed = fixed
-        # Called with (state, instruction, address) for every access: CPU rules about addresses
+        # Called with (state, instruction, address, size) for every access: CPU rules about addresses
         # (alignment) that VEX leaves out; see engine/cpu.py.
         self.address_checks: list = []
         # Bytes below the stack pointer that the host ABI keeps safe from asynchronous writes (signal
@@ -388,7 +388,7 @@ class MemoryGuard:
         if isinstance(addr, int):
             addr = claripy.BVV(addr, 64)
         for check in self.address_checks:
-            check(state, ins, addr)
+            check(state, ins, addr, size)
         if addr.symbolic:
             for region in self._visible(state):
                 if addr.variables & region.base.variables:

@@ -8,7 +8,7 @@ import claripy
 
 from symabi.casefile import CalleeSpec
 from symabi.engine import provenance
-from symabi.engine.memory import Havoc, HostChosenWrite, MemoryGuard, UncoveredAccess, WildWrite
+from symabi.engine.memory import Access, Havoc, HostChosenWrite, MemoryGuard, UncoveredAccess, WildWrite
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, arch_of
 
 
@@ -65,7 +65,8 @@ class CalleeModel:
         # Read the pointers before the frame words are overwritten: the callee received the originals.
         arguments = [(offset, state.memory.load(sp + 8 + offset, 8, endness="Iend_LE"))
                      for offset in range(0, spec.args - 7, 8)]
-        for havoc in self._pointer_havocs(state, spec, prefix, arguments, guard, site):
+        for havoc in reached(state, guard, list(self._pointer_havocs(state, spec, prefix, arguments, guard, site)),
+                             prefix, spec.narrowed):
             guard.havoc(state, havoc)
         # Every Go function builds its frame below its return address: nothing there survives the call.
         region, offset = at
@@ -122,6 +123,34 @@ class CalleeModel:
                             lambda word, at=at, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
 
 
+def reached(state, guard: MemoryGuard, havocs: list[Havoc], prefix: str, narrowed: bool) -> list[Havoc]:
+    """``havocs`` (what a callee writes through its pointer arguments) and what the pointers the code itself
+    stored there reach, transitively, each up to the end of its region: a callee handed &ctx writes *ctx->p
+    too (red team 3: a C and a Go callee wrote through the pointer to the trampoline's save slot that the
+    trampoline had left in ctx; the model kept the slot). The pointers the world lays down (g.m, m.g0, ...)
+    are the case's model of the runtime and are not followed. Read before any of them is applied: the callee
+    sees the memory as it was at the call. Nothing is added when the case narrows the writes
+    (``writes_reason`` says what they are)."""
+    if narrowed:
+        return havocs
+    out, todo = list(havocs), list(havocs)
+    stores = {(a.region, a.offset + k) for a in state.globals["writes"] for k in range(0, a.size - 7, 8)}
+    while todo:
+        span = todo.pop()
+        base = guard.address_of(Access(span.region, 0, 8, None))
+        for region, at in sorted(stores):
+            if region != span.region or not span.low <= at <= span.high - 8:
+                continue
+            where = guard.locate(state, state.memory.load(base + at, 8, endness="Iend_LE", inspect=False))
+            if where is None or any(h.region == where[0] and h.low <= where[1] < h.high for h in out):
+                continue
+            hop = Havoc(where[0], where[1], guard.bounds(where[0])[1],
+                        lambda w, r=where[0]: f"{prefix}.reached.{r}{w:+#x}")
+            out.append(hop)
+            todo.append(hop)
+    return out
+
+
 def _unplaced_pointer(spec: CalleeSpec, at: int, pointer, declared, guard: MemoryGuard, site: int | None):
     """A pointer argument no region places. Left alone when nothing says the callee writes through it: the
     host's own pointer passed on (the callee writes host memory, which the model does not hold), or a word
@@ -166,7 +195,7 @@ GO_ABI0 = CalleeModel(
         "leaves fresh values in every byte below its return address (its own frame and whatever it calls): "
         "nothing stored below the stack pointer at the call survives it",
         "may write anything each pointer argument reaches, up to the end of the region it points into "
-        "(the stack, a runtime structure), unless the case narrows that to declared words with a reason; "
+        "(the stack, a runtime structure), and what the pointers stored there reach (transitively), unless the case narrows that to declared words with a reason; "
         "it writes no other modelled memory: an argument word that points into no region (the host's own "
         "pointer, a count, a word nobody wrote) is written through only where the case declares a write, "
         "which then lands where the word's value says (writes-owned-memory judges it)",

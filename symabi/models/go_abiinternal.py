@@ -133,7 +133,16 @@ def entry_facts(callee_model: str, callees, state, image, guard, tls=None) -> di
     depends on them, so world configurations that differ there are explored apart, even when the code
     itself never reads them.
     """
-    if callee_model != GO_ABIINTERNAL.name:
+    if callee_model == GO_ABIINTERNAL.name:
+        # a callee that loads g itself (arm64's runtime·load_g, ABI0) is not entered with ABIInternal
+        go = frozenset(name for name, spec in callees.items() if not getattr(spec, "sets_g", False))
+    elif image.arch.name == "arm64" and hasattr(CALLEE_MODELS.get(callee_model), "go_callees"):
+        # arm64 Go code reads g from R28 in ABI0 too (its stack check loads 16(R28)): symabi check's Go callees
+        # (red team 3: a host entry calling Go with the host's X28 was PROVED; the real run faulted at 0x2838)
+        go = CALLEE_MODELS[callee_model].go_callees(callees)
+    else:
+        return {}
+    if not go:
         return {}
     tls_g = image.symbols.get(TLS_G, image.stub_for(TLS_G))
     if tls is not None and tls.slot == "g":  # the slot holds g itself (symabi.ports.TlsForm)
@@ -144,6 +153,4 @@ def entry_facts(callee_model: str, callees, state, image, guard, tls=None) -> di
     else:
         g = current_g(state, tls_g, guard, tls.segment if tls is not None else "gs")
     reads = tuple(Access(region, offset, size, None) for region, offset, size in g.words)
-    # a callee that loads g itself (arm64's runtime·load_g, ABI0) is not entered with ABIInternal
-    abi_internal = frozenset(name for name, spec in callees.items() if not getattr(spec, "sets_g", False))
-    return {FACTS: Facts(abi_internal, g), "reads": state.globals["reads"] + reads}
+    return {FACTS: Facts(go, g), "reads": state.globals["reads"] + reads}

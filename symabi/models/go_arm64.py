@@ -36,8 +36,8 @@ _COMMON = (
     "whatever it calls); the word at entry SP - 8 is its caller's: the caller saved its frame pointer there "
     "(abi-internal.md's arm64 stack layout: R29 is saved at -8(RSP); cmd/internal/obj/arm64 allocates those "
     "8 bytes on top of every frame)",
-    "may write anything each pointer argument reaches, up to the end of the region it points into, unless "
-    "the case narrows that to declared words with a reason; it writes no other modelled memory",
+    "may write anything each pointer argument reaches, up to the end of the region it points into, and what "
+    "the pointers stored there reach (transitively), unless the case narrows that to declared words with a reason; it writes no other modelled memory",
     "leaves FPCR as it found it",
     "its outputs are fresh values named by (callee, call ordinal), shared by every version",
     "a callee declared noreturn ends the path (an abort: no return obligations apply)",
