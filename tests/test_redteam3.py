@@ -431,8 +431,8 @@ func helper() uintptr { return 41 }
 # belowSP: X19 kept at [SP, #-16] while X19 is used (no call). Windows on arm64 keeps those 16 bytes from exceptions
 # and interrupts, but reserves them "for use by analysis and dynamic patching scenarios" (code inserted at any
 # instruction that "stores two registers at [sp, #-16]"): not the function's. windows-arm64 had a 16-byte red
-# zone: PROVED. Ground truth: Microsoft's "Overview of ARM64 ABI conventions", "Red zone". Still PROVED (strict
-# xfail: see its reason); darwin's 128-byte red zone is the leaf function's (PROVED); Linux has none.
+# zone: PROVED. Ground truth: Microsoft's "Overview of ARM64 ABI conventions", "Red zone". Now REFUTED (no red
+# zone for the function on windows-arm64, ports/abi.py); darwin's 128-byte red zone is the leaf function's (PROVED); Linux has none.
 BELOW_SP = """//symabi:host-entry
 TEXT ·belowSP(SB),NOSPLIT|NOFRAME,$0
 	MOVD	R19, -16(RSP)
@@ -558,10 +558,6 @@ def test_the_red_zones_of_darwin_and_linux_arm64(below_sp):
     assert _refuted(below_sp[("belowSP", "linux/arm64")], "preserve-x19"), below_sp[("belowSP", "linux/arm64")]
 
 
-@pytest.mark.xfail(strict=True, reason="ports/abi.py: WINDOWS_ARM64's red_zone is 16; Microsoft reserves those bytes "
-                   "for instrumentation (red_zone 0). Not changed here: the Go runtime's own windows/arm64 frames keep "
-                   "R29 at -8(RSP), so rt0_arm64_lib, callbackasm1 and tstart_stdcall would gain preserve-x29 "
-                   "refutations against gate-baseline.json: the lead's call")
 def test_the_16_bytes_below_sp_on_windows_arm64_are_not_the_functions(below_sp):
     assert _refuted(below_sp[("belowSP", "windows/arm64")], "preserve-x19"), below_sp[("belowSP", "windows/arm64")]
 

@@ -124,10 +124,15 @@ DARWIN_ARM64 = _aapcs64(
     "AAPCS64 and Apple, Writing ARM64 code for Apple platforms (X18 reserved, 128-byte red zone)",
     "X18 is the platform's (reserved by Apple) and must not be written; 128 bytes below SP are a red zone",
 )
+# The 16 bytes below SP are not the function's: Microsoft reserves them "for use by analysis and dynamic patching
+# scenarios", code inserted anywhere that "stores two registers at [sp, #-16]" (the kernel keeps them for that
+# code). Red team 3: a value kept there was PROVED. No red zone for the function.
 WINDOWS_ARM64 = _aapcs64(
-    "windows-arm64", 16, ("x18",),
-    "AAPCS64 and Microsoft, Overview of ARM64 ABI conventions (X18 points at the TEB; 16-byte red zone)",
-    "X18 holds the thread's TEB and must not be written; the 16 bytes below SP are kept by the kernel",
+    "windows-arm64", 0, ("x18",),
+    "AAPCS64 and Microsoft, Overview of ARM64 ABI conventions (X18 points at the TEB; the 16 bytes below SP are "
+    "reserved for analysis and dynamic patching)",
+    "X18 holds the thread's TEB and must not be written; no red zone: the 16 bytes below SP that the kernel keeps "
+    "are reserved for instrumentation, which may store two registers there at any instruction",
 )
 
 HOST_ABIS: dict[str, HostAbi] = {a.name: a for a in (WINDOWS_X64, SYSV_AMD64, AAPCS64, DARWIN_ARM64, WINDOWS_ARM64)}
