@@ -71,29 +71,10 @@ def _hex(value: int | None, bits: int) -> str | None:
     return None if value is None else f"0x{value:0{bits // 4}x}"
 
 
-class _Joint:
-    """The joint constraints of one old path and one new path, asked of the old path's solver: the new
-    path's own constraints (those the old path lacks) go with every question as extra constraints. One
-    solver per old path then answers for all its pairs, keeping what Z3 learnt about the constraints the
-    versions share (the entry and the world), instead of a new solver per pair solving them again."""
-
-    def __init__(self, base, own: tuple):
-        self.base, self.own = base, own
-
-    def satisfiable(self, extra_constraints=()) -> bool:
-        return self.base.satisfiable(extra_constraints=(*self.own, *extra_constraints))
-
-    def batch_eval(self, exprs, n: int, extra_constraints=()):
-        return self.base.batch_eval(exprs, n, extra_constraints=(*self.own, *extra_constraints))
-
-    def eval(self, expr, n: int, extra_constraints=()):
-        return self.base.eval(expr, n, extra_constraints=(*self.own, *extra_constraints))
-
-
 class _PairSolver(solver.PathSolver):
-    """``solver.PathSolver`` over a pair's joint constraints, answered by a ``_Joint``."""
+    """``solver.PathSolver`` over a pair's joint constraints, answered by a ``solver.Joint``."""
 
-    def __init__(self, constraints: list, joint: _Joint):  # noqa: super().__init__ would build a solver
+    def __init__(self, constraints: list, joint: solver.Joint):  # noqa: super().__init__ would build a solver
         self.constraints, self.solver = constraints, joint
 
 
@@ -107,7 +88,7 @@ class _Pair:
         mine = {id(c) for c in old.path.state.solver.constraints}  # the same AST object: the same constraint
         own = tuple(c for c in new.path.state.solver.constraints if id(c) not in mine)
         self.constraints = [*old.path.state.solver.constraints, *new.path.state.solver.constraints]
-        self.solver = _PairSolver(self.constraints, _Joint(base, own))
+        self.solver = _PairSolver(self.constraints, solver.Joint(base, own))
 
     def feasible(self) -> bool:
         return self.solver.satisfiable()
@@ -250,13 +231,14 @@ def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: Ve
                  if p.path.kind == UNKNOWN]
     differences: list[Difference] = []
     seen: set[tuple[str, str]] = set()
+    entries = solver.EntrySolvers(timeout_ms)  # old paths from one start share its solver
     for a in old.paths:
         base = None  # the old path's solver, made when a pair needs it
         for b in new.paths:
             if a.path.kind == UNKNOWN or b.path.kind == UNKNOWN or not _compatible(a, b):
                 continue
             if base is None:
-                base = solver.PathSolver(a.path.state.solver.constraints, timeout_ms).solver
+                base = entries.for_path(a.path.state).solver
             pair = _Pair(a, b, regs, base, seen)
             if not pair.feasible():
                 continue

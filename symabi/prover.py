@@ -15,6 +15,7 @@ import claripy
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
+from symabi.contracts.solver import ENTRY_CONSTRAINTS, EntrySolvers
 from symabi import startup
 from symabi.engine import z3_setup
 from symabi.engine.cpu import CpuGaps
@@ -179,6 +180,7 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
         starts = convention.split(state, regs) if hasattr(convention, "split") else [("", state)]
         for situation, start in starts:
             start.globals["situation"] = situation
+            start.globals[ENTRY_CONSTRAINTS] = tuple(start.solver.constraints)  # its paths share its solver
             for path in explorer.run(start).paths:
                 read = setup.world.fields_read(config, path.state.globals["reads"])
                 fields.update((c.region, c.offset) for c in read)
@@ -401,7 +403,8 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     began = time.monotonic()
     other_stacks = {r.name: r.free_below for r in setup.world.regions() if r.free_below}
     caller_frame = convention.caller_frame(case.entry_convention.stack_args)
-    ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks, caller_frame)
+    ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks, caller_frame,
+                       EntrySolvers(options.solver_timeout_ms))
     lines = _Lines(explorer, image, folder)
     paths, violations, unknowns = [], [], []
     for (path, label), trace in zip(explored, traced):
