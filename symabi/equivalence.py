@@ -20,6 +20,7 @@ but do not. Any path the analysis could not finish leaves the verdict UNKNOWN.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 
@@ -89,6 +90,12 @@ class _Pair:
         own = tuple(c for c in new.path.state.solver.constraints if id(c) not in mine)
         self.constraints = [*old.path.state.solver.constraints, *new.path.state.solver.constraints]
         self.solver = _PairSolver(self.constraints, solver.Joint(base, own))
+
+    def using(self, path_solver) -> _Pair:
+        """This pair, its questions asked of ``path_solver`` (``solver.all_hold``'s dry run, or the real one)."""
+        twin = copy.copy(self)
+        twin.solver = path_solver
+        return twin
 
     def feasible(self) -> bool:
         return self.solver.satisfiable()
@@ -242,12 +249,19 @@ def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: Ve
             pair = _Pair(a, b, regs, base, seen)
             if not pair.feasible():
                 continue
-            found: list[Difference] = []
+            runs: list[list[Difference]] = []  # each run's differences: the last run's are the answer
+
+            def compare(path_solver, pair=pair, a=a, b=b):
+                runs.append([])
+                asked = pair.using(path_solver)
+                _compare_calls(asked, a.path, b.path, runs[-1])
+                _compare_ends(asked, (old, new), case.returns, runs[-1])
+
             try:
-                _compare_calls(pair, a.path, b.path, found)
-                _compare_ends(pair, (old, new), case.returns, found)
+                solver.all_hold(pair.solver, compare)  # one Z3 check when no question finds a difference
             except _Undecided as exc:
                 undecided.append(str(exc))
+            found = runs[-1]
             for d in found:
                 if (d.kind, d.what) not in seen:
                     seen.add((d.kind, d.what))

@@ -218,6 +218,7 @@ class _Setup:
     world: WorldModel
     cpu: CpuGaps
     data: tuple = ()  # (DataSpec, address): the world's values of data symbols the code reads
+    starts: dict = field(default_factory=dict)  # the solvers of the start states' shared constraints (_constrain)
 
 
 def _world(case: Case) -> WorldModel:
@@ -270,6 +271,7 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
     constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
     constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
                                          _code_spans(setup), config)
+    shared = tuple(constraints)  # what the configuration's own choices below do not decide
     bound, held = {}, []
     for reg, text in params.registers.items():
         if reg not in regs.values:
@@ -292,13 +294,35 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
                                  PORTS[case.port].tls).items():
         state.globals[key] = fact
     constraints += convention.prepare(state, regs, setup.stack, setup.image, params)
-    for c in constraints:
-        state.add_constraints(c)
+    _constrain(setup, state, shared, constraints[len(shared):])
     if not state.satisfiable():
         raise CaseError(f"case {case.name}: the entry convention and the world contradict each other in the "
                         f"situation {config.label or '(no world)'!r}; no execution satisfies them, so nothing "
                         "could be checked")
     return state
+
+
+def _constrain(setup: _Setup, state, shared: tuple, own: list) -> None:
+    """Add the entry's constraints to a start state: ``shared`` (the same for many configurations: the
+    convention's, the return address's, the placement's) and then ``own``, in that order, as one list.
+
+    The shared ones are asked of one solver, built and solved once per distinct list (``_Setup.starts``,
+    keyed by the constraints' identities, which the entry keeps alive): the start state's solver is a
+    copy of it, which asks it with the state's own constraints as assumptions (engine/z3_setup), so each
+    configuration's start, and every path from it, shares what Z3 learnt about the placement. The
+    constraints are the same either way; a state that already has some is constrained the plain way."""
+    if state.solver.constraints:
+        state.add_constraints(*shared, *own)
+        return
+    key = tuple(id(c) for c in shared)
+    if key not in setup.starts:
+        base = state.copy()
+        base.add_constraints(*shared)
+        base.satisfiable()  # solved once here; its copies below ask this solver
+        setup.starts[key] = (shared, base)
+    state.solver._stored_solver = setup.starts[key][1].solver._solver.branch()
+    if own:
+        state.add_constraints(*own)
 
 
 def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]],
