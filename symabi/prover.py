@@ -218,6 +218,7 @@ class _Setup:
     world: WorldModel
     cpu: CpuGaps
     data: tuple = ()  # (DataSpec, address): the world's values of data symbols the code reads
+    shared: dict = field(default_factory=dict)  # the start constraints, by the stack a configuration runs on
     starts: dict = field(default_factory=dict)  # the solvers of the start states' shared constraints (_constrain)
 
 
@@ -263,15 +264,25 @@ def _taken(setup: _Setup) -> list[tuple]:
         [(r.base + r.low, r.high - r.low) for r in setup.guard.symbolic]
 
 
+def _shared_constraints(case: Case, setup: _Setup, config: Configuration, regs: RegisterFile, convention) -> tuple:
+    """The start constraints the configuration's own choices do not decide: the convention's, the return
+    address's and the placement's. Of the configuration, the placement reads only which stack it runs on,
+    so they are built once per version and stack (``_Setup.shared``)."""
+    if config.running_on not in setup.shared:
+        stack = setup.stack
+        constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
+        # a callee is entered at its first instruction, never at the instruction after the caller's CALL
+        constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
+        constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
+                                             _code_spans(setup), config)
+        setup.shared[config.running_on] = tuple(constraints)
+    return setup.shared[config.running_on]
+
+
 def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: RegisterFile, convention):
     params = case.entry_convention
-    stack = setup.stack
-    constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
-    # a callee is entered at its first instruction, never at the instruction after the caller's CALL
-    constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
-    constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
-                                         _code_spans(setup), config)
-    shared = tuple(constraints)  # what the configuration's own choices below do not decide
+    shared = _shared_constraints(case, setup, config, regs, convention)
+    constraints = list(shared)
     bound, held = {}, []
     for reg, text in params.registers.items():
         if reg not in regs.values:
