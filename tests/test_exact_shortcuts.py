@@ -69,3 +69,11 @@ def test_a_path_asks_its_start_solver_the_same_questions():
     shared, alone = solver.PathSolver(path, 10_000, entry), solver.PathSolver(path, 10_000)
     assert shared.solver.own == (path[1],)
     assert _questions(shared) == _questions(alone) == [solver.HOLDS, solver.HOLDS, solver.VIOLATED]
+
+
+def test_only_value_of_a_bare_symbol_is_the_solvers_answer():
+    x, y = (claripy.BVS(n, 64, explicit_name=True) for n in ("x", "y"))
+    state = _state(x == 7)
+    assert memory.only_value(state, x) == 7
+    assert memory.only_value(state, y) is None  # mentioned by no constraint: any value
+    assert memory.only_value(_state(claripy.Or(x == 1, x == 2)), x) is None

@@ -588,7 +588,12 @@ def only_value(state, expr) -> int | None:
     simplifies every constraint of the path (a Z3 tactic) before any evaluation of more than one value,
     and drops the path's incremental solver after it, which cost most of a long path's stepping. The
     answer is the same; a solver that gives none (a timeout) raises, as before, and is never read as
-    "only one value"."""
+    "only one value".
+
+    A bare symbol no constraint of the path mentions takes every value: that needs no solver (only that
+    the path is satisfiable, which claripy has cached unless constraints were added since)."""
+    if expr.op == "BVS" and expr.args[0] not in state.solver._solver.variables and state.solver.satisfiable():
+        return None
     (value,) = state.solver.eval_upto(expr, 1)
     return None if state.solver.satisfiable(extra_constraints=[expr != value]) else value
 
