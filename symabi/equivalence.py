@@ -230,6 +230,38 @@ def _compare_ends(pair: _Pair, traces: tuple[VersionTrace, VersionTrace], return
             out.append(d)
 
 
+def _pair_differences(pair: _Pair, traces: tuple[VersionTrace, VersionTrace],
+                      returns: int) -> tuple[list[Difference], str | None]:
+    """What one pair's paths differ in (none when no input drives both), and why the comparison stopped
+    when a question got no answer (with the differences found before it).
+
+    The comparison runs dry first (``solver.dry_run``: every question finds no difference). When it then
+    found no difference of its own and one check shows that no question it asked can find one under the
+    pair's joint constraints (which an infeasible pair fails as well), there is nothing to report either
+    way. Otherwise a pair no input drives has nothing to report, and a feasible one keeps the dry run's
+    answer when that check showed the questions find nothing, else is compared question by question."""
+    runs: list[list[Difference]] = []  # each run's differences: the last run's are the answer
+
+    def compare(path_solver):
+        runs.append([])
+        asked = pair.using(path_solver)
+        _compare_calls(asked, pair.old.path, pair.new.path, runs[-1])
+        _compare_ends(asked, traces, returns, runs[-1])
+
+    _, asked = solver.dry_run(pair.solver, compare)
+    quiet = solver.none_violated(pair.solver, asked)
+    if quiet and not runs[-1]:
+        return [], None
+    if not pair.feasible():
+        return [], None
+    if not quiet:
+        try:
+            compare(pair.solver)
+        except _Undecided as exc:
+            return runs[-1], str(exc)
+    return runs[-1], None
+
+
 def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: VersionTrace | None,
                      timeout_ms: int, names: tuple[str, str]) -> Equivalence:
     if old is None or new is None:
@@ -247,21 +279,8 @@ def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: Ve
             if base is None:
                 base = entries.for_path(a.path.state).solver
             pair = _Pair(a, b, regs, base, seen)
-            if not pair.feasible():
-                continue
-            runs: list[list[Difference]] = []  # each run's differences: the last run's are the answer
-
-            def compare(path_solver, pair=pair, a=a, b=b):
-                runs.append([])
-                asked = pair.using(path_solver)
-                _compare_calls(asked, a.path, b.path, runs[-1])
-                _compare_ends(asked, (old, new), case.returns, runs[-1])
-
-            try:
-                solver.all_hold(pair.solver, compare)  # one Z3 check when no question finds a difference
-            except _Undecided as exc:
-                undecided.append(str(exc))
-            found = runs[-1]
+            found, why = _pair_differences(pair, (old, new), case.returns)
+            undecided += [why] if why else []
             for d in found:
                 if (d.kind, d.what) not in seen:
                     seen.add((d.kind, d.what))

@@ -91,17 +91,27 @@ def all_hold(path_solver: PathSolver, run: Callable[[PathSolver], T]) -> T:
     have done, question by question, and its outcome is kept. Otherwise (some violation is satisfiable, or
     the solver gives no answer) ``run`` runs again on the real solver, asking each question. ``run`` must
     depend on nothing but the answers (no other state), which holds for the obligations' evaluators."""
+    outcome, asked = dry_run(path_solver, run)
+    return outcome if none_violated(path_solver, asked) else run(path_solver)
+
+
+def dry_run(path_solver: PathSolver, run: Callable[[PathSolver], T]) -> tuple[T, list[claripy.ast.Bool]]:
+    """``run`` on a ``DryRun`` of ``path_solver``: its outcome with every ask answered HOLDS, and the
+    violations it asked about."""
     dry = DryRun(path_solver.constraints)
-    outcome = run(dry)
-    if not dry.asked:
-        return outcome
-    anything = dry.asked[0] if len(dry.asked) == 1 else claripy.Or(*dry.asked)
+    return run(dry), dry.asked
+
+
+def none_violated(path_solver: PathSolver, asked: list[claripy.ast.Bool]) -> bool:
+    """Whether Z3 shows, in one check, that none of ``asked`` can hold under the path's constraints
+    (False when one can, or the solver gives no answer)."""
+    if not asked:
+        return True
+    anything = asked[0] if len(asked) == 1 else claripy.Or(*asked)
     try:
-        if not path_solver.satisfiable((anything,)):
-            return outcome
+        return not path_solver.satisfiable((anything,))
     except claripy.errors.ClaripyError:
-        pass
-    return run(path_solver)
+        return False
 
 
 class EntrySolvers:
