@@ -15,6 +15,7 @@ import claripy
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
+from symabi.contracts import signal_handler
 from symabi.contracts.solver import ENTRY_CONSTRAINTS, EntrySolvers
 from symabi import startup
 from symabi.engine import z3_setup
@@ -63,6 +64,7 @@ class Options:
 def _models(case: Case):
     port = PORTS[case.port]
     callee_model = host_callee.for_port(case.callee_model, port)  # "host": the port's host ABI
+    signal_handler.lookup(CONTRACTS, case.contract)  # signal-handler+host-calls(...), as a case file may name it
     for kind, table, key in (
         ("case.contract", CONTRACTS, case.contract),
         ("case.callee_model", CALLEE_MODELS, callee_model),
@@ -77,7 +79,7 @@ def _models(case: Case):
 
 
 def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
-    _, callee_model, convention = _models(case)
+    contract, callee_model, convention = _models(case)
     world = _world(case).assumptions()
     callees = tuple(
         f"{c.name}: " + ("does not return" if c.noreturn else f"{c.args} bytes of arguments, {c.results} of results")
@@ -90,7 +92,8 @@ def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
         + (f" ({c.doc})" if c.doc else "")
         for c in case.callees.values()
     )
-    sections = {
+    sections = {f"contract {contract.name}": contract.assumptions} if getattr(contract, "assumptions", ()) else {}
+    sections |= {
         f"entry convention {convention.name}": convention.describe(case.entry_convention),
         f"callee model {callee_model.name}": callee_model.assumptions,
         "callees (from the case file)": callees,

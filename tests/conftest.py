@@ -15,6 +15,23 @@ REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "cases"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache(tmp_path_factory):
+    """The suite's caches (listings, go_asm.h, verdicts) are its own, fresh each session: a verdict an
+    earlier run stored under another hash seed, or from other code, never answers a test."""
+    import os
+
+    from symabi.cache import CACHE_ENV_VAR
+
+    before = os.environ.get(CACHE_ENV_VAR)
+    os.environ[CACHE_ENV_VAR] = str(tmp_path_factory.mktemp("symabi-cache"))
+    yield
+    if before is None:
+        os.environ.pop(CACHE_ENV_VAR, None)
+    else:
+        os.environ[CACHE_ENV_VAR] = before
+
+
 @pytest.fixture(scope="session")
 def toolchain():
     return find_toolchain()

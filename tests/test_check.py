@@ -330,11 +330,23 @@ def _expand(what: str) -> list[str]:
     return out
 
 
+def host_abi_marks(root: Path) -> Path:
+    """A copy's symabi.toml without ``contract = "signal-handler"``: the handlers judged by the port's host-entry
+    contract, as a C handler chaining to them with a plain call needs (tests/test_signal_handler.py judges them
+    as the kernel enters them)."""
+    toml = root / "symabi.toml"
+    toml.write_text("".join(line for line in toml.read_text().splitlines(True)
+                            if not line.startswith('contract = "signal-handler"')))
+    return root
+
+
 def test_real_third_party_trampolines(tmp_path, monkeypatch):
     """gVisor's signal handlers (safecopy, the KVM platform's bluepill) and x/sys's darwin libc trampolines,
-    unchanged, as Debian 12 ships them (tests/data/check/*/README.md), marked by their symabi.toml."""
+    unchanged, as Debian 12 ships them (tests/data/check/*/README.md), marked by their symabi.toml, gVisor's
+    here with the port's host-entry contract."""
     gvisor = tmp_path / "gvisor"
     shutil.copytree(THIRD_PARTY / "gvisor", gvisor)
+    host_abi_marks(gvisor)
     result = _run(["./...", "--port", "linux/amd64", "--port", "linux/arm64"], gvisor, monkeypatch)
     assert result.exit_code == 1, result.output
     found = _findings(result.output)
@@ -354,6 +366,7 @@ def test_real_third_party_trampolines(tmp_path, monkeypatch):
 
     fixed = tmp_path / "gvisor-20240729"
     shutil.copytree(THIRD_PARTY / "gvisor-20240729", fixed)
+    host_abi_marks(fixed)
     result = _run(["--port", "linux/amd64"], fixed, monkeypatch)
     assert result.exit_code == 1, result.output
     found = _findings(result.output)
@@ -403,6 +416,23 @@ def test_purego_trampolines(tmp_path, monkeypatch):
         found, "x_cgo_notify_runtime_init_done_trampoline", "linux/arm64"), found
     assert "10 function checks on linux/amd64, linux/arm64: 3 proved, 7 refuted" in result.stderr, result.stderr
     assert "\treplay: not" not in result.output
+
+
+def test_purego_fix_flips_refuted_to_proved(tmp_path, monkeypatch):
+    """purego's own fix of a callee-saved bug (its pull request #347): before it, the thread start routine
+    called Go with nothing saved and returned to glibc with what Go left in RBX, R12-R15 (REFUTED, the
+    witness replayed); v0.11.3, after it, is proved (test_purego_trampolines)."""
+    root = tmp_path / "purego-2893657"
+    shutil.copytree(THIRD_PARTY / "purego-2893657", root)
+    result = _run(["--port", "linux/amd64"], root, monkeypatch)
+    assert result.exit_code == 1, result.output
+    source = root / "internal" / "fakecgo" / "trampolines_amd64.s"
+    ret = _line_of(source, "RET", "threadentry_trampoline(SB)")
+    found = _findings(result.output)
+    assert {line for _, line in found[("threadentry_trampoline", "linux/amd64")]} == {ret}, result.output
+    assert _obligations(found, "threadentry_trampoline", "linux/amd64") == {
+        f"preserve-{r}" for r in ("rbx", "r12", "r13", "r14", "r15")}, result.output
+    assert "replay: confirmed" in result.output, result.output
 
 
 def test_arm64_replay_tells_the_callee_from_the_caller_whatever_addresses_the_witness_shares(tmp_path, monkeypatch):

@@ -7,12 +7,17 @@ set of host callees and registered under a name that says so: ``windows-x64+host
 obligations are definitions (``symabi.obligations.host_call.host_calls``: the host ABI's, then
 host-call-aligned and host-call-home-area with the callees in their claims), judged by the symbolic
 evaluator on a path and, found by the contract's name, by the concrete one on a run.
+
+``contract=signal-handler`` (a handler the kernel enters: ``symabi.contracts.signal_handler``) is made the
+same way, per set of host callees: ``signal-handler+host-calls(world.prev)``.
 """
 
 from __future__ import annotations
 
 from symabi.contracts import CONTRACTS
+from symabi.contracts.signal_handler import register as register_signal_handler
 from symabi.contracts.windows_x64 import HostAbiContract
+from symabi.obligations import signal_handler
 from symabi.obligations.host_call import contract_name, host_calls
 from symabi.ports import HostAbi
 
@@ -26,8 +31,13 @@ def host_calls_contract(abi: HostAbi, host_callees: frozenset[str]) -> HostAbiCo
                                "(Windows) the home area reserved", obligations=host_calls(abi, host_callees))
 
 
-def register(abi: HostAbi, host_callees: frozenset[str]) -> str:
-    """The contract's name, registered in CONTRACTS (the prover looks contracts up by name)."""
+def register(abi: HostAbi, host_callees: frozenset[str], named: str | None = None) -> str:
+    """The contract's name, registered in CONTRACTS (the prover looks contracts up by name): the host ABI's
+    plus its host calls, or the one ``named`` (``contract=``): ``signal-handler`` gets the same host calls."""
+    if named == signal_handler.NAME:
+        return register_signal_handler(CONTRACTS, host_callees)
+    if named:
+        return named
     if not host_callees:
         return abi.name
     name = contract_name(abi, host_callees)

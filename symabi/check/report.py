@@ -39,11 +39,20 @@ def _name(c: Checked) -> str:
     return f"{c.target.text.written.lstrip(chr(0xb7))} ({c.port})"
 
 
+def assumed(c: Checked) -> str:
+    """What the function's contract assumes of how it is entered, in words ("" when it says nothing):
+    signal-handler's "entered by the kernel; ...", printed with every verdict under that contract."""
+    if c.result is None:
+        return ""
+    return "; ".join(c.result.assumptions.get(f"contract {c.result.contract}", ()))
+
+
 def findings_of(c: Checked, verbose: bool = False) -> list[str]:
     if c.result is None:
         return [f"{_text_line(c)}: {_name(c)}: UNKNOWN: {c.reason}"]
     v = c.result.judged
     out = []
+    assumes = f"\tcontract {c.result.contract}: {assumed(c)}" if assumed(c) else ""
     for g in findings.violation_groups(v.violations):
         x = g.example
         where = _column(x.site.location) if x.site else _text_line(c)
@@ -59,6 +68,8 @@ def findings_of(c: Checked, verbose: bool = False) -> list[str]:
         out.append(f"\tpath {x.path}: lines " + " ".join(_path_lines(x.path_lines)))
         if x.replay:
             out.append(f"\treplay: {x.replay}")
+        if assumes:
+            out.append(assumes)
     if v.violations:
         return out
     for u in findings.unknown_groups(v.unknowns):
@@ -68,7 +79,7 @@ def findings_of(c: Checked, verbose: bool = False) -> list[str]:
         out.append(f"{_text_line(c)}: {_name(c)}: UNKNOWN: {v.error}")
     if verbose and v.verdict is Verdict.PROVED:
         out.append(f"{_text_line(c)}: {_name(c)}: PROVED on {len(v.paths)} path{'s' if len(v.paths) != 1 else ''}")
-    return out
+    return out + [assumes] if assumes and out else out
 
 
 def _path_lines(lines: tuple[SourceLine, ...]) -> list[str]:
@@ -94,6 +105,8 @@ def summary(run: CheckRun) -> str:
     counts = {v: sum(1 for c in run.checked if c.verdict is v) for v in Verdict}
     said = ", ".join(f"{n} {v.value}" for v, n in counts.items() if n)
     notes = "".join(f"\n# {port}: {why}" for port, why in run.notes.items())
+    contracts = {c.result.contract.partition("+")[0]: assumed(c) for c in run.checked if assumed(c)}
+    notes += "".join(f"\n# contract {name} assumes: {words}" for name, words in sorted(contracts.items()))
     ports = ", ".join(run.ports)
     return f"# symabi check {run.module.path}: {len(run.checked)} function checks on {ports}: {said}{notes}"
 

@@ -22,6 +22,7 @@ from symabi.errors import AssemblerError, CaseError, SymabiError
 from symabi.frontend import Listing
 from symabi.gate import build
 from symabi.gate import ports as gate_ports
+from symabi.obligations import signal_handler
 from symabi.ports import DEFAULT_PORT, Port
 from symabi.prover import Options, prove_case
 from symabi.toolchain import find_toolchain
@@ -205,19 +206,27 @@ def case_for(target: Target, port: Port, listing: Listing, module: Module, confi
             f" (in {config.where}, under a [worlds.NAME] table the function names with world=NAME)"
         said = "; ".join(missing + [f"it reads {n}" for n in needs])
         return None, words, f"{said}{hint if needs else ''}"
+    named = target.keys.get("contract")
+    if named == signal_handler.NAME:  # the kernel enters the handler: linux only (its doc says why)
+        if target.kind == "host-call":
+            raise CaseError(f"{target.marked_at}: contract={named} is for a handler the kernel enters "
+                            "(host-entry), not for Go code that calls the host (host-call)")
+        why = signal_handler.why_not(port.goos, port.contract)
+        if why:
+            return None, words, why
     if target.kind == "host-call":
         calling, why = host_call.plan(target.text, port, listing, host, tables,
                                       gofiles.get(target.package.import_path, []))
         if calling is None:
             return None, words, why
         tables, words = {**tables, **calling.callees}, words + calling.words
-        contract, model, convention = host_call.CONTRACT, host_call.CALLEE_MODEL, calling.convention
+        contract, model, convention = named or host_call.CONTRACT, host_call.CALLEE_MODEL, calling.convention
         convention = {**convention, "stack": target.keys.get("stack", "goroutine")}  # casefile checks the value
         returns = 0  # the result words are Go's, checked as stack writes; no host reads RAX
     else:
-        contract, model = host_calls.register(port.abi, host), MODELS[port.abi.name].name
-        convention, returns = {"name": port.abi.plain_call}, 64
-    contract = target.keys.get("contract") or contract
+        contract, model = host_calls.register(port.abi, host, named), MODELS[port.abi.name].name
+        plain = signal_handler.ENTRY_CONVENTIONS[port.abi.name] if named == signal_handler.NAME else port.abi.plain_call
+        convention, returns = {"name": plain}, 64
     convention = {**convention, **({"name": target.keys["convention"]} if "convention" in target.keys else {}),
                   **target.entry_convention}
     table = {

@@ -40,8 +40,9 @@ SIGNAL_HANDLER = _convention(
     "chains to it calls it: handler(sig, info, ctx) with sig in EDI, the siginfo_t* in RSI, the ucontext_t* in RDX.",
     "entered either by the kernel, which builds the signal frame below the interrupted code's red zone, aligns it "
     "as a CALL would and leaves the restorer (sigreturn) as the return address, or by a C signal handler that "
-    "chains to this one with an ordinary CALL; the contract is the chaining caller's, which needs every "
-    "callee-saved register back (the kernel's sigreturn would restore them from the ucontext anyway)",
+    "chains to this one with an ordinary CALL; the host-entry contract is the chaining caller's, which needs "
+    "every callee-saved register back; the signal-handler contract is the kernel's, whose rt_sigreturn restores "
+    "them from the ucontext",
     "EDI, RSI and RDX are unconstrained unless the case binds them: the trampoline passes them on",
 )
 

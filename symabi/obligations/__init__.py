@@ -1,6 +1,7 @@
 """Obligations: each a small named unit defined once (``definition.Obligation`` with its claim as data),
 one module per family, and each contract's list derived from ``symabi.ports``: a host ABI's
-(``for_host_abi``), go-to-host's (``go_to_host``), a host entry's that calls host code (``host_calls``),
+(``for_host_abi``), go-to-host's (``go_to_host``), a host entry's that calls host code (``host_calls``), a
+signal handler's the kernel enters (``signal_handler``: the host ABI's less what rt_sigreturn restores),
 found by the contract's name (``for_contract``).
 
 Two evaluators read the definitions: ``symabi.obligations.symbolic`` (Z3 over the engine's path record)

@@ -550,7 +550,8 @@ def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:
     from symabi.ports import PORTS
     from symabi.replay.confirm import _configurations, _data_regions, _data_words, _region_plans
 
-    abi = CONTRACTS[case.contract].abi
+    contract = CONTRACTS[case.contract]
+    abi = (contract.for_port(PORTS[case.port]) if hasattr(contract, "for_port") else contract).abi
     obligations = for_contract(case.contract, abi)
     convention = ENTRY_CONVENTIONS[case.entry_convention.name]
     red_zone, frame = convention.red_zone, convention.caller_frame(case.entry_convention.stack_args)

@@ -59,7 +59,7 @@ def confirm(
 def judge(violation, run: ConcreteRun, obligations: tuple = ()) -> str:
     """Compare a run of a violation's witness with the violation itself (see ``confirm``), the obligation
     judged by its definition among ``obligations`` (the contract's; by default the host ABIs')."""
-    finding = judge_obligation(violation.obligation, violation.location, run, obligations)
+    finding = judge_obligation(violation.obligation, run, obligations)
     return compare(violation, finding, _ending(run), run.inputs.ignored)
 
 

@@ -5,8 +5,9 @@ Same obligations, ids, locations and sites as the symbolic contract, because the
 host ABI's (``for_host_abi``), go-to-host's (``symabi.obligations.go_to_host``) and a checked host entry's
 calls into host code (``symabi.obligations.host_call``), found by the contract's name
 (``symabi.obligations.contracts.for_contract``). ``evaluate(run, contract)`` gives one finding per
-obligation the concrete evaluator judges, in the contract's order; ``judge_obligation(id, location, run,
-obligations)`` judges one obligation by id (what replaying a witness needs).
+obligation the concrete evaluator judges, in the contract's order; ``judge_obligation(id, run, obligations)``
+judges one obligation by id over the whole run (what replaying a witness needs: the run is the witness's
+path, so the finding names the site the concrete evaluator saw, which need not be the symbolic one's).
 """
 
 from __future__ import annotations
@@ -48,8 +49,7 @@ def check(run: ConcreteRun, contract: str = "windows-x64") -> list[ConcreteViola
     return [f for f in evaluate(run, contract) if f.status == VIOLATED]
 
 
-def judge_obligation(obligation_id: str, location: str, run, obligations: tuple[Obligation, ...] = ()
-                     ) -> ConcreteFinding | None:
+def judge_obligation(obligation_id: str, run, obligations: tuple[Obligation, ...] = ()) -> ConcreteFinding | None:
     """The obligation ``obligation_id`` on ``run``: by its definition among ``obligations`` (the run's
     contract's), else among the host ABIs'; None when the concrete oracle does not judge it."""
     ob = find(obligations, obligation_id) or definition(obligation_id)
