@@ -53,6 +53,7 @@ class CalleeSpec:
 
     name: str  # the linker's name, e.g. "runtime.cgocallback"
     args: int = 0  # bytes of ABI0 argument words, at 8(SP) on entry to the callee
+    args_stated: bool = False  # whether the case gives ``args`` (a host callee's stack arguments: host_unsaid)
     results: int = 0  # bytes of ABI0 result words, right after the arguments
     noreturn: bool = False
     doc: str = ""
@@ -281,6 +282,7 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     spec = CalleeSpec(
         name=name,
         args=f.get("args", int, 0),
+        args_stated="args" in f.table,
         results=f.get("results", int, 0),
         noreturn=f.get("noreturn", bool, False),
         doc=f.get("doc", str, ""),
@@ -408,6 +410,13 @@ def case_from_table(raw: dict, path: Path, directory: Path) -> Case:
     if len(set(names)) != len(names):
         raise CaseError(f"{path}: field `versions` repeats a version name ({', '.join(names)})")
     callees_table = top.sub("callees", {})
+    callee_model = head.get("callee_model", str, "go-abi0")
+    callees = {n: _callee(path, n, v) for n, v in callees_table.table.items()}
+    for spec in callees.values():
+        if spec.returns_region and _go_callee(spec, callee_model):
+            raise CaseError(f"{path}: field `callees.{spec.name}.returns_region` is read for host callees only (C's "
+                            f"__error returns &errno), and {spec.name} is Go code under callee model "
+                            f"{spec.model or callee_model!r}: drop it")
     return Case(
         name=head.get("name", str, required=True),
         directory=directory,
@@ -415,15 +424,24 @@ def case_from_table(raw: dict, path: Path, directory: Path) -> Case:
         entries=_entries(path, head),
         returns=returns,
         contract=head.get("contract", str, port.abi.name),
-        callee_model=head.get("callee_model", str, "go-abi0"),
+        callee_model=callee_model,
         package=head.get("package", str, None),
         defines=head.strings("defines"),
         versions=versions,
-        callees={n: _callee(path, n, v) for n, v in callees_table.table.items()},
+        callees=callees,
         entry_convention=_entry_convention(path, conv, port.abi.plain_call),
         world=_world(path, top.sub("world", {})),
         port=port_name,
     )
+
+
+def _go_callee(spec: CalleeSpec, callee_model: str) -> bool:
+    """Whether a callee is Go code: not under a host model ("host", "host-<abi>"), nor a callee that keeps
+    registers under symabi check's mixed model ("go-abi0+<abi>-host": host-ABI code, crosscall2 or C)."""
+    model = spec.model or callee_model
+    if model == "host" or model.startswith("host-"):
+        return False
+    return not (model.endswith("-host") and spec.keeps)
 
 
 def _entries(path: Path, head: _Fields) -> tuple[str, ...]:

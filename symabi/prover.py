@@ -233,9 +233,11 @@ def _world(case: Case) -> WorldModel:
 
 def _setup(case: Case, image: Image, regs: RegisterFile, convention) -> _Setup:
     world = _world(case)
-    stack = SymbolicRegion("stack", regs.stack_pointer, -STACK_RESERVE,
+    reserve = convention.stack_reserve(case.entry_convention)
+    stack = SymbolicRegion("stack", regs.stack_pointer, -reserve,
                            convention.caller_window(case.entry_convention.stack_args), STACK_SHADOW,
-                           doc="the thread's stack, addressed relative to the entry RSP")
+                           doc=f"a goroutine stack: Go promises a NOSPLIT function {reserve} bytes below its entry SP"
+                           if reserve < STACK_RESERVE else "the thread's stack, addressed relative to the entry RSP")
     data = tuple(
         FixedRegion(name, image.symbols[name], image.sizes[name], writable=kind != "SRODATA", doc="data symbol")
         for name, kind in image.kinds.items() if kind != "STEXT"

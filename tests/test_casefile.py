@@ -127,12 +127,22 @@ def _bad(tmp_path, old: str, new: str) -> str:
         ('deviations = ["none really"]', "deviations = [1]", "versions[0].deviations", "list of strings"),
         ('name = "new"', 'name = "old"', "versions", "repeats a version name"),
         ('defines = ["EXTRA"]', 'defines = "EXTRA"', "case.defines", "must be list"),
+        ("results = 8", 'results = 8\nreturns_region = "errno"', "callees.runtime.foo.returns_region",
+         "host callees only"),
     ],
 )
 def test_bad_field_is_named(tmp_path, old, new, field, says):
     message = _bad(tmp_path, old, new)
     assert f"`{field}`" in message and says in message
     assert str(tmp_path / "demo" / "case.toml") in message
+
+
+def test_returns_region_on_a_host_callee(tmp_path):
+    """The same field is honoured where the callee is host code (the case's host model)."""
+    text = VALID.replace('callee_model = "go-abi0"', 'callee_model = "host"').replace(
+        "results = 8", 'results = 8\nreturns_region = "errno"')
+    case = parse_case(_folder(tmp_path, text))
+    assert case.callees["runtime.foo"].returns_region == "errno"
 
 
 def test_no_versions(tmp_path):

@@ -40,6 +40,7 @@ def test_one_contract_class_two_instances():
     assert ids == ["preserve-rbx", "preserve-rbp", "preserve-r12", "preserve-r13", "preserve-r14", "preserve-r15",
                    "restore-rsp", "return-to-caller", "df-clear-at-return", "df-clear-at-call",
                    "stack-writes-below-entry-rsp", "writes-owned-memory", "preserve-x87-control-word", "preserve-mxcsr",
+                   "x87-empty-at-return", "x87-empty-at-call",
                    "x15-zero-at-abiinternal-call", "r14-g-at-abiinternal-call", "no-fault"]
     assert "stack-writes-in-frame" in {o.id for o in windows.obligations}
     assert "preserve-rdi" not in ids and "preserve-xmm6" not in ids

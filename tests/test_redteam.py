@@ -186,12 +186,60 @@ def test_mxcsr_changed_for_go_is_not_proved(x87, port):
     assert x87[("mxcsr", port)]["verdict"] == "unknown", x87[("mxcsr", port)]
 
 
-@pytest.mark.xfail(strict=True, reason="go-to-host has no x87-mode obligation (contracts/go_to_host.py): needs "
-                   "x87-mode-at-call and -at-return (VEX's fptag bytes all zero: no MMX state, an empty x87 "
-                   "stack), as abi-internal.md 'Flags' and the System V psABI 3.2.1 require")
 @pytest.mark.parametrize("port", ("linux/amd64", "windows/amd64"))
 def test_mmx_state_at_a_host_call_is_refuted(x87, port):
-    assert x87[("mmx", port)]["verdict"] == "refuted", x87[("mmx", port)]
+    """x87-empty-at-call and -at-return (obligations/go_to_host.py): all eight tags full after MOVQ AX, M0."""
+    record = x87[("mmx", port)]
+    for obligation in ("x87-empty-at-call", "x87-empty-at-return"):
+        assert _refuted(record, obligation), record
+    assert all(line == "\treplay: confirmed" for line in record["findings"] if line.startswith("\treplay")), record
+
+
+def _aligned_call(name: str, before: str, after: str = "") -> str:
+    """A stack=system stub calling fn (its first argument) on a 16-byte aligned frame with 32 bytes below the CALL,
+    with ``before`` and ``after`` the CALL (tab-indented assembly lines)."""
+    return (f"//symabi:host-call stack=system\nTEXT \u00b7{name}(SB),NOSPLIT|NOFRAME,$0-8\n\tMOVQ\tfn+0(FP), AX\n"
+            "\tPUSHQ\tBP\n\tMOVQ\tSP, BP\n\tANDQ\t$~15, SP\n\tSUBQ\t$32, SP\n"
+            f"{before}\tCALL\tAX\n{after}\tMOVQ\tBP, SP\n\tPOPQ\tBP\n\tRET\n")
+
+
+# EMMS after the MMX code (the psABI's rule) is right; one value left on the x87 stack at the C call is not (a C
+# function may push all eight: the ninth push overflows).
+X87_MORE = (_aligned_call("mmxEmms", "\tMOVQ\tAX, M0\n\tMOVQ\tM0, AX\n\tEMMS\n") + "\n"
+            + _aligned_call("fldLeft", "\tFLD1\n", "\tFMOVDP\tF0, F0\n"))
+
+
+def test_x87_stack_at_a_host_call(tmp_path, monkeypatch):
+    root = _module(tmp_path, "func mmxEmms(fn uintptr)\nfunc fldLeft(fn uintptr)\n", {"p_amd64.s": X87_MORE})
+    found = _check(root, ("linux/amd64",), monkeypatch)
+    assert found[("mmxEmms", "linux/amd64")]["verdict"] == "proved", found[("mmxEmms", "linux/amd64")]
+    record = found[("fldLeft", "linux/amd64")]
+    assert _refuted(record, "x87-empty-at-call") and not _refuted(record, "x87-empty-at-return"), record
+    assert "\treplay: confirmed" in record["findings"], record
+
+
+# The same owed to a System V host on return (psABI 3.2.1); the Microsoft ABI has "no explicit calling convention"
+# for the x87 and MMX registers (volatile: the callee may use them), so windows-x64 owes nothing there.
+HOST_X87 = """//symabi:host-entry
+TEXT ·cbMmx(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	BX, M0
+	RET
+
+//symabi:host-entry
+TEXT ·cbEmms(SB),NOSPLIT|NOFRAME,$0
+	MOVQ	BX, M0
+	EMMS
+	RET
+"""
+
+
+def test_mmx_state_at_return_to_a_system_v_host(tmp_path, monkeypatch):
+    root = _module(tmp_path, "func cbMmx()\nfunc cbEmms()\n", {"p_amd64.s": HOST_X87})
+    found = _check(root, ("linux/amd64", "windows/amd64"), monkeypatch)
+    record = found[("cbMmx", "linux/amd64")]
+    assert _refuted(record, "x87-empty-at-return") and "\treplay: confirmed" in record["findings"], record
+    for key in (("cbEmms", "linux/amd64"), ("cbMmx", "windows/amd64"), ("cbEmms", "windows/amd64")):
+        assert found[key]["verdict"] == "proved", found[key]
 
 
 # The AVX upper halves are volatile in both host ABIs (Windows keeps XMM6-15's low 128 bits only), and a
@@ -339,16 +387,27 @@ TEXT ·stackArgs(SB),NOSPLIT|NOFRAME,$0-8
 """
 
 
-@pytest.mark.xfail(strict=True, reason="models/host_callee.py: a host callee whose case gives no `args` takes no "
-                   "stack arguments, and it writes nothing of the trampoline's frame through its pointer arguments "
-                   "(`writes` is not honoured); needs, where the case does not say, UNKNOWN when the stub stores "
-                   "into the words above the callee's home area that its outgoing arguments would occupy, or hands "
-                   "it a pointer into its own frame")
 @pytest.mark.parametrize("name", ["ownFrame", "stackArgs"])
 def test_what_a_c_callee_writes_above_its_return_address(tmp_path, monkeypatch, name):
+    """models/host_unsaid.py: where the case gives no `args` (`writes`), a read after the call of a word the stub
+    stored from the first stack-argument slot up (from where an argument register points into its frame up)."""
     root = _module(tmp_path, "func ownFrame(fn uintptr)\nfunc stackArgs(fn uintptr)\n", {"p_amd64.s": HOST_WRITES})
     record = _check(root, ("linux/amd64",), monkeypatch)[(name, "linux/amd64")]
-    assert record["verdict"] != "proved", record
+    assert record["verdict"] == "unknown", record
+    why = "points into the trampoline's own frame" if name == "ownFrame" else "may take stack arguments"
+    assert any(why in line for line in record["findings"]), record
+
+
+def test_declared_writes_and_no_stack_arguments_decide(tmp_path, monkeypatch):
+    """With the C function's writes declared (8 bytes through RDI, the saved BP's slot), ownFrame is REFUTED and
+    the refutation replays; with `args = 0` declared, stackArgs keeps its saved BP: PROVED."""
+    toml = ('[callees."entry.stack+0x8"]\nargs = 0\nwrites = [{ register = "rdi", size = 8 }]\n'
+            'writes_reason = "a C function that stores one word through its first argument"\n')
+    root = _module(tmp_path, "func ownFrame(fn uintptr)\nfunc stackArgs(fn uintptr)\n", {"p_amd64.s": HOST_WRITES}, toml)
+    found = _check(root, ("linux/amd64",), monkeypatch)
+    record = found[("ownFrame", "linux/amd64")]
+    assert record["verdict"] == "refuted" and "\treplay: confirmed" in record["findings"], record
+    assert found[("stackArgs", "linux/amd64")]["verdict"] == "proved", found[("stackArgs", "linux/amd64")]
 
 
 def test_declared_stack_arguments_are_the_callees(tmp_path, monkeypatch):
@@ -391,6 +450,40 @@ def test_c_on_a_goroutine_stack_is_not_proved(tmp_path, monkeypatch):
     root = _module(tmp_path, "func callC(fn, arg uintptr) uintptr\n", {"p_amd64.s": CALL_C_DOCS})
     record = _check(root, ("linux/amd64",), monkeypatch)[("callC", "linux/amd64")]
     assert record["verdict"] == "unknown" and "goroutine" in json.dumps(record), record
+
+
+# The same 64 KiB for the stub's own frame: a goroutine-stack stub storing 32 KiB below SP was PROVED. Go promises a
+# NOSPLIT function called from ordinary Go code StackNosplit (800) bytes below its SP (models/entry_go.py).
+DEEP = """//symabi:host-call
+TEXT ·deep(SB),NOSPLIT|NOFRAME,$0-0
+	SUBQ	$32768, SP
+	MOVQ	$1, 0(SP)
+	ADDQ	$32768, SP
+	RET
+
+//symabi:host-call
+TEXT ·shallow(SB),NOSPLIT|NOFRAME,$0-0
+	SUBQ	$512, SP
+	MOVQ	$1, 0(SP)
+	ADDQ	$512, SP
+	RET
+
+//symabi:host-call stack=system
+TEXT ·deepSys(SB),NOSPLIT|NOFRAME,$0-0
+	SUBQ	$32768, SP
+	MOVQ	$1, 0(SP)
+	ADDQ	$32768, SP
+	RET
+"""
+
+
+def test_a_goroutine_stack_has_room_for_a_nosplit_function_only(tmp_path, monkeypatch):
+    root = _module(tmp_path, "func deep()\nfunc shallow()\nfunc deepSys()\n", {"p_amd64.s": DEEP})
+    found = _check(root, ("linux/amd64",), monkeypatch)
+    deep = found[("deep", "linux/amd64")]
+    assert deep["verdict"] == "unknown" and any("800 bytes below its entry SP" in f for f in deep["findings"]), deep
+    assert found[("shallow", "linux/amd64")]["verdict"] == "proved", found[("shallow", "linux/amd64")]
+    assert found[("deepSys", "linux/amd64")]["verdict"] == "proved", found[("deepSys", "linux/amd64")]
 
 
 # ---- arm64 -------------------------------------------------------------------------------------------

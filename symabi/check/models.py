@@ -12,21 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symabi.casefile import REGISTER_ORDER, CalleeSpec, register_slot
-from symabi.engine.memory import Havoc, MemoryGuard
+from symabi.engine.memory import MemoryGuard
 from symabi.engine.registers import arch_of
 from symabi.models.entry import ENTRY_CONVENTIONS, CallbackTableConvention
 from symabi.models.entry_sysv import SYSV_CALL
 from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel
 from symabi.models.go_arm64 import for_arch
-from symabi.models.host_callee import HOST_CALLEE_MODELS, HostCalleeModel
+from symabi.models.host_callee import HOST_CALLEE_MODELS, HostCalleeModel, declared_writes, span
 from symabi.ports import HostAbi
 
-# The integer argument registers of each host ABI, in order.
-_AAPCS64_ARGUMENTS = tuple(f"x{i}" for i in range(8))
-ARGUMENT_REGISTERS = {"windows-x64": ("rcx", "rdx", "r8", "r9"),
-                      "sysv-amd64": ("rdi", "rsi", "rdx", "rcx", "r8", "r9"),
-                      "aapcs64": _AAPCS64_ARGUMENTS, "darwin-arm64": _AAPCS64_ARGUMENTS,
-                      "windows-arm64": _AAPCS64_ARGUMENTS}
+from symabi.models.host_unsaid import AAPCS64_ARGUMENTS, ARGUMENT_REGISTERS
 
 
 CROSSCALL2 = ("crosscall2", "_crosscall2")
@@ -51,33 +46,21 @@ class CheckCallees(CalleeModel):
         # what it writes through its argument registers, as they are at the call; then all the rest
         for havoc in self._through_registers(state, spec, f"{spec.name}#{ordinal}", guard, site):
             guard.havoc(state, havoc)
-        self.host.apply(state, spec, ordinal, guard, site)  # returns_region too (&errno from __error)
+        self.host.apply(state, spec, ordinal, guard, site, pointers_modelled=True)  # returns_region too
 
     def _through_registers(self, state, spec: CalleeSpec, prefix: str, guard: MemoryGuard, site: int | None):
         registers = ARGUMENT_REGISTERS[self.abi]
         if spec.narrowed:  # the user declared what it writes through which register or stack word (writes_reason)
-            for w in spec.writes:
-                pointer = state.registers.load(w.register) if w.register else \
-                    state.memory.load(state.regs.sp + 8 + w.pointer_at, 8, endness="Iend_LE")
-                yield from self._span(state, guard, prefix, w.pointer_at, pointer, w.offset, w.size)
+            yield from declared_writes(state, spec, prefix, guard)
             return
         if spec.name in CROSSCALL2:  # crosscall2(fn, a, n, ctxt): fn (run by cgocallback) writes the n bytes at a
             size = state.registers.load(registers[2])
             if not size.symbolic:
                 n = state.solver.eval_one(size) & 0xFFFFFFFF  # n is a C int
-                yield from self._span(state, guard, prefix, _slot(registers[1]),
-                                      state.registers.load(registers[1]), 0, n)
+                yield from span(state, guard, prefix, _slot(registers[1]), state.registers.load(registers[1]), 0, n)
                 return
         pointers = [(_slot(r), state.registers.load(r)) for r in registers]
         yield from GO_ABI0._pointer_havocs(state, CalleeSpec(spec.name), prefix, pointers, guard, site)
-
-    @staticmethod
-    def _span(state, guard: MemoryGuard, prefix: str, at: int, pointer, offset: int, size: int):
-        where = guard.locate(state, pointer)
-        if where is not None and size:
-            region, start = where
-            yield Havoc(region, start + offset, start + offset + size,
-                        lambda word, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
 
 
 def _slot(register: str) -> int:
@@ -85,7 +68,7 @@ def _slot(register: str) -> int:
     spell it on amd64; the arm64 registers follow the System V ones)."""
     if register in REGISTER_ORDER:
         return register_slot(register)
-    return register_slot(REGISTER_ORDER[-1]) + 8 * (1 + _AAPCS64_ARGUMENTS.index(register))
+    return register_slot(REGISTER_ORDER[-1]) + 8 * (1 + AAPCS64_ARGUMENTS.index(register))
 
 
 # What the host model says that this model says for itself (the writes through pointer arguments) or that

@@ -10,12 +10,15 @@ ABI's rules (``symabi.ports.abi.HostAbi``, here the case's port's):
                                  trampoline's own frame: below its return address, or below the free-space
                                  limit of another stack the world declares (g0's)
     df-clear-at-call             DF is clear
+    x87-empty-at-call            (amd64) the x87 register stack is empty: x87 mode, no MMX state (the
+                                 System V psABI 3.2.1: EMMS before calling another function)
 
 When the trampoline returns to Go, Go's rules (src/cmd/compile/abi-internal.md, amd64):
 
     restore-rsp, return-to-caller    RSP = entry RSP + 8, control back at the Go caller's return address
     preserve-rbp                     the frame pointer as the caller left it ("Same" in both Go ABIs)
     df-clear-at-return               Go expects DF clear
+    x87-empty-at-return              the x87 stack empty: "At calls and returns, the CPU is in x87 mode"
     x15-zero-at-return, r14-g-at-return (ABIInternal entries only) X15 = 0 and R14 = g ("Same"); ABI0
                                      leaves both undefined (n/a)
     stack-writes-in-go-frame         no store at or above the entry RSP outside the argument and result words

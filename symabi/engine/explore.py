@@ -28,7 +28,7 @@ from symabi.engine.cpu import CpuGaps, UnmodelledFault
 from symabi.engine.cpu_arm64 import gaps_for
 from symabi.engine.memory import CertainFault, HostChosenWrite, MemoryGuard, UncoveredAccess, UnmodelledCallee, \
     WildWrite
-from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, RegisterFile, df_is_set
+from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, RegisterFile, df_is_set, x87_in_use
 from symabi.loader import Image
 from symabi.models.go_abi0 import CalleeModel, CallEvent
 
@@ -94,6 +94,8 @@ def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: 
     state.regs.cc_ndep = 0
     if arch.direction_flag:
         state.regs.d = 1  # DF clear at entry: every host ABI requires it at a call
+    if arch.x87_tags:  # the x87 stack empty at entry: x87 mode at every call (System V, Go's ABIs)
+        state.registers.store(arch.x87_tags, claripy.BVV(0, state.arch.registers[arch.x87_tags][1] * 8))
     if regs.ac is not None:
         # AC and ID are the host's to set: any value (VEX keeps each as 0 or 1 in a register of its own).
         state.regs.ac = regs.ac.zero_extend(63)
@@ -342,7 +344,8 @@ class Explorer:
                               registers={r: state.registers.load(r) for r in arch.gprs + arch.vectors},
                               memory=self.guard.observable_writes(state),
                               pointees={at: self._words(state, frame[at // 8], size)
-                                        for at, size in spec.pointer_args if at // 8 < len(frame)})
+                                        for at, size in spec.pointer_args if at // 8 < len(frame)},
+                              x87_in_use=x87_in_use(state))
             after = state.copy()
             after.globals["calls"] = calls + (event,)
             if spec.noreturn:

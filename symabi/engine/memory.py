@@ -45,6 +45,11 @@ def guarded_pages(start, size: int):
     return (start & ~(PAGE - 1)) - PAGE, ((start + size + PAGE - 1) & ~(PAGE - 1)) + PAGE
 
 
+# state.globals key: {(region, word offset): why} of the words a callee may have changed without the model
+# knowing how (symabi.models.host_unsaid): a read of one, before the code stores it again, is not modelled
+UNSAID = "unsaid"
+
+
 class CertainFault(Exception):
     """An instruction that faults on every input that reaches it (a load from the null page)."""
 
@@ -140,6 +145,8 @@ class Access:
     offset: int  # from the region's base (the entry RSP for the stack)
     size: int
     ins_addr: int | None
+    # a store's stack pointer when it was made (symabi.models.host_unsaid: what a call's stack arguments are)
+    sp: claripy.ast.BV | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -281,10 +288,27 @@ class MemoryGuard:
             state.inspect.mem_read_address = claripy.BVV(STACK_SHADOW, 64)
             return
         resolved = self._resolve(state, "read", addr, size, write=False)
+        self._unsaid(state, resolved.concrete_value, size, write=False)
         state.inspect.mem_read_address = resolved
         self._volatile(state, resolved.concrete_value, size)
         self._fill(state, resolved.concrete_value, size)
         self.touch(state, resolved.concrete_value, size)
+
+    def _unsaid(self, state, address: int, size: int, *, write: bool) -> None:
+        """A read of an unsaid word (``UNSAID``) is UNKNOWN; a store of one makes it the code's again."""
+        unsaid = state.globals.get(UNSAID)
+        where = self._where(address) if unsaid else None
+        if where is None:
+            return
+        words = {(where[0], w) for w in range(where[1] // 8 * 8, where[1] + size, 8)}
+        hit = words & unsaid.keys()
+        if hit and write:  # only a word stored whole is the code's again
+            whole = {(r, w) for r, w in hit if where[1] <= w and w + 8 <= where[1] + size}
+            state.globals[UNSAID] = {k: v for k, v in unsaid.items() if k not in whole}
+        elif hit:
+            region, offset = min(hit)
+            raise UncoveredAccess("read", claripy.BVV(address, 64), size, state.scratch.ins_addr,
+                                  f"{region}{offset:+#x} after the call: {unsaid[(region, offset)]}")
 
     def _volatile(self, state, address: int, size: int) -> None:
         """A read below the stack pointer (less the red zone) sees whatever an asynchronous event left
@@ -352,6 +376,7 @@ class MemoryGuard:
             state.inspect.mem_write_address = claripy.BVV(STACK_SHADOW, 64)
             return
         resolved = self._resolve(state, "write", addr, size, write=True)
+        self._unsaid(state, resolved.concrete_value, size, write=True)
         state.inspect.mem_write_address = resolved
         self.touch(state, resolved.concrete_value, size)
         value = state.inspect.mem_write_expr  # a save of an entry register: reports point at it
@@ -393,15 +418,16 @@ class MemoryGuard:
         if write and region.name == "stack" and offset >= 8 and offset + size > region.high:
             # Above the modelled part of the caller's frame: still the caller's, and a write there breaks
             # the contract whatever it holds (the stack-writes obligation sees it).
-            self._record(state, Access(region.name, offset, size, ins), write=True)
+            self._record(state, Access(region.name, offset, size, ins, state.regs.sp), write=True)
             return claripy.BVV(region.shadow + offset, 64)
         if not (region.low <= offset and offset + size <= region.high):
-            raise UncoveredAccess(kind, addr, size, ins, f"offset {offset:+#x} is outside region {region.name}")
+            below = f" ({region.doc})" if region.name == "stack" and offset < region.low and region.doc else ""
+            raise UncoveredAccess(kind, addr, size, ins, f"offset {offset:+#x} is outside region {region.name}{below}")
         if write and not region.writable:
             raise UncoveredAccess(kind, addr, size, ins, f"region {region.name} is read-only")
         # Reads are recorded for world regions: they tell which world facts a path depended on.
         if write or region.name != "stack":
-            self._record(state, Access(region.name, offset, size, ins), write=write)
+            self._record(state, Access(region.name, offset, size, ins, state.regs.sp if write else None), write=write)
         return claripy.BVV(region.shadow + offset, 64)
 
     def _unplaced(self, state, kind: str, addr, size: int, ins, why: str, *, write: bool):

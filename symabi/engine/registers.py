@@ -69,6 +69,20 @@ def read_register(state, register: str) -> claripy.ast.BV:
     return getattr(state.regs, register)
 
 
+def x87_in_use(state) -> claripy.ast.BV | None:
+    """How many of the eight x87 registers hold a value, as 8 bits (None on an architecture without x87): VEX
+    keeps one tag byte per register, 0 when it is empty; an MMX instruction sets all eight."""
+    tags = arch_of(state).x87_tags
+    if tags is None:
+        return None
+    word = state.registers.load(tags)
+    one, none = claripy.BVV(1, 8), claripy.BVV(0, 8)
+    count = none
+    for i in range(word.length // 8):
+        count = count + claripy.If(word[8 * i + 7:8 * i] != 0, one, none)
+    return count
+
+
 def df_is_set(state) -> claripy.ast.Bool:
     """DF as a condition: VEX stores it as +1 (clear) or -1 (set) in the `d` register (never set on arm64)."""
     if arch_of(state).direction_flag is None:

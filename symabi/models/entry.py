@@ -69,6 +69,10 @@ class EntryConventionModel:
         """Where the caller's own frame begins above the entry RSP (symabi.obligations.stack_writes)."""
         return caller_frame(8, self.home_area, stack_args)
 
+    def stack_reserve(self, params: EntryConvention) -> int:
+        """How far below the entry stack pointer the stack region reaches: what the trampoline may use."""
+        return STACK_RESERVE
+
     def caller_window(self, stack_args: int) -> int:
         """Bytes at and above the entry RSP that are modelled: return address, home area, stack arguments and
         the rest of the caller's frame (whose contents are unknown; writing there breaks the contract)."""

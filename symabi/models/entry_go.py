@@ -41,13 +41,20 @@ class GoEntry:
     stack: str = ""  # the caller's stack (EntryConvention.stack): "goroutine" leaves no room for a host callee
 
 
+# What Go promises a NOSPLIT function below its SP when ordinary (stack-checked) Go code calls it: the linker's
+# nosplit check keeps every chain of NOSPLIT frames within StackNosplitBase (800) bytes times StackGuardMultiplier
+# (1, more under -race): internal/abi/stack.go, cmd/internal/objabi/stack.go
+GOROUTINE_ROOM = 800
+
 _STACKS = {
     "": "the Go caller runs on a system stack (g0's, gsignal's or a C thread's: the case does not say), with room "
         "for a host callee below the entry SP; on a goroutine stack a call into host code would be UNKNOWN",
     "system": "the Go caller runs on a system stack (g0's, gsignal's or a C thread's), with room for a host callee "
               "below the entry SP",
-    "goroutine": "the Go caller may run on a goroutine stack, which promises only a few hundred bytes below a "
-                 "NOSPLIT function: a call into host code on it is UNKNOWN (C needs a system stack)",
+    "goroutine": f"the Go caller may run on a goroutine stack, which promises a NOSPLIT function called from "
+                 f"ordinary Go code {GOROUTINE_ROOM} bytes below its SP (StackNosplit): the stack region reaches "
+                 f"entry SP - {GOROUTINE_ROOM:#x} only, and a call into host code on it is UNKNOWN (C needs a system "
+                 "stack)",
 }
 
 
@@ -102,8 +109,15 @@ class GoCallConvention(EntryConventionModel):
         state.globals[GO_ENTRY] = GoEntry(self.go_abi, padded(params.stack_args), stack=params.stack)
         return []
 
+    def stack_reserve(self, params: EntryConvention) -> int:
+        """A goroutine stack's room below a NOSPLIT function (``GOROUTINE_ROOM``); else a system stack's."""
+        return GOROUTINE_ROOM if params.stack == "goroutine" else STACK_RESERVE
+
     def describe(self, params: EntryConvention) -> tuple[str, ...]:
-        out = super().describe(params) + (_STACKS[params.stack],)
+        out = super().describe(params)
+        if params.stack == "goroutine":
+            out = tuple(a for a in out if not a.startswith("the stack region spans"))
+        out += (_STACKS[params.stack],)
         if params.stack_args:
             out = tuple(a for a in out if not a.startswith("the caller passes")) + (
                 f"the caller's frame holds {params.stack_args} bytes of argument and result words at entry RSP + 8 "

@@ -25,6 +25,7 @@ class CallEvent:
     registers: dict[str, claripy.ast.BV]  # every general-purpose and vector register at the call
     memory: tuple  # (Access, value) for each word written so far outside the trampoline's own frame
     pointees: dict[int, tuple[claripy.ast.BV, ...]]  # argument offset -> the words it points to
+    x87_in_use: claripy.ast.BV | None = None  # how many x87 registers hold a value (amd64), None without x87
 
 
 def fresh(callee: str, ordinal: int, what: str, bits: int) -> claripy.ast.BV:

@@ -22,6 +22,7 @@ from symabi.engine.memory import Access, Havoc, MemoryGuard, UncoveredAccess, Un
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS
 from symabi.errors import CaseError
 from symabi.models.entry_go import GO_ENTRY
+from symabi.models import host_unsaid
 from symabi.models.go_abi0 import CALLEE_MODELS, clobber_uppers, fresh
 from symabi.ports import HOST_ABIS, HostAbi
 
@@ -61,13 +62,16 @@ def _assumptions(abi: HostAbi) -> tuple[str, ...]:
                    "nothing stored there survives the call")
     out.append("takes no stack arguments (beyond the home area) unless the case gives a callee's `args` (the bytes "
                "of home area and stack arguments above its return address, arm64: from its SP up), which it may "
-               "rewrite: nothing stored there survives the call")
+               "rewrite: nothing stored there survives the call; where the case gives no `args` and the code "
+               "stored into the first stack-argument slot, a read after the call of what it stored from there up "
+               "is UNKNOWN")
     out += [
         *(("returns with DF clear" if abi.df_clear_at_return else "may return with DF set",)
           if abi.arch.direction_flag else ()),
         "writes no memory the model holds above its home area: what it writes through its pointer arguments is "
-        "the Go caller's (its argument structure, the heap), never the trampoline's frame or the runtime "
-        "structures the world declares",
+        "the Go caller's (its argument structure, the heap), never the runtime structures the world declares; "
+        "where an argument register points into the trampoline's own frame and the case gives no `writes`, a "
+        "read after the call of what the code stored from there up is UNKNOWN",
         "its outputs are fresh values named by (callee, call ordinal), shared by every version",
         "a callee declared noreturn ends the path (an abort: no return obligations apply)",
     ]
@@ -90,8 +94,10 @@ class HostCalleeModel:
     assumptions: tuple[str, ...]
     abi: HostAbi
 
-    def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None) -> None:
-        """Turn ``state`` (at the callee's first instruction) into the state after it returns."""
+    def apply(self, state, spec: CalleeSpec, ordinal: int, guard: MemoryGuard, site: int | None, *,
+              pointers_modelled: bool = False) -> None:
+        """Turn ``state`` (at the callee's first instruction) into the state after it returns.
+        ``pointers_modelled``: the caller's model already havocked what it writes through its pointers."""
         if spec.model:  # a callee that is not host code (a Go helper): its own model
             own(spec, self.abi.arch.name).apply(state, spec, ordinal, guard, site)
             return
@@ -114,6 +120,11 @@ class HostCalleeModel:
                                    "stack (no free_below): what its frame overwrites below that region is not "
                                    "modelled")
         _over_callers_saved_fp(state, region, offset, site)
+        if not pointers_modelled:  # what the case says it writes through its pointers (`writes`)
+            for havoc in declared_writes(state, spec, f"{spec.name}#{ordinal}", guard):
+                guard.havoc(state, havoc)
+        host_unsaid.mark(state, guard, self.abi, spec, region, offset, _frame_top(guard, region),
+                         pointers=not pointers_modelled)
         prefix = f"{spec.name}#{ordinal}"
         low, high = guard.bounds(region)
         guard.havoc(state, Havoc(region, low, offset, lambda word: f"{prefix}.below-{offset - word:#x}"))
@@ -179,6 +190,31 @@ class HostCalleeModel:
             return fresh(spec.name, ordinal, reg, bits)
         old = state.registers.load(reg)
         return claripy.Concat(fresh(spec.name, ordinal, f"{reg}.high", bits - kept), old[kept - 1:0])
+
+
+def declared_writes(state, spec: CalleeSpec, prefix: str, guard: MemoryGuard):
+    """Havocs of the words the case says a callee writes through its pointers (``writes``): through an argument
+    register, or an argument word above its return address, as they are at the call."""
+    for w in spec.writes:
+        pointer = state.registers.load(w.register) if w.register else \
+            state.memory.load(state.regs.sp + 8 + w.pointer_at, 8, endness="Iend_LE")
+        yield from span(state, guard, prefix, w.pointer_at, pointer, w.offset, w.size)
+
+
+def span(state, guard: MemoryGuard, prefix: str, at: int, pointer, offset: int, size: int):
+    """The havoc of ``size`` bytes at ``pointer`` + ``offset`` (argument slot ``at``), where the model places it."""
+    where = guard.locate(state, pointer)
+    if where is not None and size:
+        region, start = where
+        yield Havoc(region, start + offset, start + offset + size,
+                    lambda word, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
+
+
+def _frame_top(guard: MemoryGuard, region: str) -> int:
+    """Where the trampoline's own frame ends in a stack region: the entry stack pointer, or another stack's
+    free-space limit (``free_below``)."""
+    return 0 if region == "stack" else next(
+        (r.free_below for r in (*guard.symbolic, *guard.fixed) if r.name == region and r.free_below), 0)
 
 
 def _is_stack(guard: MemoryGuard, region: str) -> bool:

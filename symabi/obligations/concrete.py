@@ -134,8 +134,16 @@ def _zero_at_return(ob, claim: d.RegisterZero, run) -> ConcreteFinding:
                     "ABIInternal code")
 
 
+def _x87_at_return(ob, _claim: d.X87Empty, run) -> ConcreteFinding | None:
+    """exit: how many x87 registers hold a value (None: this oracle does not read the x87 tags)."""
+    in_use = run.exit_x87_in_use
+    if in_use is None:
+        return None
+    return _compare(ob, run, 0, in_use, in_use != 0, "the x87 stack is not empty at return")
+
+
 _AT_RETURN = {d.SameAsEntry: _same, d.StackPointerRestored: _sp_restored, d.FlagClear: _flag_at_return,
-              d.RegisterZero: _zero_at_return}
+              d.RegisterZero: _zero_at_return, d.X87Empty: _x87_at_return}
 
 
 # ---- at calls (and at return) ---------------------------------------------------------------------
@@ -222,8 +230,15 @@ def _signed(value: int) -> int:
     return value - 2**64 if value >= 2**63 else value
 
 
+def _x87_at_call(ob, _claim: d.X87Empty, call, _run) -> ConcreteFinding | None:
+    in_use = call.x87_in_use
+    return None if not in_use else _violated(ob, 0, in_use, f"the x87 stack is not empty at the call to {call.callee}",
+                                             call.site)
+
+
 _AT_CALL = {d.FlagClear: _flag_at_call, d.RegisterZero: _zero_at_call, d.RegisterIsG: _g_at_call,
-            d.Untouched: _untouched_at_call, d.StackAligned: _aligned_at_call, d.HomeAreaReserved: _home_area_at_call}
+            d.Untouched: _untouched_at_call, d.StackAligned: _aligned_at_call, d.HomeAreaReserved: _home_area_at_call,
+            d.X87Empty: _x87_at_call}
 
 
 # ---- over the whole run ---------------------------------------------------------------------------

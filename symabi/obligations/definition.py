@@ -89,6 +89,14 @@ class ControlStateKept:
 
 
 @dataclass(frozen=True)
+class X87Empty:
+    """The x87 register stack is empty, every one of its eight tags empty, so the CPU is in x87 mode, not MMX
+    mode (an MMX instruction fills all eight tags until EMMS): at each call into host code, or at return.
+    Both evaluators compare how many of the eight x87 registers hold a value (0: held), which does not
+    depend on where the stack's top is."""
+
+
+@dataclass(frozen=True)
 class StoresInFrame:
     """Every store of the code lands in the allowed set: below the entry stack pointer, in the caller's
     ``home_area`` bytes above the ``return_slot``-byte return address, or in another stack's free space."""
@@ -171,7 +179,7 @@ class NoFault:
 
 
 Claim = (SameAsEntry | StackPointerRestored | ReturnsToCaller | FlagClear | RegisterZero | RegisterIsG | Untouched
-         | ControlStateKept | StoresInFrame | StoresInGoFrame | StackAligned | HomeAreaReserved | StoresOwned | NoFault)
+         | ControlStateKept | X87Empty | StoresInFrame | StoresInGoFrame | StackAligned | HomeAreaReserved | StoresOwned | NoFault)
 
 
 @dataclass(frozen=True)

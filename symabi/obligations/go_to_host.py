@@ -2,8 +2,9 @@
 caller when it returns (``symabi.contracts.go_to_host`` has the contract's doc).
 
 At each call (every callee is host code): the stack aligned (``host_call``), on Windows the home area,
-DF clear. At the return to Go (src/cmd/compile/abi-internal.md): the stack pointer and control back, the
-frame pointer as the caller left it ("Same" in both Go ABIs), DF clear (amd64), X15 = 0 and R14 = g for an
+DF clear, the x87 stack empty (amd64: x87 mode, no MMX state). At the return to Go
+(src/cmd/compile/abi-internal.md): the stack pointer and control back, the frame pointer as the caller left
+it ("Same" in both Go ABIs), DF clear and the x87 stack empty (amd64), X15 = 0 and R14 = g for an
 ABIInternal caller (amd64), R28 = g (arm64, both Go ABIs), no store in the Go caller's frame outside its
 argument and result words, X18 never written where the platform reserves it (darwin, windows arm64), no fault.
 """
@@ -15,7 +16,7 @@ from functools import lru_cache
 from symabi.obligations.callee_saved import untouched
 from symabi.obligations.definition import AT_EVERY_HOST_CALL, AT_RETURN, AT_RETURN_TO_ABIINTERNAL, ON_EVERY_PATH, \
     FlagClear, Obligation, RegisterZero, SameAsEntry, StoresInGoFrame, define
-from symabi.obligations.direction_flag import DF_AT_RETURN
+from symabi.obligations.direction_flag import DF_AT_RETURN, X87_AT_HOST_CALL, X87_AT_RETURN
 from symabi.obligations.faults import no_fault
 from symabi.obligations.host_call import aligned_at_call, home_area_at_call
 from symabi.obligations.stack_pointer import RETURN, restore_sp
@@ -66,5 +67,6 @@ def go_to_host(abi: HostAbi) -> tuple[Obligation, ...]:
         return (aligned_at_call(arch), restore_sp(arch), RETURN, PRESERVE_X29, G_AT_RETURN, go_stack_writes(arch),
                 *(untouched(r) for r in abi.reserved), no_fault(arch))
     home = (home_area_at_call(abi),) if abi.home_area else ()
+    x87 = (X87_AT_HOST_CALL, X87_AT_RETURN) if arch.x87_tags else ()
     return (aligned_at_call(arch), *home, DF_AT_HOST_CALL, restore_sp(arch), RETURN, PRESERVE_RBP, DF_AT_RETURN,
-            X15_AT_RETURN, R14_AT_RETURN, go_stack_writes(arch), no_fault(arch))
+            X15_AT_RETURN, R14_AT_RETURN, *x87, go_stack_writes(arch), no_fault(arch))

@@ -8,7 +8,7 @@ from functools import lru_cache
 from symabi.obligations.abi_internal import abi_internal
 from symabi.obligations.callee_saved import preserved, untouched
 from symabi.obligations.definition import Obligation
-from symabi.obligations.direction_flag import FPCR, control_state, direction_flag
+from symabi.obligations.direction_flag import FPCR, control_state, direction_flag, x87_mode
 from symabi.obligations.faults import no_fault
 from symabi.obligations.stack_pointer import RETURN, restore_sp
 from symabi.obligations.stack_writes import WRITES_OWNED, stack_writes
@@ -22,7 +22,7 @@ def for_host_abi(abi: HostAbi) -> tuple[Obligation, ...]:
         return (*preserved(abi), restore_sp(arch), RETURN, stack_writes(abi), *(untouched(r) for r in abi.reserved),
                 FPCR, *abi_internal(arch), no_fault(arch))
     return (*preserved(abi), restore_sp(arch), RETURN, *direction_flag(abi), stack_writes(abi), WRITES_OWNED,
-            *control_state(abi), *abi_internal(arch), no_fault(arch))
+            *control_state(abi), *x87_mode(abi), *abi_internal(arch), no_fault(arch))
 
 
 @lru_cache(maxsize=1)

@@ -33,11 +33,12 @@ ASSUMPTION = "entered by the kernel; registers restored by rt_sigreturn; not cha
 
 def restored(ob: Obligation) -> bool:
     """Whether ``ob`` claims something of a register rt_sigreturn reloads from the ucontext: a callee-saved
-    register (preserve-rbx, preserve-x29, preserve-d8), DF at return, callee-saved control state (the x87
-    control word, MXCSR, FPCR). The stack pointer and the return address are not: the restorer needs them."""
+    register (preserve-rbx, preserve-x29, preserve-d8), DF and the x87 register stack at return (the
+    ucontext's fpstate holds the interrupted code's), callee-saved control state (the x87 control word,
+    MXCSR, FPCR). The stack pointer and the return address are not: the restorer needs them."""
     claim = ob.claim
     return (isinstance(claim, (d.SameAsEntry, d.ControlStateKept))
-            or isinstance(claim, d.FlagClear) and ob.when == d.AT_RETURN)
+            or isinstance(claim, (d.FlagClear, d.X87Empty)) and ob.when == d.AT_RETURN)
 
 
 def aligned_at_every_call(arch: Architecture) -> Obligation:

@@ -24,6 +24,7 @@ import claripy
 from symabi.contracts import solver
 from symabi.contracts.base import CheckContext, Finding
 from symabi.engine.explore import ABORTED, ESCAPED, FAULTED, RETURNED, UNKNOWN, PathOutcome
+from symabi.engine.registers import x87_in_use
 from symabi.models.entry_go import GO_ENTRY
 from symabi.models.go_abiinternal import FACTS as ABI_INTERNAL_FACTS
 from symabi.obligations import definition as d
@@ -169,8 +170,20 @@ def _name(register: str) -> str:
     return "X15" if register == "xmm15" else register.upper()
 
 
+def _x87_empty(ob, in_use, path, ctx, site, where: str) -> Finding:
+    """"exit": how many of the eight x87 registers hold a value (8 after an MMX instruction), "entry": 0."""
+    if in_use is None:
+        return Finding(ob, path.index, "unknown", site=site, detail="the x87 tags are not modelled here")
+    return ask(ob, path, in_use != 0, {"entry": claripy.BVV(0, 8), "exit": in_use}, ctx, site,
+               f"the x87 stack is not empty {where} (x87 registers in use; 8: MMX state, no EMMS)")
+
+
+def _x87_at_return(ob, _claim: d.X87Empty, path, ctx) -> Finding:
+    return _x87_empty(ob, x87_in_use(path.state), path, ctx, path.ins_addr, "at return")
+
+
 _AT_RETURN = {d.SameAsEntry: _same, d.StackPointerRestored: _sp_restored, d.FlagClear: _flag_at_return,
-              d.ControlStateKept: _control_state, d.RegisterZero: _zero_at_return}
+              d.ControlStateKept: _control_state, d.RegisterZero: _zero_at_return, d.X87Empty: _x87_at_return}
 
 
 # ---- at every call --------------------------------------------------------------------------------
@@ -268,8 +281,12 @@ def _signed(value: int) -> int:
     return value - (1 << 64) if value & (1 << 63) else value
 
 
+def _x87_at_call(ob, _claim: d.X87Empty, event, _facts, path, ctx) -> Finding:
+    return _x87_empty(ob, event.x87_in_use, path, ctx, event.site, f"at the call to {event.callee}")
+
+
 _AT_CALL = {d.FlagClear: _flag_at_call, d.RegisterZero: _zero_at_call, d.RegisterIsG: _g_at_call,
-            d.StackAligned: _aligned_at_call, d.HomeAreaReserved: _home_area_at_call}
+            d.StackAligned: _aligned_at_call, d.HomeAreaReserved: _home_area_at_call, d.X87Empty: _x87_at_call}
 
 
 # ---- at every call and at return; over the whole path ---------------------------------------------

@@ -33,6 +33,9 @@ class HostAbi:
     plain_call: str  # the entry convention of an ordinary call from this host ("windows-x64-call")
     reference: str  # where the rules are written down
     doc: str = ""
+    # the x87 register stack empty (x87 mode, no MMX state) at every call and at return (System V 3.2.1; the
+    # Microsoft ABI has "no explicit calling convention" for it: volatile, the callee may use it)
+    x87_empty: bool = False
 
     @property
     def callee_saved_registers(self) -> tuple[str, ...]:
@@ -86,6 +89,7 @@ SYSV_AMD64 = HostAbi(
     red_zone=128,
     home_area=0,
     df_clear_at_return=True,
+    x87_empty=True,
     control_state=("x87-control-word", "mxcsr"),
     reserved=(),
     plain_call="sysv-call",

@@ -39,6 +39,9 @@ class Architecture:
     # (wide register, the vector register it extends): the bits above it, which the lifter models and every
     # host ABI makes volatile (amd64's AVX upper halves, YMMn above XMMn; a callee's VZEROUPPER clears them)
     volatile_uppers: tuple[tuple[str, str], ...] = ()
+    # the lifter's register of x87 tags (VEX's guest_FPTAG: one byte per x87 register, 0 empty; an MMX
+    # instruction fills all eight), None on an architecture without an x87 unit
+    x87_tags: str | None = None
 
     def register(self, name: str) -> Register:
         for reg in self.registers:
@@ -90,6 +93,7 @@ AMD64 = Architecture(
     doc="x86-64: 16 general-purpose registers, XMM0-XMM15 (the AVX upper halves of YMM0-YMM15 only as what a "
         "host call clobbers), RFLAGS with DF",
     volatile_uppers=tuple((f"ymm{i}", f"xmm{i}") for i in range(16)),
+    x87_tags="fptag",
 )
 
 _ARM64_GPRS = tuple(f"x{i}" for i in range(31)) + ("sp",)

@@ -27,6 +27,15 @@ _REG = {r: getattr(X, f"UC_X86_REG_{r.upper()}") for r in GPRS + XMMS}
 _YMM = tuple(getattr(X, f"UC_X86_REG_YMM{i}") for i in range(len(XMMS)))
 
 
+X87_EMPTY = 0xFFFF  # the x87 tag word with every register empty (two bits each, 0b11: empty)
+
+
+def x87_in_use(uc) -> int:
+    """How many of the eight x87 registers hold a value (unicorn's tag word; 8 after an MMX instruction)."""
+    tags = uc.reg_read(X.UC_X86_REG_FPTAG)
+    return sum(1 for i in range(8) if (tags >> 2 * i) & 3 != 3)
+
+
 def call(machine, name: str) -> int | None:
     """Emulate one call into ``name``; the address to continue at, or None when the run ends here."""
     from symabi.replay.machine import ABORTED, ERROR, ConcreteCall
@@ -43,12 +52,13 @@ def call(machine, name: str) -> int | None:
         return None
     df = bool(uc.reg_read(X.UC_X86_REG_RFLAGS) & DF_BIT)
     registers = {r: uc.reg_read(_REG[r]) for r in GPRS + XMMS}
+    x87 = x87_in_use(uc)
     if spec.noreturn:
-        machine.calls.append(ConcreteCall(name, ordinal, site, df, sp, args, registers))
+        machine.calls.append(ConcreteCall(name, ordinal, site, df, sp, args, registers, x87_in_use=x87))
         machine._end(ABORTED, f"{name} does not return")
         return None
     frame = _own_frame(machine, name, ordinal, sp, site)
-    machine.calls.append(ConcreteCall(name, ordinal, site, df, sp, args, registers, frame))
+    machine.calls.append(ConcreteCall(name, ordinal, site, df, sp, args, registers, frame, x87_in_use=x87))
     host, writes = _host_model(machine, spec)
     if host is not None:
         if writes and spec.writes and not _through_pointers(machine, spec, name, ordinal, sp, args, site, registers):
@@ -182,8 +192,8 @@ def _host_model(machine, spec: CalleeSpec):
     from symabi.models.host_callee import HostCalleeModel
 
     model = CALLEE_MODELS.get(machine.callee_model)
-    if isinstance(model, HostCalleeModel):
-        return model, False
+    if isinstance(model, HostCalleeModel):  # it writes what `writes` declares, as the symbolic model does
+        return model, True
     host = getattr(model, "host", None)  # symabi.check.models.CheckCallees: it writes what `writes` declares too
     return (host, True) if host is not None and model.host_abi(spec) is not None else (None, False)
 

@@ -100,6 +100,7 @@ class ConcreteCall:
     frame: int = 0  # bytes of its own frame the callee filled below its RSP
     abi_internal: bool = False  # the callee is ABIInternal Go (an oracle that knows: ConcreteRun.knows_abi_internal)
     g: int | None = None  # the current g at the call, as the thread's TLS slot holds it (ABIInternal calls)
+    x87_in_use: int | None = None  # how many x87 registers hold a value at the call (None: an oracle without x87)
 
 
 UNMAPPED = "unmapped"  # the region of a faulting store no region holds
@@ -151,6 +152,7 @@ class ConcreteRun:
     # machine does not, so the obligations at ABIInternal calls are not replayed on its runs)
     knows_abi_internal: bool = False
     arch: Architecture = AMD64  # whose registers entry_regs and exit_regs name (symabi.replay.arm64's: ARM64)
+    exit_x87_in_use: int | None = None  # how many x87 registers hold a value at the end (None: no x87)
 
     @property
     def entry_rsp(self) -> int:
@@ -339,6 +341,8 @@ class _Machine:
         self.sp_at_step = self._start_rsp()
         self.uc.reg_write(X.UC_X86_REG_RSP, self.sp_at_step)
         self.uc.reg_write(X.UC_X86_REG_RFLAGS, self.entry_rflags)
+        # the x87 stack empty, as at every call (unicorn starts with all eight tags "valid", as in MMX mode)
+        self.uc.reg_write(X.UC_X86_REG_FPTAG, _callee.X87_EMPTY)
         if self.gs_base is not None:
             self.uc.reg_write(X.UC_X86_REG_GS_BASE, self.gs_base)
         if self.fs_base is not None:
@@ -529,6 +533,7 @@ class _Machine:
             other_stacks={r.name: r.free_below for r in self.world if r.free_below}, world=dict(self.placed.bases),
             caller_frame=self.caller_frame,
             stack_args=self.convention.stack_args, convention=self.convention.name, callee_model=self.callee_model,
+            exit_x87_in_use=_callee.x87_in_use(self.uc),
         )
 
     def _input_word(self, name: str) -> int | None:
