@@ -20,6 +20,7 @@ but do not. Any path the analysis could not finish leaves the verdict UNKNOWN.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 
@@ -71,29 +72,10 @@ def _hex(value: int | None, bits: int) -> str | None:
     return None if value is None else f"0x{value:0{bits // 4}x}"
 
 
-class _Joint:
-    """The joint constraints of one old path and one new path, asked of the old path's solver: the new
-    path's own constraints (those the old path lacks) go with every question as extra constraints. One
-    solver per old path then answers for all its pairs, keeping what Z3 learnt about the constraints the
-    versions share (the entry and the world), instead of a new solver per pair solving them again."""
-
-    def __init__(self, base, own: tuple):
-        self.base, self.own = base, own
-
-    def satisfiable(self, extra_constraints=()) -> bool:
-        return self.base.satisfiable(extra_constraints=(*self.own, *extra_constraints))
-
-    def batch_eval(self, exprs, n: int, extra_constraints=()):
-        return self.base.batch_eval(exprs, n, extra_constraints=(*self.own, *extra_constraints))
-
-    def eval(self, expr, n: int, extra_constraints=()):
-        return self.base.eval(expr, n, extra_constraints=(*self.own, *extra_constraints))
-
-
 class _PairSolver(solver.PathSolver):
-    """``solver.PathSolver`` over a pair's joint constraints, answered by a ``_Joint``."""
+    """``solver.PathSolver`` over a pair's joint constraints, answered by a ``solver.Joint``."""
 
-    def __init__(self, constraints: list, joint: _Joint):  # noqa: super().__init__ would build a solver
+    def __init__(self, constraints: list, joint: solver.Joint):  # noqa: super().__init__ would build a solver
         self.constraints, self.solver = constraints, joint
 
 
@@ -107,7 +89,13 @@ class _Pair:
         mine = {id(c) for c in old.path.state.solver.constraints}  # the same AST object: the same constraint
         own = tuple(c for c in new.path.state.solver.constraints if id(c) not in mine)
         self.constraints = [*old.path.state.solver.constraints, *new.path.state.solver.constraints]
-        self.solver = _PairSolver(self.constraints, _Joint(base, own))
+        self.solver = _PairSolver(self.constraints, solver.Joint(base, own))
+
+    def using(self, path_solver) -> _Pair:
+        """This pair, its questions asked of ``path_solver`` (``solver.all_hold``'s dry run, or the real one)."""
+        twin = copy.copy(self)
+        twin.solver = path_solver
+        return twin
 
     def feasible(self) -> bool:
         return self.solver.satisfiable()
@@ -242,6 +230,38 @@ def _compare_ends(pair: _Pair, traces: tuple[VersionTrace, VersionTrace], return
             out.append(d)
 
 
+def _pair_differences(pair: _Pair, traces: tuple[VersionTrace, VersionTrace],
+                      returns: int) -> tuple[list[Difference], str | None]:
+    """What one pair's paths differ in (none when no input drives both), and why the comparison stopped
+    when a question got no answer (with the differences found before it).
+
+    The comparison runs dry first (``solver.dry_run``: every question finds no difference). When it then
+    found no difference of its own and one check shows that no question it asked can find one under the
+    pair's joint constraints (which an infeasible pair fails as well), there is nothing to report either
+    way. Otherwise a pair no input drives has nothing to report, and a feasible one keeps the dry run's
+    answer when that check showed the questions find nothing, else is compared question by question."""
+    runs: list[list[Difference]] = []  # each run's differences: the last run's are the answer
+
+    def compare(path_solver):
+        runs.append([])
+        asked = pair.using(path_solver)
+        _compare_calls(asked, pair.old.path, pair.new.path, runs[-1])
+        _compare_ends(asked, traces, returns, runs[-1])
+
+    _, asked = solver.dry_run(pair.solver, compare)
+    quiet = solver.none_violated(pair.solver, asked)
+    if quiet and not runs[-1]:
+        return [], None
+    if not pair.feasible():
+        return [], None
+    if not quiet:
+        try:
+            compare(pair.solver)
+        except _Undecided as exc:
+            return runs[-1], str(exc)
+    return runs[-1], None
+
+
 def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: VersionTrace | None,
                      timeout_ms: int, names: tuple[str, str]) -> Equivalence:
     if old is None or new is None:
@@ -250,22 +270,17 @@ def compare_versions(case, regs: RegisterFile, old: VersionTrace | None, new: Ve
                  if p.path.kind == UNKNOWN]
     differences: list[Difference] = []
     seen: set[tuple[str, str]] = set()
+    entries = solver.EntrySolvers(timeout_ms)  # old paths from one start share its solver
     for a in old.paths:
         base = None  # the old path's solver, made when a pair needs it
         for b in new.paths:
             if a.path.kind == UNKNOWN or b.path.kind == UNKNOWN or not _compatible(a, b):
                 continue
             if base is None:
-                base = solver.PathSolver(a.path.state.solver.constraints, timeout_ms).solver
+                base = entries.for_path(a.path.state).solver
             pair = _Pair(a, b, regs, base, seen)
-            if not pair.feasible():
-                continue
-            found: list[Difference] = []
-            try:
-                _compare_calls(pair, a.path, b.path, found)
-                _compare_ends(pair, (old, new), case.returns, found)
-            except _Undecided as exc:
-                undecided.append(str(exc))
+            found, why = _pair_differences(pair, (old, new), case.returns)
+            undecided += [why] if why else []
             for d in found:
                 if (d.kind, d.what) not in seen:
                     seen.add((d.kind, d.what))

@@ -16,6 +16,7 @@ from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
 from symabi.contracts import signal_handler
+from symabi.contracts.solver import ENTRY_CONSTRAINTS, EntrySolvers
 from symabi import startup
 from symabi.engine import z3_setup
 from symabi.engine.cpu import CpuGaps
@@ -182,6 +183,7 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
         starts = convention.split(state, regs) if hasattr(convention, "split") else [("", state)]
         for situation, start in starts:
             start.globals["situation"] = situation
+            start.globals[ENTRY_CONSTRAINTS] = tuple(start.solver.constraints)  # its paths share its solver
             for path in explorer.run(start).paths:
                 read = setup.world.fields_read(config, path.state.globals["reads"])
                 fields.update((c.region, c.offset) for c in read)
@@ -219,6 +221,8 @@ class _Setup:
     world: WorldModel
     cpu: CpuGaps
     data: tuple = ()  # (DataSpec, address): the world's values of data symbols the code reads
+    shared: dict = field(default_factory=dict)  # the start constraints, by the stack a configuration runs on
+    starts: dict = field(default_factory=dict)  # the solvers of the start states' shared constraints (_constrain)
 
 
 def _world(case: Case) -> WorldModel:
@@ -265,14 +269,25 @@ def _taken(setup: _Setup) -> list[tuple]:
         [(r.base + r.low, r.high - r.low) for r in setup.guard.symbolic]
 
 
+def _shared_constraints(case: Case, setup: _Setup, config: Configuration, regs: RegisterFile, convention) -> tuple:
+    """The start constraints the configuration's own choices do not decide: the convention's, the return
+    address's and the placement's. Of the configuration, the placement reads only which stack it runs on,
+    so they are built once per version and stack (``_Setup.shared``)."""
+    if config.running_on not in setup.shared:
+        stack = setup.stack
+        constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
+        # a callee is entered at its first instruction, never at the instruction after the caller's CALL
+        constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
+        constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
+                                             _code_spans(setup), config)
+        setup.shared[config.running_on] = tuple(constraints)
+    return setup.shared[config.running_on]
+
+
 def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: RegisterFile, convention):
     params = case.entry_convention
-    stack = setup.stack
-    constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
-    # a callee is entered at its first instruction, never at the instruction after the caller's CALL
-    constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
-    constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
-                                         _code_spans(setup), config)
+    shared = _shared_constraints(case, setup, config, regs, convention)
+    constraints = list(shared)
     bound, held = {}, []
     for reg, text in params.registers.items():
         if reg not in regs.values:
@@ -295,13 +310,35 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
                                  PORTS[case.port].tls).items():
         state.globals[key] = fact
     constraints += convention.prepare(state, regs, setup.stack, setup.image, params)
-    for c in constraints:
-        state.add_constraints(c)
+    _constrain(setup, state, shared, constraints[len(shared):])
     if not state.satisfiable():
         raise CaseError(f"case {case.name}: the entry convention and the world contradict each other in the "
                         f"situation {config.label or '(no world)'!r}; no execution satisfies them, so nothing "
                         "could be checked")
     return state
+
+
+def _constrain(setup: _Setup, state, shared: tuple, own: list) -> None:
+    """Add the entry's constraints to a start state: ``shared`` (the same for many configurations: the
+    convention's, the return address's, the placement's) and then ``own``, in that order, as one list.
+
+    The shared ones are asked of one solver, built and solved once per distinct list (``_Setup.starts``,
+    keyed by the constraints' identities, which the entry keeps alive): the start state's solver is a
+    copy of it, which asks it with the state's own constraints as assumptions (engine/z3_setup), so each
+    configuration's start, and every path from it, shares what Z3 learnt about the placement. The
+    constraints are the same either way; a state that already has some is constrained the plain way."""
+    if state.solver.constraints:
+        state.add_constraints(*shared, *own)
+        return
+    key = tuple(id(c) for c in shared)
+    if key not in setup.starts:
+        base = state.copy()
+        base.add_constraints(*shared)
+        base.satisfiable()  # solved once here; its copies below ask this solver
+        setup.starts[key] = (shared, base)
+    state.solver._stored_solver = setup.starts[key][1].solver._solver.branch()
+    if own:
+        state.add_constraints(*own)
 
 
 def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]],
@@ -406,7 +443,8 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
     began = time.monotonic()
     other_stacks = {r.name: r.free_below for r in setup.world.regions() if r.free_below}
     caller_frame = convention.caller_frame(case.entry_convention.stack_args)
-    ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks, caller_frame)
+    ctx = CheckContext(regs, image, options.solver_timeout_ms, other_stacks, caller_frame,
+                       EntrySolvers(options.solver_timeout_ms))
     lines = _Lines(explorer, image, folder)
     paths, violations, unknowns = [], [], []
     for (path, label), trace in zip(explored, traced):

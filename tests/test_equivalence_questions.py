@@ -41,7 +41,7 @@ def _outcome(seen, constraints, what, a, b, kind):
 
     pair = _pair(seen)
     base = solver.PathSolver(constraints, 10000).solver
-    pair.solver = eq._PairSolver(list(constraints), eq._Joint(base, ()))
+    pair.solver = eq._PairSolver(list(constraints), solver.Joint(base, ()))
     skipped = pair._known(what, a, b, kind)
     try:
         d = pair.differ(what, a, b, kind)

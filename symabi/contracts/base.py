@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from symabi.contracts.solver import EntrySolvers
 from symabi.engine.explore import PathOutcome
 from symabi.engine.registers import RegisterFile
 from symabi.loader import Image
@@ -40,6 +41,8 @@ class CheckContext:
     # Where the caller's own frame begins, as an offset from the entry RSP: above the return address, the
     # home area and the stack arguments. A witness for a wild write aims there.
     caller_frame: int = 0x28
+    # The solvers of the start states the paths came from, shared by their paths (None: one per path).
+    solvers: EntrySolvers | None = field(default=None, compare=False)
 
 
 class Contract(Protocol):

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import claripy
+
+T = TypeVar("T")
 
 HOLDS, VIOLATED, UNKNOWN = "holds", "violated", "unknown"
 SHRINK_BOUNDS = (0x0, 0xF, 0xFF)  # try each input at 0, then ≤ 0xf, then ≤ 0xff (Alive2's habit)
@@ -27,14 +31,40 @@ def _leaves(exprs) -> list[claripy.ast.BV]:
     return [seen[name] for name in sorted(seen)]
 
 
+class Joint:
+    """Constraints asked of a solver that holds only some of them (``base``): the rest (``own``) go with
+    every question as extra constraints. The question is the same conjunction; what Z3 learnt about the
+    base's constraints serves every question asked this way, instead of a new solver solving them again."""
+
+    def __init__(self, base, own: tuple):
+        self.base, self.own = base, own
+
+    def satisfiable(self, extra_constraints=()) -> bool:
+        return self.base.satisfiable(extra_constraints=(*self.own, *extra_constraints))
+
+    def batch_eval(self, exprs, n: int, extra_constraints=()):
+        return self.base.batch_eval(exprs, n, extra_constraints=(*self.own, *extra_constraints))
+
+    def eval(self, expr, n: int, extra_constraints=()):
+        return self.base.eval(expr, n, extra_constraints=(*self.own, *extra_constraints))
+
+
 class PathSolver:
     """One Z3 solver per path, its constraints asserted once and reused for every question about it
-    (creating a solver and re-asserting the path costs more than most of the questions)."""
+    (creating a solver and re-asserting the path costs more than most of the questions).
 
-    def __init__(self, constraints, timeout_ms: int):
+    ``entry``: the solver of the state the path started from, whose constraints the path's include (a
+    path only adds constraints to its start's). Its questions then go to that solver, with the path's
+    own constraints as extra ones (``Joint``): every path from one start shares what Z3 learnt there."""
+
+    def __init__(self, constraints, timeout_ms: int, entry: PathSolver | None = None):
         self.constraints = list(constraints)
-        self.solver = claripy.Solver(timeout=timeout_ms)
-        self.solver.add(self.constraints)
+        if entry is None:
+            self.solver = claripy.Solver(timeout=timeout_ms)
+            self.solver.add(self.constraints)
+        else:
+            known = {id(c) for c in entry.constraints}  # the same AST object: the same constraint
+            self.solver = Joint(entry.solver, tuple(c for c in self.constraints if id(c) not in known))
 
     def satisfiable(self, extra=()) -> bool:
         return self.solver.satisfiable(extra_constraints=tuple(extra))
@@ -43,13 +73,77 @@ class PathSolver:
         return self.solver.eval(expr, n)
 
 
+class DryRun:
+    """A path's solver in a dry run (``all_hold``): every ``ask`` is answered HOLDS, and its question kept."""
+
+    def __init__(self, constraints):
+        self.constraints = constraints
+        self.asked: list[claripy.ast.Bool] = []
+
+
+def all_hold(path_solver: PathSolver, run: Callable[[PathSolver], T]) -> T:
+    """``run(path_solver)``, which asks its questions through ``ask``, at the cost of one Z3 check when
+    every answer is HOLDS (as on most paths).
+
+    ``run`` goes first on a ``DryRun``, where every ``ask`` holds. One question to the real solver then
+    settles all of them: if none of the asked violations can hold (their disjunction is unsatisfiable
+    under the path's constraints), each answer was Z3's own, so the dry run did what the real run would
+    have done, question by question, and its outcome is kept. Otherwise (some violation is satisfiable, or
+    the solver gives no answer) ``run`` runs again on the real solver, asking each question. ``run`` must
+    depend on nothing but the answers (no other state), which holds for the obligations' evaluators."""
+    outcome, asked = dry_run(path_solver, run)
+    return outcome if none_violated(path_solver, asked) else run(path_solver)
+
+
+def dry_run(path_solver: PathSolver, run: Callable[[PathSolver], T]) -> tuple[T, list[claripy.ast.Bool]]:
+    """``run`` on a ``DryRun`` of ``path_solver``: its outcome with every ask answered HOLDS, and the
+    violations it asked about."""
+    dry = DryRun(path_solver.constraints)
+    return run(dry), dry.asked
+
+
+def none_violated(path_solver: PathSolver, asked: list[claripy.ast.Bool]) -> bool:
+    """Whether Z3 shows, in one check, that none of ``asked`` can hold under the path's constraints
+    (False when one can, or the solver gives no answer)."""
+    if not asked:
+        return True
+    anything = asked[0] if len(asked) == 1 else claripy.Or(*asked)
+    try:
+        return not path_solver.satisfiable((anything,))
+    except claripy.errors.ClaripyError:
+        return False
+
+
+class EntrySolvers:
+    """The solver of each start state a version's paths came from (``ENTRY_CONSTRAINTS``), made once."""
+
+    def __init__(self, timeout_ms: int):
+        self.timeout_ms = timeout_ms
+        self._solvers: dict[tuple[int, ...], tuple[tuple, PathSolver]] = {}
+
+    def for_path(self, state) -> PathSolver:
+        entry = state.globals.get(ENTRY_CONSTRAINTS)
+        if entry is None:
+            return PathSolver(state.solver.constraints, self.timeout_ms)
+        key = tuple(id(c) for c in entry)  # (the entry tuple is kept beside its solver: its ids stay its own)
+        if key not in self._solvers:
+            self._solvers[key] = (entry, PathSolver(entry, self.timeout_ms))
+        return PathSolver(state.solver.constraints, self.timeout_ms, self._solvers[key][1])
+
+
+ENTRY_CONSTRAINTS = "entry_constraints"  # the state.globals key: a start state's constraints, set by the prover
+
+
 def check(constraints, violated: claripy.ast.Bool, observe: dict[str, claripy.ast.BV], timeout_ms: int) -> Answer:
     """HOLDS if ``violated`` is unsatisfiable under ``constraints``; else a shrunk witness."""
     return ask(PathSolver(constraints, timeout_ms), violated, observe)
 
 
 def ask(path_solver: PathSolver, violated: claripy.ast.Bool, observe: dict[str, claripy.ast.BV]) -> Answer:
-    """Like ``check``, on a solver that already holds the path's constraints."""
+    """Like ``check``, on a solver that already holds the path's constraints (or on a ``DryRun``)."""
+    if isinstance(path_solver, DryRun):
+        path_solver.asked.append(violated)
+        return Answer(HOLDS)
     solver, constraints = path_solver.solver, path_solver.constraints
     try:
         if not solver.satisfiable(extra_constraints=(violated,)):

@@ -14,8 +14,9 @@ other host ABIs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from symabi.contracts import solver
 from symabi.contracts.base import CheckContext, Finding
 from symabi.engine.explore import PathOutcome
 from symabi.obligations import symbolic
@@ -62,7 +63,8 @@ class HostAbiContract:
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
         ctx = symbolic.with_solver(path, ctx)
-        return [symbolic.evaluate(ob, path, ctx) for ob in self.obligations]
+        return solver.all_hold(ctx.solver, lambda s: [symbolic.evaluate(ob, path, replace(ctx, solver=s))
+                                                      for ob in self.obligations])
 
 
 WindowsX64Contract = HostAbiContract  # the name it had before the contract was parametrized

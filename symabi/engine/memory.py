@@ -508,9 +508,11 @@ def _size(length) -> int:
     return length.concrete_value
 
 
-def _linear(expr) -> tuple[dict[str, int], int] | None:
-    """expr as (coefficients of its symbols, constant) mod 2**64, if it is only sums and differences.
+def _linear(expr) -> tuple[dict, int] | None:
+    """expr as (coefficients of its terms, constant) mod 2**64, if it is only sums and differences.
 
+    A term is a symbol (by name), or ``(k, inner)``: the low k bits of a sum of symbols ``inner`` =
+    (coefficients by name, constant), which ANDQ $~15, SP leaves behind (``x[63:4] .. 0`` is x - x[3:0]).
     claripy does not simplify ``(rsp - 8) - rsp``; this exact syntactic step saves a solver call per
     stack access, and anything it cannot read falls back to asking the solver.
     """
@@ -518,11 +520,19 @@ def _linear(expr) -> tuple[dict[str, int], int] | None:
         return {}, expr.concrete_value
     if expr.op == "BVS":
         return {expr.args[0]: 1}, 0
+    if (cleared := _cleared_low_bits(expr)) is not None:  # inner with its low k bits cleared
+        k, inner = cleared
+        read = _linear(inner)
+        if read is None or not all(isinstance(name, str) for name in read[0]):
+            return None
+        terms, const = read
+        low = (k, (tuple(sorted(terms.items())), const))
+        return {**terms, low: 2**64 - 1}, const
     if expr.op in ("__add__", "__sub__") and expr.size() == 64:
         parts = [_linear(a) for a in expr.args]
         if any(p is None for p in parts):
             return None
-        coefs: dict[str, int] = {}
+        coefs: dict = {}
         const = 0
         for index, (terms, c) in enumerate(parts):
             sign = -1 if expr.op == "__sub__" and index > 0 else 1
@@ -533,6 +543,53 @@ def _linear(expr) -> tuple[dict[str, int], int] | None:
     return None
 
 
+def _cleared_low_bits(expr):
+    """(k, x) when ``expr`` is a 64-bit ``x`` with its low k bits cleared (``x[63:k] .. 0``), else None."""
+    if expr.op != "Concat" or len(expr.args) != 2 or expr.size() != 64:
+        return None
+    high, low = expr.args
+    if low.symbolic or low.concrete_value != 0 or high.op != "Extract":
+        return None
+    top, bottom, inner = high.args
+    if top != 63 or bottom != low.size() or inner.size() != 64:
+        return None
+    return bottom, inner
+
+
+FIXED_LOW_BITS = "fixed_low_bits"  # the state.globals key: (symbol name, k) -> the one value of symbol[k-1:0]
+
+
+def _fixed_low_bits(state, name: str, k: int, expr) -> int | None:
+    """The one value the low k bits of the symbol ``name`` (a leaf of ``expr``) take on the path, or None
+    when they can take two or more.
+
+    Once the path's constraints leave the bits one value, they do on every path below it too (a path
+    only adds constraints), so the answer is kept on the path (``FIXED_LOW_BITS``) and asked once. A
+    kept answer is used only while the path is satisfiable (asking that is free unless constraints were
+    added: claripy caches it), so an unsatisfiable path still raises where it did."""
+    known = state.globals.get(FIXED_LOW_BITS, {})
+    if (name, k) in known:
+        return known[(name, k)] if state.solver.satisfiable() else None
+    symbol = next(leaf for leaf in expr.leaf_asts() if leaf.op == "BVS" and leaf.args[0] == name)
+    value = only_value(state, symbol[k - 1:0])
+    if value is not None:
+        state.globals[FIXED_LOW_BITS] = {**known, (name, k): value}  # a new dict: forks never share one
+    return value
+
+
+def _low_bits(state, term, expr) -> int | None:
+    """The value of a ``(k, inner)`` term of ``_linear`` when the path fixes the low k bits of each symbol
+    of ``inner`` (they decide it: (c + sum a*x) mod 2**k), else None."""
+    k, (terms, const) = term
+    total = const
+    for name, coef in terms:
+        value = _fixed_low_bits(state, name, k, expr)
+        if value is None:
+            return None
+        total += coef * value
+    return total % 2**k
+
+
 def _constant_offset(state, addr, base) -> int | None:
     delta = addr - base
     if not delta.symbolic:
@@ -540,6 +597,12 @@ def _constant_offset(state, addr, base) -> int | None:
     linear = _linear(delta)
     if linear is not None and not linear[0]:
         return _signed(linear[1])
+    if linear is not None and all(isinstance(term, tuple) for term in linear[0]):
+        # only low bits of sums of symbols are left: constant when the path fixes each symbol's low bits
+        # (else, or on an unsatisfiable path, the solver is asked about the whole offset, as for any other)
+        values = [(_low_bits(state, term, delta), k) for term, k in linear[0].items()]
+        if all(value is not None for value, _ in values):
+            return _signed((linear[1] + sum(value * k for value, k in values)) % 2**64)
     value = only_value(state, delta)
     return None if value is None else _signed(value)
 
@@ -551,7 +614,12 @@ def only_value(state, expr) -> int | None:
     simplifies every constraint of the path (a Z3 tactic) before any evaluation of more than one value,
     and drops the path's incremental solver after it, which cost most of a long path's stepping. The
     answer is the same; a solver that gives none (a timeout) raises, as before, and is never read as
-    "only one value"."""
+    "only one value".
+
+    A bare symbol no constraint of the path mentions takes every value: that needs no solver (only that
+    the path is satisfiable, which claripy has cached unless constraints were added since)."""
+    if expr.op == "BVS" and expr.args[0] not in state.solver._solver.variables and state.solver.satisfiable():
+        return None
     (value,) = state.solver.eval_upto(expr, 1)
     return None if state.solver.satisfiable(extra_constraints=[expr != value]) else value
 

@@ -44,6 +44,8 @@ class WithSolver:
 
 
 def with_solver(path: PathOutcome, ctx: CheckContext) -> WithSolver:
+    if ctx.solvers is not None:
+        return WithSolver(ctx, ctx.solvers.for_path(path.state))
     return WithSolver(ctx, solver.PathSolver(path.state.solver.constraints, ctx.timeout_ms))
 
 

@@ -3,10 +3,13 @@
 Unicorn executes MOVAPS / MOVDQA / a legacy-SSE m128 operand at any address; a real CPU raises #GP
 unless the address is 16-byte aligned. ``AlignmentCheck`` decodes each instruction once (capstone)
 and says, before it runs, whether its memory operand is misaligned for the current registers.
+``alignment_check`` gives every replay of one image the same one (decoding bytes gives the same
+instruction every time), so a witness replayed under several seeds decodes its instructions once.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import capstone
@@ -62,6 +65,12 @@ def _needs_alignment(mnemonic: str, operand_size: int) -> bool:
 
 def _unicorn_reg(cs, reg: int) -> int:
     return 0 if reg == 0 else getattr(X, f"UC_X86_REG_{cs.reg_name(reg).upper()}")
+
+
+@functools.lru_cache(maxsize=32)
+def alignment_check(code: bytes, base: int) -> AlignmentCheck:
+    """The decoder of the image ``code`` at ``base``, shared by its replays (it keeps nothing but decodings)."""
+    return AlignmentCheck(code, base)
 
 
 class AlignmentCheck:

@@ -50,7 +50,7 @@ from symabi.replay.constants import (
     STACK_RESERVE,
     XMMS,
 )
-from symabi.replay.faults import INTERRUPTS, POPF, AlignmentCheck
+from symabi.replay.faults import INTERRUPTS, POPF, alignment_check
 from symabi.replay.inputs import ConcreteInputs, default_bytes
 from symabi.replay.world import PAGE, LayoutError, PlacedWorld, WorldPlan, lay_out_world
 
@@ -232,7 +232,7 @@ class _Machine:
         self.volatile_reads = 0
         self._volatile_step = -1
         self._write_step = -1
-        self.decoder = AlignmentCheck(image.code, image.base)
+        self.decoder = alignment_check(image.code, image.base)
         self.uc = unicorn.Uc(unicorn.UC_ARCH_X86, unicorn.UC_MODE_64)
         self._map()
         self._set_registers()

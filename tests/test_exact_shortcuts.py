@@ -1,0 +1,79 @@
+"""Shortcuts that save solver work must give the answers the solver would: each against the long way."""
+
+from __future__ import annotations
+
+import angr
+import claripy
+
+from symabi.contracts import solver
+from symabi.engine import memory
+
+RSP = claripy.BVS("entry.rsp", 64, explicit_name=True)
+
+
+def _state(*constraints):
+    project = angr.load_shellcode(b"\xc3", "amd64")
+    state = project.factory.blank_state()
+    state.add_constraints(*constraints)
+    return state
+
+
+def _aligned_frame(offset: int):
+    """(entry RSP - 0x18) & ~15, then ``offset`` from it, less the entry RSP: what ANDQ $~15, SP leaves."""
+    aligned = claripy.Concat((RSP - 0x18)[63:4], claripy.BVV(0, 4))
+    return aligned + offset - RSP
+
+
+def test_linear_reads_a_cleared_low_nibble():
+    terms, const = memory._linear(_aligned_frame(8))
+    assert const == (8 - 0x18) % 2**64
+    ((term, coef),) = terms.items()
+    assert term == (4, ((("entry.rsp", 1),), (-0x18) % 2**64)) and coef == 2**64 - 1
+
+
+def test_constant_offset_of_an_aligned_frame_is_the_solvers_answer():
+    for residue in (0, 8):
+        state = _state(RSP[3:0] == residue)
+        for offset in (0, 8, -0x20):
+            delta = _aligned_frame(offset)
+            expected = memory.only_value(state, delta)
+            assert memory._constant_offset(state, delta + RSP, RSP) == memory._signed(expected)
+        assert state.globals[memory.FIXED_LOW_BITS] == {("entry.rsp", 4): residue}
+
+
+def test_unfixed_low_bits_leave_the_offset_unknown():
+    state = _state(claripy.Or(RSP[3:0] == 0, RSP[3:0] == 8))
+    assert memory._constant_offset(state, _aligned_frame(0) + RSP, RSP) is None
+    assert memory.FIXED_LOW_BITS not in state.globals
+
+
+def _questions(path_solver):
+    x = claripy.BVS("x", 64, explicit_name=True)
+    return [solver.ask(path_solver, q, {"exit": x}).status for q in (x == 3, claripy.UGT(x, 10), x == 5)]
+
+
+def test_all_hold_keeps_the_dry_run_only_when_z3_confirms_it():
+    x = claripy.BVS("x", 64, explicit_name=True)
+    holding = solver.PathSolver([claripy.UGE(x, 6), claripy.ULE(x, 9)], 10_000)
+    assert solver.all_hold(holding, _questions) == [solver.HOLDS] * 3
+    failing = solver.PathSolver([claripy.ULE(x, 9)], 10_000)
+    assert solver.all_hold(failing, _questions) == _questions(failing) == [solver.VIOLATED, solver.HOLDS,
+                                                                             solver.VIOLATED]
+
+
+def test_a_path_asks_its_start_solver_the_same_questions():
+    x = claripy.BVS("x", 64, explicit_name=True)
+    start = [claripy.ULE(x, 9)]
+    entry = solver.PathSolver(start, 10_000)
+    path = [*start, claripy.UGE(x, 5)]
+    shared, alone = solver.PathSolver(path, 10_000, entry), solver.PathSolver(path, 10_000)
+    assert shared.solver.own == (path[1],)
+    assert _questions(shared) == _questions(alone) == [solver.HOLDS, solver.HOLDS, solver.VIOLATED]
+
+
+def test_only_value_of_a_bare_symbol_is_the_solvers_answer():
+    x, y = (claripy.BVS(n, 64, explicit_name=True) for n in ("x", "y"))
+    state = _state(x == 7)
+    assert memory.only_value(state, x) == 7
+    assert memory.only_value(state, y) is None  # mentioned by no constraint: any value
+    assert memory.only_value(_state(claripy.Or(x == 1, x == 2)), x) is None
