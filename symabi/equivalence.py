@@ -75,7 +75,7 @@ def _hex(value: int | None, bits: int) -> str | None:
 class _PairSolver(solver.PathSolver):
     """``solver.PathSolver`` over a pair's joint constraints, answered by a ``solver.Joint``."""
 
-    def __init__(self, constraints: list, joint: solver.Joint):  # noqa: super().__init__ would build a solver
+    def __init__(self, constraints: list, joint: solver.Joint):  # not super().__init__: it would build a solver
         self.constraints, self.solver = constraints, joint
 
 

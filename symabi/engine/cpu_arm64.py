@@ -59,7 +59,7 @@ def thread_pointer(state) -> claripy.ast.BV:
 
 
 class Arm64CpuGaps(CpuGaps):
-    def __init__(self, image: Image):  # noqa: super().__init__ would disassemble the bytes as x86
+    def __init__(self, image: Image):  # not super().__init__: it would disassemble the bytes as x86
         md = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
         md.detail = True
         self.tpidrro: dict[int, str] = {}  # instruction -> the X register it writes
