@@ -40,6 +40,17 @@ def _module(root: Path, go: str, files: dict[str, str], toml: str | None = None)
     return root
 
 
+def _checked(tmp_path_factory, ports: tuple[str, ...], go: str, files: dict[str, str], toml: str | None = None
+             ) -> dict[tuple[str, str], dict]:
+    """``_check`` over a fresh ``_module``, for a module-scoped fixture (which cannot take monkeypatch)."""
+    root = _module(tmp_path_factory.mktemp("rt") / "m", go, files, toml)
+    mp = pytest.MonkeyPatch()
+    try:
+        return _check(root, ports, mp)
+    finally:
+        mp.undo()
+
+
 def _refuted(record: dict, obligation: str) -> bool:
     return record["verdict"] == "refuted" and any(f": {obligation}" in f for f in record["findings"])
 
@@ -112,13 +123,8 @@ RIGHT_GO = "func popfDF(fn uintptr)\nfunc volatileSP(fn uintptr)\nfunc oneValue(
 
 @pytest.fixture(scope="module")
 def amd64(tmp_path_factory):
-    root = _module(tmp_path_factory.mktemp("rt") / "m", FRAME_MISMATCH_GO + RIGHT_GO,
-                   {"p_amd64.s": FRAME_MISMATCH + "\n" + RIGHT})
-    mp = pytest.MonkeyPatch()
-    try:
-        return _check(root, ("linux/amd64",), mp)
-    finally:
-        mp.undo()
+    return _checked(tmp_path_factory, ("linux/amd64",), FRAME_MISMATCH_GO + RIGHT_GO,
+                    {"p_amd64.s": FRAME_MISMATCH + "\n" + RIGHT})
 
 
 def test_text_size_larger_than_the_go_declaration_is_the_callers_frame(amd64):
@@ -172,13 +178,8 @@ TEXT ·mxcsr(SB),NOSPLIT|NOFRAME,$0-0
 
 @pytest.fixture(scope="module")
 def x87(tmp_path_factory):
-    root = _module(tmp_path_factory.mktemp("rt") / "m", "func mmx(fn uintptr)\nfunc mxcsr()\n",
-                   {"p_amd64.s": X87_MXCSR})
-    mp = pytest.MonkeyPatch()
-    try:
-        return _check(root, ("linux/amd64", "windows/amd64"), mp)
-    finally:
-        mp.undo()
+    return _checked(tmp_path_factory, ("linux/amd64", "windows/amd64"), "func mmx(fn uintptr)\nfunc mxcsr()\n",
+                    {"p_amd64.s": X87_MXCSR})
 
 
 @pytest.mark.parametrize("port", ("linux/amd64", "windows/amd64"))
@@ -332,12 +333,7 @@ CPU_REPORTS_GO = "func tsc()\nfunc trap()\nfunc sys()\nfunc status()\n"
 
 @pytest.fixture(scope="module")
 def cpu_reports(tmp_path_factory):
-    root = _module(tmp_path_factory.mktemp("rt") / "m", CPU_REPORTS_GO, {"p_amd64.s": CPU_REPORTS})
-    mp = pytest.MonkeyPatch()
-    try:
-        return _check(root, ("linux/amd64",), mp)
-    finally:
-        mp.undo()
+    return _checked(tmp_path_factory, ("linux/amd64",), CPU_REPORTS_GO, {"p_amd64.s": CPU_REPORTS})
 
 
 @pytest.mark.parametrize("name", ["tsc", "trap", "sys"])
@@ -538,12 +534,7 @@ ARM64_PORTS = ("linux/arm64", "darwin/arm64", "windows/arm64")
 
 @pytest.fixture(scope="module")
 def arm64(tmp_path_factory):
-    root = _module(tmp_path_factory.mktemp("rt") / "m", ARM64_GO, {"p_arm64.s": ARM64})
-    mp = pytest.MonkeyPatch()
-    try:
-        return _check(root, ARM64_PORTS, mp)
-    finally:
-        mp.undo()
+    return _checked(tmp_path_factory, ARM64_PORTS, ARM64_GO, {"p_arm64.s": ARM64})
 
 
 def test_arm64_correct_stub_is_proved(arm64):
@@ -614,13 +605,8 @@ even:
 
 @pytest.fixture(scope="module")
 def arm64_sysregs(tmp_path_factory):
-    root = _module(tmp_path_factory.mktemp("rt") / "m", "func dczid()\nfunc fpsr()\nfunc midr()\nfunc counter()\n",
-                   {"p_arm64.s": DCZID})
-    mp = pytest.MonkeyPatch()
-    try:
-        return _check(root, ("linux/arm64",), mp)
-    finally:
-        mp.undo()
+    return _checked(tmp_path_factory, ("linux/arm64",), "func dczid()\nfunc fpsr()\nfunc midr()\nfunc counter()\n",
+                    {"p_arm64.s": DCZID})
 
 
 @pytest.mark.parametrize("name", ["midr", "counter"])

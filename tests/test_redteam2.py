@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_redteam import _check, _module
+from test_redteam import _check, _checked, _module
 
 # x86: FNSTSW (VEX keeps TOP and C0-C3 only: PE after an inexact FDIV and IE|SF after a register-stack
 # overflow read 0); and instructions spelt with BYTE directives, which the assembler lists one byte at a
@@ -155,22 +155,12 @@ ARM64_GO = "func midr0()\nfunc currentEL()\nfunc pmccntr()\nfunc pmccntrSet()\nf
 
 @pytest.fixture(scope="module")
 def x86(tmp_path_factory):
-    root = _module(tmp_path_factory.mktemp("rt") / "m", X86_GO, {"p_amd64.s": X86})
-    mp = pytest.MonkeyPatch()
-    try:
-        return _check(root, ("linux/amd64",), mp)
-    finally:
-        mp.undo()
+    return _checked(tmp_path_factory, ("linux/amd64",), X86_GO, {"p_amd64.s": X86})
 
 
 @pytest.fixture(scope="module")
 def arm64(tmp_path_factory):
-    root = _module(tmp_path_factory.mktemp("rt") / "m", ARM64_GO, {"p_arm64.s": ARM64})
-    mp = pytest.MonkeyPatch()
-    try:
-        return _check(root, ("linux/arm64",), mp)
-    finally:
-        mp.undo()
+    return _checked(tmp_path_factory, ("linux/arm64",), ARM64_GO, {"p_arm64.s": ARM64})
 
 
 @pytest.mark.parametrize("name", ["fstswGo", "fstswStk"])

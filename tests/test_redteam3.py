@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from test_redteam import _check, _module, _refuted
+from test_redteam import _check, _checked, _module, _refuted
 
 # ---- amd64: wrong PROVED ------------------------------------------------------------------------------
 
@@ -443,12 +443,7 @@ TEXT ·belowSP(SB),NOSPLIT|NOFRAME,$0
 
 
 def _run(tmp_path_factory, go: str, files: dict[str, str], ports: tuple[str, ...], toml: str | None = None):
-    root = _module(tmp_path_factory.mktemp("rt") / "m", go, files, toml)
-    mp = pytest.MonkeyPatch()
-    try:
-        return _check(root, ports, mp)
-    finally:
-        mp.undo()
+    return _checked(tmp_path_factory, ports, go, files, toml)
 
 
 @pytest.fixture(scope="module")
