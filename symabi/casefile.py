@@ -14,6 +14,7 @@ from typing import Any
 
 from symabi.errors import CaseError
 from symabi.ports import DEFAULT_PORT, PORTS
+from symabi.ports.abi import SYSV_AMD64
 
 CASE_FILE = "case.toml"
 CASES_ENV_VAR = "SYMABI_CASES"
@@ -24,7 +25,7 @@ RESERVED_REGIONS = ("stack", "code")  # the thread's stack and the assembled cod
 # REGISTER_ORDER[k] is declared with ``register = "rsi"`` and stands at pointer_at REGISTER_ARGUMENT + 8*k,
 # past any stack argument word (the same name the callee model and the replay give its words).
 REGISTER_ARGUMENT = 0x1000
-REGISTER_ORDER = ("rdi", "rsi", "rdx", "rcx", "r8", "r9")
+REGISTER_ORDER = SYSV_AMD64.integer_arguments
 
 
 @dataclass(frozen=True)

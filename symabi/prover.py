@@ -494,6 +494,7 @@ def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = 
         case=case.name, summary=case.summary, entry=case.entry, contract=contract.name, contract_doc=contract.doc,
         obligations=tuple(ObligationInfo(o.id, o.location, o.family, o.doc) for o in contract.obligations),
         assumptions=stated, versions=results, toolchain=toolchain.version, equivalence=equivalence,
+        arch=PORTS[case.port].arch.name,
     )
 
 

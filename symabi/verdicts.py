@@ -136,6 +136,7 @@ class CaseResult:
     toolchain: str = ""
     equivalence: Equivalence | None = None
     cached: bool = False  # read back from the verdict cache (symabi.verdict_cache), not proved in this run
+    arch: str = "amd64"  # the port's architecture: which disassembler reads the code
 
     @property
     def judged(self) -> VersionResult:

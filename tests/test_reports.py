@@ -239,6 +239,17 @@ def test_html_escapes_everything(refuted):
     assert "&lt;sec&gt;" in page and "n&lt;e&gt;w" in page
 
 
+def test_html_disassembles_an_arm64_go_to_host_case_as_arm64(toolchain):
+    # the disassembly column follows the port's architecture, not the contract's name (go-to-host is one
+    # name on both architectures)
+    result = prove_case(parse_case(CASES / "asmcgocall_no_g_arm64"), toolchain)
+    assert result.contract == "go-to-host" and result.arch == "arm64"
+    page = html.render(result)
+    row = result.judged.listing[0]
+    assert html.e(disassemble(row.code, row.address, "arm64")) in page
+    assert disassemble(row.code, row.address, "arm64") != disassemble(row.code, row.address)
+
+
 def test_disasm_reads_the_bytes_independently():
     assert disassemble(bytes.fromhex("440f11bc2480000000"), 0x400000) == "movups %xmm15, 0x80(%rsp)"
     assert disassemble(bytes.fromhex("9cfc")) == "pushfq; cld"

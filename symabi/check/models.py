@@ -19,9 +19,7 @@ from symabi.models.entry_sysv import SYSV_CALL
 from symabi.models.go_abi0 import CALLEE_MODELS, GO_ABI0, CalleeModel, reached
 from symabi.models.go_arm64 import for_arch
 from symabi.models.host_callee import HOST_CALLEE_MODELS, HostCalleeModel, declared_writes, span
-from symabi.ports import HostAbi
-
-from symabi.models.host_unsaid import AAPCS64_ARGUMENTS, ARGUMENT_REGISTERS
+from symabi.ports import AAPCS64, HOST_ABIS, HostAbi
 
 
 CROSSCALL2 = ("crosscall2", "_crosscall2")
@@ -57,7 +55,7 @@ class CheckCallees(CalleeModel):
         self.host.apply(state, spec, ordinal, guard, site, pointers_modelled=True)  # returns_region too
 
     def _through_registers(self, state, spec: CalleeSpec, prefix: str, guard: MemoryGuard, site: int | None):
-        registers = ARGUMENT_REGISTERS[self.abi]
+        registers = HOST_ABIS[self.abi].integer_arguments
         if spec.narrowed:  # the user declared what it writes through which register or stack word (writes_reason)
             yield from declared_writes(state, spec, prefix, guard)
             return
@@ -76,7 +74,7 @@ def _slot(register: str) -> int:
     spell it on amd64; the arm64 registers follow the System V ones)."""
     if register in REGISTER_ORDER:
         return register_slot(register)
-    return register_slot(REGISTER_ORDER[-1]) + 8 * (1 + AAPCS64_ARGUMENTS.index(register))
+    return register_slot(REGISTER_ORDER[-1]) + 8 * (1 + AAPCS64.integer_arguments.index(register))
 
 
 # What the host model says that this model says for itself (the writes through pointer arguments) or that
@@ -96,7 +94,7 @@ def _model(abi: str) -> CheckCallees:
         "a host-ABI callee keeps the registers its spec lists (`keeps`: by default the host's callee-saved "
         "ones) and may clobber every other one",
         f"a host-ABI callee may write anything each pointer in an argument register "
-        f"({', '.join(r.upper() for r in ARGUMENT_REGISTERS[abi])}) reaches, up to the end of the region it points "
+        f"({', '.join(r.upper() for r in HOST_ABIS[abi].integer_arguments)}) reaches, up to the end of the region it points "
         "into, and what the pointers stored there reach (transitively)",
         "crosscall2(fn, a, n, ctxt) writes only the n bytes at a (when n is a constant) and what the pointers "
         "stored there reach: cgo's exported "
@@ -106,7 +104,7 @@ def _model(abi: str) -> CheckCallees:
 )
 
 
-MODELS = {abi: _model(abi) for abi in ARGUMENT_REGISTERS}
+MODELS = {abi: _model(abi) for abi in HOST_ABIS}
 for _m in MODELS.values():
     CALLEE_MODELS.setdefault(_m.name, _m)
 

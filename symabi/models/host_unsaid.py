@@ -28,13 +28,6 @@ from __future__ import annotations
 from symabi.casefile import CalleeSpec
 from symabi.engine.memory import UNSAID
 
-# The integer argument registers of each host ABI, in order.
-AAPCS64_ARGUMENTS = tuple(f"x{i}" for i in range(8))
-ARGUMENT_REGISTERS = {"windows-x64": ("rcx", "rdx", "r8", "r9"),
-                      "sysv-amd64": ("rdi", "rsi", "rdx", "rcx", "r8", "r9"),
-                      "aapcs64": AAPCS64_ARGUMENTS, "darwin-arm64": AAPCS64_ARGUMENTS,
-                      "windows-arm64": AAPCS64_ARGUMENTS}
-
 
 def mark(state, guard, abi, spec: CalleeSpec, region: str, offset: int, top: int, *, pointers: bool = True) -> None:
     """Record the words of the trampoline's frame (``region`` offsets [``offset``, ``top``): the callee's stack
@@ -50,7 +43,7 @@ def mark(state, guard, abi, spec: CalleeSpec, region: str, offset: int, top: int
                "and the case gives no `args`), which it may rewrite")
         unsaid.update({(region, w): why for w in _outgoing(state, abi, region, offset) if (region, w) not in unsaid})
     if pointers and not spec.narrowed:  # `writes_reason` says what it writes through them (maybe nothing)
-        for reg in ARGUMENT_REGISTERS.get(abi.name, ()):
+        for reg in abi.integer_arguments:
             at = guard.locate(state, state.registers.load(reg))
             if at is None or at[0] != region or not offset + abi.arch.return_slot <= at[1] < top:
                 continue

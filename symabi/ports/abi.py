@@ -31,6 +31,7 @@ class HostAbi:
     control_state: tuple[str, ...]  # "x87-control-word", "mxcsr": must be as at entry when it returns
     reserved: tuple[str, ...]  # registers the platform reserves, never to be written (X18 on darwin and windows arm64)
     plain_call: str  # the entry convention of an ordinary call from this host ("windows-x64-call")
+    integer_arguments: tuple[str, ...]  # the integer (and pointer) argument registers, in order
     reference: str  # where the rules are written down
     doc: str = ""
     # the x87 register stack empty (x87 mode, no MMX state) at every call and at return (System V 3.2.1; the
@@ -79,6 +80,7 @@ WINDOWS_X64 = HostAbi(
     control_state=("x87-control-word", "mxcsr"),
     reserved=(),
     plain_call="windows-x64-call",
+    integer_arguments=("rcx", "rdx", "r8", "r9"),
     reference="Microsoft, x64 calling convention: caller/callee saved registers",
     doc="The Microsoft x64 calling convention: RBX, RBP, RDI, RSI, RSP, R12-R15 and XMM6-XMM15 (all 128 "
         "bits) are non-volatile, and so are the x87 control word and MXCSR's control bits; the caller reserves a "
@@ -96,6 +98,7 @@ SYSV_AMD64 = HostAbi(
     control_state=("x87-control-word", "mxcsr"),
     reserved=(),
     plain_call="sysv-call",
+    integer_arguments=("rdi", "rsi", "rdx", "rcx", "r8", "r9"),
     reference="System V Application Binary Interface, AMD64 Architecture Processor Supplement, 3.2",
     doc="The System V AMD64 ABI (ELF and Mach-O): RBX, RBP, RSP and R12-R15 belong to the caller, every "
         "XMM register is volatile; DF is clear at entry and at return; the x87 control word and the "
@@ -111,6 +114,7 @@ _AAPCS64_RULES = ("X19-X28, X29 (the frame pointer) and SP belong to the caller,
 def _aapcs64(name: str, red_zone: int, reserved: tuple[str, ...], reference: str, doc: str) -> HostAbi:
     return HostAbi(name=name, arch=ARM64, callee_saved=_AAPCS64_SAVED, red_zone=red_zone, home_area=0,
                    df_clear_at_return=False, control_state=(), reserved=reserved, plain_call=f"{name}-call",
+                   integer_arguments=tuple(f"x{i}" for i in range(8)),
                    reference=reference, doc=f"{_AAPCS64_RULES}; {doc}")
 
 

@@ -427,14 +427,6 @@ def _assumptions(result: CaseResult) -> str:
     return "".join(out)
 
 
-def _arch(result: CaseResult) -> str:
-    """The architecture of the case's code (its contract's host ABI), for capstone's column."""
-    from symabi.contracts import CONTRACTS
-
-    contract = CONTRACTS.get(result.contract)
-    return contract.abi.arch.name if contract is not None else "amd64"
-
-
 def render(result: CaseResult) -> str:
     judged = result.judged
     index_of = {v.name: i for i, v in enumerate(result.versions)}
@@ -446,7 +438,7 @@ def render(result: CaseResult) -> str:
         first_unknown = next((u.path for u in v.unknowns), None)
         default = next((i for i in (first_bad, first_unknown) if i is not None),
                        v.paths[0].index if v.paths else None)
-        html, css = _pane(v, vi, default, _arch(result))
+        html, css = _pane(v, vi, default, result.arch)
         panes.append(html)
         rules.extend(css)
 
