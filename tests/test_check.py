@@ -464,3 +464,34 @@ def test_arm64_replay_tells_the_callee_from_the_caller_whatever_addresses_the_wi
     for fn in (violation.inputs.get("init.stack+0x10", "0x10000"), ret):
         shared = {**violation.inputs, "init.stack+0x8": fn, "init.stack+0x10": fn}
         assert setup.confirm(replace(violation, inputs=shared)) == CONFIRMED, fn
+
+
+# A pointer the code selected with CMOV, If(SI == 0, &8(SP), &0(SP)), handed to a C function: the function may
+# write through it onto the saved RBX. The host callee model writes through both alternatives, and the verdict
+# is not PROVED (the unicorn replay's callee writes nothing, so the refutation stays UNKNOWN). Before, such a
+# pointer was one the model could not place: UNKNOWN too, and a CSEL'd tail call (gVisor's arm64 safecopy
+# handler) could not be proved even where nothing was written that matters.
+CMOV_POINTER = """//symabi:host-entry
+TEXT ·cmovPtr(SB),NOSPLIT|NOFRAME,$0
+	SUBQ	$24, SP
+	MOVQ	BX, 0(SP)
+	LEAQ	0(SP), AX
+	LEAQ	8(SP), CX
+	TESTQ	SI, SI
+	CMOVQEQ	CX, AX
+	MOVQ	DI, DX
+	MOVQ	AX, DI
+	CALL	DX
+	MOVQ	0(SP), BX
+	ADDQ	$24, SP
+	RET
+"""
+
+
+def test_a_callee_writes_through_either_pointer_a_cmov_selected(tmp_path, monkeypatch):
+    from test_redteam import _check, _module
+
+    root = _module(tmp_path / "m", "func cmovPtr()\n", {"p_amd64.s": CMOV_POINTER}, '[callees."entry.rdi"]\nhost = true\n')
+    record = _check(root, ("linux/amd64",), monkeypatch)[("cmovPtr", "linux/amd64")]
+    assert record["verdict"] != "proved", record
+    assert any(": preserve-rbx: " in f for f in record["findings"]), record

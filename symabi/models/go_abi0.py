@@ -110,17 +110,31 @@ class CalleeModel:
             declared = [w for w in spec.writes if w.pointer_at == at]
             if spec.narrowed and not declared:
                 continue
-            where = guard.locate(state, pointer)
-            if where is None:
+            places = _places(state, guard, pointer)
+            if places is None:
                 _unplaced_pointer(spec, at, pointer, declared, guard, site)
                 continue  # the host's own pointer, or not a pointer: nothing the model holds changes
-            region, start = where
-            _, high = guard.bounds(region)
-            spans = [(start + w.offset, start + w.offset + w.size) for w in declared] if spec.narrowed \
-                else [(start, high)]
-            for low, end in spans:
-                yield Havoc(region, low, end,
-                            lambda word, at=at, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
+            for region, start in places:
+                _, high = guard.bounds(region)
+                spans = [(start + w.offset, start + w.offset + w.size) for w in declared] if spec.narrowed \
+                    else [(start, high)]
+                for low, end in spans:
+                    yield Havoc(region, low, end,
+                                lambda word, at=at, start=start: f"{prefix}.*frame+{at:#x}+{word - start:#x}")
+
+
+def _places(state, guard: MemoryGuard, pointer) -> list[tuple[str, int]] | None:
+    """Every (region, offset) the pointer may be: one place, or, for a value the code selected (CMOV, CSEL:
+    ``If(c, a, b)``), the places of both alternatives, each written as if the callee wrote there (a havoc
+    keeps no old value, so writing both over-approximates writing one). None when some alternative has no
+    place."""
+    where = guard.locate(state, pointer)
+    if where is not None:
+        return [where]
+    if getattr(pointer, "op", None) != "If":
+        return None
+    alternatives = [_places(state, guard, branch) for branch in pointer.args[1:]]
+    return None if None in alternatives else [p for places in alternatives for p in places]
 
 
 def reached(state, guard: MemoryGuard, havocs: list[Havoc], prefix: str, narrowed: bool) -> list[Havoc]:
