@@ -21,7 +21,8 @@
   8-byte boundary "depending on processor implementation" (the CPU here did not): that path is UNKNOWN.
   Checked once the code may have set AC itself; AC set at entry is a printed assumption of every amd64
   entry convention (``AC_AT_ENTRY``): the ABIs say nothing of AC, but a host running with it set could
-  not run its own C code, whose compilers emit unaligned accesses by design.
+  not run its own C code, whose compilers emit unaligned accesses by design (modelled, it refuted every
+  load through a pointer the host passes, whose alignment the host chooses too: docs/redteam.md, stop 23).
 * STMXCSR, FNSTCW, FXSAVE, XSAVE and their kin: VEX stores only the rounding mode it tracks, and the
   rest of the word (MXCSR's exception status and masks, FZ and DAZ; the x87 control word's masks) as
   constants, where a real CPU stores what earlier code and the caller left there. A path that executes
