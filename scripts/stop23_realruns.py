@@ -14,16 +14,18 @@ of the test suite.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from symabi.toolchain import find_toolchain  # noqa: E402  (after the path: run from a checkout)
+from redteam_realruns import work_dir  # noqa: E402  (after the path: run from a checkout)
+
+from symabi.toolchain import find_toolchain  # noqa: E402
 
 GO_MAIN = """package main
 
@@ -109,18 +111,10 @@ def alignment_check(root: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it")
-    args = parser.parse_args()
-    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="symabi-stop23-"))
-    try:
+    with work_dir(__doc__, "symabi-stop23-") as root:
         r28(root)
         alignment_check(root)
-    finally:
-        if not args.keep:
-            shutil.rmtree(root, ignore_errors=True)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
