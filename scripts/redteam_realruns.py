@@ -12,6 +12,7 @@ run that keeps the contract would have shown. Not part of the test suite (it bui
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -265,18 +266,25 @@ def run_linux(root: Path, go: Path, amd64_runs, arm64_runs) -> None:
         print("linux/arm64: skipped (needs aarch64-linux-gnu-gcc, qemu-aarch64 and /usr/aarch64-linux-gnu)")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+@contextlib.contextmanager
+def work_dir(doc: str, prefix: str):
+    """The folder a real-run script builds in: ``--keep DIR`` (kept), or a temporary one removed at the end."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it")
     args = parser.parse_args()
-    go = find_toolchain(None).go
-    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="symabi-redteam-"))
+    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        _write(root)
-        run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
+        yield root
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> int:
+    go = find_toolchain(None).go
+    with work_dir(__doc__, "symabi-redteam-") as root:
+        _write(root)
+        run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
     return 0
 
 

@@ -80,6 +80,9 @@ class CalleeSpec:
     # returns &errno, the calling thread's. "": a fresh value, as the model has it. Read by the host callees
     # of symabi check's model (symabi.check.models) and both oracles.
     returns_region: str = ""
+    # crosscall2(fn, a, n, ctxt): what fn writes at a, by fn (its linker name -> bytes): the size of the T of
+    # its Go declaration `func fn(a *T)` (symabi.check.callees). A fn not listed may write the whole region.
+    fn_writes: tuple[tuple[str, int], ...] = ()
 
     @property
     def narrowed(self) -> bool:
@@ -264,12 +267,17 @@ def _version(path: Path, directory: Path, index: int, raw: Any) -> VersionSpec:
 def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
     f = _Fields(path, f"callees.{name}", raw)
     f.reject_unknown({"args", "results", "noreturn", "doc", "writes", "writes_reason", "pointer_args", "sets_g",
-                     "clobbers", "clobbers_reason", "keeps", "model", "returns_region"})
+                     "clobbers", "clobbers_reason", "keeps", "model", "returns_region", "fn_writes"})
     pointer_args = []
     for i, raw_arg in enumerate(f.get("pointer_args", list, [])):
         pf = _Fields(path, f"callees.{name}.pointer_args[{i}]", raw_arg)
         pf.reject_unknown({"at", "size"})
         pointer_args.append((pf.get("at", int, required=True), pf.get("size", int, required=True)))
+    fn_writes = []
+    for i, raw_fn in enumerate(f.get("fn_writes", list, [])):
+        ff = _Fields(path, f"callees.{name}.fn_writes[{i}]", raw_fn)
+        ff.reject_unknown({"fn", "size"})
+        fn_writes.append((ff.get("fn", str, required=True), ff.get("size", int, required=True)))
     writes = []
     for i, w in enumerate(f.get("writes", list, [])):
         wf = _Fields(path, f"callees.{name}.writes[{i}]", w)
@@ -296,6 +304,7 @@ def _callee(path: Path, name: str, raw: Any) -> CalleeSpec:
         keeps=f.strings("keeps"),
         model=f.get("model", str, ""),
         returns_region=f.get("returns_region", str, ""),
+        fn_writes=tuple(fn_writes),
     )
     if spec.clobbers is not None and not spec.clobbers_reason:
         raise CaseError(f"{path}: field `callees.{name}.clobbers` narrows the registers the callee changes; "

@@ -74,8 +74,8 @@ def _expected(root: Path, port: str) -> dict[str, tuple[str, int]]:
     else:
         path, saved, frame = root / "cb" / "cb_unix_amd64.s", "preserve-r12", "preserve-rbp"
     out = {"callbackBadSaved": (saved, _line_of(path, "RET", "·callbackBadSaved")),
-           "callbackBadAlign": ("host-call-aligned", _line_of(path, "BL" if goarch == "arm64" else "CALL",
-                                                                "·callbackBadAlign")),
+           "callbackBadAlign": ("sp-aligned-at-call" if goarch == "arm64" else "host-call-aligned",
+                                _line_of(path, "BL" if goarch == "arm64" else "CALL", "·callbackBadAlign")),
            "callbackBadFrame": (frame, _line_of(path, "RET", "·callbackBadFrame"))}
     if port == "windows/amd64":
         out["callbackBadHome"] = ("host-call-home-area", _line_of(path, "CALL", "·callbackBadHome"))

@@ -172,6 +172,9 @@ def test_checks_host_calls_contract_is_a_list_of_definitions(abi):
     assert obligations == for_contract(name, HOST_ABIS[abi])
     assert obligations[:len(for_host_abi(HOST_ABIS[abi]))] == for_host_abi(HOST_ABIS[abi])
     extra = obligations[len(for_host_abi(HOST_ABIS[abi])):]
+    if abi == "aapcs64":  # the host ABI's own sp-aligned-at-call judges every BL, the host callees' included
+        assert extra == () and "sp-aligned-at-call" in [ob.id for ob in obligations]
+        return
     assert [ob.id for ob in extra] == ["host-call-aligned", *(["host-call-home-area"] if abi == "windows-x64" else [])]
     assert all(ob.claim.callees == {"crosscall2", "puts"} for ob in extra)
 

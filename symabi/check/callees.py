@@ -175,6 +175,50 @@ def go_frame(gofiles: list[Path], name: str) -> tuple[int, int] | None:
     return None
 
 
+_STRUCT = re.compile(r"^type[ \t]+(\w+)[ \t]+struct[ \t]*\{", re.M)
+
+
+def _struct_size(text: str, name: str) -> int | None:
+    """sizeof(T) for ``type name struct {...}`` in ``text``, fields of plain types only (no embedded field, tag
+    or comment: None), laid out as cmd/compile does (each field at its alignment, the end at the largest)."""
+    m = next((m for m in _STRUCT.finditer(text) if m[1] == name), None)
+    end = _closing(text, m.end() - 1) if m else None
+    if end is None:
+        return None
+    body = text[m.end():end - 1]
+    if any(c in body for c in ("//", "/*", "`", '"', ";")):
+        return None
+    fields = _fields(", ".join(line.strip() for line in body.splitlines() if line.strip()))
+    if not fields:
+        return None
+    align = max(a for _, a in fields)
+    return -(-_layout(fields) // align) * align
+
+
+def pointee_writes(gofiles: dict[str, list[Path]]) -> list[dict]:
+    """crosscall2's fn, by what its Go declaration lets it write at a: every ``func f(a *T)`` of the module
+    whose T is a plain-typed struct of its package (or a plain type), with sizeof(T). Type safety bounds what
+    f writes through a to *a (and what the pointers stored there reach); an unsafe.Pointer parameter bounds
+    nothing, and is not listed."""
+    out = []
+    for package, paths in gofiles.items():
+        texts = [p.read_text(errors="replace") for p in paths]
+        for text in texts:
+            for m in _FUNC.finditer(text):
+                signature = _signature(text, m)
+                params = _top_level(signature[0]) if signature else []
+                words = params[0].split() if len(params) == 1 else []
+                if len(words) != 2 or not words[1].startswith("*"):
+                    continue
+                pointee = words[1][1:]
+                size = _type_size(pointee) if pointee != "unsafe.Pointer" else None
+                if size is None and re.fullmatch(r"\w+", pointee):
+                    size = next((n for t in texts if (n := _struct_size(t, pointee)) is not None), None)
+                if size:
+                    out.append({"fn": f"{package}.{m[1]}", "size": size})
+    return out
+
+
 def infer(name: str, port: Port, asm_args: dict[str, int], gofiles: dict[str, list[Path]]) -> Inferred:
     """``asm_args``: linker name -> argument bytes of every TEXT line of the module's assembly;
     ``gofiles``: package import path -> its Go files."""
@@ -185,7 +229,8 @@ def infer(name: str, port: Port, asm_args: dict[str, int], gofiles: dict[str, li
         return Inferred({"args": 24, "doc": "func cgocallback(fn, frame unsafe.Pointer, ctxt uintptr), ABI0"},
                         "runtime·cgocallback: Go, ABI0, 24 bytes of arguments")
     if name in HOST_CODE:
-        return Inferred({**host, "doc": "crosscall2 (runtime/cgo): host-ABI code that saves the host's "
+        return Inferred({**host, "fn_writes": pointee_writes(gofiles),
+                         "doc": "crosscall2 (runtime/cgo): host-ABI code that saves the host's "
                          "callee-saved registers and calls runtime·cgocallback"},
                         f"{name}: host-ABI code ({abi.name}): keeps {', '.join(r.upper() for r in keeps)}", True)
     package, dot, function = name.rpartition(".")

@@ -59,14 +59,27 @@ class CheckCallees(CalleeModel):
         if spec.narrowed:  # the user declared what it writes through which register or stack word (writes_reason)
             yield from declared_writes(state, spec, prefix, guard)
             return
-        if spec.name in CROSSCALL2:  # crosscall2(fn, a, n, ctxt): fn (run by cgocallback) writes the n bytes at a
-            size = state.registers.load(registers[2])
-            if not size.symbolic:
-                n = state.solver.eval_one(size) & 0xFFFFFFFF  # n is a C int
-                yield from span(state, guard, prefix, _slot(registers[1]), state.registers.load(registers[1]), 0, n)
+        if spec.name in CROSSCALL2:  # crosscall2(fn, a, n, ctxt): cgocallback runs fn(a); n bounds nothing
+            size = _fn_writes(state, spec, state.registers.load(registers[0]))
+            if size is not None:
+                yield from span(state, guard, prefix, _slot(registers[1]), state.registers.load(registers[1]), 0,
+                                size)
                 return
         pointers = [(_slot(r), state.registers.load(r)) for r in registers]
         yield from GO_ABI0._pointer_havocs(state, CalleeSpec(spec.name), prefix, pointers, guard, site)
+
+
+def _fn_writes(state, spec: CalleeSpec, fn) -> int | None:
+    """The bytes crosscall2's fn writes at a when fn is certainly a function the spec bounds (``fn_writes``: from
+    its Go declaration `func f(a *T)`), None otherwise. The runtime never reads n (runtime/cgo/asm_amd64.s:
+    "Skip n in DX"; red team 3: a fn writing past n clobbered the trampoline's save slot)."""
+    if fn.symbolic or not spec.fn_writes:
+        return None
+    name = state.globals.get("stubs", {}).get(fn.concrete_value)
+    if name is None:
+        return None
+    name = name.split("<")[0].removesuffix(".abi0")
+    return dict(spec.fn_writes).get(name)
 
 
 def _slot(register: str) -> int:
@@ -96,10 +109,11 @@ def _model(abi: str) -> CheckCallees:
         f"a host-ABI callee may write anything each pointer in an argument register "
         f"({', '.join(r.upper() for r in HOST_ABIS[abi].integer_arguments)}) reaches, up to the end of the region it points "
         "into, and what the pointers stored there reach (transitively)",
-        "crosscall2(fn, a, n, ctxt) writes only the n bytes at a (when n is a constant) and what the pointers "
-        "stored there reach: cgo's exported "
-        "functions take their arguments and leave their results in that block, and crosscall2 and "
-        "runtime·cgocallback hand a on untouched",
+        "crosscall2(fn, a, n, ctxt) writes at a what fn writes, and what the pointers stored there reach: "
+        "crosscall2 and runtime·cgocallback hand a on untouched and never read n; fn writes sizeof(T) bytes "
+        "when it is a function of the module declared `func fn(a *T)` (T of plain-typed fields: Go's type "
+        "safety), and anything up to the end of a's region otherwise (an unsafe.Pointer, a fn the model "
+        "cannot name)",
     ),
 )
 

@@ -19,7 +19,8 @@ Obligation ids:
     preserve-fpcr                      FPCR's control bits (rounding, flush-to-zero: callee-saved in AAPCS64
                                        6.1.2) as at entry: a path that executes MSR FPCR is UNKNOWN (FPCR is not
                                        modelled; the Go callees leave it alone, a stated assumption)
-    x28-g-at-abiinternal-call          R28 holds the current g (or 0) at every call into ABIInternal
+    x28-g-at-abiinternal-call          R28 holds the current g (0 only on a thread without one) at every
+                                       call into ABIInternal
     no-fault                           no instruction faults (an SP alignment fault, a page fault)
 
 The same ``HostAbiContract`` (symabi.contracts.windows_x64) over an arm64 host ABI's data

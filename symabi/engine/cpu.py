@@ -14,8 +14,15 @@
 * POPFQ: a popped word with TF (bit 8) set makes the CPU trap after the next instruction; VEX
   ignores TF. One with AC (bit 18) set turns alignment checking on (Linux and Windows run user code
   with CR0.AM set): a 2-, 4- or 8-byte access that is not aligned to its size then raises #AC (red team
-  3: a real run died of SIGBUS); VEX ignores AC. Checked once the code may have set AC itself (AC at
-  entry is the host's: a host running with it set could not run its own C code).
+  3: a real run died of SIGBUS); VEX ignores AC. The SDM's table of alignments by data type (Vol. 3A,
+  "Interrupt 17") asks 8 of an x87 80-bit operand (a real run: FLDT at 4 mod 8 under AC died of SIGBUS;
+  VEX's loadF80le helper makes such a path UNKNOWN anyway) and of wider data; a 16- or 32-byte SSE/AVX
+  access that is exempt from #GP (MOVUPS, MOVDQU, LDDQU, VEX forms) "may or may not" raise #AC off an
+  8-byte boundary "depending on processor implementation" (the CPU here did not): that path is UNKNOWN.
+  Checked once the code may have set AC itself; AC set at entry is a printed assumption of every amd64
+  entry convention (``AC_AT_ENTRY``): the ABIs say nothing of AC, but a host running with it set could
+  not run its own C code, whose compilers emit unaligned accesses by design (modelled, it refuted every
+  load through a pointer the host passes, whose alignment the host chooses too: docs/redteam.md, stop 23).
 * STMXCSR, FNSTCW, FXSAVE, XSAVE and their kin: VEX stores only the rounding mode it tracks, and the
   rest of the word (MXCSR's exception status and masks, FZ and DAZ; the x87 control word's masks) as
   constants, where a real CPU stores what earlier code and the caller left there. A path that executes
@@ -50,7 +57,10 @@ from symabi.loader import Image
 
 TF_BIT = 8
 AC_ENTRY = "entry_ac"  # state.globals: AC as it was at entry
-AC_CHECKED = (2, 4, 8)  # access sizes #AC requires natural alignment for (x87 and SSE operands left out)
+AC_WIDEST = 8  # #AC asks natural alignment up to 8 bytes, and 8 of wider data (SDM Vol. 3A, Table 6-7)
+AC_AT_ENTRY = ("alignment checking (#AC) is judged wherever the code itself may have set EFLAGS.AC (POPFQ); AC set "
+               "at entry is assumed not to happen: the host ABIs say nothing of AC, but a host running with it set "
+               "could not run its own C code (compilers and libc access unaligned data by design)")
 RESERVED_BIT_1 = 0x2
 IF_BIT = 0x200
 USER_MODE_FLAGS = RESERVED_BIT_1 | IF_BIT  # always set in an RFLAGS image taken in user mode
@@ -179,15 +189,27 @@ class CpuGaps:
     def alignment(self, state, ins_addr: int | None, address, size: int = 8) -> None:
         """Called by the memory guard for every access: a misaligned SSE operand faults (#GP); with AC set by
         the code, a misaligned 2-, 4- or 8-byte access faults (#AC)."""
-        if state.globals.get("popf") and size in AC_CHECKED:
-            ac_on = claripy.And(state.regs.ac != 0, state.globals[AC_ENTRY] == 0)
-            self._may_fault(state, ins_addr, claripy.And(ac_on, address & (size - 1) != 0),
-                            f"a {size}-byte access that is not {size}-byte aligned while the code set AC: the CPU "
-                            "checks alignment (#AC)")
         need = self.aligned.get(ins_addr)
+        if state.globals.get("popf") and size > 1:
+            self._alignment_check(state, ins_addr, address, size, sse_exempt=need is None and size > AC_WIDEST)
         if need is not None:
             self._may_fault(state, ins_addr, address & (need - 1) != 0,
                             f"a {need}-byte SSE memory operand that is not {need}-byte aligned (#GP)")
+
+    def _alignment_check(self, state, ins_addr, address, size: int, sse_exempt: bool) -> None:
+        """#AC with AC set by the code: an access off its data type's boundary (``size`` up to 8, 8 beyond)
+        faults; a wide SSE/AVX access exempt from #GP may or may not (the processor's choice): UNKNOWN."""
+        ac_on = claripy.And(state.regs.ac != 0, state.globals[AC_ENTRY] == 0)
+        boundary = min(size, AC_WIDEST)
+        off = claripy.And(ac_on, address & (boundary - 1) != 0)
+        if sse_exempt:
+            if state.solver.satisfiable(extra_constraints=[off]):
+                raise UnmodelledFault(ins_addr, f"a {size}-byte SSE/AVX access that may not be 8-byte aligned while "
+                                      "the code set AC: whether it raises #AC depends on the processor (SDM Vol. "
+                                      "3A, Interrupt 17)")
+            return
+        self._may_fault(state, ins_addr, off, f"a {size}-byte access that is not {boundary}-byte aligned while the "
+                        "code set AC: the CPU checks alignment (#AC)")
 
     def _division(self, state, addr: int, div: _Division) -> None:
         bits = div.width * 8

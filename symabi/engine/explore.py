@@ -103,6 +103,7 @@ def initial_state(project, image: Image, entry: int, regs: RegisterFile, guard: 
     guard.install(state)
     (cpu or gaps_for(image)).install(state)
     state.globals["calls"] = ()
+    state.globals["stubs"] = image.stubs  # address -> external symbol: which function a callee's pointer argument is
     return state
 
 

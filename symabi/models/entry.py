@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import EntryConvention
+from symabi.engine.cpu import AC_AT_ENTRY
 from symabi.engine.memory import NULL_PAGES, USER_SPACE_END, SymbolicRegion, guarded_pages, write_initial
 from symabi.engine.registers import RegisterFile
 from symabi.errors import CaseError
@@ -31,6 +32,7 @@ _COMMON = (
     "odd or even): not in the null page, the trampoline's code, a callee, the stack or a runtime region",
     "DF and TF are clear at entry; IF and RFLAGS bit 1 are set (as in all user-mode code); every other "
     "register and flag, AC and ID included, is an unconstrained symbolic value (unless the case binds it below)",
+    AC_AT_ENTRY,
     f"the caller's frame holds a {HOME_AREA}-byte home area above the return address, then its stack arguments",
     f"the stack region spans entry RSP - {STACK_RESERVE:#x} up to {CALLER_FRAME:#x} bytes above the caller's "
     "arguments (the caller's frame, contents unknown) and overlaps no other region",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import claripy
 
 from symabi.casefile import EntryConvention
+from symabi.engine.cpu import AC_AT_ENTRY
 from symabi.engine.memory import write_initial
 from symabi.models.entry import CALLER_FRAME, ENTRY_CONVENTIONS, HIGHEST_STACK, LOWEST_STACK, STACK_RESERVE, \
     EntryConventionModel
@@ -72,6 +73,7 @@ _COMMON = (
     "null page, the trampoline's code, a callee, the stack or a runtime region",
     "DF is clear at entry (Go's ABI); every other register and flag is an unconstrained symbolic value unless "
     "the case binds it below",
+    AC_AT_ENTRY,
     "no home area: the caller's argument and result words start right above the return address (init.stack+0x8, "
     "...), then the rest of the caller's frame (contents unknown)",
     "memory below the current RSP is volatile (a signal, an exception, a debugger may overwrite it): a read "

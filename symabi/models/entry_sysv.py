@@ -8,6 +8,7 @@ differs is who calls and what the argument registers hold, which the case binds 
 
 from __future__ import annotations
 
+from symabi.engine.cpu import AC_AT_ENTRY
 from symabi.models.entry import CALLER_FRAME, ENTRY_CONVENTIONS, STACK_RESERVE, EntryConventionModel
 from symabi.ports import SYSV_AMD64
 
@@ -18,6 +19,7 @@ _COMMON = (
     "DF and TF are clear at entry (the System V ABI requires DF clear); IF and RFLAGS bit 1 are set (as in all "
     "user-mode code); every other register and flag, AC and ID included, is an unconstrained symbolic value "
     "(unless the case binds it below)",
+    AC_AT_ENTRY,
     f"no home area (System V): the caller's frame, then its stack arguments, start right above the return "
     f"address; the {SYSV_AMD64.red_zone}-byte red zone below RSP belongs to the trampoline (no signal handler "
     "writes there), but nothing below RSP survives a call; below the red zone memory is volatile (a read there "

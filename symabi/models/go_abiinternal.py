@@ -5,7 +5,8 @@ floating-point ones in X0-X14, with a spill area for the register arguments rese
 frame above the return address. Its caller must enter it with two fixed registers in place:
 
 * X15 holds zero (Go code uses it as the zero value),
-* R14 holds the current goroutine g (trampolines that may run on a thread without one pass zero).
+* R14 holds the current goroutine g (0 exactly when the thread has none: a trampoline that may run on a
+  thread without one passes what the TLS slot holds).
 
 What the call does to the machine is what ``go-abi0`` models (every register but RSP is clobbered;
 the callee writes its spill area and stack arguments/results: the case's ``args`` and ``results``),
@@ -59,13 +60,14 @@ GO_ABIINTERNAL = CalleeModel(
         "ABIInternal keeps BP and returns with R14 = g), XMM0-XMM15 (X15 too, although it returns it zeroed) "
         "and the arithmetic flags",
         "expects DF clear on entry and returns with DF clear",
-        "expects X15 = 0 and R14 = the current g or 0 at the call (obligations of the contract)",
+        "expects X15 = 0 and R14 = the current g at the call (obligations of the contract; 0 only on a thread "
+        "without a g)",
         "returns to the address on top of the stack, with RSP restored to the value at the call + 8",
         "overwrites its spill area and its stack argument and result words with fresh values, and the words "
         "the case declares it writes through a pointer argument; it writes no other memory",
         "its outputs are fresh values named by (callee, call ordinal), shared by every version",
-        f"the current g is *(*(GS + {TLS_G})) as the world holds it at entry; there is none (only 0 is "
-        f"allowed in R14) when the TLS slot *(GS + {TLS_G}) is null",
+        f"the current g is *(*(GS + {TLS_G})) as the world holds it at entry; there is none (R14 must be 0) "
+        f"when the TLS slot *(GS + {TLS_G}) is null",
         "on a port whose linker fixes the g slot (ELF: FS-8, Mach-O: GS+0x30, see symabi.ports) the current g is "
         "that slot's word as the world holds it at entry; there is none when it is 0",
     ),

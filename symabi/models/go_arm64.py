@@ -46,7 +46,14 @@ _COMMON = (
 GO_ARM64_ABI0 = CalleeModel(
     name="go-abi0-arm64",
     doc="A Go function called with ABI0 on arm64: arguments and results in stack words from 8(RSP).",
-    assumptions=_COMMON,
+    assumptions=(
+        "R28 at a call is no obligation under this model (a case's or the registry's runtime callees), an "
+        "assumption read from the runtime's code: runtime·load_g and runtime·cgocallback load g from the TLS "
+        "slot themselves, runtime·libInit is nosplit and runs before any g exists (g = nil is the thread's), "
+        "runtime·save_g and runtime·mstart get the m.g0 the entry has just put in R28; symabi check's Go "
+        "callees, which read g from R28 (their stack check), are judged (x28-g-at-abiinternal-call)",
+        *_COMMON,
+    ),
     kept=("x18",),
     reserved_below=8,
     g_register="x28",

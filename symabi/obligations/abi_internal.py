@@ -10,10 +10,10 @@ X15_AT_CALL = define("x15-zero-at-abiinternal-call", "xmm15", "abiinternal-call"
                      "X15 is zero on every call into Go with ABIInternal", AT_EVERY_ABIINTERNAL_CALL,
                      RegisterZero("xmm15", 128))
 R14_AT_CALL = define("r14-g-at-abiinternal-call", "r14", "abiinternal-call",
-                     "R14 holds the current g, or zero, on every call into Go with ABIInternal",
+                     "R14 holds the current g (0 only on a thread without one) on every call into Go with ABIInternal",
                      AT_EVERY_ABIINTERNAL_CALL, RegisterIsG("r14"))
 R28_AT_CALL = define("x28-g-at-abiinternal-call", "x28", "abiinternal-call",
-                     "R28 holds the current g, or zero, on every call into Go with ABIInternal (and, in symabi "
+                     "R28 holds the current g (0 only on a thread without one) on every call into Go with ABIInternal (and, in symabi "
                      "check, with ABI0: arm64 Go code reads g from R28 in both)",
                      AT_EVERY_ABIINTERNAL_CALL, RegisterIsG("x28"))
 

@@ -181,9 +181,8 @@ def _g_at_call(ob, claim: d.RegisterIsG, call, _run) -> ConcreteFinding | None:
     if call.g is None:  # no g slot in this world: not judged here
         return ConcreteFinding(ob.id, ob.location, NA, site=call.site)
     value = call.registers[claim.register]
-    return None if value in (0, call.g) else _violated(
-        ob, call.g, value, f"{claim.register.upper()} is neither 0 nor the current g at the call to {call.callee}",
-        call.site)
+    return None if value == call.g else _violated(
+        ob, call.g, value, f"{claim.register.upper()} is not the current g at the call to {call.callee}", call.site)
 
 
 def _untouched_at_call(ob, claim: d.Untouched, call, run) -> ConcreteFinding | None:

@@ -67,7 +67,8 @@ class RegisterZero:
 
 @dataclass(frozen=True)
 class RegisterIsG:
-    """``register`` holds the current g, or zero, at each call."""
+    """``register`` holds the current g at each call: 0 only where the thread has none (the world's TLS g slot
+    is nil); zero is not allowed on a thread that has a g."""
 
     register: str
 

@@ -10,7 +10,7 @@ from symabi.obligations.callee_saved import preserved, untouched
 from symabi.obligations.definition import Obligation
 from symabi.obligations.direction_flag import FPCR, control_state, direction_flag, x87_mode
 from symabi.obligations.faults import no_fault
-from symabi.obligations.stack_pointer import RETURN, restore_sp
+from symabi.obligations.stack_pointer import RETURN, aligned_at_every_call, restore_sp
 from symabi.obligations.stack_writes import WRITES_OWNED, stack_writes
 from symabi.ports import HostAbi
 
@@ -18,9 +18,9 @@ from symabi.ports import HostAbi
 @lru_cache(maxsize=None)
 def for_host_abi(abi: HostAbi) -> tuple[Obligation, ...]:
     arch = abi.arch
-    if arch.link_register:  # arm64: no DF; FPCR is callee-saved control state; reserved registers
+    if arch.link_register:  # arm64: no DF; FPCR is callee-saved control state; reserved registers; SP aligned at BL
         return (*preserved(abi), restore_sp(arch), RETURN, stack_writes(abi), *(untouched(r) for r in abi.reserved),
-                FPCR, *abi_internal(arch), no_fault(arch))
+                FPCR, *abi_internal(arch), aligned_at_every_call(arch), no_fault(arch))
     return (*preserved(abi), restore_sp(arch), RETURN, *direction_flag(abi), stack_writes(abi), WRITES_OWNED,
             *control_state(abi), *x87_mode(abi), *abi_internal(arch), no_fault(arch))
 

@@ -56,8 +56,9 @@ def host_call_home_area(abi: HostAbi, callees: frozenset[str]) -> Obligation:
 @lru_cache(maxsize=None)
 def host_calls(abi: HostAbi, callees: frozenset[str]) -> tuple[Obligation, ...]:
     """A host entry's contract when it calls host code itself: the host ABI's obligations, then the stack
-    aligned (and, with a home area, the home area reserved) at each call into ``callees``."""
-    extra = (host_call_aligned(abi.arch, callees),)
+    aligned (and, with a home area, the home area reserved) at each call into ``callees``. On arm64 the host
+    ABI's own sp-aligned-at-call already judges every BL, the host callees' included."""
+    extra = () if abi.arch.link_register else (host_call_aligned(abi.arch, callees),)
     if abi.home_area:
         extra += (host_call_home_area(abi, callees),)
     return (*for_host_abi(abi), *extra)

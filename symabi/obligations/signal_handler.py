@@ -15,10 +15,9 @@ from __future__ import annotations
 from functools import lru_cache
 
 from symabi.obligations import definition as d
-from symabi.obligations.definition import Obligation, define
+from symabi.obligations.definition import Obligation
 from symabi.obligations.host_call import host_calls
 from symabi.ports import HostAbi
-from symabi.ports.arch import Architecture
 
 NAME = "signal-handler"
 # The ports where the kernel enters the handler and rt_sigreturn restores it: GOOS -> the host ABIs there.
@@ -41,31 +40,18 @@ def restored(ob: Obligation) -> bool:
             or isinstance(claim, (d.FlagClear, d.X87Empty)) and ob.when == d.AT_RETURN)
 
 
-def aligned_at_every_call(arch: Architecture) -> Obligation:
-    """sp-aligned-at-call (arm64): SP 16-byte aligned at every BL, into Go as into C. Go's arm64 ABI keeps SP
-    16-byte aligned as AAPCS64 does (cmd/compile/abi-internal.md), and Linux faults an SP-relative access off
-    it (SCTLR_EL1.SA0), which a Go callee's prologue makes at once. amd64 Go code needs 8 bytes only."""
-    modulus = arch.entry_alignment[0]
-    return define("sp-aligned-at-call", arch.stack_pointer, "host-call",
-                  f"SP is a multiple of {modulus} at every BL, into Go as into host code (Go's arm64 ABI and AAPCS64 "
-                  "both keep SP 16-byte aligned; Linux faults an SP-relative access off it)", d.AT_EVERY_CALL,
-                  d.StackAligned(modulus))
-
-
 @lru_cache(maxsize=None)
 def signal_handler(abi: HostAbi, callees: frozenset[str] = frozenset()) -> tuple[Obligation, ...]:
     """The obligations of a kernel-entered handler on ``abi`` that calls the host code ``callees`` (a
     previous handler it chains to, a C function): restore-sp, return-to-caller, DF clear at calls (amd64),
     stack writes below the entry SP, writes through owned addresses (amd64), the ABIInternal registers at
-    calls into Go, the stack aligned at calls into host code (arm64: at every call, ``aligned_at_every_call``,
-    which takes host-call-aligned's place), no fault."""
+    calls into Go, the stack aligned at calls into host code (arm64: at every call, the host ABI's own
+    sp-aligned-at-call, ``symabi.obligations.stack_pointer.aligned_at_every_call``), no fault."""
     kept = tuple(ob for ob in host_calls(abi, callees) if not restored(ob))
-    if not abi.arch.link_register and callees:
+    if abi.arch.link_register or callees:
         return kept
-    # arm64: every call's alignment instead; amd64 without host callees: none (host-call-aligned over no
-    # named callee would judge every call, Go's included)
-    unaligned = (aligned_at_every_call(abi.arch),) if abi.arch.link_register else ()
-    return (*(ob for ob in kept if not isinstance(ob.claim, d.StackAligned)), *unaligned)
+    # amd64 without host callees: host-call-aligned over no named callee would judge every call, Go's included
+    return tuple(ob for ob in kept if not isinstance(ob.claim, d.StackAligned))
 
 
 def contract_name(callees: frozenset[str]) -> str:

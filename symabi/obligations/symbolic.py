@@ -218,8 +218,10 @@ def _zero_at_call(ob, claim: d.RegisterZero, event, _facts, path, ctx) -> Findin
 
 
 def _g_at_call(ob, claim: d.RegisterIsG, event, facts, path, ctx) -> Finding:
-    """The g register (R14, arm64's R28) = 0 or the current g; "entry" in a witness is the current g, "exit"
-    the register at the call."""
+    """The g register (R14, arm64's R28) = the current g, which is 0 only on a thread without one; "entry" in a
+    witness is the current g, "exit" the register at the call. Zero is no wildcard: Go code entered with g = 0
+    on a thread that has a g reads 16(g) in its stack check, or takes getg() = nil for a foreign thread (stop 23:
+    R28 = 0 on a goroutine's thread faulted under qemu, "fatal: bad g in signal handler")."""
     g = facts.current_g
     reg, name = event.registers[claim.register], claim.register.upper()
     rewritten = [a for a, _ in event.memory if any(
@@ -228,13 +230,10 @@ def _g_at_call(ob, claim: d.RegisterIsG, event, facts, path, ctx) -> Finding:
     if g.value is None or rewritten:
         why = g.reason or (f"the code wrote {rewritten[0].region}{rewritten[0].offset:+#x} (the TLS slot or "
                            "the g word) before the call, so the current g is not the one at entry")
-        finding = ask(ob, path, reg != 0, {"entry": claripy.BVV(0, 64), "exit": reg}, ctx, event.site)
-        if finding.status == "holds":
-            return finding
         return Finding(ob, path.index, "unknown", site=event.site,
-                       detail=f"{name} may be non-zero at the call to {event.callee}, and {why}")
-    return ask(ob, path, claripy.And(reg != 0, reg != g.value), {"entry": g.value, "exit": reg}, ctx, event.site,
-               f"{name} is neither 0 nor the current g at the call to {event.callee}")
+                       detail=f"{name} at the call to {event.callee} is not known to be the current g, and {why}")
+    return ask(ob, path, reg != g.value, {"entry": g.value, "exit": reg}, ctx, event.site,
+               f"{name} is not the current g at the call to {event.callee}")
 
 
 def _aligned_at_call(ob, claim: d.StackAligned, event, _facts, path, ctx) -> Finding:
