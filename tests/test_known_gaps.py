@@ -128,3 +128,19 @@ def test_ac_clear_at_entry_is_a_printed_assumption_of_every_amd64_entry_conventi
 
     amd64 = [m for m in ENTRY_CONVENTIONS.values() if "arm64" not in m.name and "aapcs64" not in m.name]
     assert len(amd64) >= 4 and all(AC_AT_ENTRY in m.assumptions for m in amd64), [m.name for m in amd64]
+
+
+# --- 4. crosscall2's fn is bounded by its Go declaration, not by n ----------------------------------------------
+# The stub (cbN) and its real run are tests/test_redteam3.py's test_crosscall2s_n_does_not_bound_what_fn_writes.
+
+def test_what_fn_writes_comes_from_its_declaration(tmp_path):
+    from conftest import REPO
+    from symabi.check.callees import pointee_writes
+
+    cb = REPO / "tests/data/check/callback/cb/cb.go"
+    (tmp_path / "w.go").write_text("package w\n\nimport \"unsafe\"\n\ntype pair struct {\n\ta int32\n\tb uintptr\n}\n\n"
+                                   "func typed(p *pair) {}\nfunc raw(p unsafe.Pointer) {}\nfunc word(p *uint32) {}\n"
+                                   "type tagged struct {\n\ta uintptr `json:\"a\"`\n}\n\nfunc withTag(p *tagged) {}\n")
+    assert pointee_writes({"example.com/callback/cb": [cb]}) == [{"fn": "example.com/callback/cb.callbackWrap",
+                                                                  "size": 16}]
+    assert pointee_writes({"w": [tmp_path / "w.go"]}) == [{"fn": "w.typed", "size": 16}, {"fn": "w.word", "size": 4}]
