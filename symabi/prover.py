@@ -98,7 +98,8 @@ def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
         f"callee model {callee_model.name}": callee_model.assumptions,
         "callees (from the case file)": callees,
     }
-    world += tuple(f"{d.symbol} (data the code reads) holds {d.value}" + (f" — {d.doc}" if d.doc else "")
+    world += tuple(f"{d.symbol} (data the code reads) holds "
+                   + (d.value or f"any value (the input init.{d.symbol}+0x0)") + (f" — {d.doc}" if d.doc else "")
                    for d in case.world.data)
     if world:
         sections["runtime world (from the case file)"] = world
@@ -302,7 +303,7 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
         state.registers.store(reg, value)
     state.globals["hidden_regions"] = (config.running_on,) if config.running_on else ()
     setup.world.apply(state, config, setup.guard)
-    for d, address in setup.data:
+    for d, address in (x for x in setup.data if x[0].value):  # a data word without a value is an input
         value = setup.world.value(d.value, f"world.data.{d.symbol}.value")[d.size * 8 - 1:0]
         state.memory.store(address, value, endness="Iend_LE", inspect=False)
         setup.guard.touch(state, address, d.size)

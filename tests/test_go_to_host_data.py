@@ -1,0 +1,91 @@
+"""Go -> host through a C function pointer held in a data word (issue 13): runtime·callCgoSigaction, callCgoMmap,
+callCgoMunmap load the pointer runtime/cgo stored in _cgo_sigaction / _cgo_mmap / _cgo_munmap and call it with
+the C ABI. The word is world data with no value (any value: an input, init.<symbol>+0x0) and the callee is the
+host function at it, [callees."entry.<symbol>+0x0"].
+
+Verdicts come from the gate over the pinned tree's real bytes (or a copy of its runtime with one line edited);
+every refutation must be confirmed by the concrete replay.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import mutate
+from test_go_to_host import _confirmed, _registry
+from test_go_to_host_arm64 import _gate
+
+from symabi.casefile import case_from_table
+from symabi.verdicts import Verdict
+
+
+def test_a_data_word_without_a_value_is_an_input_printed_as_such(tmp_path):
+    from symabi.prover import assumptions
+
+    (tmp_path / "x.s").write_text("")
+    table = {"case": {"name": "c", "summary": "s", "entry": "f", "port": "linux/amd64", "contract": "go-to-host",
+                      "callee_model": "host"},
+             "entry_convention": {"name": "go-abi0-call"},
+             "versions": [{"name": "v", "source": "x.s", "revision": "none"}],
+             "world": {"data": {"_cgo_mmap": {"doc": "a C function pointer"}, "runtime.tls_g": {"value": "0x10"}}}}
+    case = case_from_table(table, tmp_path / "case.toml", tmp_path)
+    assert [(d.symbol, d.value) for d in case.world.data] == [("_cgo_mmap", ""), ("runtime.tls_g", "0x10")]
+    world = assumptions(case)["runtime world (from the case file)"]
+    assert "_cgo_mmap (data the code reads) holds any value (the input init._cgo_mmap+0x0) — a C function pointer" \
+        in world and "runtime.tls_g (data the code reads) holds 0x10" in world
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("port, keys", [
+    ("linux/amd64", ("callCgoSigaction", "callCgoMmap", "callCgoMunmap")),
+    ("linux/arm64", ("callCgoSigaction_arm64", "callCgoMmap_arm64", "callCgoMunmap_arm64")),
+])
+def test_the_cgo_function_pointer_calls_are_proved_on_the_pinned_tree(tmp_path, monkeypatch, port, keys):
+    from test_go_to_host_arm64 import gate_items
+
+    items = gate_items(tmp_path, monkeypatch, port, _registry(tmp_path / "registry.toml", *keys))
+    assert {i.key.rsplit("/", 1)[1]: i.verdict for i in items} == {
+        "callCgoSigaction": Verdict.PROVED, "callCgoMmap": Verdict.PROVED, "callCgoMunmap": Verdict.PROVED}
+    for item in items:  # every path calls the C function (the data word's callee is reached, not skipped) and returns
+        assert item.outcome.paths and all(p.kind == "returned" and p.statuses["host-stack-aligned-at-call"] == "holds"
+                                          for p in item.outcome.paths), item.outcome.paths
+
+
+@pytest.mark.slow
+def test_callcgomunmap_without_its_alignment_is_refuted_at_the_call(tmp_path, monkeypatch):
+    """Without ANDQ $~15, SP the C function is entered with Go's SP, 8 mod 16 on half the entries.
+    (callCgoSigaction's mutants: tests/test_go_to_host_libc.py.)"""
+    munmap = "\tMOVQ\t_cgo_munmap(SB), AX\n\tMOVQ\tSP, BX\n"
+    item = _gate(tmp_path, monkeypatch, "linux/amd64", key="callCgoMunmap", source="sys_linux_amd64.s",
+                 edit=lambda s: mutate(s, munmap + "\tANDQ\t$~15, SP\t// alignment as per amd64 psABI\n", munmap))
+    assert item.verdict is Verdict.REFUTED and item.failing == ("host-stack-aligned-at-call",)
+    _confirmed(item.outcome)
+    for v in item.outcome.violations:
+        assert v.site.text == "CALL AX" and v.site.location.endswith("sys_linux_amd64.s:551")  # line 552 less the ANDQ
+        assert item.outcome.paths[v.path].label.startswith("RSP 0 mod 16 at entry")  # + PUSHQ BP, SUBQ $16: 8
+
+
+@pytest.mark.slow
+def test_callcgommap_without_saving_its_sp_is_not_proved(tmp_path, monkeypatch):
+    """callCgoMmap keeps its SP at 0(SP) of the aligned stack (C does not write its caller's frame above its
+    return address); without the store, MOVQ 0(SP), SP reloads a word of its frame nobody wrote, and the store of
+    the result through that SP is UNKNOWN (an address the inputs choose), never PROVED."""
+    item = _gate(tmp_path, monkeypatch, "linux/amd64", key="callCgoMmap", source="sys_linux_amd64.s",
+                 edit=lambda s: mutate(s, "\tMOVL\toff+28(FP), R9\n\tMOVQ\t_cgo_mmap(SB), AX\n\tMOVQ\tSP, BX\n"
+                                          "\tANDQ\t$~15, SP\t// alignment as per amd64 psABI\n\tMOVQ\tBX, 0(SP)\n",
+                                       "\tMOVL\toff+28(FP), R9\n\tMOVQ\t_cgo_mmap(SB), AX\n\tMOVQ\tSP, BX\n"
+                                       "\tANDQ\t$~15, SP\t// alignment as per amd64 psABI\n"))
+    assert item.verdict is Verdict.UNKNOWN and item.outcome.unknowns
+    assert all("address computed from init.stack-" in u.reason and u.site.text == "MOVQ AX, ret+64(FP)"
+               for u in item.outcome.unknowns)  # ret+32(FP) as the assembler prints it, past the frame
+
+
+@pytest.mark.slow
+def test_callcgommap_arm64_without_stepping_past_its_saved_fp_loses_r29(tmp_path, monkeypatch):
+    """The C function's frame covers SP-8, where callCgoMmap's prologue saved the caller's R29."""
+    call = "\tMOVD\t_cgo_mmap(SB), R9\n"
+    item = _gate(tmp_path, monkeypatch, "linux/arm64", key="callCgoMmap_arm64", source="sys_linux_arm64.s",
+                 edit=lambda s: mutate(s, call + "\tSUB\t$16, RSP\t\t// reserve 16 bytes for sp-8 where fp may be saved.\n"
+                                       "\tBL\tR9\n\tADD\t$16, RSP\n", call + "\tBL\tR9\n"))
+    assert item.verdict is Verdict.REFUTED and item.failing == ("preserve-x29",)
+    _confirmed(item.outcome)
+    assert all(v.site.text == "RET (R30)" for v in item.outcome.violations)
