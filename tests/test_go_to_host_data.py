@@ -9,6 +9,8 @@ every refutation must be confirmed by the concrete replay.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import mutate
 from test_go_to_host import _confirmed, _registry
@@ -89,3 +91,61 @@ def test_callcgommap_arm64_without_stepping_past_its_saved_fp_loses_r29(tmp_path
     assert item.verdict is Verdict.REFUTED and item.failing == ("preserve-x29",)
     _confirmed(item.outcome)
     assert all(v.site.text == "RET (R30)" for v in item.outcome.violations)
+
+
+# --- _rt0_amd64_lib before go1.27: C's _cgo_sys_thread_create through a data word that may be nil ------------
+
+_GO126 = Path(__file__).parent / "data" / "rt0_amd64_lib_go1.26.s"
+_C_CALL = "\tMOVQ\tSP, BX  // Callee-save in C ABI\n\tANDQ\t$~15, SP\n"
+
+
+def _rt0_go126(tmp_path, monkeypatch, *edits):
+    """The registry's rt0_amd64_lib_c_thread entry (for releases before go1.27) on a copy of the pinned tree whose
+    asm_amd64.s has go1.26.6's _rt0_amd64_lib (tests/data), with ``edits`` made to it."""
+    from test_go_to_host_arm64 import gate_items
+
+    registry = _registry(tmp_path / "registry.toml", "rt0_amd64_lib_c_thread")
+    mutate(registry, 'until = "go1.27"\n', "")  # the pinned tree is go1.27.3
+    old = _GO126.read_text().split("without an older toolchain.\n\n", 1)[1]
+    for a, b in edits:
+        assert old.count(a) == 1, a
+        old = old.replace(a, b)
+
+    def splice(source):
+        text = source.read_text()
+        start, end = text.index("// _rt0_amd64_lib is common startup code"), text.index("// rt0_lib_go initializes")
+        source.write_text(text[:start] + old + "\n" + text[end:])
+
+    (item,) = gate_items(tmp_path, monkeypatch, "linux/amd64", registry, splice, "asm_amd64.s")
+    return item
+
+
+@pytest.mark.slow
+def test_rt0_amd64_lib_before_go127_is_proved_with_and_without_cgo(tmp_path, monkeypatch):
+    """The data word is nil (no runtime/cgo: runtime·newosproc0) or a C function (CALL AX): both paths are explored
+    and proved."""
+    item = _rt0_go126(tmp_path, monkeypatch)
+    assert item.verdict is Verdict.PROVED, (item.failing, item.unknown_reason)
+    calls = sorted(next(line.text for line in p.lines if line.text in ("CALL AX", "CALL runtime.newosproc0(SB)"))
+                   for p in item.outcome.paths)
+    assert calls == ["CALL AX", "CALL runtime.newosproc0(SB)"] and all(p.kind == "returned" for p in item.outcome.paths)
+
+
+@pytest.mark.slow
+def test_rt0_amd64_lib_before_go127_without_its_alignment_is_refuted_at_the_c_call(tmp_path, monkeypatch):
+    item = _rt0_go126(tmp_path, monkeypatch, (_C_CALL, "\tMOVQ\tSP, BX  // Callee-save in C ABI\n"))
+    assert item.verdict is Verdict.REFUTED and item.failing == ("host-call-aligned",)
+    _confirmed(item.outcome)
+    assert {v.site.text for v in item.outcome.violations} == {"CALL AX"}
+
+
+@pytest.mark.slow
+def test_rt0_amd64_lib_before_go127_keeping_sp_in_a_c_volatile_register_is_refuted(tmp_path, monkeypatch):
+    """With its SP in R11, which C may change, the initialiser restores SP from what the C function left there."""
+    item = _rt0_go126(tmp_path, monkeypatch, (_C_CALL, "\tMOVQ\tSP, R11\n\tANDQ\t$~15, SP\n"),
+                      ("\tMOVQ\tBX, SP\n\tJMP\trestore\n", "\tMOVQ\tR11, SP\n\tJMP\trestore\n"))
+    assert item.verdict is Verdict.REFUTED and item.failing == ("no-fault",), (item.failing, item.unknown_reason)
+    _confirmed(item.outcome)
+    for v in item.outcome.violations:  # POP_REGS_HOST_TO_ABI0's first load, through the SP C left in R11
+        assert v.site.text == "MOVQ (SP), BX" and "entry._cgo_sys_thread_create+0x0#1.r11" in v.detail
+        assert any(line.text == "CALL AX" for line in item.outcome.paths[v.path].lines)
