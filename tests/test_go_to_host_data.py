@@ -149,3 +149,25 @@ def test_rt0_amd64_lib_before_go127_keeping_sp_in_a_c_volatile_register_is_refut
     for v in item.outcome.violations:  # POP_REGS_HOST_TO_ABI0's first load, through the SP C left in R11
         assert v.site.text == "MOVQ (SP), BX" and "entry._cgo_sys_thread_create+0x0#1.r11" in v.detail
         assert any(line.text == "CALL AX" for line in item.outcome.paths[v.path].lines)
+
+
+# --- racewrite on linux/arm64 (race_arm64.s): racecall<> calls the race runtime (C) ------------------------
+
+@pytest.mark.slow
+def test_racewrite_arm64_is_proved_and_keeping_lr_in_a_c_volatile_register_is_refuted(tmp_path, monkeypatch):
+    """racecall<> keeps SP and LR in R19 and R20 (callee-saved in C) across BL R9; with LR in R15 (volatile) the
+    JMP back goes where the C function left R15 (confirmed). (Not a data-word call: __tsan_write's address is
+    MOVD $__tsan_write(SB), R9.)"""
+    item = _gate(tmp_path / "pinned", monkeypatch, "linux/arm64", key="racewrite_arm64")
+    assert item.verdict is Verdict.PROVED, (item.failing, item.unknown_reason)
+    called = [p for p in item.outcome.paths if any(line.text == "CALL R9" for line in p.lines)]
+    assert {p.label.split(":")[0] for p in called} == {"on a goroutine", "on g0"}
+
+    keep = "\tMOVD\tR30, R20\t// callee-saved, preserved across the CALL\n"
+    back = "\tMOVD\tR19, RSP\n\tJMP\t(R20)\n"
+    broken = _gate(tmp_path / "broken", monkeypatch, "linux/arm64", key="racewrite_arm64", source="race_arm64.s",
+                   edit=lambda s: (mutate(s, keep, "\tMOVD\tR30, R15\n"),
+                                   mutate(s, back, "\tMOVD\tR19, RSP\n\tJMP\t(R15)\n")))
+    assert "return-to-caller" in broken.failing
+    lost = [v for v in broken.outcome.violations if v.obligation == "return-to-caller"]
+    assert lost and all(v.replay == "confirmed" and v.site.text == "JMP (R15)" for v in lost)
