@@ -270,6 +270,20 @@ def _taken(setup: _Setup) -> list[tuple]:
         [(r.base + r.low, r.high - r.low) for r in setup.guard.symbolic]
 
 
+def _c_pointers(case: Case, image) -> list:
+    """A C function pointer a data word holds (world data with no value, called as ``entry.<symbol>+0x0``) is
+    nil or C code: never the trampoline's own code nor one of the Go functions the case names as callees."""
+    out = []
+    named = [claripy.BVV(address, 64) for address, name in image.stubs.items() if name in case.callees]
+    for d in case.world.data:
+        if d.value or f"entry.{d.symbol}+0x0" not in case.callees:
+            continue
+        word = claripy.BVS(f"init.{d.symbol}+0x0", 64, explicit_name=True)  # the word as memory names it
+        out += [word != f for f in named]
+        out.append(claripy.Or(claripy.ULT(word, image.base), claripy.UGE(word, image.end)))
+    return out
+
+
 def _shared_constraints(case: Case, setup: _Setup, config: Configuration, regs: RegisterFile, convention) -> tuple:
     """The start constraints the configuration's own choices do not decide: the convention's, the return
     address's and the placement's. Of the configuration, the placement reads only which stack it runs on,
@@ -279,6 +293,7 @@ def _shared_constraints(case: Case, setup: _Setup, config: Configuration, regs: 
         constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
         # a callee is entered at its first instruction, never at the instruction after the caller's CALL
         constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
+        constraints += _c_pointers(case, setup.image)
         constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
                                              _code_spans(setup), config)
         setup.shared[config.running_on] = tuple(constraints)

@@ -95,28 +95,30 @@ def test_callcgommap_arm64_without_stepping_past_its_saved_fp_loses_r29(tmp_path
 
 # --- _rt0_amd64_lib before go1.27: C's _cgo_sys_thread_create through a data word that may be nil ------------
 
-_GO126 = Path(__file__).parent / "data" / "rt0_amd64_lib_go1.26.s"
+_DATA = Path(__file__).parent / "data"
 _C_CALL = "\tMOVQ\tSP, BX  // Callee-save in C ABI\n\tANDQ\t$~15, SP\n"
 
 
-def _rt0_go126(tmp_path, monkeypatch, *edits):
-    """The registry's rt0_amd64_lib_c_thread entry (for releases before go1.27) on a copy of the pinned tree whose
-    asm_amd64.s has go1.26.6's _rt0_amd64_lib (tests/data), with ``edits`` made to it."""
+def _go126(tmp_path, monkeypatch, *edits, arch: str = "amd64"):
+    """The registry's rt0_<arch>_lib_c_thread entry (releases before go1.27) on a copy of the pinned tree whose
+    asm_<arch>.s has go1.26.6's _rt0_<arch>_lib (tests/data), with ``edits`` made to it."""
     from test_go_to_host_arm64 import gate_items
 
-    registry = _registry(tmp_path / "registry.toml", "rt0_amd64_lib_c_thread")
+    registry = _registry(tmp_path / "registry.toml", f"rt0_{arch}_lib_c_thread")
     mutate(registry, 'until = "go1.27"\n', "")  # the pinned tree is go1.27.3
-    old = _GO126.read_text().split("without an older toolchain.\n\n", 1)[1]
+    old = (_DATA / f"rt0_{arch}_lib_go1.26.s").read_text().split("without an older toolchain.\n\n", 1)[1]
     for a, b in edits:
         assert old.count(a) == 1, a
         old = old.replace(a, b)
 
     def splice(source):
         text = source.read_text()
-        start, end = text.index("// _rt0_amd64_lib is common startup code"), text.index("// rt0_lib_go initializes")
+        start = text.index(f"// _rt0_{arch}_lib is common startup code")
+        end = text.index("// rt0_lib_go initializes" if arch == "amd64" else "TEXT runtime·rt0_lib_go<ABIInternal>")
         source.write_text(text[:start] + old + "\n" + text[end:])
 
-    (item,) = gate_items(tmp_path, monkeypatch, "linux/amd64", registry, splice, "asm_amd64.s")
+    port = "linux/amd64" if arch == "amd64" else "linux/arm64"
+    (item,) = gate_items(tmp_path, monkeypatch, port, registry, splice, f"asm_{arch}.s")
     return item
 
 
@@ -124,7 +126,7 @@ def _rt0_go126(tmp_path, monkeypatch, *edits):
 def test_rt0_amd64_lib_before_go127_is_proved_with_and_without_cgo(tmp_path, monkeypatch):
     """The data word is nil (no runtime/cgo: runtime·newosproc0) or a C function (CALL AX): both paths are explored
     and proved."""
-    item = _rt0_go126(tmp_path, monkeypatch)
+    item = _go126(tmp_path, monkeypatch)
     assert item.verdict is Verdict.PROVED, (item.failing, item.unknown_reason)
     calls = sorted(next(line.text for line in p.lines if line.text in ("CALL AX", "CALL runtime.newosproc0(SB)"))
                    for p in item.outcome.paths)
@@ -133,7 +135,7 @@ def test_rt0_amd64_lib_before_go127_is_proved_with_and_without_cgo(tmp_path, mon
 
 @pytest.mark.slow
 def test_rt0_amd64_lib_before_go127_without_its_alignment_is_refuted_at_the_c_call(tmp_path, monkeypatch):
-    item = _rt0_go126(tmp_path, monkeypatch, (_C_CALL, "\tMOVQ\tSP, BX  // Callee-save in C ABI\n"))
+    item = _go126(tmp_path, monkeypatch, (_C_CALL, "\tMOVQ\tSP, BX  // Callee-save in C ABI\n"))
     assert item.verdict is Verdict.REFUTED and item.failing == ("host-call-aligned",)
     _confirmed(item.outcome)
     assert {v.site.text for v in item.outcome.violations} == {"CALL AX"}
@@ -142,7 +144,7 @@ def test_rt0_amd64_lib_before_go127_without_its_alignment_is_refuted_at_the_c_ca
 @pytest.mark.slow
 def test_rt0_amd64_lib_before_go127_keeping_sp_in_a_c_volatile_register_is_refuted(tmp_path, monkeypatch):
     """With its SP in R11, which C may change, the initialiser restores SP from what the C function left there."""
-    item = _rt0_go126(tmp_path, monkeypatch, (_C_CALL, "\tMOVQ\tSP, R11\n\tANDQ\t$~15, SP\n"),
+    item = _go126(tmp_path, monkeypatch, (_C_CALL, "\tMOVQ\tSP, R11\n\tANDQ\t$~15, SP\n"),
                       ("\tMOVQ\tBX, SP\n\tJMP\trestore\n", "\tMOVQ\tR11, SP\n\tJMP\trestore\n"))
     assert item.verdict is Verdict.REFUTED and item.failing == ("no-fault",), (item.failing, item.unknown_reason)
     _confirmed(item.outcome)
@@ -171,3 +173,16 @@ def test_racewrite_arm64_is_proved_and_keeping_lr_in_a_c_volatile_register_is_re
     assert "return-to-caller" in broken.failing
     lost = [v for v in broken.outcome.violations if v.obligation == "return-to-caller"]
     assert lost and all(v.replay == "confirmed" and v.site.text == "JMP (R15)" for v in lost)
+
+
+@pytest.mark.slow
+def test_rt0_arm64_lib_in_go126_has_only_the_frame_pointer_finding_of_go127(tmp_path, monkeypatch):
+    """go1.26's arm64 initialiser BLs C's _cgo_sys_thread_create 16 bytes below its SP (or newosproc0 when the word
+    is nil): both paths return, and the one finding is go1.27's accepted one (the host's X29 below SP, where a
+    signal frame may land). The C function the word holds is no Go callee of the file: were it newosproc0, the
+    Go callee would own the words at 8(RSP) and up of the C call's SP, the initialiser's saved LR among them."""
+    item = _go126(tmp_path, monkeypatch, arch="arm64")
+    assert item.verdict is Verdict.REFUTED and item.failing == ("preserve-x29",), (item.failing, item.unknown_reason)
+    _confirmed(item.outcome)
+    assert {p.kind for p in item.outcome.paths} == {"returned"}
+    assert len([p for p in item.outcome.paths if sum(line.text == "CALL (R4)" for line in p.lines) == 2]) >= 1
