@@ -132,10 +132,13 @@ class FieldSpec:
 
 @dataclass(frozen=True)
 class DataSpec:
-    """An external data symbol the code reads (e.g. runtime.tls_g): the value the world gives it."""
+    """An external data symbol the code reads (e.g. runtime.tls_g): the value the world gives it, or none
+    (``value`` left out): the word holds whatever reality puts there (a C function pointer runtime/cgo sets, or
+    nil), an unconstrained input named ``init.<symbol>+0x0``; a callee reached through it is declared as
+    ``[callees."entry.<symbol>+0x0"]``."""
 
     symbol: str  # the linker's name, e.g. "runtime.tls_g"
-    value: str  # a world value: "0x1480", "m+0x50"
+    value: str  # a world value: "0x1480", "m+0x50"; "" = any value (an input)
     size: int = 8
     doc: str = ""
 
@@ -375,7 +378,7 @@ def _world(path: Path, f: _Fields) -> World:
     for symbol, raw in f.sub("data", {}).table.items():
         df = _Fields(path, f"world.data.{symbol}", raw)
         df.reject_unknown({"value", "size", "doc"})
-        data.append(DataSpec(symbol, df.get("value", str, required=True), df.get("size", int, 8),
+        data.append(DataSpec(symbol, df.get("value", str, ""), df.get("size", int, 8),
                              df.get("doc", str, "")))
     return World(f.get("doc", str, ""), f.get("gs", str, None), f.get("tls", str, None), tuple(regions),
                  tuple(fields), tuple(data))

@@ -98,7 +98,8 @@ def assumptions(case: Case) -> dict[str, tuple[str, ...]]:
         f"callee model {callee_model.name}": callee_model.assumptions,
         "callees (from the case file)": callees,
     }
-    world += tuple(f"{d.symbol} (data the code reads) holds {d.value}" + (f" — {d.doc}" if d.doc else "")
+    world += tuple(f"{d.symbol} (data the code reads) holds "
+                   + (d.value or f"any value (the input init.{d.symbol}+0x0)") + (f" — {d.doc}" if d.doc else "")
                    for d in case.world.data)
     if world:
         sections["runtime world (from the case file)"] = world
@@ -269,6 +270,20 @@ def _taken(setup: _Setup) -> list[tuple]:
         [(r.base + r.low, r.high - r.low) for r in setup.guard.symbolic]
 
 
+def _c_pointers(case: Case, image) -> list:
+    """A C function pointer a data word holds (world data with no value, called as ``entry.<symbol>+0x0``) is
+    nil or C code: never the trampoline's own code nor one of the Go functions the case names as callees."""
+    out = []
+    named = [claripy.BVV(address, 64) for address, name in image.stubs.items() if name in case.callees]
+    for d in case.world.data:
+        if d.value or f"entry.{d.symbol}+0x0" not in case.callees:
+            continue
+        word = claripy.BVS(f"init.{d.symbol}+0x0", 64, explicit_name=True)  # the word as memory names it
+        out += [word != f for f in named]
+        out.append(claripy.Or(claripy.ULT(word, image.base), claripy.UGE(word, image.end)))
+    return out
+
+
 def _shared_constraints(case: Case, setup: _Setup, config: Configuration, regs: RegisterFile, convention) -> tuple:
     """The start constraints the configuration's own choices do not decide: the convention's, the return
     address's and the placement's. Of the configuration, the placement reads only which stack it runs on,
@@ -278,6 +293,7 @@ def _shared_constraints(case: Case, setup: _Setup, config: Configuration, regs: 
         constraints = list(convention.preconditions(regs)) + convention.return_address(regs, _taken(setup))
         # a callee is entered at its first instruction, never at the instruction after the caller's CALL
         constraints += [regs.return_address != f for f in input_callees(case.callees, regs.values)]
+        constraints += _c_pointers(case, setup.image)
         constraints += setup.world.placement(regs.stack_pointer, stack.base + stack.low, stack.high - stack.low,
                                              _code_spans(setup), config)
         setup.shared[config.running_on] = tuple(constraints)
@@ -302,7 +318,7 @@ def _start(case: Case, setup: _Setup, entry: str, config: Configuration, regs: R
         state.registers.store(reg, value)
     state.globals["hidden_regions"] = (config.running_on,) if config.running_on else ()
     setup.world.apply(state, config, setup.guard)
-    for d, address in setup.data:
+    for d, address in (x for x in setup.data if x[0].value):  # a data word without a value is an input
         value = setup.world.value(d.value, f"world.data.{d.symbol}.value")[d.size * 8 - 1:0]
         state.memory.store(address, value, endness="Iend_LE", inspect=False)
         setup.guard.touch(state, address, d.size)

@@ -227,10 +227,14 @@ class Machine:
         if what in self.run.entry:
             return self.run.entry[what]
         region, plus, offset = what.partition("+0x")
-        base = self.sp0 if region == "stack" else self.bases.get(region)
+        base = self.sp0 if region == "stack" else self.bases.get(region, self._data_address(region))
         if not plus or base is None:
             return None
         return int.from_bytes(self.uc.mem_read(base + int(offset, 16), 8), "little")
+
+    def _data_address(self, symbol: str) -> int | None:
+        """Where a data symbol the world declares and the file does not define lives: its stub address."""
+        return next((address for name, address, _ in self.world.data if name == symbol), None)
 
     def _lay_out_world(self) -> dict[str, int]:
         """Map the world's regions at this run's bases; the registers it binds (the thread pointer too)."""
@@ -255,8 +259,9 @@ class Machine:
             taken.append((low, high))
             self.bases[region.name] = base
         for (region, offset), data in self.inputs.named.items():
-            if region in self.bases:
-                uc.mem_write(self.bases[region] + offset, data)
+            base = self.bases.get(region, self._data_address(region))
+            if base is not None:  # a world region, or a data symbol at its stub address (_cgo_mmap)
+                uc.mem_write(base + offset, data)
         try:
             for word in world.words:
                 value = world_value(word.value, self.bases) & ((1 << 8 * word.size) - 1)

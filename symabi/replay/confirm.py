@@ -220,7 +220,7 @@ def _data_regions(case, image: Image) -> tuple[tuple[str, int, int], ...]:
 
 
 def _data_words(case, image: Image) -> tuple[WordPlan, ...]:
-    return tuple(WordPlan(str(address), d.value, d.size) for d, address in _external_data(case, image))
+    return tuple(WordPlan(str(address), d.value, d.size) for d, address in _external_data(case, image) if d.value)
 
 
 def crash_sites(case, image: Image) -> frozenset[int]:

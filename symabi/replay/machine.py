@@ -537,11 +537,14 @@ class _Machine:
         )
 
     def _input_word(self, name: str) -> int | None:
-        """The address of the word a callee name ``entry.<region>+0x<offset>`` designates, if it is one."""
+        """The address of the word a callee name ``entry.<region>+0x<offset>`` designates, if it is one (the
+        region: the stack, a world region, or a data symbol the world gives no value: _cgo_mmap)."""
         region, plus, offset = name.removeprefix("entry.").partition("+0x")
         if not name.startswith("entry.") or not plus:
             return None
         base = self.rsp0 if region == "stack" else self.placed.bases.get(region)
+        if base is None:
+            base = next((r.start for r in self.world if r.name == region), None)
         return None if base is None else base + int(offset, 16)
 
     def _execute(self, pc: int) -> tuple[int, str | None, str]:
