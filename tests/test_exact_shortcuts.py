@@ -168,3 +168,80 @@ def test_a_field_read_at_entry_shares_nothing(tmp_path, toolchain, monkeypatch):
 def test_a_shipped_world_gives_the_same_verdicts_both_ways(toolchain, monkeypatch):
     long_way, shortcut, long_steps, short_steps = _both_ways(parse_case(CASES / "stdcall"), toolchain, monkeypatch)
     assert shortcut == long_way and short_steps < long_steps
+
+
+# the slot is read by both branches; through the first, a null slot faults in the block that read it
+# (the faulted path keeps the state from before the block, without the read): that step is never taken
+FAULT_AFTER_READ = """
+TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+	CMPQ	CX, $0
+	JEQ	other
+	MOVQ	0x28(GS), DX
+	MOVQ	0(DX), AX
+	RET
+other:
+	MOVQ	0x28(GS), AX
+	RET
+"""
+
+SLOT_WORLD = """
+[world]
+gs = "teb"
+[world.regions.teb]
+size = 0x100
+[[world.fields]]
+at = "teb+0x28"
+values = ["0", "teb"]
+labels = ["the slot is null", "the slot points at the TEB"]
+"""
+
+
+def test_a_step_that_raised_is_stepped_again(tmp_path, toolchain, monkeypatch):
+    case = parse_case(write_case(tmp_path, "fault", FAULT_AFTER_READ, SLOT_WORLD))
+    long_way, shortcut, long_steps, short_steps = _both_ways(case, toolchain, monkeypatch)
+    assert shortcut == long_way and short_steps < long_steps
+    ((_, _, _, paths, _, _),) = shortcut
+    # taking the null slot's faulted step would have made the TEB's first branch fault too
+    assert sorted(kind for _, kind, *_ in paths) == ["faulted", "returned", "returned", "returned"]
+
+
+# the code overwrites the field before a later block reads it: both worlds read 7 (RBX is kept)
+WRITE_THEN_READ = """
+TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+	MOVQ	0x28(GS), DX
+	MOVQ	$7, 0(DX)
+	CMPQ	CX, $0
+	JEQ	read
+	MOVQ	$1, AX
+read:
+	MOVQ	0(DX), AX
+	CMPQ	AX, $7
+	JEQ	ok
+	MOVQ	$5, BX
+ok:
+	RET
+"""
+
+WRITTEN_WORLD = """
+[world]
+gs = "teb"
+[world.regions.teb]
+size = 0x100
+[world.regions.m]
+size = 0x100
+writable = true
+[[world.fields]]
+at = "teb+0x28"
+values = ["m"]
+[[world.fields]]
+at = "m+0x0"
+values = ["0", "1"]
+labels = ["m.word is 0", "m.word is 1"]
+"""
+
+
+def test_a_field_the_code_wrote_is_not_laid_again(tmp_path, toolchain, monkeypatch):
+    case = parse_case(write_case(tmp_path, "written", WRITE_THEN_READ, WRITTEN_WORLD))
+    long_way, shortcut, _, _ = _both_ways(case, toolchain, monkeypatch)
+    assert shortcut == long_way
+    assert shortcut[0][1] is Verdict.PROVED
