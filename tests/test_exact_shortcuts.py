@@ -103,21 +103,21 @@ ok:
 	RET
 """
 
+def _field(at: str, *values: tuple[str, str]) -> str:
+    """A world field's table from (value, label) pairs."""
+    listed = ", ".join(f'"{v}"' for v, _ in values)
+    labels = ", ".join(f'"{label}"' for _, label in values)
+    return f'[[world.fields]]\nat = "{at}"\nvalues = [{listed}]\n' + (f"labels = [{labels}]\n" if len(values) > 1 else "")
+
+
+def _teb_world(*tables: str) -> str:
+    """A world whose GS points at a TEB region, with more regions' and fields' tables."""
+    return '[world]\ngs = "teb"\n[world.regions.teb]\nsize = 0x100\n' + "\n".join(tables) + "\n"
+
+
 # teb+0x28 is read after two blocks (and decides whether RBX is clobbered); teb+0x30 is never read
-LATE_WORLD = """
-[world]
-gs = "teb"
-[world.regions.teb]
-size = 0x100
-[[world.fields]]
-at = "teb+0x28"
-values = ["0", "1"]
-labels = ["the slot is clear", "the slot is set"]
-[[world.fields]]
-at = "teb+0x30"
-values = ["0", "7"]
-labels = ["", "the other slot holds 7"]
-"""
+LATE_WORLD = _teb_world(_field("teb+0x28", ("0", "the slot is clear"), ("1", "the slot is set")),
+                        _field("teb+0x30", ("0", ""), ("7", "the other slot holds 7")))
 
 
 def _facts(result):
@@ -184,16 +184,7 @@ other:
 	RET
 """
 
-SLOT_WORLD = """
-[world]
-gs = "teb"
-[world.regions.teb]
-size = 0x100
-[[world.fields]]
-at = "teb+0x28"
-values = ["0", "teb"]
-labels = ["the slot is null", "the slot points at the TEB"]
-"""
+SLOT_WORLD = _teb_world(_field("teb+0x28", ("0", "the slot is null"), ("teb", "the slot points at the TEB")))
 
 
 def test_a_step_that_raised_is_stepped_again(tmp_path, toolchain, monkeypatch):
@@ -222,22 +213,8 @@ ok:
 	RET
 """
 
-WRITTEN_WORLD = """
-[world]
-gs = "teb"
-[world.regions.teb]
-size = 0x100
-[world.regions.m]
-size = 0x100
-writable = true
-[[world.fields]]
-at = "teb+0x28"
-values = ["m"]
-[[world.fields]]
-at = "m+0x0"
-values = ["0", "1"]
-labels = ["m.word is 0", "m.word is 1"]
-"""
+WRITTEN_WORLD = _teb_world('[world.regions.m]\nsize = 0x100\nwritable = true', _field("teb+0x28", ("m", "")),
+                           _field("m+0x0", ("0", "m.word is 0"), ("1", "m.word is 1")))
 
 
 def test_a_field_the_code_wrote_is_not_laid_again(tmp_path, toolchain, monkeypatch):
