@@ -176,10 +176,12 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
     """
     done: list[tuple[Configuration, frozenset[tuple[str, int]], frozenset[str]]] = []
     recorded: dict[str, tuple[Configuration, list]] = {}  # running_on -> (configuration, [(situation, tree)])
-    for config in setup.world.configurations():
+    configurations = setup.world.configurations()
+    share = SHARE_PREFIXES and len(configurations) > 1  # with one configuration nobody takes a recorded step
+    for config in configurations:
         if any(_repeats(config, prev, fields, touched) for prev, fields, touched in done):
             continue
-        reference = recorded.get(config.running_on) if SHARE_PREFIXES else None
+        reference = recorded.get(config.running_on) if share else None
         moved = _Moved(setup, reference[0], config) if reference else None
         if moved is not None and moved.agrees(prefixes.touched(tree.source for _, tree in reference[1])):
             # the start states differ only in fields nothing has read: this configuration's are the recorded
@@ -198,14 +200,14 @@ def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, r
             if start is not None:
                 start.globals["situation"] = situation
                 start.globals[ENTRY_CONSTRAINTS] = tuple(start.solver.constraints)  # its paths share its solver
-            exploration = explorer.run(start, record=SHARE_PREFIXES and reference is None, reuse=reuse)
+            exploration = explorer.run(start, record=share and reference is None, reuse=reuse)
             trees.append((situation, exploration.tree))
             for path in exploration.paths:
                 read = setup.world.fields_read(config, path.state.globals["reads"])
                 fields.update((c.region, c.offset) for c in read)
                 touched_regions.update(a.region for a in (*path.state.globals["reads"], *path.state.globals["writes"]))
                 yield path, read, config
-        if SHARE_PREFIXES and reference is None:
+        if share and reference is None:
             recorded[config.running_on] = (config, trees)
         done.append((config, frozenset(fields), frozenset(touched_regions)))
 
