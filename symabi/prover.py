@@ -22,6 +22,7 @@ from symabi.engine import z3_setup
 from symabi.engine.cpu import CpuGaps
 from symabi.engine.cpu_arm64 import gaps_for
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state, input_callees
+from symabi.engine import prefixes
 from symabi.engine.memory import STACK_SHADOW, Access, FixedRegion, MemoryGuard, SymbolicRegion
 from symabi.engine.registers import RegisterFile
 from symabi.equivalence import TracedPath, VersionTrace, compare_versions
@@ -168,29 +169,81 @@ def _summarize(path: PathOutcome, label: str, findings: list[Finding], lines: _L
 
 
 def _explore_worlds(case: Case, setup: _Setup, explorer: Explorer, entry: str, regs: RegisterFile, convention):
-    """Run every world configuration, skipping one whose execution is already known.
+    """Run every world configuration, skipping one whose execution is already known, and taking from the
+    first configuration explored on each stack every step another one would repeat (``_Moved``).
 
     An execution is determined by the values it reads; if a configuration agrees with an explored one
     on every field that the explored one's paths read, it would repeat those paths exactly.
     """
     done: list[tuple[Configuration, frozenset[tuple[str, int]], frozenset[str]]] = []
-    for config in setup.world.configurations():
+    recorded: dict[str, tuple[Configuration, list]] = {}  # running_on -> (configuration, [(situation, tree)])
+    configurations = setup.world.configurations()
+    share = SHARE_PREFIXES and len(configurations) > 1  # with one configuration nobody takes a recorded step
+    for config in configurations:
         if any(_repeats(config, prev, fields, touched) for prev, fields, touched in done):
             continue
-        state = _start(case, setup, entry, config, regs, convention)
+        reference = recorded.get(config.running_on) if share else None
+        moved = _Moved(setup, reference[0], config) if reference else None
+        if moved is not None and moved.agrees(prefixes.touched(tree.source for _, tree in reference[1])):
+            # the start states differ only in fields nothing has read: this configuration's are the recorded
+            # ones, with its own values in those fields (made by the run, from the tree, where it needs them)
+            runs = [(situation, None, prefixes.Reuse(tree, moved.agrees, moved.moved))
+                    for situation, tree in reference[1]]
+        else:
+            state = _start(case, setup, entry, config, regs, convention)
+            # a convention may split the entry into situations reality allows (Go's RSP 0 or 8 mod 16)
+            starts = convention.split(state, regs) if hasattr(convention, "split") else [("", state)]
+            runs = [(situation, start, None) for situation, start in starts]
         fields: set[tuple[str, int]] = set()
-        touched: set[str] = set()
-        # a convention may split the entry into situations reality allows (Go's RSP 0 or 8 mod 16)
-        starts = convention.split(state, regs) if hasattr(convention, "split") else [("", state)]
-        for situation, start in starts:
-            start.globals["situation"] = situation
-            start.globals[ENTRY_CONSTRAINTS] = tuple(start.solver.constraints)  # its paths share its solver
-            for path in explorer.run(start).paths:
+        touched_regions: set[str] = set()
+        trees = []
+        for situation, start, reuse in runs:
+            if start is not None:
+                start.globals["situation"] = situation
+                start.globals[ENTRY_CONSTRAINTS] = tuple(start.solver.constraints)  # its paths share its solver
+            exploration = explorer.run(start, record=share and reference is None, reuse=reuse)
+            trees.append((situation, exploration.tree))
+            for path in exploration.paths:
                 read = setup.world.fields_read(config, path.state.globals["reads"])
                 fields.update((c.region, c.offset) for c in read)
-                touched.update(a.region for a in (*path.state.globals["reads"], *path.state.globals["writes"]))
+                touched_regions.update(a.region for a in (*path.state.globals["reads"], *path.state.globals["writes"]))
                 yield path, read, config
-        done.append((config, frozenset(fields), frozenset(touched)))
+        if share and reference is None:
+            recorded[config.running_on] = (config, trees)
+        done.append((config, frozenset(fields), frozenset(touched_regions)))
+
+
+SHARE_PREFIXES = True  # False: every configuration explored from its own start (the long way, for tests)
+
+
+class _Moved:
+    """How ``config`` differs from the ``reference`` configuration: the fields where their values differ,
+    each with its address and ``config``'s value (a field in the stack the two run on is not in memory)."""
+
+    def __init__(self, setup: _Setup, reference: Configuration, config: Configuration):
+        self.changes = []
+        for ours, theirs in zip(config.choices, reference.choices):
+            assert (ours.region, ours.offset) == (theirs.region, theirs.offset)
+            if ours.text == theirs.text:
+                continue
+            address = None
+            if ours.region != config.running_on:
+                address = setup.guard.address_of(Access(ours.region, ours.offset, ours.field.size, None))
+            value = setup.world.value(ours.text, "world.fields")[ours.field.size * 8 - 1:0]
+            self.changes.append((ours.region, ours.offset, ours.field.size, address, value))
+
+    def agrees(self, words) -> bool:
+        """Whether no (region, offset, size) word in ``words`` overlaps a field the configurations differ in."""
+        return not any(region == r and offset < o + s and o < offset + size
+                       for region, offset, size, _, _ in self.changes for r, o, s in words)
+
+    def moved(self, state):
+        """A copy of a state of the reference configuration, with this configuration's field values."""
+        state = state.copy()
+        for _, _, _, address, value in self.changes:
+            if address is not None:
+                state.memory.store(address, value, endness="Iend_LE", inspect=False)
+        return state
 
 
 def _repeats(config: Configuration, prev: Configuration, fields, touched) -> bool:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import angr
 import claripy
 
+from conftest import CASES, write_case
+from symabi import prover
+from symabi.casefile import parse_case
 from symabi.contracts import solver
 from symabi.engine import memory
+from symabi.engine.explore import Explorer
+from symabi.verdicts import Verdict
 
 RSP = claripy.BVS("entry.rsp", 64, explicit_name=True)
 
@@ -77,3 +82,143 @@ def test_only_value_of_a_bare_symbol_is_the_solvers_answer():
     assert memory.only_value(state, x) == 7
     assert memory.only_value(state, y) is None  # mentioned by no constraint: any value
     assert memory.only_value(_state(claripy.Or(x == 1, x == 2)), x) is None
+
+
+# --- world configurations sharing the steps before they differ (symabi.engine.prefixes) ----------
+
+LATE_READ = """
+TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+	CMPQ	CX, $0
+	JEQ	zero
+	MOVQ	$1, AX
+	JMP	done
+zero:
+	MOVQ	$2, AX
+done:
+	MOVQ	0x28(GS), DX
+	CMPQ	DX, $0
+	JEQ	ok
+	MOVQ	$5, BX
+ok:
+	RET
+"""
+
+def _field(at: str, *values: tuple[str, str]) -> str:
+    """A world field's table from (value, label) pairs."""
+    listed = ", ".join(f'"{v}"' for v, _ in values)
+    labels = ", ".join(f'"{label}"' for _, label in values)
+    return f'[[world.fields]]\nat = "{at}"\nvalues = [{listed}]\n' + (f"labels = [{labels}]\n" if len(values) > 1 else "")
+
+
+def _teb_world(*tables: str) -> str:
+    """A world whose GS points at a TEB region, with more regions' and fields' tables."""
+    return '[world]\ngs = "teb"\n[world.regions.teb]\nsize = 0x100\n' + "\n".join(tables) + "\n"
+
+
+# teb+0x28 is read after two blocks (and decides whether RBX is clobbered); teb+0x30 is never read
+LATE_WORLD = _teb_world(_field("teb+0x28", ("0", "the slot is clear"), ("1", "the slot is set")),
+                        _field("teb+0x30", ("0", ""), ("7", "the other slot holds 7")))
+
+
+def _facts(result):
+    """Everything a verdict reports, except the witnesses' values (another Z3 history may pick others)."""
+    return [(v.name, v.verdict, v.error,
+             [(p.index, p.kind, p.label, p.reason, p.lines, sorted(p.statuses.items())) for p in v.paths],
+             [(x.obligation, x.path, x.site, x.detail, x.origin, x.replay) for x in v.violations],
+             [(u.obligation, u.path, u.reason) for u in v.unknowns]) for v in result.versions]
+
+
+def _both_ways(case, toolchain, monkeypatch):
+    """(the long way's facts, the shortcut's facts, how many states each advanced)."""
+    advanced = [0]
+    plain = Explorer._advance
+
+    def counted(self, state):
+        advanced[0] += 1
+        return plain(self, state)
+
+    monkeypatch.setattr(Explorer, "_advance", counted)
+    out = []
+    for share in (False, True):
+        monkeypatch.setattr(prover, "SHARE_PREFIXES", share)
+        advanced[0] = 0
+        out.append((_facts(prover.prove_case(case, toolchain)), advanced[0]))
+    (long_way, long_steps), (shortcut, short_steps) = out
+    return long_way, shortcut, long_steps, short_steps
+
+
+def test_configurations_share_the_steps_before_the_field_they_differ_in(tmp_path, toolchain, monkeypatch):
+    case = parse_case(write_case(tmp_path, "late", LATE_READ, LATE_WORLD))
+    long_way, shortcut, long_steps, short_steps = _both_ways(case, toolchain, monkeypatch)
+    assert shortcut == long_way
+    assert short_steps < long_steps  # the two blocks before the read are advanced once
+    ((_, verdict, _, paths, violations, _),) = shortcut
+    assert verdict is Verdict.REFUTED
+    assert {x[0] for x in violations} == {"preserve-rbx"}
+    assert all("the slot is set" in paths[x[1]][2] for x in violations)
+
+
+def test_a_field_read_at_entry_shares_nothing(tmp_path, toolchain, monkeypatch):
+    early = LATE_READ.replace("\tCMPQ\tCX, $0\n", "\tMOVQ\t0x28(GS), DX\n\tCMPQ\tCX, $0\n", 1)
+    case = parse_case(write_case(tmp_path, "early", early, LATE_WORLD))
+    long_way, shortcut, long_steps, short_steps = _both_ways(case, toolchain, monkeypatch)
+    assert shortcut == long_way and short_steps == long_steps
+
+
+def test_a_shipped_world_gives_the_same_verdicts_both_ways(toolchain, monkeypatch):
+    long_way, shortcut, long_steps, short_steps = _both_ways(parse_case(CASES / "stdcall"), toolchain, monkeypatch)
+    assert shortcut == long_way and short_steps < long_steps
+
+
+# the slot is read by both branches; through the first, a null slot faults in the block that read it
+# (the faulted path keeps the state from before the block, without the read): that step is never taken
+FAULT_AFTER_READ = """
+TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+	CMPQ	CX, $0
+	JEQ	other
+	MOVQ	0x28(GS), DX
+	MOVQ	0(DX), AX
+	RET
+other:
+	MOVQ	0x28(GS), AX
+	RET
+"""
+
+SLOT_WORLD = _teb_world(_field("teb+0x28", ("0", "the slot is null"), ("teb", "the slot points at the TEB")))
+
+
+def test_a_step_that_raised_is_stepped_again(tmp_path, toolchain, monkeypatch):
+    case = parse_case(write_case(tmp_path, "fault", FAULT_AFTER_READ, SLOT_WORLD))
+    long_way, shortcut, long_steps, short_steps = _both_ways(case, toolchain, monkeypatch)
+    assert shortcut == long_way and short_steps < long_steps
+    ((_, _, _, paths, _, _),) = shortcut
+    # taking the null slot's faulted step would have made the TEB's first branch fault too
+    assert sorted(kind for _, kind, *_ in paths) == ["faulted", "returned", "returned", "returned"]
+
+
+# the code overwrites the field before a later block reads it: both worlds read 7 (RBX is kept)
+WRITE_THEN_READ = """
+TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+	MOVQ	0x28(GS), DX
+	MOVQ	$7, 0(DX)
+	CMPQ	CX, $0
+	JEQ	read
+	MOVQ	$1, AX
+read:
+	MOVQ	0(DX), AX
+	CMPQ	AX, $7
+	JEQ	ok
+	MOVQ	$5, BX
+ok:
+	RET
+"""
+
+WRITTEN_WORLD = _teb_world('[world.regions.m]\nsize = 0x100\nwritable = true', _field("teb+0x28", ("m", "")),
+                           _field("m+0x0", ("0", "m.word is 0"), ("1", "m.word is 1")))
+
+
+def test_a_field_the_code_wrote_is_not_laid_again(tmp_path, toolchain, monkeypatch):
+    case = parse_case(write_case(tmp_path, "written", WRITE_THEN_READ, WRITTEN_WORLD))
+    long_way, shortcut, _, _ = _both_ways(case, toolchain, monkeypatch)
+    assert shortcut == long_way
+    assert shortcut[0][1] is Verdict.PROVED

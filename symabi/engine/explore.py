@@ -15,7 +15,7 @@ A path ends in exactly one of these ways, and none is ever dropped:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import angr
 import claripy
@@ -28,6 +28,7 @@ from symabi.engine.cpu import CpuGaps, UnmodelledFault
 from symabi.engine.cpu_arm64 import gaps_for
 from symabi.engine.memory import CertainFault, HostChosenWrite, MemoryGuard, UncoveredAccess, UnmodelledCallee, \
     WildWrite
+from symabi.engine.prefixes import Node, Reuse, touched
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, RegisterFile, df_is_set, x87_in_use
 from symabi.loader import Image
 from symabi.models.go_abi0 import CalleeModel, CallEvent
@@ -66,7 +67,13 @@ class PathOutcome:
 @dataclass
 class Exploration:
     paths: list[PathOutcome] = field(default_factory=list)
+    tree: Node | None = None  # with ``record``: what each advance did (symabi.engine.prefixes)
 
+
+# What stepping a block may raise; each ends the path (``Explorer._failed``). angr raises both hierarchies
+# (SimIRSBNoDecodeError is a SimError).
+_STEP_ERRORS = (UncoveredAccess, UnmodelledFault, CertainFault, HostChosenWrite, angr.errors.AngrError,
+                angr.errors.SimError, claripy.errors.ClaripyError, pyvex.PyVEXError)
 
 _OPTIONS_ADD = {
     o.SYMBOL_FILL_UNCONSTRAINED_MEMORY,
@@ -143,24 +150,57 @@ class Explorer:
         self.inputs = regs.values  # entry registers, for callees the case declares by the input holding them
         self.cpu = cpu or gaps_for(image)
         self._block_cache: dict[int, tuple[int, ...]] = {}
+        # of the last advance, for a recorded run: every state angr's step made (the reads of the block are in
+        # them), and whether the advance raised (its reads went with the state angr was stepping)
+        self._stepped: tuple = ()
+        self._opaque = False
 
-    def run(self, start) -> Exploration:
+    def run(self, start, record: bool = False, reuse: Reuse | None = None) -> Exploration:
+        """Every path from ``start``. ``record``: keep what each advance did (``Exploration.tree``);
+        ``reuse`` (``start`` None): start where a recorded run of another world configuration started and
+        take what it did wherever this one would do the same (symabi.engine.prefixes). Either way the
+        paths, their order and the limits are those of the plain run from this configuration's start."""
         result = Exploration()
-        work = [start]
+        if record:
+            result.tree = Node(start)
+        # (state, the node recording it, the recorded node it may take); a state is made only when needed
+        work = [(start, result.tree, reuse.root if reuse else None)]
         while work:
-            state = work.pop()
-            if self._out_of_time():
-                result.paths.append(self._end(state, UNKNOWN, "time limit reached before this path ended"))
+            state, node, recorded = work.pop()
+            stop = self._stop(result, work)
+            if state is None and (stop or not reuse.takes(recorded)):
+                state = reuse.moved(recorded.source)
+            if stop:
+                result.paths.append(self._end(state, UNKNOWN, stop))
                 continue
-            if len(result.paths) + len(work) >= self.limits.max_paths:
-                result.paths.append(self._end(state, UNKNOWN, f"path limit ({self.limits.max_paths}) reached"))
+            if state is None:  # the recorded advance is this configuration's too
+                result.paths.extend(replace(p, state=reuse.moved(p.state) if p.state is not None else None)
+                                    for p in recorded.ended)
+                work.extend((None, None, child) for child in recorded.children)
                 continue
+            if node is not None:
+                node.before = state.copy()
+            self._stepped, self._opaque = (), False
             ended, successors = self._advance(state)
             result.paths.extend(ended)
-            work.extend(successors)
+            if node is not None:
+                node.ended, node.opaque = ended, self._opaque
+                node.children = [Node(s) for s in successors]
+                node.touched = touched([state, *self._stepped, *successors,
+                                        *(p.state for p in ended if p.state is not None)])
+            children = node.children if node is not None else [None] * len(successors)
+            work.extend((s, child, None) for s, child in zip(successors, children))
         for index, path in enumerate(result.paths):
             path.index = index
         return result
+
+    def _stop(self, result: Exploration, work: list) -> str:
+        """Why the next path must end before it is advanced ("" when it need not)."""
+        if self._out_of_time():
+            return "time limit reached before this path ended"
+        if len(result.paths) + len(work) >= self.limits.max_paths:
+            return f"path limit ({self.limits.max_paths}) reached"
+        return ""
 
     def _out_of_time(self) -> bool:
         return self.limits.deadline is not None and time.monotonic() > self.limits.deadline
@@ -192,19 +232,10 @@ class Explorer:
             # (what is below the stack pointer) see the architectural value mid-block.
             succ = self.project.factory.successors(state, num_inst=len(self.block_instructions(state.addr)),
                                                    opt_level=0)
-        except UncoveredAccess as exc:
-            return self._uncovered(state, exc), []
-        except UnmodelledFault as exc:
-            return [self._end(state, UNKNOWN, str(exc), ins_addr=exc.ins_addr)], []
-        except CertainFault as exc:
-            return [self._end(state, FAULTED, str(exc), ins_addr=exc.ins_addr)], []
-        except HostChosenWrite as exc:  # where the store lands is the host's choice: the path stops here
-            return [self._end(state, UNKNOWN, f"{exc}; what follows is not modelled", ins_addr=exc.wild.ins_addr,
-                              wild_write=exc.wild)], []
-        except (angr.errors.AngrError, angr.errors.SimError, claripy.errors.ClaripyError, pyvex.PyVEXError) as exc:
-            # angr raises both hierarchies (SimIRSBNoDecodeError is a SimError): all mean "cannot continue".
-            where = state.scratch.ins_addr if state.scratch.ins_addr is not None else state.addr
-            return [self._end(state, UNKNOWN, f"{type(exc).__name__}: {exc}", ins_addr=where)], []
+        except _STEP_ERRORS as exc:
+            self._opaque = True  # the reads the block made went with the state angr was stepping
+            return self._failed(state, exc), []
+        self._stepped = tuple(succ.all_successors)
         ended, successors = self._faults(state, succ), []
         for s in succ.flat_successors:
             jumpkind = s.history.jumpkind
@@ -221,6 +252,21 @@ class Explorer:
         for s in succ.unconstrained_successors:
             ended.extend(self._symbolic_target(s, successors))
         return ended, successors
+
+    def _failed(self, state, exc: Exception) -> list[PathOutcome]:
+        """How a path ends when stepping its block raised."""
+        if isinstance(exc, UncoveredAccess):
+            return self._uncovered(state, exc)
+        if isinstance(exc, UnmodelledFault):
+            return [self._end(state, UNKNOWN, str(exc), ins_addr=exc.ins_addr)]
+        if isinstance(exc, CertainFault):
+            return [self._end(state, FAULTED, str(exc), ins_addr=exc.ins_addr)]
+        if isinstance(exc, HostChosenWrite):  # where the store lands is the host's choice: the path stops here
+            return [self._end(state, UNKNOWN, f"{exc}; what follows is not modelled", ins_addr=exc.wild.ins_addr,
+                              wild_write=exc.wild)]
+        # angr raises both hierarchies (SimIRSBNoDecodeError is a SimError): all mean "cannot continue".
+        where = state.scratch.ins_addr if state.scratch.ins_addr is not None else state.addr
+        return [self._end(state, UNKNOWN, f"{type(exc).__name__}: {exc}", ins_addr=where)]
 
     def _uncovered(self, state, exc: UncoveredAccess) -> list[PathOutcome]:
         """An access the model does not cover is UNKNOWN, except where its address can be null: there
@@ -353,11 +399,14 @@ class Explorer:
                 return [self._end(after, ABORTED, f"{name} does not return", ins_addr=site)], []
             self.model.apply(after, spec, ordinal, self.guard, site)
         except UnmodelledCallee as exc:  # raised before the model touched ``after``: the call is on record
+            self._opaque = True  # what the model read before it raised is not on record
             return [self._end(after, UNKNOWN, f"the call to {name}: {exc}", ins_addr=site)], []
         except UncoveredAccess as exc:
+            self._opaque = True  # what the model read before it raised is not on record
             return [self._end(state, UNKNOWN, f"uncovered memory access in the call to {name}: {exc}",
                               ins_addr=site)], []
         except HostChosenWrite as exc:  # the callee writes where the host's values say: the path stops here
+            self._opaque = True  # what the model read before it raised is not on record
             return [self._end(state, UNKNOWN, f"in the call to {name}, {exc}; what follows is not modelled",
                               ins_addr=site, wild_write=exc.wild)], []
         if after.regs.ip.symbolic:
