@@ -11,10 +11,7 @@ tools are missing is skipped, saying so. Prints one line per run: the stub, the 
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,9 +20,8 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "scripts"))
 
 import test_redteam3 as rt  # noqa: E402  the stubs, exactly as the tests check them
-from redteam_realruns import _build, _run, run_linux  # noqa: E402  the first red team's builds and runs
+from redteam_realruns import _build, _run, realrun_main, run_linux  # noqa: E402  the first red team's builds and runs
 
-from symabi.toolchain import find_toolchain  # noqa: E402
 
 AMD64_RUNS = ("resultSlot", "ctxPtr", "ctxPtr-control", "ctxGo", "acCheck", "acAligned", "cbN")  # ctxPtr-control: a C callee that writes nothing
 ARM64_RUNS = ("stxr", "pairWB", "noG")
@@ -355,20 +351,13 @@ def _windows(root: Path, go: Path) -> str:
     return _run([*runner.exec, str(root / "run.exe")], env=env, timeout=300)
 
 
+def _runs(root: Path, go: Path) -> None:
+    run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
+    print(f"windows/amd64 x87Init: {_windows(root, go)}")
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it")
-    args = parser.parse_args()
-    go = find_toolchain(None).go
-    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="symabi-redteam3-"))
-    try:
-        _write(root)
-        run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
-        print(f"windows/amd64 x87Init: {_windows(root, go)}")
-    finally:
-        if not args.keep:
-            shutil.rmtree(root, ignore_errors=True)
-    return 0
+    return realrun_main(__doc__, "symabi-redteam3-", _write, _runs)
 
 
 if __name__ == "__main__":

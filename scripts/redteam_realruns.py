@@ -265,19 +265,25 @@ def run_linux(root: Path, go: Path, amd64_runs, arm64_runs) -> None:
         print("linux/arm64: skipped (needs aarch64-linux-gnu-gcc, qemu-aarch64 and /usr/aarch64-linux-gnu)")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def realrun_main(doc: str, prefix: str, write, runs) -> int:
+    """The command line every red team's real-run script shares: ``--keep DIR`` (build there and keep it; a fresh
+    temporary folder otherwise), ``write(root)`` the module, then ``runs(root, go)`` its builds and runs."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--keep", metavar="DIR", help="build in DIR and keep it")
     args = parser.parse_args()
     go = find_toolchain(None).go
-    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="symabi-redteam-"))
+    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix=prefix))
     try:
-        _write(root)
-        run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
+        write(root)
+        runs(root, go)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     return 0
+
+
+def main() -> int:
+    return realrun_main(__doc__, "symabi-redteam-", _write, lambda root, go: run_linux(root, go, AMD64_RUNS, ARM64_RUNS))
 
 
 if __name__ == "__main__":

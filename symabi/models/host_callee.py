@@ -204,6 +204,12 @@ def declared_writes(state, spec: CalleeSpec, prefix: str, guard: MemoryGuard):
 def span(state, guard: MemoryGuard, prefix: str, at: int, pointer, offset: int, size: int):
     """The havoc of ``size`` bytes at ``pointer`` + ``offset`` (argument slot ``at``), where the model places it."""
     where = guard.locate(state, pointer)
+    if where is None and size and any(host_unsaid.unplaced(guard, pointer, r.name) for r in guard.symbolic):
+        # a declared write through a pointer into a region at an offset the model cannot place (red team 4:
+        # SP + (x & 8)) may land on any word there
+        raise UncoveredAccess("write", pointer + offset, size, None,
+                              f"{prefix} writes through its argument word {at:#x}, which points into a region at an "
+                              "offset the model cannot place")
     if where is not None and size:
         region, start = where
         yield Havoc(region, start + offset, start + offset + size,
