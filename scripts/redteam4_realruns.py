@@ -22,7 +22,7 @@ import test_redteam4 as rt  # noqa: E402  the stubs, exactly as the tests check 
 from redteam_realruns import realrun_main, run_linux  # noqa: E402  the first red team's build, runs, command line
 
 AMD64_RUNS = ("symPtr-8", "symPtr-0", "namedArgs", "namedSmall")  # symPtr-0 and namedSmall: the controls
-ARM64_RUNS = ("fpcrRZ", "framed10", "framed10-control", "symPtrArm-8", "symPtrArm-0")
+ARM64_RUNS = ("fpcrRZ", "framed10", "framed10-control", "symPtrArm-8", "symPtrArm-0", "ptrArg9")
 
 GO_AMD64 = "package p\n\n" + rt.WRONG_AMD64_GO + """func namedSmall()
 
@@ -33,7 +33,8 @@ func NamedSmall()          { namedSmall() }
 # namedSmall: namedArgs calling a one-argument C function (g1), which takes no stack argument
 ASM_AMD64 = rt.WRONG_AMD64 + "\n" + rt.NAMED_ARGS.format(name="namedSmall", callee="g1")
 
-GO_ARM64 = "package p\n\n" + rt.ARM64_GO + """
+GO_ARM64 = "package p\n\n" + rt.ARM64_GO + """func ptrArg9(fn uintptr)
+
 var F1, F2 = 0.1, 0.2
 
 // add is a call of its own: the compiler would otherwise move FpcrRZ's first FADDD after the call
@@ -43,6 +44,7 @@ func add() float64 { return F1 + F2 }
 func FpcrRZ() (before, after float64) { before = add(); fpcrRZ(); after = add(); return }
 func Framed10(fn uintptr)              { framed10(fn) }
 func SymPtrArm(fn, x uintptr)          { symPtrArm(fn, x) }
+func PtrArg9(fn uintptr)               { ptrArg9(fn) }
 """
 
 MAIN_AMD64 = r"""package main
@@ -92,7 +94,11 @@ long f10(long a, long b, long c, long d, long e, long f, long g, long h, long i,
 }
 long g1(long a) { return a + 1; }
 void wp(long *p) { p[0] = 0; }
+__attribute__((noinline)) void f9(long a, long b, long c, long d, long e, long f, long g, long h, long *p, long q) {
+	*p = 0;
+}
 static uintptr_t addr_wp(void) { return (uintptr_t)wp; }
+static uintptr_t addr_f9(void) { return (uintptr_t)f9; }
 static uintptr_t addr_f10(void) { return (uintptr_t)f10; }
 static uintptr_t addr_g1(void) { return (uintptr_t)g1; }
 */
@@ -117,6 +123,8 @@ func main() {
 		p.Framed10(uintptr(C.addr_g1()))
 	case "symPtrArm-8": // wp writes 8(SP), the saved R30
 		p.SymPtrArm(uintptr(C.addr_wp()), 8)
+	case "ptrArg9": // f9's 9th argument points at the stub's saved R30
+		p.PtrArg9(uintptr(C.addr_f9()))
 	case "symPtrArm-0": // wp writes 0(SP), the saved R29, which the Go caller of SymPtrArm may not read
 		p.SymPtrArm(uintptr(C.addr_wp()), 0)
 	}
@@ -131,7 +139,7 @@ def _write(root: Path) -> None:
     (root / "p" / "p_amd64.go").write_text(GO_AMD64)
     (root / "p" / "p_arm64.go").write_text(GO_ARM64)
     (root / "p" / "p_amd64.s").write_text('#include "textflag.h"\n\n' + ASM_AMD64)
-    (root / "p" / "p_arm64.s").write_text('#include "textflag.h"\n\n' + rt.ARM64)
+    (root / "p" / "p_arm64.s").write_text('#include "textflag.h"\n\n' + rt.ARM64 + "\n" + rt.PTR_ARG9)
     for name, text in (("run", MAIN_AMD64), ("runarm", MAIN_ARM64)):
         (root / "cmd" / name).mkdir(parents=True)
         (root / "cmd" / name / "main.go").write_text(text)

@@ -272,6 +272,79 @@ func goFn() uintptr { return 41 }
 """
 
 
+# x18Call / x18Entry: X18 written before a call into C, and before returning to a C caller, on android/arm64.
+# Android reserves X18 for ShadowCallStack (bionic and the system libraries keep the shadow stack's pointer in it;
+# LLVM's AArch64::isX18ReservedByDefault is true for Android as for darwin and windows, clang's ShadowCallStack
+# documentation lists it among "the platforms whose ABI reserves x18"). android/arm64 used plain AAPCS64, where X18
+# is a temporary: both PROVED. Now REFUTED x18-untouched (ports/abi.py ANDROID_ARM64), as on darwin and windows.
+X18 = """//symabi:host-call stack=system
+TEXT ·x18Call(SB),NOSPLIT|NOFRAME,$0-8
+	MOVD	fn+0(FP), R9
+	STP.W	(R29, R30), -32(RSP)
+	MOVD	RSP, R29
+	MOVD	$0, R18_PLATFORM
+	BL	(R9)
+	LDP.P	32(RSP), (R29, R30)
+	RET
+
+//symabi:host-entry
+TEXT ·x18Entry(SB),NOSPLIT|NOFRAME,$0
+	MOVD	$0, R18_PLATFORM
+	RET
+"""
+
+
+@pytest.fixture(scope="module")
+def x18(tmp_path_factory):
+    return _checked(tmp_path_factory, ("android/arm64", "linux/arm64"), "func x18Call(fn uintptr)\nfunc x18Entry()\n",
+                    {"p_arm64.s": X18})
+
+
+@pytest.mark.parametrize("name", ["x18Call", "x18Entry"])
+def test_x18_is_reserved_on_android(x18, name):
+    record = x18[(name, "android/arm64")]
+    assert _refuted(record, "x18-untouched") and "\treplay: confirmed" in record["findings"], record
+    assert x18[(name, "linux/arm64")]["verdict"] == "proved", x18[(name, "linux/arm64")]  # a temporary on Linux
+
+
+# ptrArg9 (arm64): hands C's f9(a..h, p, q) a pointer to its saved R30 as p, the 9th argument, at [SP]; the case
+# declares `args = 16` and `writes = [{ pointer_at = 0, size = 8 }]`. host_callee.declared_writes read a stack
+# argument word at SP + 8 + pointer_at, amd64's place (above the return address): on arm64 that is q, which points
+# nowhere the model holds, so nothing was written: PROVED. Real run (qemu) with `f9(...) { *p = 0; }`: "unexpected
+# fault address". Now REFUTED return-to-caller, replay confirmed (the arm64 replay now performs declared writes too).
+PTR_ARG9 = """//symabi:host-call stack=system
+TEXT ·ptrArg9(SB),NOSPLIT|NOFRAME,$0-8
+	MOVD	fn+0(FP), R9
+	STP.W	(R29, R30), -48(RSP)
+	MOVD	RSP, R29
+	ADD	$8, RSP, R0
+	SUB	$32, RSP
+	MOVD	R0, 0(RSP)
+	MOVD	$0, R1
+	MOVD	R1, 8(RSP)
+	BL	(R9)
+	ADD	$32, RSP
+	LDP.P	48(RSP), (R29, R30)
+	RET
+"""
+PTR_ARG9_TOML = """[callees."entry.stack+0x8"]
+args = 16
+writes = [{ pointer_at = 0, size = 8 }]
+writes_reason = "f9 writes one word through p, its 9th argument (the first stack argument)"
+"""
+
+
+@pytest.fixture(scope="module")
+def declared_arm64(tmp_path_factory):
+    return _checked(tmp_path_factory, ("linux/arm64",), "func ptrArg9(fn uintptr)\n", {"p_arm64.s": PTR_ARG9},
+                    PTR_ARG9_TOML)
+
+
+def test_a_declared_write_through_an_arm64_stack_argument_reads_the_right_word(declared_arm64):
+    record = declared_arm64[("ptrArg9", "linux/arm64")]
+    assert _refuted(record, "return-to-caller") and "\treplay: confirmed" in record["findings"], record
+
+
 @pytest.fixture(scope="module")
 def wrong_amd64(tmp_path_factory):
     return _checked(tmp_path_factory, ("linux/amd64",), WRONG_AMD64_GO, {"p_amd64.s": WRONG_AMD64})

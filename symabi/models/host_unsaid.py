@@ -33,7 +33,7 @@ AAPCS64_ARGUMENTS = tuple(f"x{i}" for i in range(8))
 ARGUMENT_REGISTERS = {"windows-x64": ("rcx", "rdx", "r8", "r9"),
                       "sysv-amd64": ("rdi", "rsi", "rdx", "rcx", "r8", "r9"),
                       "aapcs64": AAPCS64_ARGUMENTS, "darwin-arm64": AAPCS64_ARGUMENTS,
-                      "windows-arm64": AAPCS64_ARGUMENTS}
+                      "windows-arm64": AAPCS64_ARGUMENTS, "android-arm64": AAPCS64_ARGUMENTS}
 
 
 def mark(state, guard, abi, spec: CalleeSpec, region: str, offset: int, top: int, *, pointers: bool = True) -> None:
