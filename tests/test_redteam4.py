@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from test_redteam import ARM64 as _RT1_ARM64  # red team 1's platformReg: X18 written before the BL
 from test_redteam import _checked, _refuted
 
 # ---- amd64: wrong PROVED ------------------------------------------------------------------------------
@@ -272,21 +273,14 @@ func goFn() uintptr { return 41 }
 """
 
 
-# x18Call / x18Entry: X18 written before a call into C, and before returning to a C caller, on android/arm64.
+# x18Call (red team 1's platformReg) / x18Entry: X18 written before a call into C, and before returning to a C
+# caller, on android/arm64.
 # Android reserves X18 for ShadowCallStack (bionic and the system libraries keep the shadow stack's pointer in it;
 # LLVM's AArch64::isX18ReservedByDefault is true for Android as for darwin and windows, clang's ShadowCallStack
 # documentation lists it among "the platforms whose ABI reserves x18"). android/arm64 used plain AAPCS64, where X18
 # is a temporary: both PROVED. Now REFUTED x18-untouched (ports/abi.py ANDROID_ARM64), as on darwin and windows.
-X18 = """//symabi:host-call stack=system
-TEXT ·x18Call(SB),NOSPLIT|NOFRAME,$0-8
-	MOVD	fn+0(FP), R9
-	STP.W	(R29, R30), -32(RSP)
-	MOVD	RSP, R29
-	MOVD	$0, R18_PLATFORM
-	BL	(R9)
-	LDP.P	32(RSP), (R29, R30)
-	RET
-
+X18 = _RT1_ARM64[_RT1_ARM64.index("//symabi:host-call stack=system\nTEXT ·platformReg"):
+                 _RT1_ARM64.index("//symabi:host-call stack=system\nTEXT ·asmFrame")].replace("platformReg", "x18Call") + """
 //symabi:host-entry
 TEXT ·x18Entry(SB),NOSPLIT|NOFRAME,$0
 	MOVD	$0, R18_PLATFORM
