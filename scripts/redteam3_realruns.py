@@ -20,9 +20,8 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "scripts"))
 
 import test_redteam3 as rt  # noqa: E402  the stubs, exactly as the tests check them
-from redteam_realruns import _build, _run, run_linux, work_dir  # noqa: E402  the first red team's builds and runs
+from redteam_realruns import _build, _run, realrun_main, run_linux  # noqa: E402  the first red team's builds and runs
 
-from symabi.toolchain import find_toolchain  # noqa: E402
 
 AMD64_RUNS = ("resultSlot", "ctxPtr", "ctxPtr-control", "ctxGo", "acCheck", "acAligned", "cbN")  # ctxPtr-control: a C callee that writes nothing
 ARM64_RUNS = ("stxr", "pairWB", "noG")
@@ -352,13 +351,13 @@ def _windows(root: Path, go: Path) -> str:
     return _run([*runner.exec, str(root / "run.exe")], env=env, timeout=300)
 
 
+def _runs(root: Path, go: Path) -> None:
+    run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
+    print(f"windows/amd64 x87Init: {_windows(root, go)}")
+
+
 def main() -> int:
-    go = find_toolchain(None).go
-    with work_dir(__doc__, "symabi-redteam3-") as root:
-        _write(root)
-        run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
-        print(f"windows/amd64 x87Init: {_windows(root, go)}")
-    return 0
+    return realrun_main(__doc__, "symabi-redteam3-", _write, _runs)
 
 
 if __name__ == "__main__":

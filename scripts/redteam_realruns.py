@@ -280,12 +280,17 @@ def work_dir(doc: str, prefix: str):
             shutil.rmtree(root, ignore_errors=True)
 
 
-def main() -> int:
-    go = find_toolchain(None).go
-    with work_dir(__doc__, "symabi-redteam-") as root:
-        _write(root)
-        run_linux(root, go, AMD64_RUNS, ARM64_RUNS)
+def realrun_main(doc: str, prefix: str, write, runs) -> int:
+    """The command line every red team's real-run script shares (``work_dir``): ``write(root)`` the module, then
+    ``runs(root, go)`` its builds and runs."""
+    with work_dir(doc, prefix) as root:
+        write(root)
+        runs(root, find_toolchain(None).go)
     return 0
+
+
+def main() -> int:
+    return realrun_main(__doc__, "symabi-redteam-", _write, lambda root, go: run_linux(root, go, AMD64_RUNS, ARM64_RUNS))
 
 
 if __name__ == "__main__":

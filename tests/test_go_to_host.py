@@ -73,7 +73,7 @@ def test_go_to_host_on_an_arm64_port_has_arm64s_obligations():
     """SP, R29 and R28 instead of RSP, RBP, R14 and X15; no home area, no DF (tests/test_go_to_host_arm64.py)."""
     ids = [o.id for o in CONTRACTS["go-to-host"].for_port(PORTS["linux/arm64"]).obligations]
     assert ids == ["host-stack-aligned-at-call", "restore-sp", "return-to-caller", "preserve-x29", "x28-g-at-return",
-                   "stack-writes-in-go-frame", "no-fault"]
+                   "stack-writes-in-go-frame", "preserve-fpcr", "no-fault"]
 
 
 # --- asmcgocall_no_g ----------------------------------------------------------------------------

@@ -195,8 +195,12 @@ def test_system_registers_vex_lifts_as_nothing_are_unknown(arm64, name):
 
 
 def test_fpcr_written_and_read_back_is_modelled(arm64):
-    """VEX keeps the whole FPCR word (the real run under qemu read FZ back too): PROVED, rightly."""
-    assert arm64[("fpcrFZ", "linux/arm64")]["verdict"] == "proved", arm64[("fpcrFZ", "linux/arm64")]
+    """VEX keeps the whole FPCR word (the real run under qemu read FZ back too): no path returns with SP off. Since
+    red team 4 go-to-host owes Go its FPCR (preserve-fpcr), which a path writing FPCR leaves UNKNOWN: the only
+    open obligation."""
+    record = arm64[("fpcrFZ", "linux/arm64")]
+    heads = [f for f in record["findings"] if not f.startswith("\t")]
+    assert record["verdict"] == "unknown" and heads and all("preserve-fpcr" in f for f in heads), record
 
 
 # C on a world region that is no stack: a //symabi:host-call stub (stack=goroutine, the default) that points

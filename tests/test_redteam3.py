@@ -95,8 +95,11 @@ func clearThrough(c *ctx) { *c.p = 0 }
 //go:nosplit
 func funcResults(fn func()) (a, b, c uintptr) { return 1, 2, 3 }
 """
+# args = 0: the C functions take register arguments only (since red team 4 a host function's stack arguments are not
+# assumed away, and these stubs keep their save slot at 0(SP), the first stack-argument slot at the call)
 CTX_TOML = """[callees."entry.rdi"]
 host = true
+args = 0
 
 [functions."example.com/rt/p.ctxPtr".entry_convention]
 registers = { rsi = "ctx" }
@@ -294,6 +297,7 @@ func plainResults(fn uintptr) (a, b, c uintptr) { return 1, 2, 3 }
 """
 RIGHT_AMD64_TOML = """[callees."entry.rdi"]
 host = true
+args = 0
 """
 
 # Windows: XMM6 kept with MOVSD (its low 64 bits: the ABI keeps all 128); RSI saved in the 32-byte home area

@@ -252,8 +252,11 @@ def infer(name: str, port: Port, asm_args: dict[str, int], gofiles: dict[str, li
 
 
 def host_function(name: str, port: Port) -> Inferred:
-    """A host (C, the OS) function of the port's ABI: it keeps the ABI's callee-saved registers."""
+    """A host (C, the OS) function of the port's ABI: it keeps the ABI's callee-saved registers. How many stack
+    arguments it takes is not said (no ``args``: symabi.models.host_unsaid), unless the case says it: a C function
+    named by its symbol may take seven (red team 4: `CALL f7(SB)` with the saved BP in the 7th argument's slot
+    was PROVED, as stated `args = 0`; gcc's f7 rewrites that slot)."""
     abi = port.abi
     keeps = list(abi.callee_saved_registers)
-    return Inferred({"args": abi.home_area, "keeps": keeps, "doc": f"{name}: a host ({abi.name}) function"},
+    return Inferred({"keeps": keeps, "doc": f"{name}: a host ({abi.name}) function"},
                     f"{name}: a host function ({abi.name}): keeps {', '.join(r.upper() for r in keeps)}", True)

@@ -15,7 +15,7 @@ import claripy
 
 from symabi.models.entry import CALLER_FRAME, ENTRY_CONVENTIONS, HIGHEST_STACK, LOWEST_STACK, STACK_RESERVE, \
     EntryConventionModel
-from symabi.ports import AAPCS64, DARWIN_ARM64, WINDOWS_ARM64, HostAbi
+from symabi.ports import AAPCS64, ANDROID_ARM64, DARWIN_ARM64, WINDOWS_ARM64, HostAbi
 from symabi.obligations.stack_writes import caller_frame
 
 _COMMON = (
@@ -66,6 +66,8 @@ DARWIN_ARM64_CALL = _convention("darwin-arm64-call", DARWIN_ARM64,
                                 "An Apple arm64 caller BLs the trampoline (X18 is the platform's).")
 WINDOWS_ARM64_CALL = _convention("windows-arm64-call", WINDOWS_ARM64,
                                  "A Windows arm64 caller BLs the trampoline (X18 points at the TEB).")
+ANDROID_ARM64_CALL = _convention("android-arm64-call", ANDROID_ARM64,
+                                 "An Android arm64 caller BLs the trampoline (X18 is ShadowCallStack's).")
 
-for _c in (AAPCS64_CALL, DARWIN_ARM64_CALL, WINDOWS_ARM64_CALL):
+for _c in (AAPCS64_CALL, DARWIN_ARM64_CALL, WINDOWS_ARM64_CALL, ANDROID_ARM64_CALL):
     ENTRY_CONVENTIONS.setdefault(_c.name, _c)  # importing this module registers the conventions

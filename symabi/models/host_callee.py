@@ -19,7 +19,7 @@ import claripy
 
 from symabi.casefile import CalleeSpec
 from symabi.engine.memory import Access, Havoc, MemoryGuard, UncoveredAccess, UnmodelledCallee
-from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS
+from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, arch_of
 from symabi.errors import CaseError
 from symabi.models.entry_go import GO_ENTRY
 from symabi.models import host_unsaid
@@ -194,16 +194,28 @@ class HostCalleeModel:
 
 def declared_writes(state, spec: CalleeSpec, prefix: str, guard: MemoryGuard):
     """Havocs of the words the case says a callee writes through its pointers (``writes``): through an argument
-    register, or an argument word above its return address, as they are at the call."""
+    register, or a stack argument word (above the return address on amd64; from SP up on arm64, where AAPCS64's
+    stack arguments start: red team 4, the pointer was read 8 bytes off, from the next argument), as they are at
+    the call."""
+    arch = arch_of(state)
     for w in spec.writes:
+        if w.register and arch.link_register:
+            raise CaseError(f"callee {spec.name}: `writes` names register {w.register}, a System V register; on arm64 "
+                            "a write through a register argument cannot be declared yet (docs/check.md, Known limits)")
         pointer = state.registers.load(w.register) if w.register else \
-            state.memory.load(state.regs.sp + 8 + w.pointer_at, 8, endness="Iend_LE")
+            state.memory.load(state.regs.sp + arch.return_slot + w.pointer_at, 8, endness="Iend_LE")
         yield from span(state, guard, prefix, w.pointer_at, pointer, w.offset, w.size)
 
 
 def span(state, guard: MemoryGuard, prefix: str, at: int, pointer, offset: int, size: int):
     """The havoc of ``size`` bytes at ``pointer`` + ``offset`` (argument slot ``at``), where the model places it."""
     where = guard.locate(state, pointer)
+    if where is None and size and any(host_unsaid.unplaced(guard, pointer, r.name) for r in guard.symbolic):
+        # a declared write through a pointer into a region at an offset the model cannot place (red team 4:
+        # SP + (x & 8)) may land on any word there
+        raise UncoveredAccess("write", pointer + offset, size, None,
+                              f"{prefix} writes through its argument word {at:#x}, which points into a region at an "
+                              "offset the model cannot place")
     if where is not None and size:
         region, start = where
         yield Havoc(region, start + offset, start + offset + size,

@@ -44,13 +44,25 @@ def mark(state, guard, abi, spec: CalleeSpec, region: str, offset: int, top: int
         unsaid.update({(region, w): why for w in _outgoing(state, abi, region, offset) if (region, w) not in unsaid})
     if pointers and not spec.narrowed:  # `writes_reason` says what it writes through them (maybe nothing)
         for reg in abi.integer_arguments:
-            at = guard.locate(state, state.registers.load(reg))
-            if at is None or at[0] != region or not offset + abi.arch.return_slot <= at[1] < top:
+            value = state.registers.load(reg)
+            at = guard.locate(state, value)
+            if at is None and unplaced(guard, value, region):  # red team 4: SP + (x & 8), not a constant offset
+                at = (region, offset + abi.arch.return_slot)
+                where = "into the trampoline's own frame at an offset the model cannot place"
+            elif at is None or at[0] != region or not offset + abi.arch.return_slot <= at[1] < top:
                 continue
-            why = (f"{reg.upper()} points into the trampoline's own frame at the call to {spec.name}, which may "
-                   "write there (the case does not say what it writes through its pointers: `writes`, `writes_reason`)")
+            else:
+                where = "into the trampoline's own frame"
+            why = (f"{reg.upper()} points {where} at the call to {spec.name}, which may write there (the case "
+                   "does not say what it writes through its pointers: `writes`, `writes_reason`)")
             unsaid.update({(region, w): why for w in stored if w >= at[1] // 8 * 8 and (region, w) not in unsaid})
     state.globals[UNSAID] = unsaid
+
+
+def unplaced(guard, value, region: str) -> bool:
+    """Whether ``value`` is computed from ``region``'s base at an offset the model cannot place (``locate`` gave
+    None): a pointer that may point anywhere in that region."""
+    return any(r.name == region and value.variables & r.base.variables for r in guard.symbolic)
 
 
 def _outgoing(state, abi, region: str, offset: int) -> list[int]:

@@ -6,7 +6,9 @@ DF clear, the x87 stack empty (amd64: x87 mode, no MMX state). At the return to 
 (src/cmd/compile/abi-internal.md): the stack pointer and control back, the frame pointer as the caller left
 it ("Same" in both Go ABIs), DF clear and the x87 stack empty (amd64), X15 = 0 and R14 = g for an
 ABIInternal caller (amd64), R28 = g (arm64, both Go ABIs), no store in the Go caller's frame outside its
-argument and result words, X18 never written where the platform reserves it (darwin, windows arm64), no fault.
+argument and result words, X18 never written where the platform reserves it (darwin, windows arm64), the
+floating-point control state Go fixes at calls and returns (abi-internal.md: MXCSR's control bits on amd64, FPCR on
+arm64; red team 4: a stub that left FPCR rounding toward zero was PROVED, and Go's 0.1+0.2 came back 0.3), no fault.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from functools import lru_cache
 from symabi.obligations.callee_saved import untouched
 from symabi.obligations.definition import AT_EVERY_HOST_CALL, AT_RETURN, AT_RETURN_TO_ABIINTERNAL, ON_EVERY_PATH, \
     FlagClear, Obligation, RegisterZero, SameAsEntry, StoresInGoFrame, define
-from symabi.obligations.direction_flag import DF_AT_RETURN, X87_AT_HOST_CALL, X87_AT_RETURN
+from symabi.obligations.direction_flag import DF_AT_RETURN, FPCR, X87_AT_HOST_CALL, X87_AT_RETURN, control_state
 from symabi.obligations.faults import no_fault
 from symabi.obligations.host_call import aligned_at_call, home_area_at_call
 from symabi.obligations.stack_pointer import RETURN, restore_sp
@@ -65,8 +67,10 @@ def go_to_host(abi: HostAbi) -> tuple[Obligation, ...]:
         # X18 where the platform reserves it (darwin, windows: the TEB): no Go code may write it, and every
         # host function it calls reads it (AT_EVERY_CALL_AND_RETURN: at each call into host code and at return)
         return (aligned_at_call(arch), restore_sp(arch), RETURN, PRESERVE_X29, G_AT_RETURN, go_stack_writes(arch),
-                *(untouched(r) for r in abi.reserved), no_fault(arch))
+                *(untouched(r) for r in abi.reserved), FPCR, no_fault(arch))
     home = (home_area_at_call(abi),) if abi.home_area else ()
     x87 = (X87_AT_HOST_CALL, X87_AT_RETURN) if arch.x87_tags else ()
+    # Go fixes MXCSR's control bits at calls and returns; "the x87 floating-point control word is not used by Go"
+    mxcsr = tuple(ob for ob in control_state(abi) if ob.location == "mxcsr")
     return (aligned_at_call(arch), *home, DF_AT_HOST_CALL, restore_sp(arch), RETURN, PRESERVE_RBP, DF_AT_RETURN,
-            X15_AT_RETURN, R14_AT_RETURN, *x87, go_stack_writes(arch), no_fault(arch))
+            X15_AT_RETURN, R14_AT_RETURN, *x87, *mxcsr, go_stack_writes(arch), no_fault(arch))

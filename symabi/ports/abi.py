@@ -139,4 +139,16 @@ WINDOWS_ARM64 = _aapcs64(
     "are reserved for instrumentation, which may store two registers there at any instruction",
 )
 
-HOST_ABIS: dict[str, HostAbi] = {a.name: a for a in (WINDOWS_X64, SYSV_AMD64, AAPCS64, DARWIN_ARM64, WINDOWS_ARM64)}
+# Android reserves X18 for ShadowCallStack (bionic and the system libraries keep the shadow call stack's pointer there;
+# LLVM reserves X18 by default for Android targets, AArch64::isX18ReservedByDefault, as for darwin, windows and
+# fuchsia). Red team 4: a stub writing X18 before a call into C was PROVED on android/arm64 under plain AAPCS64.
+ANDROID_ARM64 = _aapcs64(
+    "android-arm64", 0, ("x18",),
+    "AAPCS64 and Android (X18 reserved for ShadowCallStack: LLVM's AArch64::isX18ReservedByDefault, clang's "
+    "ShadowCallStack documentation)",
+    "X18 is reserved (Android's ShadowCallStack keeps the shadow stack pointer there) and must not be written; no red "
+    "zone (the Linux kernel builds a signal frame right below SP)",
+)
+
+HOST_ABIS: dict[str, HostAbi] = {a.name: a for a in (WINDOWS_X64, SYSV_AMD64, AAPCS64, DARWIN_ARM64, WINDOWS_ARM64,
+                                                     ANDROID_ARM64)}

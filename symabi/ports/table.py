@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from symabi.ports.abi import AAPCS64, DARWIN_ARM64, SYSV_AMD64, WINDOWS_ARM64, WINDOWS_X64, HostAbi
+from symabi.ports.abi import AAPCS64, ANDROID_ARM64, DARWIN_ARM64, SYSV_AMD64, WINDOWS_ARM64, WINDOWS_X64, HostAbi
 from symabi.ports.arch import AMD64, ARM64, Architecture
 
 
@@ -131,7 +131,7 @@ PORTS: dict[str, Port] = {p.name: p for p in (
          why_unsupported="Plan 9 has no C host ABI: its kernel enters note handlers with its own convention, "
                          "and the runtime has no host-to-Go trampoline that symabi's contracts describe"),
     _arm64("linux", AAPCS64, "elf", _ARM64_ELF_TLS),
-    _arm64("android", AAPCS64, "elf", _ARM64_ANDROID_TLS),  # builds the linux files
+    _arm64("android", ANDROID_ARM64, "elf", _ARM64_ANDROID_TLS),  # builds the linux files; X18 reserved
     _arm64("freebsd", AAPCS64, "elf", _ARM64_ELF_TLS),
     _arm64("netbsd", AAPCS64, "elf", _ARM64_ELF_TLS),
     _arm64("openbsd", AAPCS64, "elf", _ARM64_ELF_TLS),

@@ -411,6 +411,7 @@ class Machine:
         ordinal = sum(1 for c in self.run.calls if c[0] == name)
         if host is not None:
             self._host_frame(name, ordinal, registers["sp"])
+            self._host_writes(spec, name, ordinal, registers["sp"])  # through the arguments as they are at the call
             self._host_arguments(spec, name, ordinal, registers["sp"])
             self._host_registers(host, spec, name, ordinal, registers)
             if spec.returns_region:  # the address of a world region (__error: &errno)
@@ -460,6 +461,20 @@ class Machine:
             self.uc.mem_write(sp, b"".join(
                 self.inputs.get(callee_name(name, ordinal, f"args+{o:#x}"), 64).to_bytes(8, "little")
                 for o in range(0, spec.args, 8)))
+
+    def _host_writes(self, spec, name: str, ordinal: int, sp: int) -> None:
+        """What the case says a host callee writes through a pointer among its stack arguments (``writes`` with
+        ``pointer_at``: the word at SP + pointer_at), as the symbolic model does (models/host_callee.py); a pointer
+        to memory the run does not map is left alone (the refutation then does not reproduce)."""
+        for w in spec.writes:
+            if w.register:
+                continue
+            pointer = (int.from_bytes(self.uc.mem_read(sp + w.pointer_at, 8), "little") + w.offset) % 2**64
+            word = self.inputs.get(callee_name(name, ordinal, f"*frame+{w.pointer_at:#x}+{w.offset:#x}"), w.size * 8)
+            try:
+                self.uc.mem_write(pointer, word.to_bytes(w.size, "little"))
+            except UcError:
+                continue
 
     def _host_frame(self, name: str, ordinal: int, sp: int) -> None:
         """A host callee: random bytes in a random-size frame right below SP, all of it (C knows nothing of
