@@ -491,7 +491,8 @@ TEXT ·cmovPtr(SB),NOSPLIT|NOFRAME,$0
 def test_a_callee_writes_through_either_pointer_a_cmov_selected(tmp_path, monkeypatch):
     from test_redteam import _check, _module
 
-    root = _module(tmp_path / "m", "func cmovPtr()\n", {"p_amd64.s": CMOV_POINTER}, '[callees."entry.rdi"]\nhost = true\n')
+    root = _module(tmp_path / "m", "func cmovPtr()\n", {"p_amd64.s": CMOV_POINTER},
+                   '[callees."entry.rdi"]\nhost = true\nargs = 0\n')  # no stack arguments: the pointer is what is judged
     record = _check(root, ("linux/amd64",), monkeypatch)[("cmovPtr", "linux/amd64")]
     assert record["verdict"] != "proved", record
     assert any(": preserve-rbx: " in f for f in record["findings"]), record

@@ -69,13 +69,19 @@ def test_a_callee_pattern_models_each_symbol_it_matches_and_a_named_table_wins()
 def test_host_calls_is_the_host_abis_contract_over_the_callees_of_the_host_model():
     from symabi.contracts import CONTRACTS
 
-    port = PORTS["darwin/arm64"]
-    head, callees = registry.host_calls(port, {"contract": "host-calls"},
-                                        {"libc_close": {"doc": "libc"}, "runtime.load_g": {"model": "go-abi0"}})
+    given = {"libc_close": {"doc": "libc"}, "runtime.load_g": {"model": "go-abi0"}}
+    amd64 = PORTS["darwin/amd64"]
+    head, callees = registry.host_calls(amd64, {"contract": "host-calls"}, given)
     contract = CONTRACTS[head["contract"]]
-    assert head["contract"] == "darwin-arm64+host-calls(libc_close)"
+    assert head["contract"] == "sysv-amd64+host-calls(libc_close)"
     assert [o.id for o in contract.obligations][-1] == "host-call-aligned"
     assert contract.obligations[-1].claim.callees == {"libc_close"}
+    # on arm64 the host ABI itself owes SP 16-aligned at every BL (sp-aligned-at-call): nothing is added
+    port = PORTS["darwin/arm64"]
+    head, callees = registry.host_calls(port, {"contract": "host-calls"}, given)
+    ids = [o.id for o in CONTRACTS[head["contract"]].obligations]
+    assert head["contract"] == "darwin-arm64+host-calls(libc_close)"
+    assert "sp-aligned-at-call" in ids and "host-call-aligned" not in ids
     assert set(callees["libc_close"]["keeps"]) == set(port.abi.callee_saved_registers)
     assert "keeps" not in callees["runtime.load_g"]
     with pytest.raises(CaseError, match="callee_model"):
@@ -135,7 +141,7 @@ MUTANTS = [
                  "\tMOVQ\tDI, R12\n\tCALL\tlibc_sched_yield(SB)\n", "preserve-r12", "RET",
                  id="openbsd-amd64-clobbered-r12"),
     pytest.param("darwin/arm64", ARM64, "open", "sys_darwin_arm64.s", "\tBL\tlibc_open(SB)\n",
-                 "\tSUB\t$8, RSP\n\tBL\tlibc_open(SB)\n\tADD\t$8, RSP\n", "host-call-aligned",
+                 "\tSUB\t$8, RSP\n\tBL\tlibc_open(SB)\n\tADD\t$8, RSP\n", "sp-aligned-at-call",
                  "CALL libc_open(SB)", id="darwin-arm64-misaligned-bl"),
 ]
 
