@@ -226,9 +226,11 @@ def test_passing_prove_prints_no_error_lines_and_groups_registers(cli):
     assert lines[new + 3] == ("  every obligation holds on every path it applies to (29 obligations, 1 path: "
                               "1 return to the caller)")
     assert " ok " not in "\n".join(lines[new:])  # no table of ok for a PROVED version
-    assert [line for line in lines if line.startswith("  [contract-fix]")] == [
-        "  [contract-fix] XMM6–XMM15 at return differ: the new version keeps the contract, the old one does not "
-        f"(e.g. XMM6: old {ONE128}, new {ZERO128})"]
+    # the example's old value is the solver's choice of a changed XMM6 (any nonzero value; 0x1 or 0x2 seen)
+    fixes = [line for line in lines if line.startswith("  [contract-fix]")]
+    assert len(fixes) == 1 and re.fullmatch(
+        r"  \[contract-fix\] XMM6–XMM15 at return differ: the new version keeps the contract, the old one does not "
+        rf"\(e\.g\. XMM6: old 0x(?!0{{32}})[0-9a-f]{{32}}, new {ZERO128}\)", fixes[0]), fixes
 
 
 def test_verbose_shows_every_obligation(cli):
