@@ -78,7 +78,7 @@ class CalleeSpec:
     model: str = ""
     # A world region whose address the callee returns in its result register (RAX, X0): libc's __error
     # returns &errno, the calling thread's. "": a fresh value, as the model has it. Read by the host callees
-    # of symabi check's model (symabi.check.models) and both oracles.
+    # of symabi check's model (symabi.models.check_callees) and both oracles.
     returns_region: str = ""
     # crosscall2(fn, a, n, ctxt): what fn writes at a, by fn (its linker name -> bytes): the size of the T of
     # its Go declaration `func fn(a *T)` (symabi.check.callees). A fn not listed may write the whole region.

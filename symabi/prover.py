@@ -15,7 +15,7 @@ import claripy
 from symabi.casefile import Case, VersionSpec
 from symabi.contracts import CONTRACTS
 from symabi.contracts.base import CheckContext, Finding
-from symabi.contracts import signal_handler
+from symabi.contracts import host_calls, signal_handler
 from symabi.contracts.solver import ENTRY_CONSTRAINTS, EntrySolvers
 from symabi import startup
 from symabi.engine import z3_setup
@@ -66,6 +66,7 @@ def _models(case: Case):
     port = PORTS[case.port]
     callee_model = host_callee.for_port(case.callee_model, port)  # "host": the port's host ABI
     signal_handler.lookup(CONTRACTS, case.contract)  # signal-handler+host-calls(...), as a case file may name it
+    host_calls.lookup(CONTRACTS, case.contract)  # <host ABI>+host-calls(...): made from its name in any process
     for kind, table, key in (
         ("case.contract", CONTRACTS, case.contract),
         ("case.callee_model", CALLEE_MODELS, callee_model),

@@ -20,6 +20,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from symabi.casefile import parse_case
 from symabi.cli import app
 from symabi.contracts import CONTRACTS
 from symabi.gate import baseline as baselines
@@ -28,7 +29,8 @@ from symabi.gate import ports as gate_ports
 from symabi.ports import PORTS
 from symabi.gate.baseline import Accepted
 from symabi.gate.command import gate as gate_command
-from symabi.gate.run import ABSENT, ACCEPTED, IMPROVED, OK, REGRESSION, UNCHECKED, Item, judge, run_gate
+from symabi.gate.run import (ABSENT, ACCEPTED, IMPROVED, OK, REGRESSION, UNCHECKED, GateResult, Item,
+                             accepted_now, judge, run_gate)
 from symabi.prover import prove_case
 from symabi.toolchain import find_toolchain
 from symabi.verdicts import Verdict
@@ -167,6 +169,24 @@ def test_baseline_round_trip(tmp_path, suffix):
     assert baselines.read(path).entries == entries
 
 
+def test_written_baseline_keeps_the_ports_and_cases_the_run_did_not_check():
+    """--write-baseline on one port rewrites that port's entries and its cases', and keeps the others."""
+    previous = baselines.Baseline(None, {
+        "tree/windows/amd64/gone": Accepted(Verdict.PROVED),  # no longer an item of the checked port: dropped
+        "tree/linux/amd64/sigtramp": Accepted(Verdict.REFUTED, ("preserve-rbx",), "linux"),
+        "tree/darwin/arm64/libc/nanotime_trampoline": Accepted(Verdict.PROVED),
+        "tree/sigtramp": Accepted(Verdict.PROVED),  # a key from before keys named the port (windows/amd64)
+        "case/racecall_x15/old": Accepted(Verdict.REFUTED, ("x15-zero-at-return",), "history"),
+        "case/gone/new": Accepted(Verdict.PROVED)})
+    item = Item("tree/windows/amd64/sigtramp", "tree", "sigtramp", "tree", True, "s", note="absent")
+    result = GateResult(Path("."), "go1.27.3", [item], None, ports=("windows/amd64",),
+                        cases_elsewhere={"racecall_x15": "linux/amd64"})
+    assert set(accepted_now(result, previous)) == {"tree/linux/amd64/sigtramp", "case/racecall_x15/old",
+                                                    "tree/darwin/arm64/libc/nanotime_trampoline"}
+    no_cases = replace(result, cases_elsewhere={}, cases_checked=False)
+    assert "case/gone/new" in accepted_now(no_cases, previous)
+
+
 def test_bad_baseline_is_one_message(tmp_path):
     path = tmp_path / "b.json"
     path.write_text('{"schema": 1, "entries": {"tree/x": {"verdict": "fine"}}}')
@@ -230,8 +250,11 @@ def test_pinned_tree_proves_every_registered_entry_point(pinned_gate):
 def test_pinned_gate_runs_the_shipped_cases_against_the_baseline(pinned_gate):
     _, data, _, _ = pinned_gate
     cases = {i["key"]: i for i in data["items"] if i["kind"] == "case"}
-    shipped = {p.name for p in CASES.iterdir() if (p / "case.toml").is_file()}
-    assert {k.split("/")[1] for k in cases} == shipped
+    shipped = {p.name: parse_case(p).port for p in CASES.iterdir() if (p / "case.toml").is_file()}
+    # the cases of the checked port (windows/amd64) run; every other one is named with its port
+    assert {k.split("/")[1] for k in cases} == {name for name, port in shipped.items() if port == "windows/amd64"}
+    assert data["cases_elsewhere"] == {name: port for name, port in shipped.items() if port != "windows/amd64"}
+    assert {i["port"] for i in cases.values()} == {"windows/amd64"}
     for key, item in cases.items():
         # every new version is PROVED but sigtramp's: its g = nil paths fault after badsignal2 returns
         # (accepted in the baseline with that reason)
@@ -246,11 +269,10 @@ def test_pinned_gate_sarif_is_valid(pinned_gate):
     log = assert_valid_sarif(path)
     run = log["runs"][0]
     rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
-    # one rule per obligation id over the contracts of every item (the shipped cases include System V,
-    # AAPCS64 and go-to-host ones)
-    go_to_host_arm64 = CONTRACTS["go-to-host"].for_port(PORTS["linux/arm64"]).obligations
-    expected = list(dict.fromkeys([*(o.id for c in ("windows-x64", "sysv-amd64", "aapcs64", "go-to-host")
-                                     for o in CONTRACTS[c].obligations), *(o.id for o in go_to_host_arm64)]))
+    # one rule per obligation id over the contracts of every item (windows/amd64's entry points and cases:
+    # host-entry ones and go-to-host ones)
+    go_to_host = CONTRACTS["go-to-host"].for_port(PORTS["windows/amd64"]).obligations
+    expected = list(dict.fromkeys([*(o.id for o in CONTRACTS["windows-x64"].obligations), *(o.id for o in go_to_host)]))
     assert sorted(rules) == sorted(expected) and len(rules) == len(set(rules))
     # the shipped old cases' accepted counterexamples are there, suppressed with the baseline's reason
     old = [r for r in run["results"] if "[case/sigtramp/old]" in r["message"]["text"]]

@@ -2,7 +2,7 @@
 
 Each ``*_trampoline`` of sys_darwin_*.s and sys_openbsd_*.s is host code (entered by asmcgocall as a C
 function) that calls libc: the port's host-entry contract plus, at each call of a ``libc_*`` callee, the
-host-call obligations (symabi.check.contract.host_calls_contract). The registry states them as two families
+host-call obligations (symabi.contracts.host_calls.host_calls_contract). The registry states them as two families
 (one entry per architecture whose ``case.entry`` is a pattern). Verdicts come from the prover over the
 pinned tree's bytes; every refutation must be confirmed by the concrete oracle.
 """

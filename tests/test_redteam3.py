@@ -137,7 +137,7 @@ AC_GO = "func acCheck()\nfunc acAligned()\n"
 # at a+8, past the n bytes it declares; crosscall2's model writes only the n bytes at a, but the runtime never
 # reads n (runtime/cgo/asm_amd64.s: "Skip n in DX"): fn writes what it writes. Real run, with
 # `func writer(a unsafe.Pointer) { *(*uintptr)(unsafe.Add(a, 8)) = 0 }`: R12 came back 0. Was PROVED; now not
-# (check/models.py: n bounds nothing; fn, here a word of the world, may write a's whole region; a fn of the
+# (models/check_callees.py: n bounds nothing; fn, here a word of the world, may write a's whole region; a fn of the
 # module declared `func fn(a *T)` writes sizeof(T), which keeps the shipped callback module PROVED).
 CROSSCALL2_N = """//symabi:host-entry world=cb
 TEXT ·cbN(SB),NOSPLIT|NOFRAME,$0

@@ -3,8 +3,8 @@ host-ABI code it calls itself (crosscall2, a C function): at each such call the 
 host ABI requires, and, on Windows, the callee's 32-byte home area lies in the trampoline's own frame.
 
 Which callees are host code is data of the check (``symabi.check.callees``), so the contract is made per
-set of host callees and registered under a name that says so: ``windows-x64+host-calls(crosscall2)``. Its
-obligations are definitions (``symabi.obligations.host_call.host_calls``: the host ABI's, then
+set of host callees and registered under a name that says so: ``windows-x64+host-calls(crosscall2)``
+(``symabi.contracts.host_calls``). Its obligations are definitions (``symabi.obligations.host_call.host_calls``: the host ABI's, then
 host-call-aligned and host-call-home-area with the callees in their claims), judged by the symbolic
 evaluator on a path and, found by the contract's name, by the concrete one on a run.
 
@@ -15,20 +15,10 @@ same way, per set of host callees: ``signal-handler+host-calls(world.prev)``.
 from __future__ import annotations
 
 from symabi.contracts import CONTRACTS
+from symabi.contracts import host_calls
 from symabi.contracts.signal_handler import register as register_signal_handler
-from symabi.contracts.windows_x64 import HostAbiContract
 from symabi.obligations import signal_handler
-from symabi.obligations.host_call import contract_name, host_calls
 from symabi.ports import HostAbi
-
-
-def host_calls_contract(abi: HostAbi, host_callees: frozenset[str]) -> HostAbiContract:
-    """The host ABI's contract plus the obligations at calls into ``host_callees``."""
-    base = CONTRACTS.get(abi.name) or HostAbiContract(abi)
-    callees = ", ".join(sorted(host_callees))
-    return HostAbiContract(abi, name=contract_name(abi, host_callees),
-                           doc=f"{base.doc}; at each call into host code ({callees}) the stack is aligned and "
-                               "(Windows) the home area reserved", obligations=host_calls(abi, host_callees))
 
 
 def register(abi: HostAbi, host_callees: frozenset[str], named: str | None = None) -> str:
@@ -40,7 +30,4 @@ def register(abi: HostAbi, host_callees: frozenset[str], named: str | None = Non
         return named
     if not host_callees:
         return abi.name
-    name = contract_name(abi, host_callees)
-    if name not in CONTRACTS:
-        CONTRACTS[name] = host_calls_contract(abi, host_callees)
-    return name
+    return host_calls.register(CONTRACTS, abi, host_callees)

@@ -16,7 +16,7 @@ from symabi.check import config as configs
 from symabi.check import contract as host_calls
 from symabi.check import host_call
 from symabi.check.directives import TextDecl, marks, text_decls
-from symabi.check.models import MODELS
+from symabi.models.check_callees import MODELS
 from symabi.check.module import Module, Package, find_module, packages, plan
 from symabi.errors import AssemblerError, CaseError, SymabiError
 from symabi.frontend import Listing

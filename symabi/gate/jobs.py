@@ -95,43 +95,81 @@ def _in_order(jobs: list[Job], timings: dict[str, float]) -> None:
     timings.update(seconds)
 
 
+class Runner:
+    """Proofs handed over as they become known (the cases at once, a port's entry points once its build is
+    planned) and started at once, so that the cores prove while the parent waits for the Go commands of
+    the next port. What the verdict cache answers is answered here, without angr; the rest goes to
+    ``workers`` processes, forked (after ``import symabi.prover``) at the first proof the cache cannot
+    answer. With one worker, each proof runs here as it is handed over. Use as a context manager:
+    leaving it early (an error) stops the proofs nobody will read."""
+
+    def __init__(self, options: Options | None, use_cache: bool, workers: int, progress: Progress,
+                 timings: dict[str, float]):
+        self.options, self.use_cache, self.workers = options, use_cache, workers
+        self.progress, self.timings = progress, timings
+        self.jobs: list[Job] = []
+        self.pending: dict = {}  # future -> job
+        self.pool: ProcessPoolExecutor | None = None
+
+    def submit(self, jobs: list[Job]) -> None:
+        """Start ``jobs`` (the biggest first); report those that have ended meanwhile."""
+        self.jobs += jobs
+        todo = []
+        for job in jobs:
+            began = time.monotonic()
+            job.result = verdict_cache.cached(job.case, job.toolchain, job.listings) if self.use_cache else None
+            if job.result is None:
+                todo.append(job)
+            else:
+                _report(job, time.monotonic() - began, self.progress, self.timings)
+        if self.workers <= 1:
+            for job in todo:
+                job.result, seconds = _prove(job, self.options, self.use_cache)
+                _report(job, seconds, self.progress, self.timings)
+            return
+        if todo and self.pool is None:
+            import symabi.prover  # noqa: F401 - imported once, here: the forked workers inherit it
+
+            # fork, not spawn: the workers start with the engine imported. All of them are forked at the
+            # first submit, before any other thread of this process exists.
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+        for job in biggest_first(todo):
+            self.pending[self.pool.submit(_prove, job, self.options, self.use_cache)] = job
+        self._collect(0)
+
+    def _collect(self, timeout: float | None) -> None:
+        """Report the proofs that end within ``timeout`` seconds (None: all of them)."""
+        while self.pending:
+            finished, _ = wait(self.pending, timeout=timeout, return_when=FIRST_EXCEPTION)
+            if not finished:
+                return
+            for future in finished:
+                job = self.pending.pop(future)
+                job.result, seconds = future.result()  # a worker's SymabiError is raised here
+                _report(job, seconds, self.progress, self.timings)
+
+    def finish(self) -> None:
+        """Wait for every proof; the timings then list the jobs in the order they were handed over."""
+        self._collect(None)
+        _in_order(self.jobs, self.timings)
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if self.pool is None:
+            return
+        if kind is not None:
+            for process in list(getattr(self.pool, "_processes", {}).values()):  # stop the proofs nobody will read
+                process.terminate()
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        else:
+            self.pool.shutdown()
+
+
 def run(jobs: list[Job], options: Options | None, use_cache: bool, workers: int, progress: Progress,
         timings: dict[str, float]) -> None:
     """Set every job's result (or raise the first proof's SymabiError)."""
-    if workers <= 1:
-        for job in jobs:
-            job.result, seconds = _prove(job, options, use_cache)
-            _report(job, seconds, progress, timings)
-        return
-    todo = []
-    for job in jobs:
-        began = time.monotonic()
-        job.result = verdict_cache.cached(job.case, job.toolchain, job.listings) if use_cache else None
-        if job.result is None:
-            todo.append(job)
-        else:
-            _report(job, time.monotonic() - began, progress, timings)
-    if len(todo) <= 1:
-        run(todo, options, use_cache, 1, progress, timings)
-        _in_order(jobs, timings)
-        return
-    import symabi.prover  # noqa: F401 - imported once, here: the forked workers inherit it
-
-    todo = biggest_first(todo)
-    pool = ProcessPoolExecutor(min(workers, len(todo)), mp_context=multiprocessing.get_context("fork"))
-    try:
-        futures = {pool.submit(_prove, job, options, use_cache): job for job in todo}
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in finished:
-                job = futures[future]
-                job.result, seconds = future.result()  # a worker's SymabiError is raised here
-                _report(job, seconds, progress, timings)
-    except BaseException:
-        for process in list(getattr(pool, "_processes", {}).values()):  # stop the proofs nobody will read
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    _in_order(jobs, timings)
+    with Runner(options, use_cache, min(workers, len(jobs)), progress, timings) as runner:
+        runner.submit(jobs)
+        runner.finish()

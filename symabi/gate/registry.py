@@ -16,7 +16,7 @@ Families: ``case.entry`` may be a name pattern (``runtime.*_trampoline``): every
 matches is an entry point of its own (``tree/<port>/<entry>/<symbol>``), with the entry's tables. A callee
 table may be a pattern too (``[callees."libc_*"]``): it models each symbol the entry point calls that
 matches. ``contract = "host-calls"``: the port's host-ABI contract plus the host-call obligations at every
-call of a callee of the host model (``symabi.check.contract.host_calls_contract``). A callee table with
+call of a callee of the host model (``symabi.contracts.host_calls.host_calls_contract``). A callee table with
 ``unstated = "why"``: an entry point that calls it is UNKNOWN with that reason.
 
 Releases: the registry describes every Go release the gate may meet, not only the newest. ``since =
@@ -130,7 +130,7 @@ def host_calls(port: Port, head: dict, callees: dict) -> tuple[dict, dict]:
     # these load claripy: only for an entry that needs them
     from symabi.check.callees import host_function
     from symabi.check.contract import register
-    from symabi.check.models import MODELS
+    from symabi.models.check_callees import MODELS
 
     if "callee_model" in head:
         raise CaseError(f"contract = {HOST_CALLS!r} gives the callee model itself (host code keeps the host's "

@@ -74,6 +74,10 @@ def render(result: GateResult, found: str = "") -> str:
         lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4])
     notes = [(i.key, n) for i in result.items for n in (i.note, i.message if i.status != ABSENT else "") if n]
     notes += sorted(result.port_notes.items())
+    if result.cases_elsewhere:
+        notes.append(("cases of other ports, not run", ", ".join(
+            f"{name} ({port})" for name, port in sorted(result.cases_elsewhere.items()))
+            + "; each runs in a gate of its port (--port GOOS/GOARCH, or --ports all)"))
     if notes:
         lines.append("")
         lines.extend(f"  {key}: {note}" for key, note in notes)
@@ -115,6 +119,7 @@ def to_dict(result: GateResult) -> dict:
         "target": result.ports[0] if len(result.ports) == 1 else None,  # kept for readers of schema 1
         "ports": list(result.ports),
         "port_notes": dict(result.port_notes),
+        "cases_elsewhere": dict(result.cases_elsewhere),
         "baseline": str(result.baseline) if result.baseline else None,
         "exit_code": result.exit_code,
         "regressions": [i.key for i in result.regressions],

@@ -6,8 +6,9 @@ Items and what they must be:
 * ``tree/<GOOS>/<GOARCH>/<entry>``: a registry entry point as the tree's Go build for that port assembles
   it. Must be PROVED, unless
   the baseline accepts its current verdict (a REFUTED with a reason, failing no other obligation).
-* ``case/<case>/<version>``: a shipped case. Its newest version is judged like a tree entry point;
-  an older version's verdict (and failing obligations) must equal the baseline's.
+* ``case/<case>/<version>``: a shipped case written for one of the checked ports. Its newest version is
+  judged like a tree entry point; an older version's verdict (and failing obligations) must equal the
+  baseline's.
 
 A regression (exit 1) is an item that is not what it must be. A registry symbol the tree lacks is
 reported as absent, never as a regression or an error.
@@ -28,7 +29,7 @@ from symabi.frontend import Listing
 from symabi.gate import build, jobs, registry
 from symabi.gate import ports as gate_ports
 from symabi.gate.baseline import Accepted, Baseline
-from symabi.ports import DEFAULT_PORT, Port
+from symabi.ports import DEFAULT_PORT, PORTS, Port
 from symabi.toolchain import GoToolchain, find_toolchain
 from symabi.verdicts import CaseResult, Verdict, VersionResult
 
@@ -96,6 +97,8 @@ class GateResult:
     timings: dict[str, float] = field(default_factory=dict)
     ports: tuple[str, ...] = (DEFAULT_PORT,)  # the ports whose entry points were checked
     port_notes: dict[str, str] = field(default_factory=dict)  # a port not checked -> why
+    cases_elsewhere: dict[str, str] = field(default_factory=dict)  # a case not run -> its port (not checked)
+    cases_checked: bool = True  # False: --no-cases
 
     @property
     def regressions(self) -> list[Item]:
@@ -299,9 +302,18 @@ def _entry_case(item: Item, entry: registry.Entry, tree: build.Tree, command: bu
     return case
 
 
-def _case_jobs(cases_dir: Path, toolchain: GoToolchain) -> list[jobs.Job]:
-    return [jobs.Job(f"case {name}", f"case/{name}", parse_case(cases_dir / name), toolchain, name_versions=True)
-            for name in list_cases(cases_dir)]
+def _cases_of(cases_dir: Path, toolchain: GoToolchain, ports: set[str]) -> tuple[list[jobs.Job], dict[str, str]]:
+    """The proofs of the cases written for one of ``ports``, and the port of each other case (not run: a
+    case judges symabi on its port's code, which a gate of other ports does not check; one CI job per port
+    then proves each case once)."""
+    run, elsewhere = [], {}
+    for name in list_cases(cases_dir):
+        case = parse_case(cases_dir / name)
+        if case.port in ports:
+            run.append(jobs.Job(f"case {name}", f"case/{name}", case, toolchain, name_versions=True))
+        else:
+            elsewhere[name] = case.port
+    return run, elsewhere
 
 
 def _case_items(job: jobs.Job) -> list[Item]:
@@ -319,7 +331,7 @@ def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path 
     """Raises SymabiError for bad input or a broken environment (the CLI's exit 2). ``ports``: GOOS/GOARCH
     names, or ("all",): every amd64 port the tree's toolchain lists (``go tool dist list``). ``workers``:
     processes proving at once (``symabi.gate.jobs``); ``use_cache``: answer unchanged ones from the
-    verdict cache; ``with_cases``: the shipped cases too. Options other than the defaults are never stored in the cache."""
+    verdict cache; ``with_cases``: the shipped cases of the checked ports too. Options other than the defaults are never stored in the cache."""
     began = time.monotonic()
     toolchain = find_toolchain(go)
     goroot = build.require_tree(goroot or toolchain.goroot)
@@ -330,15 +342,19 @@ def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path 
         preflight([e.name for e in entries])
     timings: dict[str, float] = {}
     chosen, port_notes = gate_ports.choose(ports, goroot, toolchain)
+    cases, elsewhere = _cases_of(cases_dir or default_cases_dir(), toolchain, {p.name for p in chosen}) \
+        if with_cases else ([], {})
     items, todo, version = [], [], toolchain.version
-    with tempfile.TemporaryDirectory(prefix="symabi-gate-") as scratch:
+    with jobs.Runner(options, use_cache, workers, progress, timings) as runner, \
+            tempfile.TemporaryDirectory(prefix="symabi-gate-") as scratch:
+        runner.submit(cases)  # proved while the ports' builds are planned
         for port in chosen:
             port_items, port_jobs, version = _tree_jobs(goroot, toolchain, entries, port, progress, timings,
                                                         Path(scratch), registry_path)
             items += port_items
             todo += port_jobs
-    cases = _case_jobs(cases_dir or default_cases_dir(), toolchain) if with_cases else []
-    jobs.run([job for job, _ in todo] + cases, options, use_cache, workers, progress, timings)
+            runner.submit([job for job, _ in port_jobs])
+        runner.finish()
     for job, item in todo:
         item.result = job.result
     for job in cases:
@@ -353,12 +369,23 @@ def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path 
 
         attach(items, goroot, toolchain.go, version, progress, timings)
     timings["total"] = time.monotonic() - began
-    return GateResult(goroot, version, items, baseline.path, timings, tuple(p.name for p in chosen), port_notes)
+    return GateResult(goroot, version, items, baseline.path, timings, tuple(p.name for p in chosen), port_notes,
+                      elsewhere, with_cases)
+
+
+def _checked(result: GateResult, key: str) -> bool:
+    """Whether the run judged the baseline key's port or case (so that its entry is the run's to write)."""
+    kind, _, rest = key.partition("/")
+    if kind == "case":
+        return result.cases_checked and rest.partition("/")[0] not in result.cases_elsewhere
+    port = "/".join(rest.split("/")[:2])
+    return kind != "tree" or (port if port in PORTS else DEFAULT_PORT) in result.ports  # "tree/<name>": before ports
 
 
 def accepted_now(result: GateResult, previous: Baseline) -> dict[str, Accepted]:
-    """The baseline that accepts the run's verdicts (keeping the reasons of unchanged entries)."""
-    out = {}
+    """The baseline that accepts the run's verdicts (keeping the reasons of unchanged entries, and the
+    entries of the ports and cases the run did not check)."""
+    out = {key: accepted for key, accepted in previous.entries.items() if not _checked(result, key)}
     for item in result.items:
         if item.verdict is None:
             continue

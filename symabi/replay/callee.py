@@ -194,7 +194,7 @@ def _host_model(machine, spec: CalleeSpec):
     model = CALLEE_MODELS.get(machine.callee_model)
     if isinstance(model, HostCalleeModel):  # it writes what `writes` declares, as the symbolic model does
         return model, True
-    host = getattr(model, "host", None)  # symabi.check.models.CheckCallees: it writes what `writes` declares too
+    host = getattr(model, "host", None)  # symabi.models.check_callees.CheckCallees: it writes what `writes` declares too
     return (host, True) if host is not None and model.host_abi(spec) is not None else (None, False)
 
 

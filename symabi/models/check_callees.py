@@ -1,10 +1,11 @@
-"""The callee model of ``symabi check``: Go callees as ``go-abi0``; host-ABI callees (crosscall2, a C
-function: a callee whose spec ``keeps`` the host's callee-saved registers) as the port's host callee model,
-the one go-to-host uses (``symabi.models.host_callee``: registers, the stack below it, the home area, the
-flags, where it returns), plus what a host callee entered from a trampoline may do that one called from
-a Go stub is not modelled to: write through the pointers it receives in its argument registers
-(crosscall2's ``a``, which cgocallback hands on to the Go callback), up to the end of the region each
-points into: a trampoline passes pointers into its own frame, a Go stub the Go caller's memory.
+"""The callee model of ``symabi check`` (registered with the other models, so that every process knows it by
+name): Go callees as ``go-abi0``; host-ABI callees (crosscall2, a C function: a callee whose spec
+``keeps`` the host's callee-saved registers) as the port's host callee model, the one go-to-host uses
+(``symabi.models.host_callee``: registers, the stack below it, the home area, the flags, where it
+returns), plus what a host callee entered from a trampoline may do that one called from a Go stub is not
+modelled to: write through the pointers it receives in its argument registers (crosscall2's ``a``, which
+cgocallback hands on to the Go callback), up to the end of the region each points into: a trampoline
+passes pointers into its own frame, a Go stub the Go caller's memory.
 """
 
 from __future__ import annotations
