@@ -76,7 +76,7 @@ class _PairSolver(solver.PathSolver):
     """``solver.PathSolver`` over a pair's joint constraints, answered by a ``solver.Joint``."""
 
     def __init__(self, constraints: list, joint: solver.Joint):  # not super().__init__: it would build a solver
-        self.constraints, self.solver = constraints, joint
+        self.constraints, self.solver, self.witnesses = constraints, joint, []
 
 
 class _Pair:

@@ -414,33 +414,47 @@ def _constrain(setup: _Setup, state, shared: tuple, own: list) -> None:
 def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tuple[str, str]],
             states: list) -> list[Violation]:
     """Confirm each counterexample by running the bytes concretely (unicorn), independently of angr.
-    ``states``: each path's final state, whose reads through host-chosen addresses the witness must lay out."""
+    ``states``: each path's final state, whose reads through host-chosen addresses the witness must lay out.
+    The violations of a path that share a witness (``symbolic.shared_witnesses``) share its runs: each is
+    judged on every run, and gets the status its own runs would give it (``confirm_all``)."""
     if not violations:
         return []
     # the concrete oracle (unicorn), imported only when there is a refutation to replay
-    from symabi.replay.confirm import setups_for_case
-    from symabi.replay.host_reads import witness_memory
+    from symabi.replay.confirm import failed, setups_for_case
 
     try:
         setups = {(s.entry_name, ", ".join(s.facts)): s for s in setups_for_case(case, image)}
     except Exception as exc:  # noqa: BLE001 — no replay, no confirmation
         setups = {}
         why = f"the concrete replay could not be set up ({type(exc).__name__}: {exc})"
-    confirmed = []
-    for v in violations:
-        setup = setups.get(keys[v.path])
-        state = states[v.path]
-        if state is not None and state.globals.get("host_reads"):
-            extra = witness_memory(v.inputs, state.globals["host_reads"], state.solver.constraints)
-            witness = replace(v, inputs={**v.inputs, **extra})
-        else:
-            witness = v
+    shared: dict[tuple, list[int]] = {}  # (path, witness) -> the violations that have it
+    for n, v in enumerate(violations):
+        shared.setdefault((v.path, tuple(sorted(v.inputs.items()))), []).append(n)
+    statuses: dict[int, str] = {}
+    for members in shared.values():
+        first = violations[members[0]]
+        setup = setups.get(keys[first.path])
         try:
-            status = setup.confirm(witness) if setup else f"not reproduced: {why if not setups else 'no replay setup for this path'}"
+            if setup is None:
+                found = [f"not reproduced: {why if not setups else 'no replay setup for this path'}"] * len(members)
+            else:
+                found = setup.confirm_all(_laid_out([violations[n] for n in members], states[first.path]))
         except Exception as exc:  # noqa: BLE001 — a replay that cannot judge confirms nothing
-            status = f"not reproduced: the concrete replay failed ({type(exc).__name__}: {exc})"
-        confirmed.append(replace(v, replay=status))
-    return confirmed
+            found = [failed(exc)] * len(members)
+        statuses.update(zip(members, found))
+    return [replace(v, replay=statuses[n]) for n, v in enumerate(violations)]
+
+
+def _laid_out(violations: list[Violation], state) -> list[Violation]:
+    """Violations of one path with one witness, the witness given the memory the path's reads through
+    host-chosen addresses need (``witness_memory``)."""
+    if state is None or not state.globals.get("host_reads"):
+        return violations
+    from symabi.replay.host_reads import witness_memory
+
+    inputs = violations[0].inputs
+    extra = witness_memory(inputs, state.globals["host_reads"], state.solver.constraints)
+    return [replace(v, inputs={**inputs, **extra}) for v in violations]
 
 
 def _demote_unconfirmed(violations: list[Violation], unknowns: list[Unknown], paths: list[PathSummary]):

@@ -222,3 +222,56 @@ def test_a_field_the_code_wrote_is_not_laid_again(tmp_path, toolchain, monkeypat
     long_way, shortcut, _, _ = _both_ways(case, toolchain, monkeypatch)
     assert shortcut == long_way
     assert shortcut[0][1] is Verdict.PROVED
+
+
+def _model_of(constraints, violated, observe, answer) -> bool:
+    """Whether ``answer``'s inputs fix every input of the question and make it a model of it, with
+    ``answer.values`` the observed values there (asked of a solver of its own)."""
+    named = {leaf.args[0]: leaf for e in (*constraints, violated, *observe.values()) for leaf in e.leaf_asts()
+             if leaf.symbolic}
+    if not named.keys() <= answer.inputs.keys():
+        return False
+    fixed = [leaf == answer.inputs[name] for name, leaf in named.items()]
+    alone = claripy.Solver()
+    return alone.satisfiable(extra_constraints=(*constraints, violated, *fixed)) and all(
+        alone.eval(e, 1, extra_constraints=fixed)[0] == answer.values[n] for n, e in observe.items())
+
+
+def test_a_witness_found_on_a_path_answers_its_other_violations():
+    x = claripy.BVS("x", 64, explicit_name=True)
+    a, b, c, d = (claripy.BVS(f"entry.{n}", 64, explicit_name=True) for n in "abcd")
+    constraints = [claripy.ULE(x, 9)]
+    questions = [(a != b, {"entry": a, "exit": b}), (c != d + x, {"entry": c, "exit": d + x}),
+                 (x == 12, {"exit": x}), (claripy.ULE(x, 9), {"exit": x}), (claripy.BoolV(True), {})]
+    path = solver.PathSolver(constraints, 10_000)
+    answers = [solver.ask(path, q, observe) for q, observe in questions]
+    assert [a.status for a in answers] == [solver.check(constraints, q, o, 10_000).status for q, o in questions] \
+        == [solver.VIOLATED, solver.VIOLATED, solver.HOLDS, solver.VIOLATED, solver.VIOLATED]
+    assert len(path.witnesses) == 1  # one shrunk witness; the others are it, widened over their own inputs
+    for (q, observe), answer in zip(questions, answers):
+        assert answer.status == solver.HOLDS or _model_of(constraints, q, observe, answer)
+    first, second = answers[0].inputs, answers[1].inputs
+    assert second.items() >= first.items() and path.witnesses == [answers[-1].inputs]
+
+
+def test_a_witness_that_does_not_show_a_violation_leaves_it_to_the_solver():
+    x = claripy.BVS("x", 64, explicit_name=True)
+    constraints = [claripy.ULE(x, 9)]
+    path = solver.PathSolver(constraints, 10_000)
+    first = solver.ask(path, x == 0, {"exit": x})
+    second = solver.ask(path, x == 7, {"exit": x})  # the first witness has x = 0: a new one
+    assert (first.values, second.values) == ({"exit": 0}, {"exit": 7}) and len(path.witnesses) == 2
+    y = claripy.BVS("y", 8, explicit_name=True)
+    divided = solver.ask(path, claripy.BVV(6, 8) // y == 3, {"exit": y})  # the guess y = 0 cannot be evaluated
+    assert divided.status == solver.VIOLATED and divided.values == {"exit": 2}
+
+
+def test_a_path_s_violations_share_the_widest_witness_that_extends_theirs():
+    from symabi.contracts.base import Finding
+    from symabi.obligations.symbolic import shared_witnesses
+
+    ob = object()
+    findings = [Finding(ob, 0, "violated", inputs={"a": 1}), Finding(ob, 0, "holds"),
+                Finding(ob, 0, "violated", inputs={"a": 1, "b": 0}), Finding(ob, 0, "violated", inputs={"a": 2}),
+                Finding(ob, 0, "violated")]
+    assert [f.inputs for f in shared_witnesses(findings)] == [{"a": 1, "b": 0}, {}, {"a": 1, "b": 0}, {"a": 2}, {}]

@@ -343,3 +343,36 @@ TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
     # the model's IF-clear image is not reality
     wrong = dataclasses.replace(violation(**{"entry.ac": "0x0", "entry.id": "0x0"}), exit="0x0000000000000002")
     assert "0x0000000000000202" in setup.confirm(wrong)
+    # violations sharing a witness share its runs, each judged as its own runs would judge it
+    shared = [violation(**{"entry.ac": "0x0", "entry.id": "0x0"}), wrong]
+    assert setup.confirm_all(shared, seeds=8) == [setup.confirm(v, seeds=8) for v in shared]
+
+
+def test_violations_sharing_a_witness_get_the_statuses_of_their_own_runs():
+    from symabi.replay import CONFIRMED
+    from symabi.replay.confirm import replay_witnesses
+    from symabi.replay.machine import ReplayError
+
+    runs = []
+
+    def run_with(drawn):
+        runs.append(drawn)
+        if drawn.endswith("#2"):
+            raise ReplayError("overlapping regions")
+        return drawn
+
+    def judged_by(violation, run):  # a violation names the seeds whose runs disagree with it
+        if run in violation.get("raises", ()):
+            raise RuntimeError("boom")
+        return "not reproduced: differs" if run in violation["differs"] else CONFIRMED
+
+    violations = [{"differs": ()}, {"differs": ("s#1",)}, {"differs": ("s",)}, {"differs": (), "raises": ("s#1",)}]
+    alone = []
+    for v in violations:
+        alone += replay_witnesses([v], run_with, seed="s", seeds=3, judged_by=judged_by)
+    runs.clear()
+    assert replay_witnesses(violations, run_with, seed="s", seeds=3, judged_by=judged_by) == alone == [
+        "not reproduced: the witness cannot be laid out: overlapping regions",
+        "not reproduced: differs (with the unnamed inputs drawn from seed 's#1')", "not reproduced: differs",
+        "not reproduced: the concrete replay failed (RuntimeError: boom)"]
+    assert runs == ["s", "s#1", "s#2"]  # each seed's run once

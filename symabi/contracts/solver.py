@@ -65,6 +65,7 @@ class PathSolver:
         else:
             known = {id(c) for c in entry.constraints}  # the same AST object: the same constraint
             self.solver = Joint(entry.solver, tuple(c for c in self.constraints if id(c) not in known))
+        self.witnesses: list[dict[str, int]] = []  # the path's witnesses ``ask`` found so far (``_reused``)
 
     def satisfiable(self, extra=()) -> bool:
         return self.solver.satisfiable(extra_constraints=tuple(extra))
@@ -90,7 +91,8 @@ def all_hold(path_solver: PathSolver, run: Callable[[PathSolver], T]) -> T:
     under the path's constraints), each answer was Z3's own, so the dry run did what the real run would
     have done, question by question, and its outcome is kept. Otherwise (some violation is satisfiable, or
     the solver gives no answer) ``run`` runs again on the real solver, asking each question. ``run`` must
-    depend on nothing but the answers (no other state), which holds for the obligations' evaluators."""
+    depend on nothing but the answers (no other state), which holds for the obligations' evaluators. (A
+    witness an answer gives may be one an earlier answer found, ``ask``: only a violation has one.)"""
     outcome, asked = dry_run(path_solver, run)
     return outcome if none_violated(path_solver, asked) else run(path_solver)
 
@@ -140,27 +142,85 @@ def check(constraints, violated: claripy.ast.Bool, observe: dict[str, claripy.as
 
 
 def ask(path_solver: PathSolver, violated: claripy.ast.Bool, observe: dict[str, claripy.ast.BV]) -> Answer:
-    """Like ``check``, on a solver that already holds the path's constraints (or on a ``DryRun``)."""
+    """Like ``check``, on a solver that already holds the path's constraints (or on a ``DryRun``).
+
+    A witness the path already has that shows the violation too answers first (``_reused``): it is a model
+    of the path and ``violated``, so Z3 could only agree, and nothing is shrunk. Else Z3 says whether
+    ``violated`` can hold, and a new shrunk witness (``_shrunk``) is kept for the next questions."""
     if isinstance(path_solver, DryRun):
         path_solver.asked.append(violated)
         return Answer(HOLDS)
-    solver, constraints = path_solver.solver, path_solver.constraints
+    answer = _reused(path_solver, violated, observe)
+    if answer is not None:
+        return answer
     try:
-        if not solver.satisfiable(extra_constraints=(violated,)):
+        if not path_solver.solver.satisfiable(extra_constraints=(violated,)):
             return Answer(HOLDS)
-        extra = [violated]
-        for leaf in _leaves(observe.values()):
-            for bound in SHRINK_BOUNDS:
-                candidate = leaf == 0 if bound == 0 else claripy.ULE(leaf, bound)
-                if solver.satisfiable(extra_constraints=(*extra, candidate)):
-                    extra.append(candidate)
-                    break
-        names = list(observe)
-        leaves = _leaves([*observe.values(), *constraints])
-        exprs = [observe[n] for n in names] + leaves
-        (row,) = solver.batch_eval(exprs, 1, extra_constraints=tuple(extra))
+        answer = _shrunk(path_solver, violated, observe)
+        path_solver.witnesses.append(answer.inputs)
     except claripy.errors.ClaripyError as exc:
         return Answer(UNKNOWN, reason=f"solver gave no answer: {exc}")
+    return answer
+
+
+def _shrunk(path_solver: PathSolver, violated: claripy.ast.Bool, observe: dict[str, claripy.ast.BV]) -> Answer:
+    """A model of the path and ``violated``, each observed input shrunk in turn to the smallest bound it
+    can take; ``inputs`` fixes every input of ``violated``, of ``observe`` and of the path's constraints,
+    so an input it leaves out occurs in none of them (``_reused`` rests on that)."""
+    solver = path_solver.solver
+    extra = [violated]
+    for leaf in _leaves(observe.values()):
+        for bound in SHRINK_BOUNDS:
+            candidate = leaf == 0 if bound == 0 else claripy.ULE(leaf, bound)
+            if solver.satisfiable(extra_constraints=(*extra, candidate)):
+                extra.append(candidate)
+                break
+    names = list(observe)
+    leaves = _leaves([*observe.values(), violated, *path_solver.constraints])
+    exprs = [observe[n] for n in names] + leaves
+    (row,) = solver.batch_eval(exprs, 1, extra_constraints=tuple(extra))
     values = dict(zip(names, row[: len(names)]))
     inputs = {leaf.args[0]: value for leaf, value in zip(leaves, row[len(names) :])}
     return Answer(VIOLATED, values, inputs)
+
+
+def _reused(path_solver: PathSolver, violated: claripy.ast.Bool, observe: dict[str, claripy.ast.BV]) -> Answer | None:
+    """A witness the path already has that shows ``violated`` too, or None.
+
+    A witness (``_shrunk``) is a model of the path's constraints over every input they name. The inputs of
+    ``violated`` and ``observe`` it does not fix occur in none of its constraints, nor in any violation it
+    showed, so any values of theirs extend it to a model of all of those: a few small guesses
+    (``_guesses``) are tried, and the first under which ``violated`` evaluates true concretely makes the
+    witness, widened by them (and kept widened, so the violations it shows share one witness)."""
+    leaves = _leaves([violated, *observe.values()])
+    for n, known in enumerate(path_solver.witnesses):
+        for guess in _guesses([leaf.args[0] for leaf in leaves if leaf.args[0] not in known]):
+            inputs = {**known, **guess}
+            if _concrete(violated, inputs) is True:
+                values = {name: _concrete(expr, inputs) for name, expr in observe.items()}
+                if any(v is None for v in values.values()):
+                    break
+                path_solver.witnesses[n] = inputs
+                return Answer(VIOLATED, values, inputs)
+    return None
+
+
+def _guesses(free: list[str]):
+    """Values for the inputs a witness leaves free: all 0, then one of them 1 (the last named first)."""
+    yield dict.fromkeys(free, 0)
+    for name in reversed(free):
+        yield {**dict.fromkeys(free, 0), name: 1}
+
+
+def _concrete(expr, inputs: dict[str, int]):
+    """``expr`` evaluated with each input at its value in ``inputs`` (an int, or a bool), by claripy's
+    concrete backend; None when an input has no value or the evaluation fails (a division by zero)."""
+    leaves = [leaf for leaf in expr.leaf_asts() if leaf.symbolic]
+    if any(leaf.op != "BVS" or leaf.args[0] not in inputs for leaf in leaves):
+        return None
+    try:
+        done = claripy.replace_dict(expr, {leaf.hash(): claripy.BVV(inputs[leaf.args[0]], leaf.size())
+                                           for leaf in leaves})
+    except claripy.errors.ClaripyError:
+        return None
+    return None if done.symbolic else done.concrete_value

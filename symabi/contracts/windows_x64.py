@@ -63,8 +63,8 @@ class HostAbiContract:
 
     def check(self, path: PathOutcome, ctx: CheckContext) -> list[Finding]:
         ctx = symbolic.with_solver(path, ctx)
-        return solver.all_hold(ctx.solver, lambda s: [symbolic.evaluate(ob, path, replace(ctx, solver=s))
-                                                      for ob in self.obligations])
+        return symbolic.shared_witnesses(solver.all_hold(
+            ctx.solver, lambda s: [symbolic.evaluate(ob, path, replace(ctx, solver=s)) for ob in self.obligations]))
 
 
 WindowsX64Contract = HostAbiContract  # the name it had before the contract was parametrized

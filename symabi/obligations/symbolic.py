@@ -17,7 +17,7 @@ what the path did before it ended, and unknown on an unfinished path that showed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import claripy
 
@@ -74,6 +74,17 @@ def ask(ob, path, violated, observe, ctx, site, detail="") -> Finding:
         detail=detail, site=site, inputs=answer.inputs, origin=origin,
         origin_exact=exit_expr is not None and exit_expr.op == "BVS",
     )
+
+
+def shared_witnesses(findings: list[Finding]) -> list[Finding]:
+    """The path's findings, each violation's witness replaced by the widest one of the path that extends it
+    (fixes each input it fixes, to the same value). ``solver.ask`` widens a witness over the violations it
+    shows after the first; an extension of a witness is one too (what it adds occurs in none of the
+    violation's expressions nor the path's constraints), so those violations end with one witness, and
+    one replay (``symabi.prover._replay``)."""
+    witnesses = [f.inputs for f in findings if f.status == "violated" and f.inputs]
+    return [replace(f, inputs=max((w for w in witnesses if w.items() >= f.inputs.items()), key=len))
+            if f.status == "violated" and f.inputs else f for f in findings]
 
 
 def _finished(ob: Obligation, path: PathOutcome) -> Finding:

@@ -43,7 +43,7 @@ from unicorn import arm64_const as A
 from symabi.loader import STUB_BASE, STUB_SLOT, Image
 from symabi.models.entry import CALLER_FRAME, HIGHEST_STACK, LOWEST_STACK, STACK_RESERVE
 from symabi.ports.arch import ARM64
-from symabi.replay.confirm import CONFIRM_SEEDS, NOT_REPRODUCED, judge, replay_witness
+from symabi.replay.confirm import CONFIRM_SEEDS, NOT_REPRODUCED, judge, replay_witnesses
 from symabi.replay.inputs import DEFAULT_SEED, below_rsp_word, callee_name, default_bytes, default_value, rng_for
 from symabi.replay.machine import ConcreteCall, ConcreteRun, ConcreteWrite, ReplayError
 from symabi.replay.world import LayoutError, evaluate as world_value, random_base
@@ -556,10 +556,15 @@ class Arm64ReplaySetup:
         return concrete_run(run, self.entry, inputs)
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
+        return self.confirm_all([violation], seed=seed, seeds=seeds)[0]
+
+    def confirm_all(self, violations, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> list[str]:
+        """``confirm`` of each of ``violations``, which share one witness (the same inputs), from one set of runs."""
         if self.unsupported:
-            return f"{NOT_REPRODUCED}: {self.unsupported}"
-        return replay_witness(violation, lambda drawn: self.run(Inputs.from_witness(violation.inputs, drawn)),
-                              seed=seed, seeds=seeds, judged_by=lambda v, run: judge(v, run, self.obligations))
+            return [f"{NOT_REPRODUCED}: {self.unsupported}"] * len(violations)
+        inputs = violations[0].inputs
+        return replay_witnesses(violations, lambda drawn: self.run(Inputs.from_witness(inputs, drawn)),
+                                seed=seed, seeds=seeds, judged_by=lambda v, run: judge(v, run, self.obligations))
 
 
 def setups_for_case(case, image: Image) -> list[Arm64ReplaySetup]:

@@ -131,25 +131,60 @@ class ReplaySetup:
 
     def confirm(self, violation, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> str:
         """See ``confirm``: the first disagreement over ``seeds`` runs, or "confirmed"."""
-        return replay_witness(violation, lambda drawn: self.run(ConcreteInputs.from_witness(violation.inputs,
-                                                                                            seed=drawn)),
-                              seed=seed, seeds=seeds, judged_by=lambda v, run: judge(v, run, self.obligations))
+        return self.confirm_all([violation], seed=seed, seeds=seeds)[0]
+
+    def confirm_all(self, violations, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS) -> list[str]:
+        """``confirm`` of each of ``violations``, which share one witness (the same inputs), from one set of runs."""
+        inputs = violations[0].inputs
+        return replay_witnesses(violations, lambda drawn: self.run(ConcreteInputs.from_witness(inputs, seed=drawn)),
+                                seed=seed, seeds=seeds, judged_by=lambda v, run: judge(v, run, self.obligations))
 
 
-def replay_witness(violation, run_with, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS,
-                   judged_by=judge) -> str:
-    """Judge ``run_with(drawn)`` (a run of the witness, what it leaves open drawn from the seed ``drawn``)
-    for ``seeds`` seeds with ``judged_by(violation, run)``: the first disagreement, or "confirmed" (either
-    oracle, amd64 or arm64; an oracle with obligations of its own passes its judge)."""
+def replay_witnesses(violations, run_with, *, seed: str = DEFAULT_SEED, seeds: int = CONFIRM_SEEDS,
+                     judged_by=judge) -> list[str]:
+    """Judge ``run_with(drawn)`` (a run of the witness the ``violations`` share, what it leaves open drawn
+    from the seed ``drawn``) for ``seeds`` seeds with ``judged_by(violation, run)``: for each violation,
+    the first disagreement, or "confirmed" (either oracle, amd64 or arm64; an oracle with obligations of
+    its own passes its judge). Each seed's run is made once, and judged for every violation that agreed
+    with the earlier ones: each gets the status its own runs would give it (a run is the witness's and the
+    seed's alone)."""
+    statuses: list[str | None] = [None] * len(violations)
     for n in range(max(1, seeds)):
+        pending = [i for i, status in enumerate(statuses) if status is None]
+        if not pending:
+            break
         drawn = seed if n == 0 else f"{seed}#{n}"
         try:
-            status = judged_by(violation, run_with(drawn))
-        except ReplayError as exc:
-            return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
-        if status != CONFIRMED:
-            return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if n and status else "")
-    return CONFIRMED
+            run = run_with(drawn)
+        except Exception as exc:  # noqa: BLE001 — nothing ran: the same for every violation still judged
+            for i in pending:
+                statuses[i] = _why(exc)
+            break
+        for i in pending:
+            statuses[i] = _disagreement(violations[i], run, judged_by, drawn if n else "")
+    return [CONFIRMED if status is None else status for status in statuses]
+
+
+def _disagreement(violation, run, judged_by, drawn: str) -> str | None:
+    """How ``run`` (drawn from the seed ``drawn``, "" for the first) disagrees with ``violation``; None if not."""
+    try:
+        status = judged_by(violation, run)
+    except Exception as exc:  # noqa: BLE001 — a replay that cannot judge confirms nothing
+        return _why(exc)
+    if status == CONFIRMED:
+        return None
+    return status + (f" (with the unnamed inputs drawn from seed {drawn!r})" if drawn and status else "")
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, ReplayError):
+        return f"{NOT_REPRODUCED}: the witness cannot be laid out: {exc}"
+    return failed(exc)
+
+
+def failed(exc: Exception) -> str:
+    """The status of a violation whose replay failed with ``exc``."""
+    return f"{NOT_REPRODUCED}: the concrete replay failed ({type(exc).__name__}: {exc})"
 
 
 def setups_for_case(case, image: Image, *, budget: int = DEFAULT_BUDGET) -> list[ReplaySetup]:
