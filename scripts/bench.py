@@ -68,13 +68,14 @@ def _seeded_cache(tmp: Path) -> Path:
     return folder
 
 
-def _gate_plan_seconds(stdout: str) -> float | None:
-    """The Go build plan's share of a ``symabi gate --json`` run (its ``plan <port>`` timings)."""
+def _gate_seconds(stdout: str, prefix: str) -> float | None:
+    """The share of a ``symabi gate --json`` run its timings starting with ``prefix`` took: ``plan `` (the Go
+    build plan), ``go_asm.h `` (the generated headers: seconds when built, not when the cache has them)."""
     try:
         timings = json.loads(stdout)["timings"]
     except (ValueError, KeyError, TypeError):
         return None
-    return sum(v for k, v in timings.items() if k.startswith("plan "))
+    return sum(v for k, v in timings.items() if k.startswith(prefix))
 
 
 def run_child(cmd: list[str], env: dict[str, str]) -> dict:
@@ -86,14 +87,15 @@ def run_child(cmd: list[str], env: dict[str, str]) -> dict:
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {"seconds": time.perf_counter() - began, "exit_code": proc.returncode, "peak_mib": usage.ru_maxrss / 1024,
-            "cpu": usage.ru_utime + usage.ru_stime, "plan": _gate_plan_seconds(stdout) if "gate" in cmd else None}
+            "cpu": usage.ru_utime + usage.ru_stime, "plan": _gate_seconds(stdout, "plan ") if "gate" in cmd else None,
+            "headers": _gate_seconds(stdout, "go_asm.h ") if "gate" in cmd else None}
 
 
 def _summary(runs: list[dict]) -> dict:
     best = min(runs, key=lambda r: r["seconds"])
     return {"runs": [r["seconds"] for r in runs], "first": runs[0]["seconds"], "best": best["seconds"],
             "peak_mib": max(r["peak_mib"] for r in runs), "exit_code": runs[-1]["exit_code"],
-            "plan": best["plan"], "cpu": min(r.get("cpu", 0.0) for r in runs)}
+            "plan": best["plan"], "headers": best.get("headers"), "cpu": min(r.get("cpu", 0.0) for r in runs)}
 
 
 def measure_targets(repeat: int, repeat_all: int, go: str | None, jobs: int | None) -> dict:
@@ -256,8 +258,9 @@ def render_targets(t: dict) -> list[str]:
     lines.append(_row("gate, unchanged tree (cached)", t["gate_warm"], floor, "<= 0.5x floor",
                       t["gate_warm"]["best"] <= 0.5 * floor["best"]))
     if "gate_all_cold" in t:
-        lines.append(_row("gate --ports all --no-cache", t["gate_all_cold"], floor, "<= 60 s",
-                          t["gate_all_cold"]["best"] <= 60))
+        headers = t["gate_all_cold"].get("headers") or 0.0  # > 1 s a port: go_asm.h built, not from the cache
+        lines.append(_row("gate --ports all --no-cache", t["gate_all_cold"], floor,
+                          f"<= 60 s (go_asm.h: {headers:.1f} s)", t["gate_all_cold"]["best"] <= 60))
     return lines
 
 
