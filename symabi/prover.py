@@ -422,6 +422,7 @@ def _replay(case: Case, image: Image, violations: list[Violation], keys: list[tu
     # the concrete oracle (unicorn), imported only when there is a refutation to replay
     from symabi.replay.confirm import failed, setups_for_case
 
+    why = "the concrete replay has no setup for this case"
     try:
         setups = {(s.entry_name, ", ".join(s.facts)): s for s in setups_for_case(case, image)}
     except Exception as exc:  # noqa: BLE001 — no replay, no confirmation
