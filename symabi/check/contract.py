@@ -4,9 +4,10 @@ host ABI requires, and, on Windows, the callee's 32-byte home area lies in the t
 
 Which callees are host code is data of the check (``symabi.check.callees``), so the contract is made per
 set of host callees and registered under a name that says so: ``windows-x64+host-calls(crosscall2)``
-(``symabi.contracts.host_calls``). Its obligations are definitions (``symabi.obligations.host_call.host_calls``: the host ABI's, then
-host-call-aligned and host-call-home-area with the callees in their claims), judged by the symbolic
-evaluator on a path and, found by the contract's name, by the concrete one on a run.
+(``symabi.contracts.host_calls``). Its obligations are definitions
+(``symabi.obligations.host_call.host_calls``: the host ABI's, then host-call-aligned and
+host-call-home-area with the callees in their claims), judged by the symbolic evaluator on a path and,
+found by the contract's name, by the concrete one on a run.
 
 ``contract=signal-handler`` (a handler the kernel enters: ``symabi.contracts.signal_handler``) is made the
 same way, per set of host callees: ``signal-handler+host-calls(world.prev)``.

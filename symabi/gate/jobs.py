@@ -130,8 +130,9 @@ class Runner:
         if todo and self.pool is None:
             import symabi.prover  # noqa: F401 - imported once, here: the forked workers inherit it
 
-            # fork, not spawn: the workers start with the engine imported. All of them are forked at the
-            # first submit, before any other thread of this process exists.
+            # fork, not spawn: the workers start with the engine imported. The executor forks every worker
+            # at its first submit, just below, while this process runs no other thread (the go commands'
+            # threads, build.open_tree's, have ended); no fork follows.
             self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
         for job in biggest_first(todo):
             self.pending[self.pool.submit(_prove, job, self.options, self.use_cache)] = job

@@ -331,7 +331,8 @@ def run_gate(goroot: Path | None = None, go: str | None = None, cases_dir: Path 
     """Raises SymabiError for bad input or a broken environment (the CLI's exit 2). ``ports``: GOOS/GOARCH
     names, or ("all",): every amd64 port the tree's toolchain lists (``go tool dist list``). ``workers``:
     processes proving at once (``symabi.gate.jobs``); ``use_cache``: answer unchanged ones from the
-    verdict cache; ``with_cases``: the shipped cases of the checked ports too. Options other than the defaults are never stored in the cache."""
+    verdict cache; ``with_cases``: the shipped cases of the checked ports too. Options other than the
+    defaults are never stored in the cache."""
     began = time.monotonic()
     toolchain = find_toolchain(go)
     goroot = build.require_tree(goroot or toolchain.goroot)
