@@ -257,3 +257,26 @@ def test_a_witness_fixes_bytes_below_sp_one_by_one():
     assert inputs.below(1, 0x10) == 0x0142
     open_ = Inputs.from_witness({"below-rsp#2.stack-0x8": "0x7"}, "s").below(2, 0x8)
     assert open_ & 0xFF == 0x7  # the rest is drawn
+
+
+def test_the_oracle_lays_a_region_on_the_rest_of_a_code_page(tmp_path, toolchain):
+    """The model keeps a region off the code byte by byte, so a witness may put one just after the code, on
+    the same page: the arm64 oracle maps it there (as the x86 one does), and refuses one on the code's bytes."""
+    from symabi.replay.arm64 import Inputs, Machine, World
+    from symabi.replay.machine import ReplayError
+    from symabi.replay.world import RegionPlan
+
+    listing = _listing(tmp_path, toolchain, """
+        TEXT ·f(SB),NOSPLIT|NOFRAME,$0
+        \tMOVD\t(R1), R0
+        \tRET
+        """)
+    image = lay_out(listing, None, ARM64)
+    world = World(regions=(RegionPlan("info", 16),), registers=(("x1", "info"),))
+    after = (image.end + 7) & ~7
+    assert after & ~0xFFF == (image.end - 1) & ~0xFFF  # the same page
+    inputs = Inputs({}, seed="s", named={("info", 0): (0x1234).to_bytes(8, "little")}, bases={"info": after})
+    run = Machine(image, image.symbols["x.f"], {}, 0, inputs, world=world).go()
+    assert run.kind == "returned" and run.exit["x0"] == 0x1234, run
+    with pytest.raises(ReplayError, match="overlaps the code"):
+        Machine(image, image.symbols["x.f"], {}, 0, Inputs({}, seed="s", bases={"info": image.base}), world=world)

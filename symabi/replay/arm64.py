@@ -160,11 +160,10 @@ class Machine:
 
     def _lay_out(self) -> None:
         uc, image = self.uc, self.image
-        low, high = image.base & ~(PAGE - 1), (image.end + PAGE - 1) & ~(PAGE - 1)
-        uc.mem_map(low, high - low)
+        for low, high in self._code_pages():
+            uc.mem_map(low, high - low)
         uc.mem_write(image.base, image.code)
         if self.stubs:
-            uc.mem_map(STUB_BASE, STUB_SLOT * len(self.stubs))
             for address in self.stubs:
                 uc.mem_write(address, _NOP * 4)
         lowest, highest = (LOWEST_STACK + STACK_RESERVE) // 16, HIGHEST_STACK // 16
@@ -240,15 +239,21 @@ class Machine:
         """Map the world's regions at this run's bases; the registers it binds (the thread pointer too)."""
         world, uc = self.world, self.uc
         taken = [(start, start + size) for start, size in self._mapped()]
+        shared = self._code_pages()  # a region may share these pages, but none of their code's bytes
+        occupied = [(self.image.base, self.image.end), *((a, a + STUB_SLOT) for a in self.stubs)]
         rng = rng_for(self.inputs.seed, "world-layout")
         self.bases, world_pages = {}, set()
         for region in world.regions:
             base = self.inputs.bases.get(region.name)
             if base is None:
                 base = random_base(rng, region.size, region.align, taken)
+            if any(base < end and start < base + region.size for start, end in occupied):
+                raise ReplayError(f"region {region.name} at {base:#x} overlaps the code or a callee stub")
             low, high = base & ~(PAGE - 1), (base + region.size + PAGE - 1) & ~(PAGE - 1)
-            for page in range(low, high, PAGE):  # two regions may share a page; nothing else may
-                if page in world_pages:
+            for page in range(low, high, PAGE):
+                # two regions may share a page, and a region the rest of a code page (the model keeps the regions
+                # off the code byte by byte, and the x86 oracle maps them so too); nothing else may
+                if page in world_pages or any(lo <= page < hi for lo, hi in shared):
                     continue
                 try:
                     uc.mem_map(page, PAGE)
@@ -301,6 +306,12 @@ class Machine:
                 return ra
             if value is not None:
                 raise ReplayError(f"the witness's return address {ra:#x} lies in mapped memory")
+
+    def _code_pages(self) -> list[tuple[int, int]]:
+        """(low, high) of the pages the code image and the callee stubs are mapped in."""
+        image = self.image
+        spans = [(image.base & ~(PAGE - 1), (image.end + PAGE - 1) & ~(PAGE - 1))]
+        return spans + [(STUB_BASE, STUB_BASE + STUB_SLOT * len(self.stubs))] if self.stubs else spans
 
     def _mapped(self):
         return [(start, end - start + 1) for start, end, _ in self.uc.mem_regions()]
