@@ -22,6 +22,7 @@ from symabi.engine import z3_setup
 from symabi.engine.cpu import CpuGaps
 from symabi.engine.cpu_arm64 import gaps_for
 from symabi.engine.explore import Explorer, Limits, PathOutcome, initial_state, input_callees
+from symabi.engine.isolation import isolated
 from symabi.engine import prefixes
 from symabi.engine.memory import STACK_SHADOW, Access, FixedRegion, MemoryGuard, SymbolicRegion
 from symabi.engine.registers import RegisterFile
@@ -555,7 +556,14 @@ def _prove_version(case: Case, version: VersionSpec, toolchain: GoToolchain, reg
 
 def prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None = None,
                options: Options = Options(), listings: dict[str, Listing] | None = None) -> CaseResult:
-    """``listings``: already assembled versions, by version name (the others are assembled here)."""
+    """``listings``: already assembled versions, by version name (the others are assembled here). The
+    proof runs with solver state of its own (engine.isolation): its counterexamples are those it finds
+    alone, whatever this process proved before."""
+    return isolated(_prove_case, case, toolchain, versions, options, listings)
+
+
+def _prove_case(case: Case, toolchain: GoToolchain, versions: list[str] | None, options: Options,
+                listings: dict[str, Listing] | None) -> CaseResult:
     contract, _, _ = _models(case)
     chosen = [case.version(v) for v in versions] if versions else list(case.versions)
     if options.timeout_s is not None:

@@ -49,6 +49,14 @@ class Joint:
         return self.base.eval(expr, n, extra_constraints=(*self.own, *extra_constraints))
 
 
+def canonical(constraints) -> list:
+    """``constraints`` in an order of their own: by claripy's structural hash, which is the same in every
+    process. angr keeps a state's constraints in an order that follows Python's string hashing (a new
+    ``PYTHONHASHSEED`` each run), and Z3's model depends on the order it is told things in: without this a
+    counterexample's values would change from run to run with nothing else changed."""
+    return sorted(constraints, key=lambda c: c.hash())
+
+
 class PathSolver:
     """One Z3 solver per path, its constraints asserted once and reused for every question about it
     (creating a solver and re-asserting the path costs more than most of the questions).
@@ -58,7 +66,7 @@ class PathSolver:
     own constraints as extra ones (``Joint``): every path from one start shares what Z3 learnt there."""
 
     def __init__(self, constraints, timeout_ms: int, entry: PathSolver | None = None):
-        self.constraints = list(constraints)
+        self.constraints = canonical(constraints)
         if entry is None:
             self.solver = claripy.Solver(timeout=timeout_ms)
             self.solver.add(self.constraints)

@@ -26,7 +26,6 @@ import z3
 from claripy.backends.backend_z3 import BackendZ3
 from z3.z3 import _get_args
 
-_asked: dict[int, z3.ParamDescrsRef] = {}
 _plain = z3.Solver.param_descrs
 _new_solver = BackendZ3.solver
 _add = BackendZ3._add
@@ -34,10 +33,12 @@ _translate = BackendZ3.clone_solver
 
 
 def _param_descrs(self: z3.Solver) -> z3.ParamDescrsRef:
-    key = id(self.ctx)
-    if key not in _asked:
-        _asked[key] = _plain(self)
-    return _asked[key]
+    # kept on the context itself: it goes with the context (each proof has its own, engine.isolation)
+    ctx = self.ctx
+    descrs = getattr(ctx, "symabi_param_descrs", None)
+    if descrs is None:
+        descrs = ctx.symabi_param_descrs = _plain(self)
+    return descrs
 
 
 class _Root(z3.Solver):
