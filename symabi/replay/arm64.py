@@ -340,14 +340,37 @@ class Machine:
             self.run.stack_write = (offset, size, uc.reg_read(A.UC_ARM64_REG_PC))
 
     def _read(self, uc, _access, address, size, _value, _):
+        """A read below SP (less the red zone) on the stack SP is in sees fresh bytes, as the engine has it
+        (engine/memory.py, ``_volatile``): the thread's stack, or the world region SP is in (g0's stack
+        after a switch). Memory below SP on another stack, or in no stack, is what it was."""
         sp = uc.reg_read(A.UC_ARM64_REG_SP)
-        if not (self.stack_low <= address < sp - self.red_zone):
+        stack = self._stack_below(address, sp)
+        if stack is None:
             return
         self.volatile += 1
-        start = address - (address - self.sp0) % 8
-        for word in range(start, address + size, 8):
-            depth = self.sp0 - word
-            uc.mem_write(word, self.inputs.below(self.volatile, depth).to_bytes(8, "little"))
+        if stack == "stack":
+            start = address - (address - self.sp0) % 8
+            for word in range(start, address + size, 8):
+                depth = self.sp0 - word
+                uc.mem_write(word, self.inputs.below(self.volatile, depth).to_bytes(8, "little"))
+            return
+        base = self.bases[stack]
+        for at in range(address, min(address + size, sp - self.red_zone)):  # the engine names each byte
+            byte = self.inputs.get(f"below-rsp#{self.volatile}.{stack}+{at - base:#x}", 8)
+            uc.mem_write(at, bytes([byte]))
+
+    def _stack_below(self, address: int, sp: int) -> str | None:
+        """The stack ``address`` lies below SP on ("stack", the thread's; else a world region's name), when SP
+        is on it too; None when it is not below SP less the red zone on the stack SP is in."""
+        if address >= sp - self.red_zone:
+            return None
+        if self.stack_low <= sp <= self.window_top:
+            return "stack" if self.stack_low <= address else None
+        for region in self.world.regions:
+            base = self.bases.get(region.name)
+            if base is not None and base <= sp <= base + region.size:
+                return region.name if base <= address else None
+        return None
 
     # ---- running -----------------------------------------------------------------------------
 
