@@ -222,6 +222,21 @@ def test_jump_to_a_constant_non_code_address_is_refuted(prove):
     assert "control reached 0x1234, which is not code" in x.detail
 
 
+def test_a_call_or_jump_to_a_fixed_address_outside_the_first_64k_is_unknown(prove):
+    # 0x401000 is where a linux/amd64 binary's text starts: what runs there depends on the program's layout
+    # (docs/redteam.md, "Also seen"), so neither a refutation nor a proof
+    for branch in ("CALL", "JMP"):
+        v = prove(f"""
+            TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0
+            	MOVQ	$0x401000, AX
+            	{branch}	AX
+            	RET
+            """)
+        assert v.verdict is Verdict.UNKNOWN, branch
+        assert not v.violations
+        assert any("0x401000, a fixed address outside the code" in u.reason for u in v.unknowns), branch
+
+
 def test_noreturn_callee_aborts_the_path(prove):
     v = prove("""
         TEXT tramp(SB),NOSPLIT|NOFRAME,$0-0

@@ -26,8 +26,8 @@ from symabi.casefile import CalleeSpec
 from symabi.engine import addresses
 from symabi.engine.cpu import CpuGaps, UnmodelledFault
 from symabi.engine.cpu_arm64 import gaps_for
-from symabi.engine.memory import CertainFault, HostChosenWrite, MemoryGuard, UncoveredAccess, UnmodelledCallee, \
-    WildWrite
+from symabi.engine.memory import NULL_PAGES, CertainFault, HostChosenWrite, MemoryGuard, UncoveredAccess, \
+    UnmodelledCallee, WildWrite
 from symabi.engine.prefixes import Node, Reuse, touched
 from symabi.engine.registers import CC_OP_COPY, FLAG_MASKS, RegisterFile, df_is_set, x87_in_use
 from symabi.loader import Image
@@ -219,12 +219,23 @@ class Explorer:
         if addr in self.image.stubs:
             return self._call(state, self.image.stubs[addr])
         if not self.image.in_code(addr):
-            return [self._end(state, ESCAPED, f"control reached {addr:#x}, which is not code",
-                              target=state.regs.ip, ins_addr=self._last_instruction(state))], []
+            return [self._left_code(state, addr)], []
         if state.history.block_count >= self.limits.max_blocks_per_path:
             return [self._end(state, UNKNOWN, f"path bound: more than {self.limits.max_blocks_per_path} blocks "
                               "(a loop the analysis cannot bound)")], []
         return self._step(state)
+
+    def _left_code(self, state, addr: int) -> PathOutcome:
+        """A path whose control reached a fixed address that is not the code's. In the first 64 KiB, which
+        no OS maps, the next fetch faults: the path never returns (escaped). Anywhere else, what runs there
+        (another function of the binary, a library, padding, or nothing) depends on how the program was
+        linked and loaded, which nothing here models: UNKNOWN, not a verdict."""
+        site = self._last_instruction(state)
+        if addr < NULL_PAGES:
+            return self._end(state, ESCAPED, f"control reached {addr:#x}, which is not code (no OS maps the "
+                             "first 64 KiB)", target=state.regs.ip, ins_addr=site)
+        return self._end(state, UNKNOWN, f"control reached {addr:#x}, a fixed address outside the code: what runs "
+                         "there depends on the program's layout, which is not modelled", ins_addr=site)
 
     def _step(self, state) -> tuple[list[PathOutcome], list]:
         try:
