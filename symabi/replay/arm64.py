@@ -366,10 +366,15 @@ class Machine:
             return None
         if self.stack_low <= sp <= self.window_top:
             return "stack" if self.stack_low <= address else None
+        held = self._world_region_at(sp)
+        return held[0] if held is not None and held[1] <= address else None
+
+    def _world_region_at(self, sp: int, among=None) -> tuple[str, int] | None:
+        """(name, base) of the first world region, of those named in ``among`` if given, that ``sp`` lies in."""
         for region in self.world.regions:
             base = self.bases.get(region.name)
-            if base is not None and base <= sp <= base + region.size:
-                return region.name if base <= address else None
+            if (among is None or region.name in among) and base is not None and base <= sp <= base + region.size:
+                return region.name, base
         return None
 
     # ---- running -----------------------------------------------------------------------------

@@ -68,11 +68,8 @@ class GoToHostMachine(Machine):
     def _floor(self, sp: int) -> int:
         """The lowest address a callee's frame below ``sp`` may reach: the base of the world stack region
         ``sp`` is in (g0's stack, asmcgocall's switch), else the low end of the thread's stack."""
-        for region in self.world.regions:
-            base = self.bases.get(region.name)
-            if region.name in self.other_stacks and base is not None and base <= sp <= base + region.size:
-                return base
-        return self.stack_low
+        held = self._world_region_at(sp, self.other_stacks)
+        return held[1] if held is not None else self.stack_low
 
     def _host_model(self, spec):
         """Every callee is host code (the port's host model), but a Go helper the case names a model for."""
