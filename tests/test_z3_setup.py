@@ -60,3 +60,11 @@ def test_a_solver_tracking_assertions_is_still_translated():
     assert not isinstance(copy, z3_setup.Derived)
     assert copy.check() == z3.sat
     assert len(copy.assertions()) == len(made.assertions())
+
+
+def test_parameter_descriptions_read_as_each_context_s_own():
+    plain = z3_setup._plain
+    for solver in (z3.Solver(), z3.Solver(ctx=z3.Context())):  # the second in a context of its own
+        descrs = solver.param_descrs()
+        assert str(descrs) == str(plain(solver))  # the text claripy searches for its timeout's name
+        assert descrs.size() == plain(solver).size()  # anything else: the solver's own descriptions

@@ -3,8 +3,9 @@ answer, is Z3's as before: only the work spent reaching it changes.
 
 * claripy asks every new Z3 solver for its parameter descriptions (``str(solver.param_descrs())``) only
   to learn whether this Z3 build names its timeout ``soft_timeout``; the question costs ~7 ms a solver
-  (Z3 builds the solver's internals to answer it). The answer is the same for every plain solver of one
-  context, so it is asked once per context.
+  (Z3 builds the solver's internals to answer it). The text is the same for every plain solver of this Z3
+  build, whatever its context (every proof has a context of its own, engine.isolation), so it is asked
+  once per process; anything else asked of the descriptions is asked of the solver's own.
 * Z3's default solver answers its first check with a one-shot tactic (bit-blast everything, then SAT)
   and every later one (claripy passes extra constraints as assumptions) with its incremental SMT core,
   which starts over on the same assertions. Our path conditions are dominated by the entry's address
@@ -32,13 +33,26 @@ _add = BackendZ3._add
 _translate = BackendZ3.clone_solver
 
 
-def _param_descrs(self: z3.Solver) -> z3.ParamDescrsRef:
-    # kept on the context itself: it goes with the context (each proof has its own, engine.isolation)
-    ctx = self.ctx
-    descrs = getattr(ctx, "symabi_param_descrs", None)
-    if descrs is None:
-        descrs = ctx.symabi_param_descrs = _plain(self)
-    return descrs
+class _Descriptions:
+    """A solver's parameter descriptions: their text from the first solver asked (the same for every
+    plain solver of this Z3 build), anything else from the solver's own (``z3.ParamDescrsRef``)."""
+
+    text: str | None = None  # the process's one answer
+
+    def __init__(self, solver: z3.Solver):
+        self.solver = solver
+
+    def __str__(self) -> str:
+        if _Descriptions.text is None:
+            _Descriptions.text = str(_plain(self.solver))
+        return _Descriptions.text
+
+    def __getattr__(self, name):
+        return getattr(_plain(self.solver), name)
+
+
+def _param_descrs(self: z3.Solver) -> _Descriptions:
+    return _Descriptions(self)
 
 
 class _Root(z3.Solver):
