@@ -148,8 +148,9 @@ _GAPS_KEPT = 8  # a gate worker proves one assembled file's entry points one aft
 
 def gaps_for(image: Image) -> CpuGaps:
     """The CPU module of the image's architecture. It reads nothing but the image's architecture, bytes,
-    base and instruction addresses, and is never changed once made, so an image equal in those shares the
-    one made for it (decoding a whole runtime file took ~15 ms of every proof of one of its entry points)."""
+    base and instruction addresses (and the constant tables of engine.cpu and this module), and is never
+    changed once made, so an image equal in those shares the one made for it (decoding a whole runtime
+    file took ~15 ms of every proof of one of its entry points)."""
     key = (image.arch.name, image.base, image.code, tuple(image.instructions))
     gaps = _GAPS.get(key)
     if gaps is None:
